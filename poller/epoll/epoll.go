@@ -1,0 +1,173 @@
+//go:build linux
+
+// Package epoll is the epoll(7) backend: the kernel keeps the interest
+// list, so a wait costs in proportion to the ready descriptors, not the
+// registered ones.
+package epoll
+
+import (
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller"
+)
+
+func init() {
+	poller.Register(poller.Info{
+		Name: "epoll",
+		Doc:  "epoll(7), level-triggered by default, edge-triggered on request",
+		Caps: poller.Capabilities{EdgeTriggered: true},
+		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
+	})
+}
+
+// wakeToken marks the eventfd's own event; callers' tokens never reach it
+// because the eventfd is registered under it before any caller can add.
+const wakeToken = ^uint64(0)
+
+type backend struct {
+	epfd   int
+	wakefd int
+	et     uint32
+	buf    []unix.EpollEvent
+}
+
+// New opens an epoll instance with an eventfd for wake-ups.
+func New(o poller.Options) (poller.Backend, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	b := &backend{epfd: epfd, wakefd: wakefd}
+	if o.EdgeTriggered {
+		b.et = unix.EPOLLET
+	}
+	// The wake-up eventfd stays level-triggered: Wait drains it.
+	if err := b.ctl(unix.EPOLL_CTL_ADD, wakefd, wakeToken, unix.EPOLLIN); err != nil {
+		unix.Close(wakefd)
+		unix.Close(epfd)
+		return nil, err
+	}
+	return b, nil
+}
+
+// setData stores the 64-bit token in epoll_data, which starts at &ev.Fd on
+// every Linux architecture (x/sys splits the union into Fd and Pad).
+func setData(ev *unix.EpollEvent, token uint64) {
+	*(*uint64)(unsafe.Pointer(&ev.Fd)) = token
+}
+
+func data(ev *unix.EpollEvent) uint64 {
+	return *(*uint64)(unsafe.Pointer(&ev.Fd))
+}
+
+func (b *backend) mask(interest poller.Flags) uint32 {
+	// EPOLLRDHUP makes a peer's shutdown visible as HangUp, not only as a
+	// zero-length read.
+	m := uint32(unix.EPOLLRDHUP) | b.et
+	if interest&poller.Readable != 0 {
+		m |= unix.EPOLLIN
+	}
+	if interest&poller.Writable != 0 {
+		m |= unix.EPOLLOUT
+	}
+	return m
+}
+
+func (b *backend) ctl(op, fd int, token uint64, mask uint32) error {
+	ev := unix.EpollEvent{Events: mask}
+	setData(&ev, token)
+	return unix.EpollCtl(b.epfd, op, fd, &ev)
+}
+
+func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+	return b.ctl(unix.EPOLL_CTL_ADD, fd, token, b.mask(interest))
+}
+
+func (b *backend) Modify(fd int, token uint64, _, interest poller.Flags) error {
+	return b.ctl(unix.EPOLL_CTL_MOD, fd, token, b.mask(interest))
+}
+
+func (b *backend) Remove(fd int, _ poller.Flags) error {
+	// A non-nil event keeps kernels before 2.6.9 happy; harmless after.
+	var ev unix.EpollEvent
+	return unix.EpollCtl(b.epfd, unix.EPOLL_CTL_DEL, fd, &ev)
+}
+
+func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error) {
+	if cap(b.buf) < len(events) {
+		b.buf = make([]unix.EpollEvent, len(events))
+	}
+	buf := b.buf[:len(events)]
+	n, err := unix.EpollWait(b.epfd, buf, msec(timeout))
+	if err != nil {
+		return 0, err
+	}
+	out := 0
+	for i := range buf[:n] {
+		ev := &buf[i]
+		tok := data(ev)
+		if tok == wakeToken {
+			b.drainWake()
+			continue
+		}
+		var f poller.Flags
+		if ev.Events&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
+			f |= poller.Readable
+		}
+		if ev.Events&unix.EPOLLOUT != 0 {
+			f |= poller.Writable
+		}
+		if ev.Events&(unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+			f |= poller.HangUp
+		}
+		if ev.Events&unix.EPOLLERR != 0 {
+			f |= poller.Error
+		}
+		events[out] = poller.Event{Token: tok, Flags: f}
+		out++
+	}
+	return out, nil
+}
+
+// msec rounds a positive timeout up: epoll counts milliseconds, and rounding
+// a sub-millisecond wait down to 0 would turn the caller's loop into a spin.
+func msec(d time.Duration) int {
+	switch {
+	case d < 0:
+		return -1
+	case d == 0:
+		return 0
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > 1<<31-1 {
+		ms = 1<<31 - 1
+	}
+	return int(ms)
+}
+
+func (b *backend) drainWake() {
+	var buf [8]byte
+	unix.Read(b.wakefd, buf[:])
+}
+
+func (b *backend) Wake() error {
+	one := [8]byte{1}
+	_, err := unix.Write(b.wakefd, one[:])
+	if err == unix.EAGAIN {
+		return nil // counter saturated: a wake-up is pending anyway
+	}
+	return err
+}
+
+func (b *backend) Close() error {
+	unix.Close(b.wakefd)
+	return unix.Close(b.epfd)
+}

@@ -1,0 +1,344 @@
+// Package poller defines the readiness multiplexer contract that every
+// muxbench backend implements, and the registry that picks one by name.
+//
+// The contract, written once:
+//
+//   - Level-triggered unless Options.EdgeTriggered is set and the backend
+//     advertises it: a descriptor is reported on every Wait while it stays
+//     readable (unread data, a pending connection, a closed peer) or
+//     writable (room in the send buffer) for an interest it is registered
+//     with.
+//   - Events carry the caller's token, never the descriptor, so that the
+//     caller can tag tokens with a generation and drop events for a
+//     descriptor that was closed and reused before dispatch.
+//   - HangUp and Error are reported whatever the interest, as epoll does;
+//     Readable and Writable only for the interest registered.
+//   - Add, Modify, Remove and Wait belong to one goroutine (the loop); Wake
+//     may be called from any goroutine, and several Wakes before the next
+//     Wait cost one system call.
+//   - Wait never reports EINTR: an interrupted wait is resumed with what is
+//     left of its timeout.
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Flags is both an interest set (Readable, Writable) and the readiness
+// reported by Wait (any of the four).
+type Flags uint8
+
+const (
+	Readable Flags = 1 << iota
+	Writable
+	// HangUp means the peer closed its side: a read will return end of
+	// stream once the buffered data is drained.
+	HangUp
+	// Error means the socket has a pending error (for example a reset);
+	// reading or writing will return it.
+	Error
+)
+
+// Interest keeps only the bits a caller may register.
+const Interest = Readable | Writable
+
+func (f Flags) String() string {
+	if f == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, b := range []struct {
+		f Flags
+		s string
+	}{{Readable, "R"}, {Writable, "W"}, {HangUp, "HUP"}, {Error, "ERR"}} {
+		if f&b.f != 0 {
+			parts = append(parts, b.s)
+		}
+	}
+	return strings.Join(parts, "|")
+}
+
+// Event is one ready descriptor, named by the token it was registered with.
+type Event struct {
+	Token uint64
+	Flags Flags
+}
+
+// Options select a backend's mode. Zero is the comparable default:
+// level-triggered, no sleeping.
+type Options struct {
+	// EdgeTriggered asks for edge-triggered notification; Open fails with
+	// ErrUnsupported on a backend without Capabilities.EdgeTriggered.
+	EdgeTriggered bool
+	// SpinSleep is slept by the busy-waiting backend after every round in
+	// which nothing was ready: the GUI-toolkit trade of latency for CPU.
+	SpinSleep time.Duration
+}
+
+// Capabilities tell callers how a backend differs instead of hiding it.
+type Capabilities struct {
+	EdgeTriggered bool
+	// MaxFD is the highest descriptor number the backend accepts plus one;
+	// zero means no limit of its own.
+	MaxFD int
+	// Spins is true for a backend that never sleeps in the kernel: it burns
+	// a CPU while waiting.
+	Spins bool
+}
+
+// Backend is the small private API each mechanism implements. The Poller
+// wrapper validates arguments, keeps registration state, retries EINTR and
+// coalesces wake-ups, so backends stay thin and alike.
+type Backend interface {
+	// Add registers fd, which the wrapper has checked is not registered.
+	Add(fd int, token uint64, interest Flags) error
+	// Modify changes a registered fd's token or interest; old is the
+	// interest it had.
+	Modify(fd int, token uint64, old, interest Flags) error
+	// Remove unregisters fd, which had interest old.
+	Remove(fd int, old Flags) error
+	// Wait fills events and returns how many. timeout < 0 blocks. It may
+	// return early with n == 0 (wake-up, spurious) and may return EINTR.
+	// It consumes any pending wake-up.
+	Wait(events []Event, timeout time.Duration) (int, error)
+	// Wake makes a current or the next Wait return.
+	Wake() error
+	Close() error
+}
+
+// Errors every backend returns for the same misuse, testable with errors.Is.
+var (
+	ErrClosed        = errors.New("poller: closed")
+	ErrRegistered    = errors.New("poller: descriptor already registered")
+	ErrNotRegistered = errors.New("poller: descriptor not registered")
+	ErrFDRange       = errors.New("poller: descriptor number beyond what this backend can watch")
+	ErrUnsupported   = errors.New("poller: option not supported by this backend")
+	ErrUnknown       = errors.New("poller: unknown backend")
+)
+
+type registration struct {
+	token    uint64
+	interest Flags
+	live     bool
+}
+
+// Poller is a backend behind the shared contract.
+type Poller struct {
+	name    string
+	caps    Capabilities
+	opts    Options
+	b       Backend
+	regs    []registration // indexed by fd: descriptors are small integers
+	count   int
+	closed  atomic.Bool
+	wakeSig atomic.Bool
+}
+
+// Name is the registry name the poller was opened with.
+func (p *Poller) Name() string { return p.name }
+
+// Capabilities of the backend.
+func (p *Poller) Capabilities() Capabilities { return p.caps }
+
+// Options the poller was opened with.
+func (p *Poller) Options() Options { return p.opts }
+
+// Len is the number of registered descriptors.
+func (p *Poller) Len() int { return p.count }
+
+func (p *Poller) check(fd int) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if fd < 0 {
+		return fmt.Errorf("poller: negative descriptor %d: %w", fd, unix.EBADF)
+	}
+	if p.caps.MaxFD > 0 && fd >= p.caps.MaxFD {
+		return fmt.Errorf("%w: fd %d, %s allows below %d", ErrFDRange, fd, p.name, p.caps.MaxFD)
+	}
+	return nil
+}
+
+// Add registers fd for interest (Readable, Writable, both or neither),
+// reported under token.
+func (p *Poller) Add(fd int, token uint64, interest Flags) error {
+	if err := p.check(fd); err != nil {
+		return err
+	}
+	interest &= Interest
+	if fd < len(p.regs) && p.regs[fd].live {
+		return fmt.Errorf("%w: fd %d", ErrRegistered, fd)
+	}
+	if err := p.b.Add(fd, token, interest); err != nil {
+		return err
+	}
+	for fd >= len(p.regs) {
+		p.regs = append(p.regs, registration{})
+	}
+	p.regs[fd] = registration{token: token, interest: interest, live: true}
+	p.count++
+	return nil
+}
+
+// Modify replaces fd's token and interest. A call that changes nothing
+// makes no system call.
+func (p *Poller) Modify(fd int, token uint64, interest Flags) error {
+	if err := p.check(fd); err != nil {
+		return err
+	}
+	interest &= Interest
+	if fd >= len(p.regs) || !p.regs[fd].live {
+		return fmt.Errorf("%w: fd %d", ErrNotRegistered, fd)
+	}
+	r := &p.regs[fd]
+	if r.token == token && r.interest == interest {
+		return nil
+	}
+	if err := p.b.Modify(fd, token, r.interest, interest); err != nil {
+		return err
+	}
+	r.token, r.interest = token, interest
+	return nil
+}
+
+// Remove unregisters fd. Call it before closing the descriptor.
+func (p *Poller) Remove(fd int) error {
+	if err := p.check(fd); err != nil {
+		return err
+	}
+	if fd >= len(p.regs) || !p.regs[fd].live {
+		return fmt.Errorf("%w: fd %d", ErrNotRegistered, fd)
+	}
+	err := p.b.Remove(fd, p.regs[fd].interest)
+	p.regs[fd] = registration{}
+	p.count--
+	return err
+}
+
+// Interest reports fd's registered interest and whether it is registered.
+func (p *Poller) Interest(fd int) (Flags, bool) {
+	if fd < 0 || fd >= len(p.regs) || !p.regs[fd].live {
+		return 0, false
+	}
+	return p.regs[fd].interest, true
+}
+
+// Wait blocks until a registered descriptor is ready, timeout passes
+// (timeout < 0: never) or Wake is called, and fills events. It returns 0
+// on timeout or wake-up.
+func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
+	if p.closed.Load() {
+		return 0, ErrClosed
+	}
+	if len(events) == 0 {
+		return 0, errors.New("poller: Wait needs room for at least one event")
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		n, err := p.b.Wait(events, timeout)
+		p.wakeSig.Store(false)
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, unix.EINTR) {
+			return 0, err
+		}
+		// SIGPROF and friends: resume with what is left.
+		if timeout > 0 {
+			if timeout = time.Until(deadline); timeout <= 0 {
+				return 0, nil
+			}
+		}
+	}
+}
+
+// Wake makes a blocked Wait return, from any goroutine. Wakes that arrive
+// before the loop has waited again are coalesced into one system call.
+func (p *Poller) Wake() error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if !p.wakeSig.CompareAndSwap(false, true) {
+		return nil
+	}
+	return p.b.Wake()
+}
+
+// Close releases the backend. Registered descriptors are not closed.
+func (p *Poller) Close() error {
+	if !p.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	return p.b.Close()
+}
+
+// Info describes a registered backend.
+type Info struct {
+	Name string
+	// Doc is one line for `muxbench backends`.
+	Doc  string
+	Caps Capabilities
+	New  func(Options) (Backend, error)
+}
+
+var registry = map[string]Info{}
+
+// Register makes a backend available by name; backends call it from init,
+// so a blank import selects them.
+func Register(info Info) {
+	if _, dup := registry[info.Name]; dup {
+		panic("poller: backend registered twice: " + info.Name)
+	}
+	registry[info.Name] = info
+}
+
+// Backends lists the registered backends, sorted by name.
+func Backends() []Info {
+	out := make([]Info, 0, len(registry))
+	for _, i := range registry {
+		out = append(out, i)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}
+
+// Names lists the registered backend names, sorted.
+func Names() []string {
+	var out []string
+	for _, i := range Backends() {
+		out = append(out, i.Name)
+	}
+	return out
+}
+
+// Lookup returns the backend called name.
+func Lookup(name string) (Info, bool) {
+	i, ok := registry[name]
+	return i, ok
+}
+
+// Open creates a poller of the named backend.
+func Open(name string, opts Options) (*Poller, error) {
+	info, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (available: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
+	}
+	if opts.EdgeTriggered && !info.Caps.EdgeTriggered {
+		return nil, fmt.Errorf("%w: %s is level-triggered only", ErrUnsupported, name)
+	}
+	b, err := info.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("poller: open %s: %w", name, err)
+	}
+	return &Poller{name: name, caps: info.Caps, opts: opts, b: b}, nil
+}
