@@ -1,0 +1,266 @@
+// Package result is the schema of a muxbench result file: one measured run
+// of one server (a poller backend behind the reactor, the stdlib baseline,
+// or a foreign echo server) under one load. Charts, reports and merges read
+// only this, so they can be redrawn without re-running anything.
+//
+// Units are in the field names: _ns, _us, _bytes, _sec, _per_sec. Rates
+// "per_rt" are per round trip in the measured window.
+package result
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Schema names this layout. A file with another schema string is refused by
+// name, never half-read.
+const Schema = "muxbench/result/v1"
+
+// Result is one run.
+type Result struct {
+	Schema string `json:"schema"`
+	// Partial is set when the run was interrupted (Ctrl-C, a fault) before
+	// its window ended: the figures cover only what was measured.
+	Partial  bool     `json:"partial,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+
+	Params Params `json:"params"`
+	Env    Env    `json:"env"`
+
+	WindowStart time.Time `json:"window_start"`
+	WindowSec   float64   `json:"window_sec"`
+	RoundTrips  uint64    `json:"round_trips"`
+	// Throughput is round trips per second over the window.
+	Throughput float64 `json:"round_trips_per_sec"`
+	// TargetRate is the open-loop schedule in round trips per second, zero
+	// for a closed loop.
+	TargetRate float64 `json:"target_rate_per_sec,omitempty"`
+
+	// Latency is measured from the intended send time in open loop
+	// (coordinated omission corrected), from the actual send otherwise.
+	Latency Latency `json:"latency"`
+	// LatencyUncorrected is from the actual send time; open loop only.
+	LatencyUncorrected *Latency `json:"latency_uncorrected,omitempty"`
+
+	// Server is nil when the target exposes no control channel.
+	Server    *Server   `json:"server,omitempty"`
+	Generator Generator `json:"generator"`
+	Integrity Integrity `json:"integrity"`
+}
+
+// Params are what the user asked for, after defaults.
+type Params struct {
+	// Backend is a poller name, "stdlib", or "external" for load --target.
+	Backend     string  `json:"backend"`
+	Target      string  `json:"target,omitempty"`
+	Conns       int     `json:"conns"`
+	Idle        int     `json:"idle"`
+	MsgSize     int     `json:"msg_size_bytes"`
+	SndBuf      int     `json:"sndbuf_bytes,omitempty"`
+	RcvBuf      int     `json:"rcvbuf_bytes,omitempty"`
+	ReadBufSize int     `json:"read_buf_bytes,omitempty"`
+	DurationSec float64 `json:"duration_sec"`
+	WarmupSec   float64 `json:"warmup_sec"`
+	Rate        float64 `json:"rate_per_sec,omitempty"`
+	// GenLoops is the number of generator event loops (one per CPU given).
+	GenLoops int   `json:"gen_loops"`
+	ServerCPU []int `json:"server_cpus,omitempty"`
+	GenCPU    []int `json:"gen_cpus,omitempty"`
+	// Extra holds options of one experiment (fault injection, churn...)
+	// without growing the schema for each.
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Env is where and when the run happened.
+type Env struct {
+	Start      time.Time `json:"start"`
+	Hostname   string    `json:"hostname"`
+	Kernel     string    `json:"kernel"`
+	OS         string    `json:"os"`
+	Arch       string    `json:"arch"`
+	CPUModel   string    `json:"cpu_model"`
+	Cores      int       `json:"cores"`
+	GoVersion  string    `json:"go_version"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	Version    string    `json:"muxbench_version"`
+}
+
+// Latency summarises one histogram. Every value is in nanoseconds.
+type Latency struct {
+	Count  int64   `json:"count"`
+	Min    int64   `json:"min_ns"`
+	Mean   float64 `json:"mean_ns"`
+	StdDev float64 `json:"stddev_ns"`
+	P50    int64   `json:"p50_ns"`
+	P90    int64   `json:"p90_ns"`
+	P99    int64   `json:"p99_ns"`
+	P999   int64   `json:"p99_9_ns"`
+	P9999  int64   `json:"p99_99_ns"`
+	Max    int64   `json:"max_ns"`
+	// Percentiles holds the user's --percentiles list, if any.
+	Percentiles []Percentile `json:"percentiles,omitempty"`
+	// Histogram is the whole distribution, HdrHistogram's compressed V2
+	// encoding (hdrhistogram-go Encode), so that spectra can be drawn and
+	// histograms from several load hosts merged.
+	Histogram string `json:"histogram"`
+	// Overflow counts samples above the histogram's range; they are in Max
+	// but not in the percentiles.
+	Overflow int64 `json:"overflow,omitempty"`
+}
+
+// Percentile is one point of a user-chosen list.
+type Percentile struct {
+	Percent float64 `json:"percent"`
+	Value   int64   `json:"value_ns"`
+}
+
+// CPU is CPU time spent in the window by one process or thread.
+type CPU struct {
+	UserSec float64 `json:"user_sec"`
+	SysSec  float64 `json:"sys_sec"`
+	// PerRTus is (user+sys) microseconds per round trip: the service demand.
+	PerRTus float64 `json:"per_rt_us"`
+	// Utilization is (user+sys) / window: 1.0 is one CPU fully busy.
+	Utilization float64 `json:"utilization"`
+	VolCtxSw    int64   `json:"voluntary_ctxsw,omitempty"`
+	InvolCtxSw  int64   `json:"involuntary_ctxsw,omitempty"`
+}
+
+// IO counts what a reactor or generator did in the window.
+type IO struct {
+	BytesIn     uint64 `json:"bytes_in"`
+	BytesOut    uint64 `json:"bytes_out"`
+	Reads       uint64 `json:"reads"`
+	Writes      uint64 `json:"writes"`
+	ShortWrites uint64 `json:"short_writes"`
+	WriteEAGAIN uint64 `json:"write_eagain"`
+	ReadEAGAIN  uint64 `json:"read_eagain"`
+	Waits       uint64 `json:"waits"`
+	Events      uint64 `json:"events"`
+	Dispatches  uint64 `json:"dispatches"`
+	Accepts     uint64 `json:"accepts,omitempty"`
+	AcceptErrs  uint64 `json:"accept_errors,omitempty"`
+}
+
+// Rates are IO divided out, kept in the file so reports need no arithmetic.
+type Rates struct {
+	ShortWritesPerWrite float64 `json:"short_writes_per_write"`
+	ShortWritesPerRT    float64 `json:"short_writes_per_rt"`
+	WriteEAGAINPerWrite float64 `json:"write_eagain_per_write"`
+	WriteEAGAINPerRT    float64 `json:"write_eagain_per_rt"`
+	WaitsPerRT          float64 `json:"waits_per_rt"`
+	EventsPerWait       float64 `json:"events_per_wait"`
+}
+
+// Server is what the server reported over its control channel.
+type Server struct {
+	Backend string `json:"backend"`
+	// Options describe the backend's mode (edge-triggered, spin sleep...).
+	Options    map[string]string `json:"options,omitempty"`
+	Process    CPU               `json:"process_cpu"`
+	LoopThread *CPU              `json:"loop_thread_cpu,omitempty"`
+	IO         IO                `json:"io"`
+	Rates      Rates             `json:"rates"`
+	MaxRSS     int64             `json:"max_rss_bytes"`
+	RSS        int64             `json:"rss_bytes"`
+	// RSSPerConn is RSS divided by all connections, idle ones included.
+	RSSPerConn float64 `json:"rss_per_conn_bytes"`
+	Conns      int     `json:"conns"`
+}
+
+// Generator is the load side's own cost; Saturated warns that the
+// generator, not the server, limited the run.
+type Generator struct {
+	CPU       CPU   `json:"cpu"`
+	IO        IO    `json:"io"`
+	Rates     Rates `json:"rates"`
+	Saturated bool  `json:"saturated"`
+}
+
+// Integrity counts every way a round trip can fail. Any non-zero field
+// makes the run fail.
+type Integrity struct {
+	Mismatches   uint64 `json:"mismatches"`
+	Resets       uint64 `json:"resets"`
+	ConnFailures uint64 `json:"conn_failures"`
+	Timeouts     uint64 `json:"timeouts,omitempty"`
+}
+
+// Errors reports whether any integrity counter is non-zero.
+func (i Integrity) Errors() uint64 {
+	return i.Mismatches + i.Resets + i.ConnFailures + i.Timeouts
+}
+
+// ErrSchema marks a file that is not a muxbench result of this schema.
+var ErrSchema = errors.New("not a " + Schema + " file")
+
+// Decode reads one result and checks that it is one.
+func Decode(r io.Reader) (*Result, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("empty file")
+	}
+	var probe struct {
+		Schema *string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("not valid JSON (truncated?): %w", err)
+	}
+	switch {
+	case probe.Schema == nil:
+		return nil, fmt.Errorf("%w: no \"schema\" field", ErrSchema)
+	case *probe.Schema != Schema:
+		if strings.HasPrefix(*probe.Schema, "muxbench/result/") {
+			return nil, fmt.Errorf("%w: schema %q is another muxbench version's", ErrSchema, *probe.Schema)
+		}
+		return nil, fmt.Errorf("%w: schema %q", ErrSchema, *probe.Schema)
+	}
+	var res Result
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("bad %s content: %w", Schema, err)
+	}
+	if res.Params.Backend == "" {
+		return nil, fmt.Errorf("bad %s content: no params.backend", Schema)
+	}
+	return &res, nil
+}
+
+// ReadFile reads a result file; errors name the file.
+func ReadFile(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	res, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return res, nil
+}
+
+// WriteFile writes res atomically (temporary file, then rename), so an
+// interrupted run never leaves a truncated result behind.
+func WriteFile(path string, res *Result) error {
+	res.Schema = Schema
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
