@@ -69,7 +69,7 @@ type Params struct {
 	WarmupSec   float64 `json:"warmup_sec"`
 	Rate        float64 `json:"rate_per_sec,omitempty"`
 	// GenLoops is the number of generator event loops (one per CPU given).
-	GenLoops int   `json:"gen_loops"`
+	GenLoops  int   `json:"gen_loops"`
 	ServerCPU []int `json:"server_cpus,omitempty"`
 	GenCPU    []int `json:"gen_cpus,omitempty"`
 	// Extra holds options of one experiment (fault injection, churn...)
