@@ -1,0 +1,144 @@
+package chart
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/muxbench/muxbench/bench/result"
+)
+
+// machineLine names where the results were measured; several machines
+// are all listed, since the figures are then not one machine's.
+func machineLine(files []File) string {
+	seen := map[string]bool{}
+	var machines []string
+	var first, last string
+	for _, f := range files {
+		e := f.Env
+		m := fmt.Sprintf("%s, %d cores, %s %s, %s", orUnknown(e.CPUModel), e.Cores, e.OS, orUnknown(e.Kernel), orUnknown(e.GoVersion))
+		if !seen[m] {
+			seen[m] = true
+			machines = append(machines, m)
+		}
+		if !e.Start.IsZero() {
+			d := e.Start.UTC().Format("2006-01-02")
+			if first == "" || d < first {
+				first = d
+			}
+			if d > last {
+				last = d
+			}
+		}
+	}
+	s := "Machine: " + strings.Join(machines, "; ")
+	switch {
+	case first == "":
+	case first == last:
+		s += "; run " + first
+	default:
+		s += "; run " + first + " to " + last
+	}
+	if v := files[0].Env.Version; v != "" {
+		s += "; muxbench " + v
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// paramLine lists the parameters every result of the chart shares (the
+// swept one differs, so it drops out by itself) and how repeats are drawn.
+func paramLine(files []File) string {
+	type kv struct{ k, v string }
+	vals := func(r *result.Result) []kv {
+		p := r.Params
+		buf := "default"
+		if p.SndBuf > 0 {
+			buf = bytesTick(float64(p.SndBuf))
+		}
+		mode := "closed loop"
+		if p.Rate > 0 || r.TargetRate > 0 {
+			rate := p.Rate
+			if rate == 0 {
+				rate = r.TargetRate
+			}
+			mode = "open loop at " + humanTick(rate) + " rt/s"
+		}
+		out := []kv{
+			{"load", mode},
+			{"active conns", fmt.Sprint(p.Conns)},
+			{"idle conns", fmt.Sprint(p.Idle)},
+			{"message", bytesTick(float64(p.MsgSize))},
+			{"SO_SNDBUF", buf},
+			{"window", fmt.Sprintf("%gs", p.DurationSec)},
+			{"warm-up", fmt.Sprintf("%gs", p.WarmupSec)},
+			{"generator loops", fmt.Sprint(p.GenLoops)},
+		}
+		if p.ReadBufSize > 0 {
+			out = append(out, kv{"read buffer", bytesTick(float64(p.ReadBufSize))})
+		}
+		if len(p.ServerCPU) > 0 {
+			out = append(out, kv{"server CPUs", fmt.Sprint(p.ServerCPU)})
+		}
+		if len(p.GenCPU) > 0 {
+			out = append(out, kv{"generator CPUs", fmt.Sprint(p.GenCPU)})
+		}
+		return out
+	}
+	common := vals(files[0].Result)
+	for _, f := range files[1:] {
+		other := map[string]string{}
+		for _, e := range vals(f.Result) {
+			other[e.k] = e.v
+		}
+		kept := common[:0]
+		for _, e := range common {
+			if other[e.k] == e.v {
+				kept = append(kept, e)
+			}
+		}
+		common = kept
+	}
+	var parts []string
+	for _, e := range common {
+		parts = append(parts, e.k+" "+e.v)
+	}
+	reps := map[int]bool{}
+	counts := map[string]int{}
+	for _, f := range files {
+		counts[pointKey(f.Result)]++
+	}
+	for _, n := range counts {
+		reps[n] = true
+	}
+	var rs []int
+	for n := range reps {
+		rs = append(rs, n)
+	}
+	sort.Ints(rs)
+	s := "Parameters: " + strings.Join(parts, ", ")
+	if len(rs) > 0 && rs[len(rs)-1] > 1 {
+		s += fmt.Sprintf(". Runs per point: %s; the median is drawn, bars span min to max", joinInts(rs))
+	}
+	return s + "."
+}
+
+func joinInts(v []int) string {
+	var s []string
+	for _, n := range v {
+		s = append(s, fmt.Sprint(n))
+	}
+	return strings.Join(s, "-")
+}
+
+// pointKey identifies a measured point: repeats of it share the key.
+func pointKey(r *result.Result) string {
+	p := r.Params
+	return fmt.Sprintf("%s/%s/c%d/i%d/m%d/s%d/r%g/t%g/d%g", p.Backend, p.Target, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.Rate, r.TargetRate, p.DurationSec)
+}

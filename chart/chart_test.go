@@ -1,0 +1,237 @@
+package chart
+
+import (
+	"bytes"
+	"errors"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/muxbench/muxbench/chart/charttest"
+	"gonum.org/v1/plot"
+)
+
+var backends = []string{"epoll", "poll", "select", "busywait", "stdlib"}
+
+func suite(t *testing.T, repeats int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := charttest.Suite(dir, backends, repeats); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestDrawAllWritesEveryChart(t *testing.T) {
+	in := suite(t, 2)
+	out := filepath.Join(t.TempDir(), "charts")
+	if d := os.Getenv("MUXBENCH_CHART_DIR"); d != "" {
+		out = d // keep the charts to look at them
+	}
+	files, err := Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, skipped, err := DrawAll(out, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) != 0 {
+		t.Errorf("skipped %v", skipped)
+	}
+	for _, name := range []string{Active, Idle, MsgSize, Spectrum, CPUBars} {
+		png := filepath.Join(out, name+".png")
+		svg := filepath.Join(out, name+".svg")
+		checkPNG(t, png)
+		checkSVG(t, svg)
+	}
+	if len(written) != 10 {
+		t.Errorf("wrote %d files, want 10: %v", len(written), written)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(out, ".*.tmp"))
+	if len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+func checkPNG(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 300 || len(data) < 20_000 {
+		t.Errorf("%s: %dx%d, %d bytes: too small to be a real chart", path, b.Dx(), b.Dy(), len(data))
+	}
+}
+
+func checkSVG(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	if !strings.Contains(s, "<svg") || !strings.HasSuffix(strings.TrimSpace(s), "</svg>") || len(data) < 10_000 {
+		t.Errorf("%s: not a complete SVG (%d bytes)", path, len(data))
+	}
+	for _, b := range []string{"epoll", "select", "Machine: Test CPU"} {
+		if !strings.Contains(s, b) {
+			t.Errorf("%s: no %q in the SVG", path, b)
+		}
+	}
+}
+
+func TestSingleRunsAndSinglePoint(t *testing.T) {
+	// One repeat, no error bars; and a lone result draws what it can.
+	files, err := Load(suite(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := DrawAll(t.TempDir(), files); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := charttest.Write(dir, "load", charttest.Point{Backend: "epoll", Conns: 50, MsgSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	written, skipped, err := DrawAll(out, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 4 || len(skipped) != 3 {
+		t.Errorf("written %v, skipped %v; want the spectrum and CPU charts only", written, skipped)
+	}
+}
+
+func TestPlotCommandBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good, err := charttest.Write(dir, "active", charttest.Point{Backend: "epoll", Conns: 1, MsgSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(good)
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	emptyDir := filepath.Join(dir, "empty")
+	os.Mkdir(emptyDir, 0o755)
+	cases := []struct {
+		name, path, want string
+	}{
+		{"missing", filepath.Join(dir, "nope.json"), "no such file"},
+		{"empty", write("empty.json", ""), "empty file"},
+		{"truncated", write("trunc.json", string(data[:len(data)/2])), "truncated"},
+		{"foreign", write("foreign.json", `{"hello": "world"}`), "no \"schema\" field"},
+		{"other version", write("v0.json", strings.Replace(string(data), "muxbench/result/v1", "muxbench/result/v0", 1)), "another muxbench version"},
+		{"empty dir", emptyDir, "no .json result files"},
+		{"bad histogram", write("hist.json", strings.Replace(string(data), `"histogram": "`, `"histogram": "!!`, 1)), "latency.histogram"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			var stdout, stderr bytes.Buffer
+			code := PlotCommand([]string{"-o", out, good, c.path}, &stdout, &stderr)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr %q", code, stderr.String())
+			}
+			msg := stderr.String()
+			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, c.path) || !strings.Contains(msg, c.want) {
+				t.Errorf("stderr %q: want one line naming %s and saying %q", msg, c.path, c.want)
+			}
+			if strings.Contains(msg, "goroutine") || strings.Contains(msg, "panic") {
+				t.Errorf("stack trace in %q", msg)
+			}
+			pngs, _ := filepath.Glob(filepath.Join(out, "*.png"))
+			tmps, _ := filepath.Glob(filepath.Join(out, ".*"))
+			if len(pngs) != 0 || len(tmps) != 0 {
+				t.Errorf("left behind %v %v", pngs, tmps)
+			}
+		})
+	}
+	var stdout, stderr bytes.Buffer
+	if code := PlotCommand(nil, &stdout, &stderr); code != 2 {
+		t.Errorf("no arguments: exit %d, want 2", code)
+	}
+}
+
+type brokenChart struct{}
+
+func (brokenChart) WriteTo(w io.Writer) (int64, error) {
+	w.Write([]byte("\x89PNG half a chart"))
+	return 0, errors.New("disk full")
+}
+
+func TestWriteAtomicLeavesNothingOnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.png")
+	if err := writeAtomic(path, brokenChart{}); err == nil || !strings.Contains(err.Error(), "x.png") {
+		t.Fatalf("err = %v, want one naming x.png", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+func TestRenderPanicBecomesError(t *testing.T) {
+	p := newPanel("t", "x", "y")
+	setLog(&p.Y, 1, 10, humanTick)
+	p.Y.Min = 0 // gonum panics on a log axis reaching zero
+	f := &figure{name: "bad", title: "bad", panels: [][]*plot.Plot{{p}}, w: 400, h: 300}
+	dir := t.TempDir()
+	if _, err := f.save(dir); err == nil || !strings.Contains(err.Error(), "drawing bad") {
+		t.Fatalf("err = %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+func TestStylesAreStable(t *testing.T) {
+	for _, b := range append(backends, "someday") {
+		if styleOf(b) != styleOf(b) {
+			t.Errorf("%s: style changes between calls", b)
+		}
+	}
+	seen := map[any]string{}
+	for _, k := range known {
+		if other, dup := seen[k.Color]; dup {
+			t.Errorf("%s and %s share a colour", k.name, other)
+		}
+		seen[k.Color] = k.name
+	}
+	names := []string{"stdlib", "zzz", "select", "epoll"}
+	sortBackends(names)
+	if strings.Join(names, ",") != "epoll,select,stdlib,zzz" {
+		t.Errorf("order %v", names)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	s := Summarize([]float64{5, 1, 3, 9})
+	if s.Med != 4 || s.Min != 1 || s.Max != 9 || s.N != 4 {
+		t.Errorf("%+v", s)
+	}
+	if s := Summarize([]float64{2, 7, 1}); s.Med != 2 {
+		t.Errorf("%+v", s)
+	}
+}

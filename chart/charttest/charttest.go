@@ -1,0 +1,144 @@
+// Package charttest builds result files for tests of the code that reads
+// them (charts, reports, merges), without running any load.
+package charttest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/muxbench/muxbench/bench/result"
+)
+
+// Point is the shape of one synthetic run.
+type Point struct {
+	Backend              string
+	Conns, Idle, MsgSize int
+	SndBuf               int
+	Rate                 float64
+	Repeat               int
+	// Latencies in nanoseconds; nil gives a seeded log-normal spread.
+	Latencies []int64
+}
+
+// Result builds a plausible, self-consistent result for p. Numbers are
+// derived from the parameters and the seed so that tests can tell points
+// apart; they are not measurements.
+func Result(p Point) *result.Result {
+	seed := uint64(len(p.Backend))*7919 + uint64(p.Conns)*31 + uint64(p.Idle)*17 + uint64(p.MsgSize) + uint64(p.SndBuf)*3 + uint64(p.Repeat)
+	rng := rand.New(rand.NewPCG(seed, 42))
+	h := hdrhistogram.New(1, 60_000_000_000, 3)
+	lat := p.Latencies
+	if lat == nil {
+		base := 20_000.0 + 50*float64(p.Conns) + 2*float64(p.Idle)
+		for i := 0; i < 20000; i++ {
+			lat = append(lat, int64(base*math.Exp(rng.NormFloat64()*0.5)))
+		}
+	}
+	for _, v := range lat {
+		h.RecordValue(v)
+	}
+	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		panic(err)
+	}
+	rt := uint64(len(lat))
+	window := 2.0
+	tp := float64(rt) / window
+	perRT := 8 + float64(p.Idle)/1000*(1+float64(len(p.Backend)%3)) + rng.Float64()
+	util := perRT * tp / 1e6
+	if p.Backend == "busywait" {
+		util = 1
+	}
+	writes := rt
+	short := uint64(0)
+	if p.SndBuf > 0 && p.MsgSize > 4096 {
+		short = writes / 3
+	}
+	params := result.Params{
+		Backend: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize,
+		SndBuf: p.SndBuf, DurationSec: window, WarmupSec: 0.5, Rate: p.Rate, GenLoops: 1,
+		Extra: map[string]string{"repeat": fmt.Sprint(p.Repeat)},
+	}
+	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	return &result.Result{
+		Schema:      result.Schema,
+		Params:      params,
+		Env:         result.Env{Start: start, Hostname: "testhost", Kernel: "6.1.0-test", OS: "linux", Arch: "amd64", CPUModel: "Test CPU @ 2.0GHz", Cores: 2, GoVersion: "go1.26", GOMAXPROCS: 2},
+		WindowStart: start,
+		WindowSec:   window,
+		RoundTrips:  rt,
+		Throughput:  tp,
+		TargetRate:  p.Rate,
+		Latency: result.Latency{
+			Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(), StdDev: h.StdDev(),
+			P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
+			P999: h.ValueAtQuantile(99.9), P9999: h.ValueAtQuantile(99.99), Max: h.Max(),
+			Histogram: string(enc),
+		},
+		Server: &result.Server{
+			Backend: p.Backend,
+			Process: result.CPU{UserSec: util * window / 2, SysSec: util * window / 2, PerRTus: perRT, Utilization: util},
+			IO:      result.IO{Writes: writes, ShortWrites: short, Reads: rt},
+			Rates: result.Rates{
+				ShortWritesPerWrite: float64(short) / float64(writes),
+				WriteEAGAINPerWrite: float64(short) / float64(writes) / 2,
+			},
+			RSS: 10 << 20, RSSPerConn: float64(10<<20) / float64(p.Conns+p.Idle), Conns: p.Conns + p.Idle,
+		},
+		Generator: result.Generator{CPU: result.CPU{PerRTus: 9, Utilization: 0.8}},
+	}
+}
+
+// Write saves Result(p) under dir with compare's file naming and returns
+// the path.
+func Write(dir string, sweep string, p Point) (string, error) {
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s-c%d-i%d-m%d-s%d-r%d.json", sweep, p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.Repeat))
+	return path, result.WriteFile(path, Result(p))
+}
+
+// Suite writes a small version of a full comparison: the active, idle,
+// message-size and open-loop sweeps for the given backends, repeats times.
+func Suite(dir string, backends []string, repeats int) ([]string, error) {
+	var paths []string
+	add := func(sweep string, p Point) error {
+		for k := 1; k <= repeats; k++ {
+			p.Repeat = k
+			path, err := Write(dir, sweep, p)
+			if err != nil {
+				return err
+			}
+			paths = append(paths, path)
+		}
+		return nil
+	}
+	for _, b := range backends {
+		for _, c := range []int{1, 10, 100, 1000} {
+			if err := add("active", Point{Backend: b, Conns: c, MsgSize: 64}); err != nil {
+				return nil, err
+			}
+		}
+		for _, i := range []int{1000, 5000} {
+			if err := add("idle", Point{Backend: b, Conns: 100, Idle: i, MsgSize: 64}); err != nil {
+				return nil, err
+			}
+		}
+		for _, buf := range []int{0, 4096} {
+			for _, m := range []int{64, 4096, 65536, 1 << 20} {
+				if m == 64 && buf == 0 {
+					continue // the active sweep's point
+				}
+				if err := add("msgsize", Point{Backend: b, Conns: 10, MsgSize: m, SndBuf: buf}); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := add("latency", Point{Backend: b, Conns: 100, MsgSize: 64, Rate: 5000}); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
+}

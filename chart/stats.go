@@ -1,0 +1,90 @@
+package chart
+
+import (
+	"math"
+	"sort"
+
+	"github.com/muxbench/muxbench/bench/result"
+)
+
+// Stat summarises the repeats of one point: the median is what is drawn
+// and tabled, min and max are the spread shown as error bars.
+type Stat struct {
+	X             float64
+	Med, Min, Max float64
+	N             int
+}
+
+// Summarize returns the median, min and max of vals (N == 0 if empty).
+func Summarize(vals []float64) Stat {
+	if len(vals) == 0 {
+		return Stat{}
+	}
+	v := append([]float64(nil), vals...)
+	sort.Float64s(v)
+	n := len(v)
+	med := v[n/2]
+	if n%2 == 0 {
+		med = (v[n/2-1] + v[n/2]) / 2
+	}
+	return Stat{Med: med, Min: v[0], Max: v[n-1], N: n}
+}
+
+// collect groups the kept results by backend and x, collapsing repeats of a
+// point into a Stat; y reports false for a result that lacks the figure.
+func collect(files []File, keep func(*result.Result) bool, x func(*result.Result) float64,
+	y func(*result.Result) (float64, bool)) map[string][]Stat {
+	vals := map[string]map[float64][]float64{}
+	for _, f := range files {
+		if !keep(f.Result) {
+			continue
+		}
+		v, ok := y(f.Result)
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		b := f.Params.Backend
+		if vals[b] == nil {
+			vals[b] = map[float64][]float64{}
+		}
+		xv := x(f.Result)
+		vals[b][xv] = append(vals[b][xv], v)
+	}
+	out := map[string][]Stat{}
+	for b, byX := range vals {
+		for xv, vs := range byX {
+			s := Summarize(vs)
+			s.X = xv
+			out[b] = append(out[b], s)
+		}
+		sort.Slice(out[b], func(i, j int) bool { return out[b][i].X < out[b][j].X })
+	}
+	return out
+}
+
+func backendsOf(m map[string][]Stat) []string {
+	var names []string
+	for b := range m {
+		names = append(names, b)
+	}
+	sortBackends(names)
+	return names
+}
+
+// mostCommon returns the value of key seen most often among the kept
+// results (the smallest on a tie) and whether any result was kept.
+func mostCommon(files []File, keep func(*result.Result) bool, key func(*result.Result) int) (int, bool) {
+	count := map[int]int{}
+	for _, f := range files {
+		if keep(f.Result) {
+			count[key(f.Result)]++
+		}
+	}
+	best, bestN := 0, 0
+	for k, n := range count {
+		if n > bestN || (n == bestN && k < best) {
+			best, bestN = k, n
+		}
+	}
+	return best, bestN > 0
+}
