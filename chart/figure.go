@@ -2,8 +2,8 @@ package chart
 
 import (
 	"fmt"
-	"io"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
