@@ -1,0 +1,389 @@
+package control
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/muxbench/muxbench/bench/result"
+)
+
+type fakeHandler struct {
+	calls atomic.Int64
+	stops atomic.Int64
+	fail  atomic.Bool
+}
+
+func (h *fakeHandler) Stats() (Stats, error) {
+	n := h.calls.Add(1)
+	if h.fail.Load() {
+		return Stats{}, errors.New("loop not running")
+	}
+	return Stats{
+		Time:       time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
+		Backend:    "epoll",
+		Options:    map[string]string{"edge_triggered": "true", "spin_sleep": "100µs"},
+		Conns:      int(n),
+		ProcUserNs: 1, ProcSysNs: 2,
+		ThreadUserNs: 3, ThreadSysNs: -1,
+		VolCtxSw: 5, InvolCtxSw: 6,
+		MaxRSS: 7 << 20, RSS: 8 << 20,
+		IO:       result.IO{BytesIn: 9, BytesOut: 10, ShortWrites: 11},
+		Injected: map[string]uint64{"short_write": 12},
+	}, nil
+}
+
+func (h *fakeHandler) Stop() { h.stops.Add(1) }
+
+// start serves s on a loopback port and stops it when the test ends.
+func start(t *testing.T, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ln.Close()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return after its listener closed")
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestStatsAndStop(t *testing.T) {
+	h := &fakeHandler{}
+	addr := start(t, &Server{Token: "s3cret", Handler: h})
+	c, err := Dial(addr, "s3cret", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want, _ := (&fakeHandler{}).Stats()
+	for i := 1; i <= 3; i++ {
+		got, err := c.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Conns = i
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("stats %d differ (-want +got):\n%s", i, d)
+		}
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// The reply goes out before the handler runs.
+	for deadline := time.Now().Add(10 * time.Second); h.stops.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if h.stops.Load() != 1 {
+		t.Errorf("Stop called %d times, want 1", h.stops.Load())
+	}
+}
+
+func TestHandlerError(t *testing.T) {
+	h := &fakeHandler{}
+	h.fail.Store(true)
+	c, err := Dial(start(t, &Server{Handler: h}), "", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Stats(); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "loop not running") {
+		t.Fatalf("got %v, want the handler's error", err)
+	}
+	h.fail.Store(false)
+	if _, err := c.Stats(); err != nil {
+		t.Fatalf("after a handler error: %v", err)
+	}
+}
+
+// rawConn sends lines by hand, as a hostile or broken client would.
+type rawConn struct {
+	t *testing.T
+	net.Conn
+	r *bufio.Reader
+}
+
+func dialRaw(t *testing.T, addr string) *rawConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return &rawConn{t, c, bufio.NewReader(c)}
+}
+
+func (c *rawConn) ask(line string) string {
+	c.t.Helper()
+	if _, err := c.Write([]byte(line)); err != nil {
+		c.t.Fatal(err)
+	}
+	rep, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("reply to %.40q: %v", line, err)
+	}
+	return rep
+}
+
+func (c *rawConn) closedByServer() bool {
+	_, err := c.r.ReadByte()
+	return err != nil
+}
+
+func TestRefusals(t *testing.T) {
+	h := &fakeHandler{}
+	addr := start(t, &Server{Token: "tok", Handler: h})
+
+	// Protocol errors are answered and the connection stays usable.
+	c := dialRaw(t, addr)
+	for _, line := range []string{
+		"not json\n",
+		"\n",
+		`{"op":"shell","token":"tok"}` + "\n",
+		`{"op":"stats","token":"tok","x":1}` + "\n",
+		`{"op":"stats","token":"tok"} {}` + "\n",
+		`["stats"]` + "\n",
+		`{"token":"tok"}` + "\n",
+	} {
+		if rep := c.ask(line); !strings.Contains(rep, `"ok":false`) || !strings.Contains(rep, "error") {
+			t.Errorf("%q: reply %q, want an error", line, rep)
+		}
+	}
+	if rep := c.ask(`{"op":"stats","token":"tok"}` + "\n"); !strings.Contains(rep, `"ok":true`) || !strings.Contains(rep, `"control_refused":7`) {
+		t.Errorf("stats after 7 refusals: %q", rep)
+	}
+
+	// A wrong token and an oversized line are answered, then dropped.
+	for _, line := range []string{
+		`{"op":"stop","token":"nope"}` + "\n",
+		`{"op":"stop"}` + "\n",
+		strings.Repeat("x", MaxRequest+1) + "\n",
+		`{"op":"stats","token":"` + strings.Repeat("a", 2*MaxRequest) + `"}` + "\n",
+	} {
+		c := dialRaw(t, addr)
+		if rep := c.ask(line); !strings.Contains(rep, `"ok":false`) {
+			t.Errorf("%.40q: reply %q, want an error", line, rep)
+		}
+		if !c.closedByServer() {
+			t.Errorf("%.40q: connection left open", line)
+		}
+	}
+	if h.stops.Load() != 0 {
+		t.Fatal("an unauthorised stop was obeyed")
+	}
+
+	cl, err := Dial(addr, "tok", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	st, err := cl.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ControlRefused != 11 {
+		t.Errorf("ControlRefused = %d, want 11", st.ControlRefused)
+	}
+	bad, err := Dial(addr, "wrong", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if _, err := bad.Stats(); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "wrong token") {
+		t.Errorf("wrong token: %v", err)
+	}
+}
+
+func TestLongestRequestAccepted(t *testing.T) {
+	addr := start(t, &Server{Handler: &fakeHandler{}})
+	c := dialRaw(t, addr)
+	pad := MaxRequest - len(`{"op":"stats","token":""}`)
+	line := `{"op":"stats","token":"` + strings.Repeat("a", pad) + `"}`
+	if len(line) != MaxRequest {
+		t.Fatalf("built a %d-byte line", len(line))
+	}
+	if rep := c.ask(line + "\n"); !strings.Contains(rep, `"ok":true`) {
+		t.Errorf("a %d-byte request was refused: %.80q", MaxRequest, rep)
+	}
+}
+
+func TestSlowClientTimesOut(t *testing.T) {
+	s := &Server{Handler: &fakeHandler{}, IdleTimeout: 100 * time.Millisecond}
+	addr := start(t, s)
+	slow := dialRaw(t, addr)
+	slow.Write([]byte(`{"op":`))
+	silent := dialRaw(t, addr)
+	if !slow.closedByServer() || !silent.closedByServer() {
+		t.Fatal("a stalled client kept its connection")
+	}
+	if s.Refused() != 1 {
+		t.Errorf("Refused = %d, want 1 (the half-sent request)", s.Refused())
+	}
+}
+
+func TestClientRedialsAfterIdle(t *testing.T) {
+	addr := start(t, &Server{Handler: &fakeHandler{}, IdleTimeout: 50 * time.Millisecond})
+	c, err := Dial(addr, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Stats(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := c.Stats(); err != nil {
+		t.Fatalf("after the server dropped an idle connection: %v", err)
+	}
+}
+
+func TestMaxConns(t *testing.T) {
+	s := &Server{Handler: &fakeHandler{}, MaxConns: 2}
+	addr := start(t, s)
+	a, b := dialRaw(t, addr), dialRaw(t, addr)
+	a.ask(`{"op":"stats"}` + "\n")
+	b.ask(`{"op":"stats"}` + "\n")
+	c := dialRaw(t, addr)
+	if rep, _ := c.r.ReadString('\n'); !strings.Contains(rep, "too many") {
+		t.Errorf("third connection: %q", rep)
+	}
+	a.Close()
+	// The slot frees once the server sees the close.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d := dialRaw(t, addr)
+		if rep := d.ask(`{"op":"stats"}` + "\n"); strings.Contains(rep, `"ok":true`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a closed connection's slot never freed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestConcurrentClients(t *testing.T) {
+	h := &fakeHandler{}
+	addr := start(t, &Server{Handler: h})
+	c, err := Dial(addr, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			other, err := Dial(addr, "", 5*time.Second)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer other.Close()
+			for range 20 {
+				if _, err := c.Stats(); err != nil {
+					t.Error(err)
+				}
+				if _, err := other.Stats(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := h.calls.Load(); n != 160 {
+		t.Errorf("handler saw %d calls, want 160", n)
+	}
+}
+
+func TestServeClosesConnsOnReturn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { Serve(ln, "", &fakeHandler{}); close(done) }()
+	c := dialRaw(t, ln.Addr().String())
+	c.ask(`{"op":"stats"}` + "\n")
+	ln.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if !c.closedByServer() {
+		t.Error("an open control connection outlived Serve")
+	}
+}
+
+func TestDialFails(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	if _, err := Dial(addr, "", time.Second); err == nil {
+		t.Fatal("Dial to a closed port succeeded")
+	}
+}
+
+func TestRequireToken(t *testing.T) {
+	for _, tc := range []struct {
+		token string
+		addrs []string
+		ok    bool
+	}{
+		{"", []string{"127.0.0.1:0", "127.0.0.1:9000"}, true},
+		{"", []string{"[::1]:0", "localhost:80"}, true},
+		{"", []string{"127.0.0.1:0", "0.0.0.0:9000"}, false},
+		{"", []string{":9000"}, false},
+		{"", []string{"[::]:1"}, false},
+		{"", []string{"10.0.0.1:1"}, false},
+		{"", []string{"example.com:1"}, false},
+		{"t", []string{"0.0.0.0:9000"}, true},
+	} {
+		err := RequireToken(tc.token, tc.addrs...)
+		if (err == nil) != tc.ok {
+			t.Errorf("RequireToken(%q, %v) = %v", tc.token, tc.addrs, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--token") {
+			t.Errorf("error does not say what to do: %v", err)
+		}
+	}
+}
+
+func TestDecodeRequest(t *testing.T) {
+	for line, want := range map[string]request{
+		`{"op":"stats"}`:                         {Op: "stats"},
+		`{"op":"stop","token":"x"}` + "\n":       {Op: "stop", Token: "x"},
+		` {"token":"t", "op":"stats"} ` + "\r\n": {Op: "stats", Token: "t"},
+	} {
+		got, err := decodeRequest([]byte(line))
+		if err != nil || got != want {
+			t.Errorf("decodeRequest(%q) = %+v, %v", line, got, err)
+		}
+	}
+	for _, line := range []string{
+		"", "\n", "{", "null", `"stats"`, `{"op":"STATS"}`, `{"op":1}`,
+		`{"op":"stats","token":5}`, `{"op":"stats"}x`, `{"op":"stats"}{"op":"stop"}`,
+		`{"op":"stats","extra":true}`,
+	} {
+		if got, err := decodeRequest([]byte(line)); err == nil {
+			t.Errorf("decodeRequest(%q) = %+v, want an error", line, got)
+		}
+	}
+}
