@@ -1,0 +1,165 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+// Package poll is the poll(2) backend. The caller's registrations live in
+// one pollfd array handed to the kernel as is on every wait: no bitmap
+// limit and no rebuild, but the kernel still walks every entry, idle ones
+// included.
+//
+// Fairness: when more descriptors are ready than Wait may report, the scan
+// starts where the previous full Wait stopped and wraps around, so
+// descriptors late in the array are not starved.
+package poll
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/wakepipe"
+)
+
+func init() {
+	poller.Register(poller.Info{
+		Name: "poll",
+		Doc:  "poll(2), level-triggered; the whole descriptor array passed on every wait",
+		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
+	})
+}
+
+type backend struct {
+	wake   *wakepipe.Pipe
+	fds    []unix.PollFd // fds[0] is the wake-up pipe
+	tokens []uint64      // parallel to fds
+	index  []int32       // by descriptor: position in fds, 0 if absent
+	next   int           // position the next scan starts at
+}
+
+// New opens the wake-up pipe and makes it the array's first entry.
+func New(poller.Options) (poller.Backend, error) {
+	w, err := wakepipe.New()
+	if err != nil {
+		return nil, err
+	}
+	return &backend{
+		wake:   w,
+		fds:    []unix.PollFd{{Fd: int32(w.Fd()), Events: unix.POLLIN}},
+		tokens: []uint64{0},
+	}, nil
+}
+
+func events(interest poller.Flags) int16 {
+	// rdHup (Linux only) makes a peer's shutdown visible as HangUp, as
+	// epoll's EPOLLRDHUP does; POLLHUP, POLLERR and POLLNVAL are reported
+	// whatever is asked.
+	ev := int16(rdHup)
+	if interest&poller.Readable != 0 {
+		ev |= unix.POLLIN
+	}
+	if interest&poller.Writable != 0 {
+		ev |= unix.POLLOUT
+	}
+	return ev
+}
+
+func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+	for len(b.index) <= fd {
+		b.index = append(b.index, 0)
+	}
+	b.index[fd] = int32(len(b.fds))
+	b.fds = append(b.fds, unix.PollFd{Fd: int32(fd), Events: events(interest)})
+	b.tokens = append(b.tokens, token)
+	return nil
+}
+
+func (b *backend) Modify(fd int, token uint64, _, interest poller.Flags) error {
+	i := b.index[fd]
+	b.fds[i].Events = events(interest)
+	b.tokens[i] = token
+	return nil
+}
+
+// Remove moves the last entry into the hole, so the array stays dense and
+// no Wait has to skip or rebuild.
+func (b *backend) Remove(fd int, _ poller.Flags) error {
+	i, last := b.index[fd], int32(len(b.fds)-1)
+	if i != last {
+		b.fds[i] = b.fds[last]
+		b.tokens[i] = b.tokens[last]
+		b.index[b.fds[i].Fd] = i
+	}
+	b.fds = b.fds[:last]
+	b.tokens = b.tokens[:last]
+	b.index[fd] = 0
+	return nil
+}
+
+func (b *backend) Wait(evs []poller.Event, timeout time.Duration) (int, error) {
+	n, err := unix.Poll(b.fds, msec(timeout))
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	if b.fds[0].Revents != 0 {
+		b.wake.Drain()
+		n--
+	}
+	// n counts the entries with events; stop the scan once all are seen.
+	m := len(b.fds) - 1 // caller entries are 1..m
+	start := b.next
+	if start < 1 || start > m {
+		start = 1
+	}
+	out := 0
+	for i := 0; i < m && n > 0; i++ {
+		j := start + i
+		if j > m {
+			j -= m
+		}
+		re := b.fds[j].Revents
+		if re == 0 {
+			continue
+		}
+		if out == len(evs) {
+			b.next = j // first one left out goes first next time
+			break
+		}
+		n--
+		var f poller.Flags
+		if re&(unix.POLLIN|unix.POLLPRI) != 0 {
+			f |= poller.Readable
+		}
+		if re&unix.POLLOUT != 0 {
+			f |= poller.Writable
+		}
+		if re&(unix.POLLHUP|rdHup) != 0 {
+			f |= poller.HangUp
+		}
+		// POLLNVAL: the descriptor was closed without Remove.
+		if re&(unix.POLLERR|unix.POLLNVAL) != 0 {
+			f |= poller.Error
+		}
+		evs[out] = poller.Event{Token: b.tokens[j], Flags: f}
+		out++
+	}
+	return out, nil
+}
+
+// msec rounds a positive timeout up: poll counts milliseconds, and rounding
+// a sub-millisecond wait down to 0 would turn the caller's loop into a spin.
+func msec(d time.Duration) int {
+	switch {
+	case d < 0:
+		return -1
+	case d == 0:
+		return 0
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > 1<<31-1 {
+		ms = 1<<31 - 1
+	}
+	return int(ms)
+}
+
+func (b *backend) Wake() error { return b.wake.Wake() }
+
+func (b *backend) Close() error { return b.wake.Close() }
