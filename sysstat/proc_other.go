@@ -1,0 +1,66 @@
+//go:build darwin || dragonfly || freebsd || netbsd || openbsd
+
+package sysstat
+
+import (
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// ProcessByPID reads another process's usage; this needs /proc.
+func ProcessByPID(pid int) (Usage, error) {
+	return Usage{}, fmt.Errorf("%w: usage of process %d (no /proc)", ErrUnavailable, pid)
+}
+
+// RSS is the process's resident set now; this needs /proc.
+func RSS() (int64, error) {
+	return 0, fmt.Errorf("%w: current RSS (no /proc)", ErrUnavailable)
+}
+
+// OnlineCPUs lists the CPUs. Without a portable affinity interface all
+// the runtime sees are assumed online.
+func OnlineCPUs() ([]int, error) {
+	cpus := make([]int, runtime.NumCPU())
+	for i := range cpus {
+		cpus[i] = i
+	}
+	return cpus, nil
+}
+
+// PinThread binds the calling thread to cpus; not available here.
+func PinThread(cpus []int) error {
+	if err := checkCPUs(cpus); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: CPU pinning", ErrUnavailable)
+}
+
+// PinProcess binds every thread to cpus; not available here.
+func PinProcess(cpus []int) error { return PinThread(cpus) }
+
+// Affinity is the set of CPUs the calling thread may run on; not
+// available here.
+func Affinity() ([]int, error) {
+	return nil, fmt.Errorf("%w: CPU affinity", ErrUnavailable)
+}
+
+// ThreadAffinity is the set of CPUs thread tid may run on; not available
+// here.
+func ThreadAffinity(tid int) ([]int, error) { return Affinity() }
+
+// ThreadIDs lists this process's threads; this needs /proc.
+func ThreadIDs() ([]int, error) {
+	return nil, fmt.Errorf("%w: thread list (no /proc)", ErrUnavailable)
+}
+
+func cpuModel() string {
+	// darwin names the CPU here; the other BSDs in hw.model.
+	for _, name := range []string{"machdep.cpu.brand_string", "hw.model"} {
+		if s, err := unix.Sysctl(name); err == nil && s != "" {
+			return s
+		}
+	}
+	return ""
+}

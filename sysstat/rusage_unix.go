@@ -1,0 +1,104 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
+
+package sysstat
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Process is the calling process's usage (getrusage RUSAGE_SELF): every
+// thread, the Go runtime's included.
+func Process() (Usage, error) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return Usage{}, fmt.Errorf("sysstat: getrusage: %w", err)
+	}
+	u := fromRusage(&ru)
+	u.MaxRSS = int64(ru.Maxrss) * maxRSSUnit
+	return u, nil
+}
+
+func fromRusage(ru *unix.Rusage) Usage {
+	return Usage{
+		UserNs:     ru.Utime.Nano(),
+		SysNs:      ru.Stime.Nano(),
+		VolCtxSw:   int64(ru.Nvcsw),
+		InvolCtxSw: int64(ru.Nivcsw),
+	}
+}
+
+// NoFileLimit is RLIMIT_NOFILE, the most descriptors the process may have
+// open: with two per connection in-process, the ceiling of a run.
+type NoFileLimit struct{ Soft, Hard uint64 }
+
+// NoFile reads RLIMIT_NOFILE.
+func NoFile() (NoFileLimit, error) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return NoFileLimit{}, fmt.Errorf("sysstat: getrlimit: %w", err)
+	}
+	return NoFileLimit{Soft: uint64(rl.Cur), Hard: uint64(rl.Max)}, nil
+}
+
+// RaiseNoFile raises the soft RLIMIT_NOFILE to the hard one (the Go
+// runtime does so at start-up since 1.19, but a parent may have lowered
+// it for us) and returns the limits now in force.
+func RaiseNoFile() (NoFileLimit, error) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return NoFileLimit{}, fmt.Errorf("sysstat: getrlimit: %w", err)
+	}
+	if rl.Cur < rl.Max {
+		want := rl
+		want.Cur = rl.Max
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &want); err != nil {
+			return NoFileLimit{Soft: uint64(rl.Cur), Hard: uint64(rl.Max)}, fmt.Errorf("sysstat: raising RLIMIT_NOFILE to %d: %w", rl.Max, err)
+		}
+	}
+	return NoFile()
+}
+
+// CheckFDs reports whether need more descriptors fit next to those
+// already open; the error says how many a run needs and how many are
+// allowed, so a user can shrink the run instead of meeting EMFILE halfway.
+func CheckFDs(need int) (NoFileLimit, error) {
+	lim, err := RaiseNoFile()
+	if err != nil {
+		return lim, err
+	}
+	open := openFDs()
+	if total := uint64(need + open); total > lim.Soft {
+		return lim, fmt.Errorf("this run needs %d descriptors (%d new + %d open), RLIMIT_NOFILE allows %d (hard limit %d): use fewer connections", total, need, open, lim.Soft, lim.Hard)
+	}
+	return lim, nil
+}
+
+// openFDs counts the process's open descriptors, zero when unknown.
+func openFDs() int {
+	for _, dir := range []string{"/proc/self/fd", "/dev/fd"} {
+		if f, err := os.Open(dir); err == nil {
+			names, _ := f.Readdirnames(-1)
+			f.Close()
+			if len(names) > 0 {
+				return len(names) - 1 // the one we opened to look
+			}
+		}
+	}
+	return 0
+}
+
+func kernel() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return ""
+	}
+	return strings.Join([]string{
+		unix.ByteSliceToString(u.Sysname[:]),
+		unix.ByteSliceToString(u.Release[:]),
+		unix.ByteSliceToString(u.Version[:]),
+	}, " ")
+}
