@@ -1,0 +1,231 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+// Package busywait is the loop that has no kernel multiplexer at all: it
+// asks every registered descriptor in turn whether it is ready and spins
+// until one is. It is here to be measured, so that the CPU a real
+// multiplexer saves, and the latency spinning buys, show up as numbers.
+package busywait
+
+import (
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller"
+)
+
+// DefaultSleep is what busywait-sleep sleeps after an idle round. It is of
+// the order of this machine's cross-core wake-up (50-170 us), so it adds
+// about the latency a blocking multiplexer pays anyway, while an idle loop
+// spends most of its time asleep. nanosleep adds the kernel's 50 us timer
+// slack: 100 us sleeps about 175 us here.
+const DefaultSleep = 100 * time.Microsecond
+
+func init() {
+	poller.Register(poller.Info{
+		Name: "busywait",
+		Doc:  "no multiplexer: a zero-timeout poll(2) per descriptor, round after round; burns a CPU",
+		Caps: poller.Capabilities{Spins: true},
+		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
+	})
+	poller.Register(poller.Info{
+		Name: "busywait-sleep",
+		Doc:  "busywait that sleeps " + DefaultSleep.String() + " (or Options.SpinSleep) after an idle round; still spins while busy",
+		Caps: poller.Capabilities{Spins: true},
+		New: func(o poller.Options) (poller.Backend, error) {
+			if o.SpinSleep == 0 {
+				o.SpinSleep = DefaultSleep
+			}
+			return New(o)
+		},
+	})
+}
+
+// yieldBudget is how much scanning (one unit per descriptor asked, plus
+// one per round) the loop does between runtime.Gosched calls. A poll(2)
+// this short never hands the P to another goroutine, so without yielding a
+// Wake on GOMAXPROCS=1 would wait for asynchronous preemption (10 ms).
+// 64 units are about 16 us of system calls here: cheap next to a wake-up.
+const yieldBudget = 64
+
+type entry struct {
+	fd       int32
+	interest poller.Flags
+	token    uint64
+}
+
+type backend struct {
+	list  []entry // registered descriptors, scanned in a ring
+	pos   []int32 // fd -> index in list + 1; 0 when not registered
+	next  int     // where the next scan starts
+	sleep time.Duration
+	woken atomic.Bool
+	one   [1]unix.PollFd
+
+	// Counters read by tests.
+	rounds, sleeps int
+}
+
+// New returns a busy-waiting backend; o.SpinSleep > 0 sleeps that long
+// after every idle round.
+func New(o poller.Options) (poller.Backend, error) {
+	if o.SpinSleep < 0 {
+		return nil, errors.New("busywait: negative SpinSleep")
+	}
+	return &backend{sleep: o.SpinSleep}, nil
+}
+
+func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+	for fd >= len(b.pos) {
+		b.pos = append(b.pos, 0)
+	}
+	b.list = append(b.list, entry{fd: int32(fd), interest: interest, token: token})
+	b.pos[fd] = int32(len(b.list))
+	return nil
+}
+
+func (b *backend) Modify(fd int, token uint64, _, interest poller.Flags) error {
+	e := &b.list[b.pos[fd]-1]
+	e.token, e.interest = token, interest
+	return nil
+}
+
+func (b *backend) Remove(fd int, _ poller.Flags) error {
+	i := b.pos[fd] - 1
+	last := len(b.list) - 1
+	if int(i) != last {
+		b.list[i] = b.list[last]
+		b.pos[b.list[i].fd] = i + 1
+	}
+	b.list = b.list[:last]
+	b.pos[fd] = 0
+	return nil
+}
+
+func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	budget := yieldBudget
+	for {
+		b.rounds++
+		n, err := b.scan(events)
+		// Swap consumes a pending wake-up whether or not it ends the wait.
+		if b.woken.Swap(false) || n > 0 || err != nil {
+			return n, err
+		}
+		if timeout == 0 || timeout > 0 && !time.Now().Before(deadline) {
+			return 0, nil
+		}
+		if b.sleep > 0 {
+			b.nap()
+			continue
+		}
+		if budget -= 1 + len(b.list); budget <= 0 {
+			runtime.Gosched()
+			budget = yieldBudget
+		}
+	}
+}
+
+// nap sleeps the thread itself. time.Sleep would not do: the runtime's
+// timer wait has millisecond resolution, and time.Sleep(100us) lasts
+// about 1.1 ms here.
+func (b *backend) nap() {
+	b.sleeps++
+	sleepThread(b.sleep)
+}
+
+// scan asks each descriptor once, starting where the last full batch
+// stopped, so that descriptors late in the list are not starved when more
+// are ready than events holds.
+//
+// Each question is a zero-timeout poll(2) on that one descriptor: one
+// system call per descriptor per round, the cost this backend exists to
+// show. recv(MSG_PEEK) would answer only readability, and only for
+// connected sockets (not listeners or pipes); poll answers writability,
+// hang-up and errors with the same rules as the real multiplexers.
+func (b *backend) scan(events []poller.Event) (int, error) {
+	size := len(b.list)
+	if size == 0 {
+		return 0, nil
+	}
+	start := b.next
+	if start >= size {
+		start = 0 // the list shrank
+	}
+	n := 0
+	for i := 0; i < size; i++ {
+		j := start + i
+		if j >= size {
+			j -= size
+		}
+		e := &b.list[j]
+		f, err := b.ask(e)
+		if err != nil {
+			return n, err
+		}
+		if f == 0 {
+			continue
+		}
+		events[n] = poller.Event{Token: e.token, Flags: f}
+		n++
+		b.next = j + 1
+		if n == len(events) {
+			break
+		}
+	}
+	return n, nil
+}
+
+func (b *backend) ask(e *entry) (poller.Flags, error) {
+	pfd := &b.one[0]
+	pfd.Fd = e.fd
+	pfd.Events = rdhup // hang-up whatever the interest, as epoll reports it
+	if e.interest&poller.Readable != 0 {
+		pfd.Events |= unix.POLLIN
+	}
+	if e.interest&poller.Writable != 0 {
+		pfd.Events |= unix.POLLOUT
+	}
+	pfd.Revents = 0
+	for {
+		// A signal arriving during the call would lose this answer for
+		// the round; ask again instead.
+		_, err := unix.Poll(b.one[:], 0)
+		if err == nil {
+			break
+		}
+		if err != unix.EINTR {
+			return 0, err
+		}
+	}
+	r := pfd.Revents
+	var f poller.Flags
+	if r&(unix.POLLIN|unix.POLLPRI) != 0 && e.interest&poller.Readable != 0 {
+		f |= poller.Readable
+	}
+	if r&unix.POLLOUT != 0 && e.interest&poller.Writable != 0 {
+		f |= poller.Writable
+	}
+	if r&(unix.POLLHUP|rdhup) != 0 {
+		f |= poller.HangUp
+	}
+	// POLLNVAL: the descriptor was closed while registered.
+	if r&(unix.POLLERR|unix.POLLNVAL) != 0 {
+		f |= poller.Error
+	}
+	return f, nil
+}
+
+// Wake sets a flag that every round checks: no system call.
+func (b *backend) Wake() error {
+	b.woken.Store(true)
+	return nil
+}
+
+func (b *backend) Close() error { return nil }

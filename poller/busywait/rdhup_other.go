@@ -1,0 +1,7 @@
+//go:build darwin || dragonfly || netbsd || openbsd
+
+package busywait
+
+// rdhup is zero where poll(2) has no POLLRDHUP: a peer's shutdown shows as
+// readable (a zero-length read) and, once both sides are shut, POLLHUP.
+const rdhup = 0
