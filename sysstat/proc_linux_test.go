@@ -20,4 +20,3 @@ func TestClockTicks(t *testing.T) {
 		t.Errorf("USER_HZ = %d", hz)
 	}
 }
-
