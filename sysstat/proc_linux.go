@@ -130,7 +130,7 @@ func OnlineCPUs() ([]int, error) {
 }
 
 func cpuSet(cpus []int) (*unix.CPUSet, error) {
-	if err := checkCPUs(cpus); err != nil {
+	if err := CheckCPUs(cpus); err != nil {
 		return nil, err
 	}
 	var set unix.CPUSet

@@ -31,7 +31,7 @@ func OnlineCPUs() ([]int, error) {
 
 // PinThread binds the calling thread to cpus; not available here.
 func PinThread(cpus []int) error {
-	if err := checkCPUs(cpus); err != nil {
+	if err := CheckCPUs(cpus); err != nil {
 		return err
 	}
 	return fmt.Errorf("%w: CPU pinning", ErrUnavailable)

@@ -142,8 +142,9 @@ func FormatCPUList(cpus []int) string {
 	return strings.Join(parts, ",")
 }
 
-// checkCPUs names the first CPU in cpus that does not exist.
-func checkCPUs(cpus []int) error {
+// CheckCPUs names the first CPU in cpus that does not exist, and how many
+// there are, so that a bad --cpus fails before anything starts.
+func CheckCPUs(cpus []int) error {
 	if len(cpus) == 0 {
 		return errors.New("sysstat: no CPU given to pin to")
 	}
