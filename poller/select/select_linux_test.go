@@ -9,16 +9,6 @@ import (
 	"github.com/muxbench/muxbench/poller"
 )
 
-func socketpair(t *testing.T) (int, int) {
-	t.Helper()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
-	return p[0], p[1]
-}
-
 // waitAll collects tokens over Waits with a small event buffer until want
 // are seen or rounds run out.
 func waitAll(t *testing.T, p *poller.Poller, bufLen, rounds int) map[uint64]poller.Flags {

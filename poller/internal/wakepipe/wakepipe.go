@@ -1,3 +1,5 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
 // Package wakepipe is the wake-up descriptor shared by the backends whose
 // kernel interface has no user event of its own (select, poll): a
 // descriptor the backend watches for reading, made readable by Wake from

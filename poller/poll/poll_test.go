@@ -1,0 +1,203 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package poll
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller"
+)
+
+// socketpair returns a connected non-blocking pair, closed when the test
+// ends.
+func socketpair(t *testing.T) (int, int) {
+	t.Helper()
+	a, b := rawPair(t)
+	t.Cleanup(func() { unix.Close(a); unix.Close(b) })
+	return a, b
+}
+
+// rawPair is socketpair without the clean-up, for tests that close an end.
+// The flags are set apart: darwin has no SOCK_NONBLOCK.
+func rawPair(t *testing.T) (int, int) {
+	t.Helper()
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range p {
+		unix.CloseOnExec(fd)
+		if err := unix.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p[0], p[1]
+}
+
+// checkIndex verifies that the array, the tokens and the fd index agree
+// with the model of what is registered.
+func checkIndex(t *testing.T, b *backend, model map[int]uint64) {
+	t.Helper()
+	if len(b.fds) != len(model)+1 || len(b.tokens) != len(b.fds) {
+		t.Fatalf("%d entries, %d tokens, want %d", len(b.fds), len(b.tokens), len(model)+1)
+	}
+	if int(b.fds[0].Fd) != b.wake.Fd() {
+		t.Fatalf("entry 0 is fd %d, not the wake-up fd", b.fds[0].Fd)
+	}
+	for i := 1; i < len(b.fds); i++ {
+		fd := int(b.fds[i].Fd)
+		tok, ok := model[fd]
+		if !ok {
+			t.Fatalf("entry %d: fd %d is not registered", i, fd)
+		}
+		if b.tokens[i] != tok {
+			t.Fatalf("entry %d: fd %d token %d, want %d", i, fd, b.tokens[i], tok)
+		}
+		if int(b.index[fd]) != i {
+			t.Fatalf("index[%d] = %d, want %d", fd, b.index[fd], i)
+		}
+	}
+	for fd, i := range b.index {
+		if _, ok := model[fd]; !ok && i != 0 {
+			t.Fatalf("index[%d] = %d for an unregistered fd", fd, i)
+		}
+	}
+}
+
+func TestSwapRemove(t *testing.T) {
+	bk, err := New(poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bk.(*backend)
+	defer b.Close()
+	var fds []int
+	for range 40 {
+		a, _ := socketpair(t)
+		fds = append(fds, a)
+	}
+	model := map[int]uint64{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 2000 {
+		fd := fds[rng.IntN(len(fds))]
+		tok := uint64(step)
+		if _, ok := model[fd]; ok {
+			if rng.IntN(3) == 0 {
+				b.Modify(fd, tok, 0, poller.Readable)
+				model[fd] = tok
+			} else {
+				b.Remove(fd, 0)
+				delete(model, fd)
+			}
+		} else {
+			b.Add(fd, tok, poller.Readable)
+			model[fd] = tok
+		}
+		checkIndex(t, b, model)
+	}
+	// Removing the first, a middle and the last entry explicitly.
+	for _, pos := range []int{1, len(b.fds) / 2, len(b.fds) - 1} {
+		if pos < 1 || pos >= len(b.fds) {
+			continue
+		}
+		fd := int(b.fds[pos].Fd)
+		b.Remove(fd, 0)
+		delete(model, fd)
+		checkIndex(t, b, model)
+	}
+}
+
+// TestSwapRemoveEvents checks that after swaps each event still carries
+// the token of the descriptor that is ready.
+func TestSwapRemoveEvents(t *testing.T) {
+	p, err := poller.Open("poll", poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var a, peer []int
+	for i := range 6 {
+		x, y := socketpair(t)
+		a, peer = append(a, x), append(peer, y)
+		if err := p.Add(x, uint64(100+i), poller.Readable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Remove(a[0]) // last entry moves to the front
+	p.Remove(a[3]) // and again into the middle
+	for _, i := range []int{1, 4, 5} {
+		unix.Write(peer[i], []byte("x"))
+	}
+	ev := make([]poller.Event, 8)
+	n, err := p.Wait(ev, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[uint64]bool{}
+	for _, e := range ev[:n] {
+		if e.Flags != poller.Readable {
+			t.Errorf("token %d: flags %v", e.Token, e.Flags)
+		}
+		got[e.Token] = true
+	}
+	if len(got) != 3 || !got[101] || !got[104] || !got[105] {
+		t.Fatalf("got tokens %v, want 101, 104, 105", got)
+	}
+}
+
+// TestNoStarvation keeps more descriptors ready than Wait may report: each
+// must be reported within as many Waits as it takes to cover them all.
+func TestNoStarvation(t *testing.T) {
+	p, err := poller.Open("poll", poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const ready, buf = 10, 3
+	for i := range ready {
+		x, y := socketpair(t)
+		unix.Write(y, []byte("x"))
+		if err := p.Add(x, uint64(i), poller.Readable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[uint64]bool{}
+	ev := make([]poller.Event, buf)
+	for range (ready + buf - 1) / buf {
+		n, err := p.Wait(ev, time.Second)
+		if err != nil || n != buf {
+			t.Fatalf("Wait = %d, %v; want %d", n, err, buf)
+		}
+		for _, e := range ev[:n] {
+			seen[e.Token] = true
+		}
+	}
+	if len(seen) != ready {
+		t.Fatalf("reported %d of %d ready descriptors: %v", len(seen), ready, seen)
+	}
+}
+
+func TestHangUp(t *testing.T) {
+	p, err := poller.Open("poll", poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var pr [2]int
+	pr[0], pr[1] = rawPair(t)
+	defer unix.Close(pr[0])
+	// Watched with no interest: hang-up is reported anyway.
+	if err := p.Add(pr[0], 7, 0); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(pr[1])
+	ev := make([]poller.Event, 4)
+	n, err := p.Wait(ev, time.Second)
+	if err != nil || n != 1 || ev[0].Token != 7 || ev[0].Flags&poller.HangUp == 0 {
+		t.Fatalf("Wait = %d, %v, %v; want token 7 with HUP", n, err, ev[:n])
+	}
+}

@@ -1,0 +1,112 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package selectpoll
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller"
+)
+
+// socketpair returns a connected non-blocking pair, closed when the test
+// ends.
+func socketpair(t *testing.T) (int, int) {
+	t.Helper()
+	a, b := rawPair(t)
+	t.Cleanup(func() { unix.Close(a); unix.Close(b) })
+	return a, b
+}
+
+// rawPair is socketpair without the clean-up, for tests that close an end.
+// The flags are set apart: darwin has no SOCK_NONBLOCK.
+func rawPair(t *testing.T) (int, int) {
+	t.Helper()
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range p {
+		unix.CloseOnExec(fd)
+		if err := unix.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p[0], p[1]
+}
+
+// TestNoStarvation keeps more descriptors ready than Wait may report: each
+// must be reported within as many Waits as it takes to cover them all.
+func TestNoStarvation(t *testing.T) {
+	p, err := poller.Open("select", poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const ready, buf = 10, 3
+	for i := range ready {
+		x, y := socketpair(t)
+		unix.Write(y, []byte("x"))
+		if err := p.Add(x, uint64(i), poller.Readable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[uint64]bool{}
+	ev := make([]poller.Event, buf)
+	for range (ready + buf - 1) / buf {
+		n, err := p.Wait(ev, time.Second)
+		if err != nil || n != buf {
+			t.Fatalf("Wait = %d, %v; want %d", n, err, buf)
+		}
+		for _, e := range ev[:n] {
+			seen[e.Token] = true
+		}
+	}
+	if len(seen) != ready {
+		t.Fatalf("reported %d of %d ready descriptors: %v", len(seen), ready, seen)
+	}
+}
+
+// TestClosedPeerReadable: select has no hang-up bit; a closed peer shows as
+// readable (end of stream).
+func TestClosedPeerReadable(t *testing.T) {
+	p, err := poller.Open("select", poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var pr [2]int
+	pr[0], pr[1] = rawPair(t)
+	defer unix.Close(pr[0])
+	if err := p.Add(pr[0], 7, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(pr[1])
+	ev := make([]poller.Event, 4)
+	n, err := p.Wait(ev, time.Second)
+	if err != nil || n != 1 || ev[0] != (poller.Event{Token: 7, Flags: poller.Readable}) {
+		t.Fatalf("Wait = %d, %v, %v; want token 7 readable", n, err, ev[:n])
+	}
+}
+
+func TestWake(t *testing.T) {
+	p, err := poller.Open("select", poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		p.Wake()
+	}()
+	ev := make([]poller.Event, 4)
+	if n, err := p.Wait(ev, -1); err != nil || n != 0 {
+		t.Fatalf("woken Wait = %d, %v", n, err)
+	}
+	// The wake-up was consumed: the next Wait times out.
+	if n, err := p.Wait(ev, time.Millisecond); err != nil || n != 0 {
+		t.Fatalf("Wait after wake-up = %d, %v", n, err)
+	}
+}
