@@ -142,3 +142,12 @@ func pointKey(r *result.Result) string {
 	p := r.Params
 	return fmt.Sprintf("%s/%s/c%d/i%d/m%d/s%d/r%g/t%g/d%g", p.Backend, p.Target, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.Rate, r.TargetRate, p.DurationSec)
 }
+
+// MachineLine names the machines, dates and version behind the results,
+// as chart captions do.
+func MachineLine(files []File) string {
+	if len(files) == 0 {
+		return "Machine: unknown"
+	}
+	return machineLine(files)
+}

@@ -1,0 +1,129 @@
+package compare
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/muxbench/muxbench/poller"
+	_ "github.com/muxbench/muxbench/poller/all" // every backend this platform has
+	"golang.org/x/sys/unix"
+)
+
+// Stdlib is the Go net package baseline, compared like a backend.
+const Stdlib = "stdlib"
+
+// Available lists what compare runs by default: every registered poller
+// backend and the stdlib baseline.
+func Available() []string { return append(poller.Names(), Stdlib) }
+
+// limits are this process's: the descriptor limit and each backend's own
+// ceiling.
+func limits() Limits {
+	l := Limits{SameProcess: sameProcess, MaxFD: func(b string) int {
+		if info, ok := poller.Lookup(b); ok {
+			return info.Caps.MaxFD
+		}
+		return 0
+	}}
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && rl.Cur < 1<<31 {
+		l.FDs = int(rl.Cur)
+	}
+	return l
+}
+
+// Command is `muxbench compare`. Exit status: 0 all runs saved, 1 some run
+// failed or the comparison was interrupted, 2 bad usage.
+func Command(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	backends := fs.String("backend", "", "comma-separated backends to compare (default: all of "+strings.Join(Available(), ",")+")")
+	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
+	repeat := fs.Int("repeat", 0, "runs per point (default: as many as fit in "+FullBudget.String()+", 1 with --quick)")
+	out := fs.String("out", "results", "directory for json/, the charts and summary.md")
+	resume := fs.Bool("resume", false, "skip runs whose result file already exists")
+	planOnly := fs.Bool("plan", false, "print the plan and its planned time, run nothing")
+	verbose := fs.Bool("v", false, "show the load generator's own progress lines")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: muxbench compare [--backend LIST] [--quick] [--repeat N] [--out DIR] [--resume] [--plan]")
+		fmt.Fprintln(stderr, "Runs every backend over the active, idle, message-size and open-loop sweeps,")
+		fmt.Fprintln(stderr, "saving each run as it completes, then draws the charts and the summary table.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "muxbench compare: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *repeat < 0 {
+		fmt.Fprintln(stderr, "muxbench compare: --repeat must be 1 or more")
+		return 2
+	}
+	list := Available()
+	if *backends != "" {
+		list = nil
+		for _, b := range strings.Split(*backends, ",") {
+			b = strings.TrimSpace(b)
+			if b == "" {
+				continue
+			}
+			if !slices.Contains(Available(), b) {
+				fmt.Fprintf(stderr, "muxbench compare: unknown backend %q (available: %s)\n", b, strings.Join(Available(), ", "))
+				return 2
+			}
+			if !slices.Contains(list, b) {
+				list = append(list, b)
+			}
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(stderr, "muxbench compare: --backend lists no backend")
+			return 2
+		}
+	}
+	o := Options{
+		Backends: list, Sweeps: Full, Budget: FullBudget, Repeat: *repeat,
+		Out: *out, Resume: *resume, Limits: limits(), Runner: DefaultRunner, Verbose: *verbose,
+		Command: "muxbench compare " + strings.Join(args, " "),
+	}
+	if *quick {
+		o.Sweeps, o.Budget = Quick, QuickBudget
+		if o.Repeat == 0 {
+			o.Repeat = 1
+		}
+	}
+	if *planOnly {
+		pl := NewPlan(o.Sweeps, o.Backends, o.Repeat, o.Budget, o.Limits)
+		for _, s := range pl.Skipped {
+			fmt.Fprintln(stdout, "skip", s)
+		}
+		for _, p := range pl.Points {
+			fmt.Fprintf(stdout, "%-44s %s\n", p.File(), o.Sweeps.RunTime(p).Round(100e6))
+		}
+		fmt.Fprintf(stdout, "%d runs (%d repeats), planned time %s\n", len(pl.Points), pl.Repeat, pl.Estimate().Round(1e9))
+		return 0
+	}
+	if o.Runner == nil {
+		fmt.Fprintln(stderr, "muxbench compare: this build has no load generator")
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, o, stdout); err != nil {
+		fmt.Fprintln(stderr, "muxbench compare:", err)
+		if errors.Is(err, context.Canceled) {
+			return 130
+		}
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,371 @@
+package compare
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/chart/charttest"
+)
+
+var five = []string{"epoll", "poll", "select", "busywait", "stdlib"}
+
+func TestPlanCounts(t *testing.T) {
+	pl := NewPlan(Full, five, 1, FullBudget, Limits{})
+	// Per backend: 5 active, 3 idle (0 idle is the active sweep's 100),
+	// 7 sizes x 2 buffers less the active sweep's 64 B at 10 conns, 1 open loop.
+	if want := 5 * (5 + 3 + 13 + 1); len(pl.Points) != want {
+		t.Errorf("%d points, want %d", len(pl.Points), want)
+	}
+	files := map[string]bool{}
+	for _, p := range pl.Points {
+		if files[p.File()] {
+			t.Errorf("two runs write %s", p.File())
+		}
+		files[p.File()] = true
+	}
+	// Latency comes after the active point it is scaled from.
+	seenCap := false
+	for _, p := range pl.Points {
+		if p.Sweep == SweepActive && p.Conns == Full.LatencyConns {
+			seenCap = true
+		}
+		if p.Sweep == SweepLatency && !seenCap {
+			t.Fatal("open-loop run planned before the capacity run")
+		}
+	}
+}
+
+func TestPlanFitsBudgets(t *testing.T) {
+	quick := NewPlan(Quick, five, 1, QuickBudget, Limits{})
+	if est := quick.Estimate(); est > QuickBudget || est < QuickBudget/4 {
+		t.Errorf("--quick planned time %s, want about %s", est, QuickBudget)
+	}
+	full := NewPlan(Full, five, 0, FullBudget, Limits{})
+	if full.Repeat < 1 || full.Estimate() > FullBudget {
+		t.Errorf("full: %d repeats, %s planned, budget %s", full.Repeat, full.Estimate(), FullBudget)
+	}
+	one := NewPlan(Full, []string{"epoll"}, 0, FullBudget, Limits{})
+	if one.Repeat != maxRepeat {
+		t.Errorf("one backend: %d repeats, want %d", one.Repeat, maxRepeat)
+	}
+	if two := NewPlan(Full, five, 2, FullBudget, Limits{}); len(two.Points) != 2*len(NewPlan(Full, five, 1, FullBudget, Limits{}).Points) {
+		t.Error("--repeat 2 does not double the runs")
+	}
+}
+
+func TestPlanSkipsWhatCannotFit(t *testing.T) {
+	lim := Limits{FDs: 10500, MaxFD: func(b string) int {
+		if b == "select" {
+			return 1024
+		}
+		return 0
+	}}
+	pl := NewPlan(Full, []string{"epoll", "select"}, 1, FullBudget, lim)
+	for _, p := range pl.Points {
+		if p.Conns+p.Idle+fdSpare > 10500 || (p.Backend == "select" && p.Conns+p.Idle+fdSpare > 1024) {
+			t.Errorf("planned %s, which does not fit", p)
+		}
+	}
+	var said bool
+	for _, s := range pl.Skipped {
+		said = said || strings.Contains(s, "select") && strings.Contains(s, "below 1024")
+	}
+	if !said || len(pl.Skipped) == 0 {
+		t.Errorf("skipped %v", pl.Skipped)
+	}
+	same := NewPlan(Full, []string{"epoll"}, 1, FullBudget, Limits{FDs: 20000, SameProcess: true})
+	if len(same.Skipped) != 2 { // 10000 active, 100+10000 idle
+		t.Errorf("one process for both sides: skipped %v", same.Skipped)
+	}
+}
+
+// fakeRunner returns synthetic results, counting calls.
+func fakeRunner(calls *atomic.Int32, cancelAfter int32, cancel func()) Runner {
+	return func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		n := calls.Add(1)
+		if cancelAfter > 0 && n > cancelAfter {
+			cancel()
+			return nil, ctx.Err()
+		}
+		progress("running")
+		if s.Point.Sweep == SweepLatency && s.Rate <= 0 {
+			return nil, errors.New("no rate")
+		}
+		return charttest.Result(charttest.Point{Backend: s.Backend, Conns: s.Conns, Idle: s.Idle,
+			MsgSize: s.MsgSize, SndBuf: s.SndBuf, Rate: s.Rate, Repeat: s.Repeat}), nil
+	}
+}
+
+var tiny = Sweeps{
+	Active: []int{1, 100}, IdleActive: 100, Idle: []int{0, 1000}, MsgConns: 1,
+	MsgSizes: []int{64, 65536}, SmallSndBuf: 4096, BaseMsg: 64, LatencyConns: 100,
+	RateFraction: 0.5, Duration: time.Millisecond, Warmup: time.Millisecond,
+}
+
+func TestRunSavesResumesAndReports(t *testing.T) {
+	out := t.TempDir()
+	var calls atomic.Int32
+	o := Options{Backends: []string{"epoll", "select"}, Sweeps: tiny, Repeat: 2, Out: out,
+		Runner: fakeRunner(&calls, 0, nil), Command: "muxbench compare --test"}
+	var stdout bytes.Buffer
+	if err := Run(context.Background(), o, &stdout); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	pl := NewPlan(tiny, o.Backends, 2, 0, Limits{})
+	if int(calls.Load()) != len(pl.Points) {
+		t.Errorf("%d runs, plan has %d", calls.Load(), len(pl.Points))
+	}
+	for _, p := range pl.Points {
+		r, err := result.ReadFile(filepath.Join(out, p.File()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Params.Extra["sweep"] != p.Sweep {
+			t.Errorf("%s: sweep %q", p.File(), r.Params.Extra["sweep"])
+		}
+		if p.Sweep == SweepLatency && r.Params.Rate <= 0 {
+			t.Errorf("%s: open loop without a rate", p.File())
+		}
+	}
+	for _, f := range []string{"summary.md", "active-conns.png", "idle-conns.svg", "short-writes.png", "latency-spectrum.png", "cpu-cost.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	log := stdout.String()
+	for _, want := range []string{"planned time", "[1/", "about", "left", "| epoll |", "muxbench compare --test"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+
+	// Resume: nothing left to run.
+	calls.Store(0)
+	o.Resume = true
+	stdout.Reset()
+	if err := Run(context.Background(), o, &stdout); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 0 {
+		t.Errorf("--resume ran %d points again", calls.Load())
+	}
+	// Resume after losing two files runs exactly those two.
+	os.Remove(filepath.Join(out, pl.Points[0].File()))
+	os.WriteFile(filepath.Join(out, pl.Points[3].File()), []byte("{trunc"), 0o644)
+	if err := Run(context.Background(), o, &stdout); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("--resume after losing 2 files ran %d", calls.Load())
+	}
+}
+
+func TestRunInterruptedKeepsWhatItMeasured(t *testing.T) {
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int32
+	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: fakeRunner(&calls, 3, cancel)}
+	var stdout bytes.Buffer
+	err := Run(ctx, o, &stdout)
+	if err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("err = %v", err)
+	}
+	saved, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))
+	if len(saved) != 3 {
+		t.Errorf("saved %d results, want the 3 completed", len(saved))
+	}
+	if _, err := os.Stat(filepath.Join(out, "summary.md")); err != nil {
+		t.Error("no summary of what was measured:", err)
+	}
+}
+
+func TestCommandUsage(t *testing.T) {
+	for _, args := range [][]string{{"--backend", "nosuch"}, {"--repeat", "-1"}, {"extra"}, {"--backend", ","}} {
+		var stdout, stderr bytes.Buffer
+		if code := Command(args, &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+		if strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%v: stderr %q, want one line", args, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Command([]string{"--plan", "--quick", "--backend", "epoll"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("--plan: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "json/active-epoll-c1-r1.json") || !strings.Contains(stdout.String(), "planned time") {
+		t.Errorf("--plan printed %q", stdout.String())
+	}
+}
+
+func loadSuite(t *testing.T) []chart.File {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := charttest.Suite(dir, five, 3); err != nil {
+		t.Fatal(err)
+	}
+	files, err := chart.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestReportTable(t *testing.T) {
+	files := loadSuite(t)
+	files[0].Integrity.Mismatches = 2
+	files[0].Partial = true
+	var b bytes.Buffer
+	if err := Report(&b, files); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, want := range []string{
+		"### Active connections", "### Idle connections at 100 active", "### Message size at 10 connections",
+		"### Open loop", "| point | backend | runs |", "| 1000 idle | epoll | 3 |", "| 64 KiB, 4 KiB buf | select | 3 |",
+		"1 partial", "µs",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// Medians: the epoll 100-connection row's throughput is the median of
+	// its three repeats.
+	var tps []float64
+	for _, f := range files {
+		if f.Params.Backend == "epoll" && f.Params.Conns == 100 && f.Params.Idle == 0 && f.Params.Rate == 0 && f.Params.SndBuf == 0 && f.Params.MsgSize == 64 {
+			tps = append(tps, f.Throughput)
+		}
+	}
+	if len(tps) != 3 {
+		t.Fatalf("%d repeats", len(tps))
+	}
+	want := "| 100 conns | epoll | 3 | " + chart.Human(chart.Summarize(tps).Med)
+	if !strings.Contains(s, want) {
+		t.Errorf("report lacks %q:\n%s", want, s)
+	}
+	// Rows of a point are in legend order.
+	if i, j := strings.Index(s, "| 1 conns | epoll"), strings.Index(s, "| 1 conns | stdlib"); i < 0 || j < i {
+		t.Error("backends out of order")
+	}
+	if !strings.Contains(s, "| 2 | 1 partial |") {
+		t.Errorf("integrity errors not reported:\n%s", s[:2000])
+	}
+}
+
+func TestReportCommandBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"schema": "muxbench/result/v9"}`), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := ReportCommand([]string{bad}, &stdout, &stderr); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if msg := stderr.String(); !strings.Contains(msg, bad) || !strings.Contains(msg, "another muxbench version") || strings.Count(msg, "\n") != 1 {
+		t.Errorf("stderr %q", msg)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("half a table printed: %q", stdout.String())
+	}
+	stderr.Reset()
+	if code := ReportCommand(nil, &stdout, &stderr); code != 2 {
+		t.Errorf("no args: exit %d", code)
+	}
+}
+
+func hist(t *testing.T, vals ...int64) string {
+	h := hdrhistogram.New(1, 60_000_000_000, 3)
+	for _, v := range vals {
+		h.RecordValue(v)
+	}
+	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(enc)
+}
+
+func TestMergeArithmetic(t *testing.T) {
+	dir := t.TempDir()
+	a := charttest.Result(charttest.Point{Backend: "epoll", Conns: 50, MsgSize: 64, Latencies: []int64{10_000, 20_000, 30_000}})
+	b := charttest.Result(charttest.Point{Backend: "epoll", Conns: 70, MsgSize: 64, Latencies: []int64{40_000, 5_000_000}})
+	a.Env.Hostname, b.Env.Hostname = "gen1", "gen2"
+	a.Generator.CPU = result.CPU{UserSec: 1, SysSec: 1, Utilization: 0.5}
+	b.Generator.CPU = result.CPU{UserSec: 2, SysSec: 1, Utilization: 0.75}
+	a.Integrity.Resets, b.Integrity.Resets = 1, 2
+	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	result.WriteFile(pa, a)
+	result.WriteFile(pb, b)
+	out := filepath.Join(dir, "m.json")
+	var stdout, stderr bytes.Buffer
+	if code := MergeCommand([]string{"-o", out, pa, pb}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	m, err := result.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Latency.Count != 5 {
+		t.Errorf("count %d, want 3+2", m.Latency.Count)
+	}
+	h, err := hdrhistogram.Decode([]byte(m.Latency.Histogram))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.TotalCount() != 5 || !h.ValuesAreEquivalent(h.Max(), 5_000_000) {
+		t.Errorf("merged histogram: count %d max %d", h.TotalCount(), h.Max())
+	}
+	if !h.ValuesAreEquivalent(m.Latency.Max, 5_000_000) || !h.ValuesAreEquivalent(m.Latency.Min, 10_000) {
+		t.Errorf("max %d min %d", m.Latency.Max, m.Latency.Min)
+	}
+	if !h.ValuesAreEquivalent(m.Latency.P50, 30_000) {
+		t.Errorf("p50 %d, want the 3rd of 5 values", m.Latency.P50)
+	}
+	if m.RoundTrips != a.RoundTrips+b.RoundTrips || m.Throughput != a.Throughput+b.Throughput || m.Params.Conns != 120 {
+		t.Errorf("sums: rt %d tp %g conns %d", m.RoundTrips, m.Throughput, m.Params.Conns)
+	}
+	if m.Generator.CPU.Utilization != 1.25 || m.Generator.CPU.UserSec != 3 {
+		t.Errorf("generator CPU %+v", m.Generator.CPU)
+	}
+	if want := 5e6 / float64(m.RoundTrips); m.Generator.CPU.PerRTus != want {
+		t.Errorf("generator per rt %g, want %g", m.Generator.CPU.PerRTus, want)
+	}
+	if m.Integrity.Resets != 3 || m.Env.Hostname != "gen1+gen2" || m.Params.Extra["host.2.gen2.gen_cpu_util"] != "0.7500" {
+		t.Errorf("integrity %+v host %q extra %v", m.Integrity, m.Env.Hostname, m.Params.Extra)
+	}
+}
+
+func TestMergeRefusesMismatch(t *testing.T) {
+	dir := t.TempDir()
+	pa, _ := charttest.Write(dir, "x", charttest.Point{Backend: "epoll", Conns: 1, MsgSize: 64})
+	pb, _ := charttest.Write(dir, "x", charttest.Point{Backend: "select", Conns: 1, MsgSize: 64})
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(dir, "m.json")
+	if code := MergeCommand([]string{"-o", out, pa, pb}, &stdout, &stderr); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if msg := stderr.String(); !strings.Contains(msg, pb) || !strings.Contains(msg, "backend") {
+		t.Errorf("stderr %q", msg)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("wrote a merge of different points")
+	}
+	stderr.Reset()
+	if code := MergeCommand([]string{pa, pb}, &stdout, &stderr); code != 2 {
+		t.Errorf("no -o: exit %d", code)
+	}
+	if code := MergeCommand([]string{"-o", out, pa}, &stdout, &stderr); code != 2 {
+		t.Errorf("one file: exit %d", code)
+	}
+}

@@ -1,0 +1,244 @@
+package compare
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/chart"
+)
+
+// Merge combines results of one point measured from several load hosts
+// against the same server into one result:
+//
+//   - latency histograms are decoded and added, and every percentile is
+//     recomputed from the sum (never averaged);
+//   - round trips, throughput, connections, target rates, generator I/O and
+//     integrity counters are summed;
+//   - generator CPU is summed over the hosts (utilisation in CPUs across all
+//     of them, per_rt_us as total generator CPU per total round trip), and
+//     each host's own figures are kept in params.extra as
+//     "host.<i>.<hostname>.gen_cpu_util" and "...gen_cpu_per_rt_us";
+//   - the server block is the first file's (every host watched the same
+//     server process, so summing would count it once per host), with
+//     per_rt_us recomputed against the summed round trips.
+//
+// All inputs must have the same backend, message size, socket buffers and
+// load kind (open or closed loop); the error names the first that differs.
+func Merge(files []chart.File) (*result.Result, error) {
+	if len(files) < 2 {
+		return nil, chart.BadInput(errors.New("merge needs two or more result files"))
+	}
+	first := files[0]
+	for _, f := range files[1:] {
+		a, b := first.Params, f.Params
+		var diff string
+		switch {
+		case a.Backend != b.Backend:
+			diff = fmt.Sprintf("backend %q, not %q", b.Backend, a.Backend)
+		case a.MsgSize != b.MsgSize:
+			diff = fmt.Sprintf("message size %d, not %d", b.MsgSize, a.MsgSize)
+		case a.SndBuf != b.SndBuf || a.RcvBuf != b.RcvBuf:
+			diff = "other socket buffer sizes"
+		case (a.Rate > 0) != (b.Rate > 0):
+			diff = "another load kind (open vs closed loop)"
+		}
+		if diff != "" {
+			return nil, chart.BadInput(fmt.Errorf("%s: not the same point as %s: %s", f.Path, first.Path, diff))
+		}
+	}
+	out := *first.Result
+	out.Params.Extra = map[string]string{}
+	for k, v := range first.Params.Extra {
+		out.Params.Extra[k] = v
+	}
+	out.Warnings = nil
+	out.Partial = false
+	out.RoundTrips, out.Throughput, out.TargetRate = 0, 0, 0
+	out.Params.Conns, out.Params.Idle, out.Params.Rate, out.Params.GenLoops = 0, 0, 0, 0
+	out.WindowSec = 0
+	out.Generator = result.Generator{}
+	out.Integrity = result.Integrity{}
+	var hosts []string
+	for i, f := range files {
+		r := f.Result
+		hosts = append(hosts, r.Env.Hostname)
+		out.Partial = out.Partial || r.Partial
+		for _, w := range r.Warnings {
+			out.Warnings = append(out.Warnings, r.Env.Hostname+": "+w)
+		}
+		out.RoundTrips += r.RoundTrips
+		out.Throughput += r.Throughput
+		out.TargetRate += r.TargetRate
+		out.Params.Conns += r.Params.Conns
+		out.Params.Idle += r.Params.Idle
+		out.Params.Rate += r.Params.Rate
+		out.Params.GenLoops += r.Params.GenLoops
+		out.WindowSec = math.Max(out.WindowSec, r.WindowSec)
+		if r.WindowStart.Before(out.WindowStart) {
+			out.WindowStart = r.WindowStart
+		}
+		g := &out.Generator
+		g.CPU.UserSec += r.Generator.CPU.UserSec
+		g.CPU.SysSec += r.Generator.CPU.SysSec
+		g.CPU.Utilization += r.Generator.CPU.Utilization
+		g.CPU.VolCtxSw += r.Generator.CPU.VolCtxSw
+		g.CPU.InvolCtxSw += r.Generator.CPU.InvolCtxSw
+		g.IO = addIO(g.IO, r.Generator.IO)
+		g.Saturated = g.Saturated || r.Generator.Saturated
+		key := fmt.Sprintf("host.%d.%s.", i+1, r.Env.Hostname)
+		out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
+		out.Params.Extra[key+"gen_cpu_per_rt_us"] = fmt.Sprintf("%.4f", r.Generator.CPU.PerRTus)
+		out.Params.Extra[key+"file"] = f.Path
+		out.Integrity.Mismatches += r.Integrity.Mismatches
+		out.Integrity.Resets += r.Integrity.Resets
+		out.Integrity.ConnFailures += r.Integrity.ConnFailures
+		out.Integrity.Timeouts += r.Integrity.Timeouts
+	}
+	out.Env.Hostname = strings.Join(hosts, "+")
+	if out.RoundTrips > 0 {
+		g := &out.Generator
+		g.CPU.PerRTus = (g.CPU.UserSec + g.CPU.SysSec) * 1e6 / float64(out.RoundTrips)
+		g.Rates = rates(g.IO, out.RoundTrips)
+	}
+	if first.Server != nil {
+		s := *first.Server
+		if out.RoundTrips > 0 {
+			s.Process.PerRTus = (s.Process.UserSec + s.Process.SysSec) * 1e6 / float64(out.RoundTrips)
+		}
+		out.Server = &s
+	}
+	lat, err := mergeLatency(files, func(r *result.Result) *result.Latency { return &r.Latency })
+	if err != nil {
+		return nil, err
+	}
+	out.Latency = *lat
+	out.LatencyUncorrected = nil
+	if first.LatencyUncorrected != nil {
+		lu, err := mergeLatency(files, func(r *result.Result) *result.Latency { return r.LatencyUncorrected })
+		if err != nil {
+			return nil, err
+		}
+		out.LatencyUncorrected = lu
+	}
+	sort.Strings(out.Warnings)
+	out.Schema = result.Schema
+	return &out, nil
+}
+
+func mergeLatency(files []chart.File, get func(*result.Result) *result.Latency) (*result.Latency, error) {
+	var sum *hdrhistogram.Histogram
+	out := result.Latency{}
+	for _, f := range files {
+		l := get(f.Result)
+		if l == nil || l.Histogram == "" {
+			return nil, chart.BadInput(fmt.Errorf("%s: no latency histogram to merge", f.Path))
+		}
+		h, err := hdrhistogram.Decode([]byte(l.Histogram))
+		if err != nil {
+			return nil, chart.BadInput(fmt.Errorf("%s: latency histogram: %v", f.Path, err))
+		}
+		if sum == nil {
+			sum = h
+		} else if dropped := sum.Merge(h); dropped > 0 {
+			// Samples past the first histogram's range stay counted.
+			out.Overflow += dropped
+		}
+		out.Overflow += l.Overflow
+		out.Max = max(out.Max, l.Max)
+		if l.Count > 0 && (out.Min == 0 || l.Min < out.Min) {
+			out.Min = l.Min
+		}
+	}
+	enc, err := sum.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return nil, err
+	}
+	out.Histogram = string(enc)
+	out.Count = sum.TotalCount()
+	out.Mean, out.StdDev = sum.Mean(), sum.StdDev()
+	out.P50, out.P90, out.P99 = sum.ValueAtQuantile(50), sum.ValueAtQuantile(90), sum.ValueAtQuantile(99)
+	out.P999, out.P9999 = sum.ValueAtQuantile(99.9), sum.ValueAtQuantile(99.99)
+	if hm := sum.Max(); hm > out.Max {
+		out.Max = hm
+	}
+	if l := get(files[0].Result); l != nil {
+		for _, p := range l.Percentiles {
+			out.Percentiles = append(out.Percentiles, result.Percentile{Percent: p.Percent, Value: sum.ValueAtQuantile(p.Percent)})
+		}
+	}
+	return &out, nil
+}
+
+func addIO(a, b result.IO) result.IO {
+	a.BytesIn += b.BytesIn
+	a.BytesOut += b.BytesOut
+	a.Reads += b.Reads
+	a.Writes += b.Writes
+	a.ShortWrites += b.ShortWrites
+	a.WriteEAGAIN += b.WriteEAGAIN
+	a.ReadEAGAIN += b.ReadEAGAIN
+	a.Waits += b.Waits
+	a.Events += b.Events
+	a.Dispatches += b.Dispatches
+	a.Accepts += b.Accepts
+	a.AcceptErrs += b.AcceptErrs
+	return a
+}
+
+func rates(io result.IO, rt uint64) result.Rates {
+	div := func(a, b uint64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	return result.Rates{
+		ShortWritesPerWrite: div(io.ShortWrites, io.Writes),
+		ShortWritesPerRT:    div(io.ShortWrites, rt),
+		WriteEAGAINPerWrite: div(io.WriteEAGAIN, io.Writes),
+		WriteEAGAINPerRT:    div(io.WriteEAGAIN, rt),
+		WaitsPerRT:          div(io.Waits, rt),
+		EventsPerWait:       div(io.Events, io.Waits),
+	}
+}
+
+// MergeCommand is `muxbench merge -o OUT FILES...`.
+func MergeCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "merged result file to write (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: muxbench merge -o OUT FILES...")
+		fmt.Fprintln(stderr, "Merges results of one point measured from several load hosts.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "muxbench merge: -o OUT is required")
+		return 2
+	}
+	files, err := chart.Load(fs.Args()...)
+	if err == nil {
+		var res *result.Result
+		if res, err = Merge(files); err == nil {
+			if err = result.WriteFile(*out, res); err == nil {
+				fmt.Fprintf(stdout, "wrote %s: %d files, %d round trips, %.0f round trips/s\n", *out, len(files), res.RoundTrips, res.Throughput)
+				return 0
+			}
+		}
+	}
+	fmt.Fprintln(stderr, "muxbench merge:", err)
+	if errors.Is(err, chart.ErrInput) {
+		return 2
+	}
+	return 1
+}

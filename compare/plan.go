@@ -1,0 +1,246 @@
+// Package compare runs every backend over the sweeps that tell them apart,
+// saves each run as it completes, and turns the saved results into charts
+// and a Markdown table; it also merges results from several load hosts.
+package compare
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Sweep names, also the first word of every result file name.
+const (
+	SweepActive  = "active"
+	SweepIdle    = "idle"
+	SweepMsgSize = "msgsize"
+	SweepLatency = "latency"
+)
+
+// Point is one run of the plan.
+type Point struct {
+	Sweep   string
+	Backend string
+	Conns   int
+	Idle    int
+	MsgSize int
+	SndBuf  int // 0: the kernel's default
+	// RateFraction > 0 makes an open-loop run at this fraction of the
+	// capacity measured at LatencyConns in the active sweep.
+	RateFraction float64
+	Repeat       int // 1-based
+}
+
+// Param is the point's swept value as it appears in file names.
+func (p Point) Param() string {
+	switch p.Sweep {
+	case SweepActive:
+		return fmt.Sprintf("c%d", p.Conns)
+	case SweepIdle:
+		return fmt.Sprintf("c%d-i%d", p.Conns, p.Idle)
+	case SweepMsgSize:
+		buf := "default"
+		if p.SndBuf > 0 {
+			buf = fmt.Sprint(p.SndBuf)
+		}
+		return fmt.Sprintf("c%d-m%d-sndbuf%s", p.Conns, p.MsgSize, buf)
+	case SweepLatency:
+		return fmt.Sprintf("c%d-rate%g", p.Conns, p.RateFraction)
+	}
+	return fmt.Sprintf("c%d-i%d-m%d-s%d", p.Conns, p.Idle, p.MsgSize, p.SndBuf)
+}
+
+// File is where the point's result is saved, relative to the output
+// directory: json/<sweep>-<backend>-<param>-r<k>.json.
+func (p Point) File() string {
+	return filepath.Join("json", fmt.Sprintf("%s-%s-%s-r%d.json", p.Sweep, p.Backend, p.Param(), p.Repeat))
+}
+
+func (p Point) String() string {
+	return fmt.Sprintf("%s %s %s r%d", p.Sweep, p.Backend, p.Param(), p.Repeat)
+}
+
+// Sweeps are the parameters of a plan before it is multiplied out.
+type Sweeps struct {
+	Active       []int // connection counts
+	IdleActive   int   // active connections in the idle sweep
+	Idle         []int // idle counts; 0 is the active sweep's point
+	MsgConns     int
+	MsgSizes     []int
+	SmallSndBuf  int
+	BaseMsg      int
+	LatencyConns int
+	RateFraction float64
+	Duration     time.Duration
+	Warmup       time.Duration
+}
+
+// Full is the default comparison: the sweeps of the literature (Banga et
+// al. 1999, Gammo et al. 2004) at the scale a 2-core machine with 20,000
+// descriptors allows.
+var Full = Sweeps{
+	Active:       []int{1, 10, 100, 1000, 10000},
+	IdleActive:   100,
+	Idle:         []int{0, 1000, 5000, 10000},
+	MsgConns:     10,
+	MsgSizes:     []int{64, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20},
+	SmallSndBuf:  4 << 10,
+	BaseMsg:      64,
+	LatencyConns: 100,
+	RateFraction: 0.5,
+	Duration:     2 * time.Second,
+	Warmup:       500 * time.Millisecond,
+}
+
+// Quick keeps one point per regime, each run short.
+var Quick = Sweeps{
+	Active:       []int{1, 10, 100, 1000},
+	IdleActive:   100,
+	Idle:         []int{0, 5000},
+	MsgConns:     10,
+	MsgSizes:     []int{64, 16 << 10, 1 << 20},
+	SmallSndBuf:  4 << 10,
+	BaseMsg:      64,
+	LatencyConns: 100,
+	RateFraction: 0.5,
+	Duration:     time.Second,
+	Warmup:       250 * time.Millisecond,
+}
+
+// Budgets the default repeat count is chosen for.
+const (
+	FullBudget  = 15 * time.Minute
+	QuickBudget = 2 * time.Minute
+	maxRepeat   = 5
+)
+
+// Cost model of one run besides its window and warm-up: starting the
+// server and stopping it, and opening each connection (active or idle).
+// Used for the planned time only; the progress line corrects it with the
+// time runs really take.
+var (
+	RunOverhead  = 400 * time.Millisecond
+	ConnOverhead = 60 * time.Microsecond
+)
+
+// Limits say which points can run on this machine.
+type Limits struct {
+	// FDs is the descriptor limit of one process (RLIMIT_NOFILE).
+	FDs int
+	// SameProcess is true when server and generator share one process and
+	// so one descriptor table.
+	SameProcess bool
+	// MaxFD gives a backend's own descriptor ceiling (0: none).
+	MaxFD func(backend string) int
+}
+
+// fdSpare covers listeners, control channels, the poller's own
+// descriptors, the Go runtime and the files a run writes.
+const fdSpare = 64
+
+// fits reports whether p fits the limits, and why not.
+func (l Limits) fits(p Point) (bool, string) {
+	conns := p.Conns + p.Idle
+	need := conns + fdSpare
+	if l.SameProcess {
+		need = 2*conns + fdSpare
+	}
+	if l.FDs > 0 && need > l.FDs {
+		return false, fmt.Sprintf("needs about %d descriptors, the limit is %d", need, l.FDs)
+	}
+	if l.MaxFD != nil {
+		if m := l.MaxFD(p.Backend); m > 0 && conns+fdSpare > m {
+			return false, fmt.Sprintf("%s watches descriptors below %d only", p.Backend, m)
+		}
+	}
+	return true, ""
+}
+
+// Plan is the ordered list of runs.
+type Plan struct {
+	Sweeps  Sweeps
+	Repeat  int
+	Points  []Point
+	Skipped []string // points that cannot run here, with the reason
+}
+
+// NewPlan multiplies the sweeps out over the backends and repeats. Each
+// distinct point is run once per repeat, under the first sweep that needs
+// it (100 active is in the active and the idle sweep). Repeats are the
+// outer loop, so an interrupted compare has every point at fewer repeats
+// rather than some points at all repeats and others at none. repeat <= 0
+// picks the largest count (up to 5) whose planned time fits budget.
+func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim Limits) Plan {
+	var one []Point
+	seen := map[string]bool{}
+	add := func(p Point) {
+		k := fmt.Sprintf("%s/%d/%d/%d/%d/%g", p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.RateFraction)
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		one = append(one, p)
+	}
+	for _, b := range backends {
+		for _, c := range s.Active {
+			add(Point{Sweep: SweepActive, Backend: b, Conns: c, MsgSize: s.BaseMsg})
+		}
+	}
+	for _, b := range backends {
+		for _, i := range s.Idle {
+			add(Point{Sweep: SweepIdle, Backend: b, Conns: s.IdleActive, Idle: i, MsgSize: s.BaseMsg})
+		}
+	}
+	for _, buf := range []int{s.SmallSndBuf, 0} {
+		for _, m := range s.MsgSizes {
+			for _, b := range backends {
+				add(Point{Sweep: SweepMsgSize, Backend: b, Conns: s.MsgConns, MsgSize: m, SndBuf: buf})
+			}
+		}
+	}
+	if s.RateFraction > 0 {
+		for _, b := range backends {
+			add(Point{Sweep: SweepLatency, Backend: b, Conns: s.LatencyConns, MsgSize: s.BaseMsg, RateFraction: s.RateFraction})
+		}
+	}
+	pl := Plan{Sweeps: s}
+	var fit []Point
+	for _, p := range one {
+		if ok, why := lim.fits(p); !ok {
+			pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s %s %s: %s", p.Sweep, p.Backend, p.Param(), why))
+			continue
+		}
+		fit = append(fit, p)
+	}
+	if repeat <= 0 {
+		per := estimate(s, fit)
+		repeat = 1
+		for repeat < maxRepeat && per*time.Duration(repeat+1) <= budget {
+			repeat++
+		}
+	}
+	pl.Repeat = repeat
+	for k := 1; k <= repeat; k++ {
+		for _, p := range fit {
+			p.Repeat = k
+			pl.Points = append(pl.Points, p)
+		}
+	}
+	return pl
+}
+
+// RunTime is the planned wall time of one run.
+func (s Sweeps) RunTime(p Point) time.Duration {
+	return s.Warmup + s.Duration + RunOverhead + time.Duration(p.Conns+p.Idle)*ConnOverhead
+}
+
+func estimate(s Sweeps, ps []Point) time.Duration {
+	var d time.Duration
+	for _, p := range ps {
+		d += s.RunTime(p)
+	}
+	return d
+}
+
+// Estimate is the planned wall time of the whole plan.
+func (pl Plan) Estimate() time.Duration { return estimate(pl.Sweeps, pl.Points) }
