@@ -9,7 +9,8 @@
 // select has no hang-up or error bits: a closed peer or a pending error
 // shows as Readable (and Writable, if watched), which the contract allows.
 // HangUp and Error are never reported, and a descriptor registered with no
-// interest is never reported at all.
+// interest is never reported at all. A descriptor closed without Remove
+// makes every later Wait fail with EBADF (epoll forgets it silently).
 //
 // Fairness: select returns every ready descriptor at once, but Wait may
 // report only len(events). Rather than queue the rest (and report it stale
