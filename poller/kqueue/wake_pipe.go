@@ -1,0 +1,41 @@
+//go:build netbsd || openbsd
+
+package kqueue
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller/internal/wakepipe"
+)
+
+// waker is a pipe watched for reading: netbsd and openbsd have no
+// EVFILT_USER.
+type waker struct {
+	p *wakepipe.Pipe
+}
+
+func (w *waker) init(kq int) error {
+	p, err := wakepipe.New()
+	if err != nil {
+		return err
+	}
+	// Level-triggered: the pipe stays ready until drain empties it.
+	var ev [1]unix.Kevent_t
+	unix.SetKevent(&ev[0], p.Fd(), unix.EVFILT_READ, unix.EV_ADD)
+	if _, err := unix.Kevent(kq, ev[:], nil, nil); err != nil {
+		p.Close()
+		return err
+	}
+	w.p = p
+	return nil
+}
+
+func (w *waker) wake(int) error { return w.p.Wake() }
+
+func (w *waker) isWake(ev *unix.Kevent_t) bool {
+	return int(ev.Ident) == w.p.Fd() && ev.Filter == unix.EVFILT_READ
+}
+
+func (w *waker) drain() { w.p.Drain() }
+
+func (w *waker) close() { w.p.Close() }
