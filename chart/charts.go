@@ -221,11 +221,11 @@ func idleFigure(files []File, s sweeps) (*figure, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	f, err := sweepFigure(Idle, fmt.Sprintf("Cost of idle connections (%d active): select and poll scan every descriptor, epoll only the ready ones", s.idleConns),
+	f, err := sweepFigure(Idle, fmt.Sprintf("Throughput and server CPU vs idle connections (%d active)", s.idleConns),
 		fmt.Sprintf("idle connections (besides %d active)", s.idleConns), files,
 		func(r *result.Result) float64 { return float64(r.Params.Idle) }, false)
 	if f != nil {
-		f.notes = []string{"Flat lines: the backend's cost does not depend on idle descriptors (Banga, Mogul, Druschel 1999; Gammo, Brecht et al. 2004)."}
+		f.notes = []string{"A flat line: the backend's cost does not depend on idle descriptors. select and poll pass every descriptor to the kernel on each wait; epoll and kqueue only report ready ones (Banga, Mogul, Druschel 1999; Gammo, Brecht et al. 2004)."}
 	}
 	return f, err
 }

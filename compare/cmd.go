@@ -120,7 +120,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	if err := Run(ctx, o, stdout); err != nil {
 		fmt.Fprintln(stderr, "muxbench compare:", err)
-		if errors.Is(err, context.Canceled) {
+		if errors.Is(err, ErrInterrupted) {
 			return 130
 		}
 		return 1

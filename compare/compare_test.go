@@ -178,7 +178,7 @@ func TestRunInterruptedKeepsWhatItMeasured(t *testing.T) {
 	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: fakeRunner(&calls, 3, cancel)}
 	var stdout bytes.Buffer
 	err := Run(ctx, o, &stdout)
-	if err == nil || !strings.Contains(err.Error(), "--resume") {
+	if !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "--resume") {
 		t.Fatalf("err = %v", err)
 	}
 	saved, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))

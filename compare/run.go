@@ -14,6 +14,9 @@ import (
 	"github.com/muxbench/muxbench/chart"
 )
 
+// ErrInterrupted is returned by a comparison stopped before its end.
+var ErrInterrupted = errors.New("interrupted")
+
 // RunSpec is one run as the load generator needs it.
 type RunSpec struct {
 	Point
@@ -129,7 +132,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 	}
 	switch {
 	case interrupted:
-		return fmt.Errorf("interrupted: what was measured is in %s; run again with --resume to finish", filepath.Join(o.Out, "json"))
+		return fmt.Errorf("%w: what was measured is in %s; run again with --resume to finish", ErrInterrupted, filepath.Join(o.Out, "json"))
 	case failed > 0:
 		return fmt.Errorf("%d of %d runs failed", failed, n)
 	}
