@@ -1,0 +1,234 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/muxbench/muxbench/internal/units"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
+
+	// The serve sub-command offers every backend this platform has.
+	_ "github.com/muxbench/muxbench/poller/all"
+)
+
+// TokenEnv is read when --token is not given, so that the token need not
+// appear in the process list.
+const TokenEnv = "MUXBENCH_CONTROL_TOKEN"
+
+// usageError is bad input: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// Command is `muxbench serve`: it starts a server, prints its Ready line
+// on stdout, and serves until SIGINT, SIGTERM, a control "stop" or (with
+// --exit-on-stdin-eof) the end of stdin. It returns the exit status: 0
+// after a clean stop, 2 for bad input (one line on stderr), 1 when the
+// server fails.
+func Command(args []string, stdout, stderr io.Writer) int {
+	cfg, exitOnEOF, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "muxbench serve: %v\n", err)
+		return 2
+	}
+	srv, err := Start(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "muxbench serve: %v\n", startError(err))
+		var le *ListenError
+		if errors.As(err, &le) || errors.Is(err, ErrConfig) {
+			return 2
+		}
+		return 1
+	}
+	line, _ := json.Marshal(srv.Ready())
+	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		// Nobody learns our ports: there is no point in serving.
+		srv.Stop()
+		srv.Wait()
+		fmt.Fprintf(stderr, "muxbench serve: writing the ready line: %v\n", err)
+		return 1
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	eof := make(chan struct{})
+	if exitOnEOF {
+		// The parent holds our stdin open; if it dies, without having
+		// been able to stop us, the pipe closes and so do we.
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			close(eof)
+		}()
+	}
+	select {
+	case <-sig:
+	case <-eof:
+	case <-srv.Done():
+	}
+	srv.Stop()
+	if err := srv.Wait(); err != nil {
+		fmt.Fprintf(stderr, "muxbench serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// startError names the flag behind a Start error.
+func startError(err error) error {
+	var le *ListenError
+	if errors.As(err, &le) {
+		return fmt.Errorf("--%s %s: %v", le.Flag, le.Addr, le.Err)
+	}
+	return err
+}
+
+func defaultBackend() string {
+	for _, n := range []string{"epoll", "kqueue"} {
+		if _, ok := poller.Lookup(n); ok {
+			return n
+		}
+	}
+	return Stdlib
+}
+
+func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
+	fs := flag.NewFlagSet("muxbench serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		backend   = fs.String("backend", defaultBackend(), "`name` of a poller backend, or stdlib: "+Available())
+		listen    = fs.String("listen", "127.0.0.1:0", "echo listen `address`; a bare :port binds to loopback")
+		ctl       = fs.String("control", "127.0.0.1:0", "control channel `address`; a bare :port binds to loopback")
+		token     = fs.String("token", "", "control channel `token`, required off loopback (default $"+TokenEnv+")")
+		cpus      = fs.String("cpus", "", "pin to these `CPUs` (0 or 0,1 or 0-3); the event loop takes the first")
+		procs     = fs.Int("gomaxprocs", 0, "set GOMAXPROCS to `n` (0: leave it)")
+		edge      = fs.Bool("edge", false, "edge-triggered notification, where the backend has it")
+		spin      = fs.Duration("spin-sleep", 0, "busy-waiting backend: sleep this `long` after an empty round")
+		short     = fs.Float64("inject-short-writes", 0, "cut this `fraction` of writes short (0 to 1)")
+		eagain    = fs.Float64("inject-eagain", 0, "fail this `fraction` of writes with EAGAIN (0 to 1)")
+		seed      = fs.Int64("seed", 1, "random `seed` for fault injection")
+		exitOnEOF = fs.Bool("exit-on-stdin-eof", false, "exit when stdin reaches end of file (the parent died)")
+		readBuf   = units.Size(DefaultReadBuf)
+		sndBuf    units.Size
+		rcvBuf    units.Size
+		highWater units.Size
+		lowWater  units.Size
+	)
+	fs.Var(&readBuf, "read-buf", "read buffer `size` (64, 4k, 1MiB), the same for every backend")
+	fs.Var(&sndBuf, "sndbuf", "SO_SNDBUF `size` per connection (0: the kernel's)")
+	fs.Var(&rcvBuf, "rcvbuf", "SO_RCVBUF `size` per connection (0: the kernel's)")
+	fs.Var(&highWater, "high-water", "pause reading while a connection's write buffer is above this `size` (0: default)")
+	fs.Var(&lowWater, "low-water", "resume reading below this `size` (0: default)")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "usage: muxbench serve [flags]\n\nRuns one echo server and prints a JSON ready line with its ports.\n\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+		}
+		return Config{}, false, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, false, usagef("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	cfg := Config{
+		Backend:     *backend,
+		Poller:      poller.Options{EdgeTriggered: *edge, SpinSleep: *spin},
+		Token:       *token,
+		GOMAXPROCS:  *procs,
+		ReadBufSize: readBuf.Int(),
+		SndBuf:      sndBuf.Int(),
+		RcvBuf:      rcvBuf.Int(),
+		HighWater:   highWater.Int(),
+		LowWater:    lowWater.Int(),
+		Faults:      Faults{ShortWrites: *short, EAGAIN: *eagain, Seed: *seed},
+	}
+	if cfg.Token == "" {
+		cfg.Token = os.Getenv(TokenEnv)
+	}
+	var err error
+	if cfg.Listen, err = loopbackDefault("listen", *listen); err != nil {
+		return cfg, false, err
+	}
+	if cfg.Control, err = loopbackDefault("control", *ctl); err != nil {
+		return cfg, false, err
+	}
+	if cfg.Backend != Stdlib {
+		info, ok := poller.Lookup(cfg.Backend)
+		if !ok {
+			return cfg, false, usagef("--backend %q: unknown; available: %s", cfg.Backend, Available())
+		}
+		if *edge && !info.Caps.EdgeTriggered {
+			return cfg, false, usagef("--edge: %s is level-triggered only", cfg.Backend)
+		}
+	} else if *edge || *spin != 0 {
+		return cfg, false, usagef("--edge and --spin-sleep apply to poller backends, not stdlib")
+	}
+	if *spin < 0 {
+		return cfg, false, usagef("--spin-sleep %v: want a duration >= 0, e.g. 100us", *spin)
+	}
+	if *procs < 0 {
+		return cfg, false, usagef("--gomaxprocs %d: want 0 (leave it) or more", *procs)
+	}
+	if cfg.ReadBufSize < 1 {
+		return cfg, false, usagef("--read-buf 0: want at least 1 byte")
+	}
+	if cfg.HighWater > 0 && cfg.LowWater > cfg.HighWater {
+		return cfg, false, usagef("--low-water %d above --high-water %d", cfg.LowWater, cfg.HighWater)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"inject-short-writes", *short}, {"inject-eagain", *eagain}} {
+		if !(f.v >= 0 && f.v <= 1) {
+			return cfg, false, usagef("--%s %v: want a fraction between 0 and 1", f.name, f.v)
+		}
+		if f.v > 0 && cfg.Backend == Stdlib {
+			return cfg, false, usagef("--%s: fault injection needs a poller backend, not stdlib", f.name)
+		}
+	}
+	if *cpus != "" {
+		list, err := sysstat.ParseCPUList(*cpus)
+		if err != nil {
+			return cfg, false, usagef("--cpus %q: want CPU numbers like 0 or 0,1 or 0-3", *cpus)
+		}
+		if err := sysstat.CheckCPUs(list); err != nil {
+			return cfg, false, usagef("--cpus %s: %v", *cpus, strings.TrimPrefix(err.Error(), "sysstat: "))
+		}
+		cfg.CPUs = list
+	}
+	return cfg, *exitOnEOF, nil
+}
+
+// loopbackDefault fills in 127.0.0.1 for an address without a host, so
+// that nothing listens beyond this machine unless asked by name.
+func loopbackDefault(flagName, addr string) (string, error) {
+	if !strings.Contains(addr, ":") {
+		addr = ":" + addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "", usagef("--%s %q: want host:port or :port, e.g. 127.0.0.1:0", flagName, addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return "", usagef("--%s %q: bad port %q", flagName, addr, port)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}

@@ -1,0 +1,215 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/control"
+)
+
+func TestCommandBadInput(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--backend", "carrier-pigeon"}, "--backend"},
+		{[]string{"--read-buf", "-1"}, "read-buf"},
+		{[]string{"--read-buf", "0"}, "--read-buf"},
+		{[]string{"--sndbuf", "4q"}, "sndbuf"},
+		{[]string{"--high-water", "1k", "--low-water", "4k"}, "--low-water"},
+		{[]string{"--inject-short-writes", "1.5"}, "--inject-short-writes"},
+		{[]string{"--inject-eagain", "-0.1"}, "--inject-eagain"},
+		{[]string{"--inject-eagain", "NaN"}, "--inject-eagain"},
+		{[]string{"--backend", "stdlib", "--inject-eagain", "0.1"}, "poller backend"},
+		{[]string{"--backend", "stdlib", "--edge"}, "--edge"},
+		{[]string{"--cpus", "0,x"}, "--cpus"},
+		{[]string{"--cpus", "4096"}, "CPU 4096 does not exist"},
+		{[]string{"--gomaxprocs", "-2"}, "--gomaxprocs"},
+		{[]string{"--spin-sleep", "-1s"}, "--spin-sleep"},
+		{[]string{"--listen", "nope:port:x"}, "--listen"},
+		{[]string{"--listen", busy.Addr().String()}, "--listen"},
+		{[]string{"--control", busy.Addr().String()}, "--control"},
+		{[]string{"--listen", "0.0.0.0:0"}, "--token"},
+		{[]string{"--no-such-flag"}, "no-such-flag"},
+		{[]string{"extra"}, "unexpected argument"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := Command(tc.args, &stdout, &stderr)
+		msg := stderr.String()
+		if code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) || stdout.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and one line naming %q", tc.args, code, msg, stdout.String(), tc.want)
+		}
+		if strings.Contains(msg, "goroutine") || strings.Contains(msg, "panic") {
+			t.Errorf("%v: %s", tc.args, msg)
+		}
+	}
+}
+
+func TestCommandHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := Command([]string{"--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-exit-on-stdin-eof") {
+		t.Errorf("help: exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+func TestLoopbackDefault(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:0": "127.0.0.1:0", ":9000": "127.0.0.1:9000", "9000": "127.0.0.1:9000",
+		"0.0.0.0:1": "0.0.0.0:1", "[::1]:5": "[::1]:5",
+	} {
+		if got, err := loopbackDefault("listen", in); err != nil || got != want {
+			t.Errorf("loopbackDefault(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// readReady reads the one line a server prints and checks there is no
+// other output before it.
+func readReady(t *testing.T, r io.Reader) Ready {
+	t.Helper()
+	line, err := bufio.NewReader(r).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("ready line: %v (%q)", err, line)
+	}
+	var rd Ready
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rd); err != nil {
+		t.Fatalf("ready line %q: %v", line, err)
+	}
+	return rd
+}
+
+func TestCommandServesUntilStop(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			var stderr bytes.Buffer
+			code := make(chan int, 1)
+			go func() {
+				code <- Command([]string{"--backend", b, "--read-buf", "16k", "--token", "t"}, pw, &stderr)
+				pw.Close()
+			}()
+			rd := readReady(t, pr)
+			go io.Copy(io.Discard, pr)
+			if rd.Backend != b || rd.PID != os.Getpid() {
+				t.Errorf("ready %+v", rd)
+			}
+			echo(t, dialN(t, rd.Listen, 2), []byte("hello"), 3)
+			ctl, err := control.Dial(rd.Control, "t", 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := ctl.Stats()
+			if err != nil || st.Options["read_buf"] != "16384" {
+				t.Fatalf("stats %+v, %v", st, err)
+			}
+			if err := ctl.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case c := <-code:
+				if c != 0 {
+					t.Errorf("exit %d after a control stop; stderr %q", c, stderr.String())
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Command did not return after a control stop")
+			}
+		})
+	}
+}
+
+// TestServeChild is the child process of the re-exec tests.
+func TestServeChild(t *testing.T) {
+	if os.Getenv("MUXBENCH_TEST_SERVE_CHILD") != "1" {
+		t.Skip("child process of the re-exec tests")
+	}
+	args := strings.Fields(os.Getenv("MUXBENCH_TEST_SERVE_ARGS"))
+	os.Exit(Command(args, os.Stdout, os.Stderr))
+}
+
+func startChild(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, Ready, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
+	cmd.Env = append(os.Environ(), "MUXBENCH_TEST_SERVE_CHILD=1", "MUXBENCH_TEST_SERVE_ARGS="+strings.Join(args, " "))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	rd := readReady(t, stdout)
+	go io.Copy(io.Discard, stdout)
+	return cmd, stdin, rd, &stderr
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, why string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s: child exited with %v; stderr %q", why, err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: child still running", why)
+	}
+}
+
+func TestChildExitsOnStdinEOF(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	cmd, stdin, rd, stderr := startChild(t, "--backend", Stdlib, "--exit-on-stdin-eof")
+	if rd.PID != cmd.Process.Pid {
+		t.Errorf("ready pid %d, child %d", rd.PID, cmd.Process.Pid)
+	}
+	echo(t, dialN(t, rd.Listen, 1), []byte("x"), 1)
+	stdin.Close() // what the parent's death does to the pipe
+	waitExit(t, cmd, stderr, "stdin closed")
+}
+
+func TestChildExitsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	cmd, _, rd, stderr := startChild(t, "--backend", Stdlib)
+	c, err := control.Dial(rd.Control, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if st, err := c.Stats(); err != nil || st.ThreadUserNs != -1 {
+		t.Fatalf("stats from the child: %+v, %v", st, err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, cmd, stderr, "SIGTERM")
+}

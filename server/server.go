@@ -1,0 +1,333 @@
+// Package server runs one echo server for a benchmark run: a poller
+// backend behind the reactor, or the Go standard library's net package as
+// the baseline, plus the control channel the load side reads its figures
+// from.
+//
+// The benchmark runs it in a process of its own (`muxbench serve`, see
+// Command), so that its CPU time, memory and garbage collection are not
+// mixed with the load generator's; Start serves in-process for tests and
+// `go test -bench`.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// Stdlib names the baseline backend: Go's net package, one goroutine per
+// connection over the runtime's own netpoller.
+const Stdlib = "stdlib"
+
+// DefaultReadBuf is the read buffer size when Config.ReadBufSize is zero.
+// Every backend must read with the same size for a fair comparison.
+const DefaultReadBuf = 64 << 10
+
+// Config describes one server.
+type Config struct {
+	// Backend is a registered poller name or Stdlib.
+	Backend string
+	Poller  poller.Options
+	// Listen and Control are host:port addresses; empty means
+	// 127.0.0.1:0, a free loopback port.
+	Listen, Control string
+	// Token guards the control channel; it is required when either
+	// address is not loopback.
+	Token string
+	// CPUs pins the process to these CPUs and the event loop thread to
+	// the first of them; empty leaves scheduling alone.
+	CPUs []int
+	// GOMAXPROCS is set when positive.
+	GOMAXPROCS int
+	// ReadBufSize is the size of each read (DefaultReadBuf when zero).
+	ReadBufSize int
+	// SndBuf and RcvBuf set SO_SNDBUF and SO_RCVBUF on every connection
+	// when positive (the kernel doubles them).
+	SndBuf, RcvBuf int
+	// HighWater and LowWater bound a reactor transport's write buffer:
+	// reading from a peer pauses above HighWater and resumes below
+	// LowWater. Zero takes the reactor's defaults.
+	HighWater, LowWater int
+	// Faults injects short writes and EAGAIN into a reactor backend.
+	Faults Faults
+}
+
+// Ready is the one line a server prints on stdout once it listens, so
+// that the parent learns its ports (both default to port 0).
+type Ready struct {
+	Listen  string `json:"listen"`
+	Control string `json:"control"`
+	PID     int    `json:"pid"`
+	Backend string `json:"backend"`
+}
+
+// ListenError is a failure to bind one of the two addresses; Flag is
+// "listen" or "control".
+type ListenError struct {
+	Flag, Addr string
+	Err        error
+}
+
+func (e *ListenError) Error() string { return fmt.Sprintf("%s %s: %v", e.Flag, e.Addr, e.Err) }
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// ErrConfig is wrapped by Start's errors for a Config that cannot work
+// (as opposed to a failure of the system), for errors.Is.
+var ErrConfig = errors.New("server: bad configuration")
+
+type badConfig struct{ error }
+
+func (b badConfig) Unwrap() []error { return []error{b.error, ErrConfig} }
+
+// engine is what differs between the stdlib server and the reactor.
+type engine interface {
+	// listen binds addr and returns the address bound.
+	listen(addr string) (string, error)
+	// run serves until stop and returns why it ended (nil after stop).
+	run() error
+	stop()
+	// fill adds the engine's counters to st: Conns, IO, thread CPU,
+	// injected faults.
+	fill(st *control.Stats) error
+}
+
+// Server is one running echo server with its control channel.
+type Server struct {
+	cfg     Config
+	eng     engine
+	ctlLn   net.Listener
+	ctl     *control.Server
+	ready   Ready
+	options map[string]string
+
+	stopOnce sync.Once
+	stopped  chan struct{}
+	done     chan struct{}
+	err      error
+}
+
+// Start validates cfg, binds both addresses, and serves in the background
+// until Stop, a control "stop", or a fatal error (see Wait).
+func Start(cfg Config) (*Server, error) {
+	if err := cfg.check(); err != nil {
+		return nil, badConfig{err}
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.Control == "" {
+		cfg.Control = "127.0.0.1:0"
+	}
+	if err := control.RequireToken(cfg.Token, cfg.Listen, cfg.Control); err != nil {
+		return nil, badConfig{err}
+	}
+	if cfg.ReadBufSize == 0 {
+		cfg.ReadBufSize = DefaultReadBuf
+	}
+	if cfg.GOMAXPROCS > 0 {
+		runtime.GOMAXPROCS(cfg.GOMAXPROCS)
+	}
+	if len(cfg.CPUs) > 0 {
+		if err := sysstat.PinProcess(cfg.CPUs); err != nil {
+			return nil, err
+		}
+	}
+	var eng engine
+	if cfg.Backend == Stdlib {
+		eng = newStdEngine(cfg)
+	} else {
+		e, err := newReactorEngine(cfg)
+		if err != nil {
+			return nil, err
+		}
+		eng = e
+	}
+	addr, err := eng.listen(cfg.Listen)
+	if err != nil {
+		eng.stop()
+		return nil, &ListenError{"listen", cfg.Listen, err}
+	}
+	ctlLn, err := net.Listen("tcp", cfg.Control)
+	if err != nil {
+		eng.stop()
+		return nil, &ListenError{"control", cfg.Control, err}
+	}
+	s := &Server{
+		cfg:     cfg,
+		eng:     eng,
+		ctlLn:   ctlLn,
+		options: cfg.options(),
+		stopped: make(chan struct{}),
+		done:    make(chan struct{}),
+		ready: Ready{
+			Listen:  addr,
+			Control: ctlLn.Addr().String(),
+			PID:     os.Getpid(),
+			Backend: cfg.Backend,
+		},
+	}
+	s.ctl = &control.Server{Token: cfg.Token, Handler: s}
+	ctlDone := make(chan struct{})
+	go func() {
+		s.ctl.Serve(ctlLn)
+		close(ctlDone)
+	}()
+	go func() {
+		err := eng.run()
+		s.Stop()
+		ctlLn.Close()
+		<-ctlDone
+		s.err = err
+		close(s.done)
+	}()
+	return s, nil
+}
+
+func (cfg *Config) check() error {
+	if cfg.Backend == "" {
+		return errors.New("server: no backend given")
+	}
+	if cfg.Backend != Stdlib {
+		if _, ok := poller.Lookup(cfg.Backend); !ok {
+			return fmt.Errorf("server: unknown backend %q (available: %s)", cfg.Backend, Available())
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"read buffer", cfg.ReadBufSize}, {"SO_SNDBUF", cfg.SndBuf}, {"SO_RCVBUF", cfg.RcvBuf},
+		{"high water mark", cfg.HighWater}, {"low water mark", cfg.LowWater}, {"GOMAXPROCS", cfg.GOMAXPROCS}} {
+		if f.v < 0 {
+			return fmt.Errorf("server: negative %s %d", f.name, f.v)
+		}
+	}
+	if cfg.HighWater > 0 && cfg.LowWater > cfg.HighWater {
+		return fmt.Errorf("server: low water mark %d above high water mark %d", cfg.LowWater, cfg.HighWater)
+	}
+	if len(cfg.CPUs) > 0 {
+		if err := sysstat.CheckCPUs(cfg.CPUs); err != nil {
+			return err
+		}
+	}
+	if err := cfg.Faults.check(); err != nil {
+		return err
+	}
+	if cfg.Backend == Stdlib && cfg.Faults.any() {
+		return errors.New("server: fault injection needs a poller backend: the stdlib server writes through the Go runtime")
+	}
+	if cfg.Backend == Stdlib && (cfg.Poller != poller.Options{}) {
+		return errors.New("server: poller options (edge-triggered, spin sleep) do not apply to the stdlib server")
+	}
+	return nil
+}
+
+// Available lists the backends a server can run, for error messages.
+func Available() string {
+	s := Stdlib
+	for _, n := range poller.Names() {
+		s += ", " + n
+	}
+	return s
+}
+
+// options describes the mode as the result records it.
+func (cfg *Config) options() map[string]string {
+	o := map[string]string{
+		"read_buf":   strconv.Itoa(cfg.ReadBufSize),
+		"gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)),
+	}
+	add := func(k string, v int) {
+		if v > 0 {
+			o[k] = strconv.Itoa(v)
+		}
+	}
+	add("sndbuf", cfg.SndBuf)
+	add("rcvbuf", cfg.RcvBuf)
+	add("high_water", cfg.HighWater)
+	add("low_water", cfg.LowWater)
+	if len(cfg.CPUs) > 0 {
+		o["cpus"] = sysstat.FormatCPUList(cfg.CPUs)
+	}
+	if cfg.Backend != Stdlib {
+		o["edge_triggered"] = strconv.FormatBool(cfg.Poller.EdgeTriggered)
+		if cfg.Poller.SpinSleep > 0 {
+			o["spin_sleep"] = cfg.Poller.SpinSleep.String()
+		}
+	}
+	cfg.Faults.describe(o)
+	return o
+}
+
+// Ready is what Command prints once the server listens.
+func (s *Server) Ready() Ready { return s.ready }
+
+// Addr is the data listener's address.
+func (s *Server) Addr() string { return s.ready.Listen }
+
+// ControlAddr is the control channel's address.
+func (s *Server) ControlAddr() string { return s.ready.Control }
+
+// Stats implements control.Handler: the process's usage and the engine's
+// counters, cumulative since Start.
+func (s *Server) Stats() (control.Stats, error) {
+	select {
+	case <-s.stopped:
+		return control.Stats{}, errors.New("server is stopping")
+	default:
+	}
+	st := control.Stats{
+		Time:         time.Now(),
+		Backend:      s.cfg.Backend,
+		Options:      make(map[string]string, len(s.options)),
+		ThreadUserNs: -1,
+		ThreadSysNs:  -1,
+	}
+	for k, v := range s.options {
+		st.Options[k] = v
+	}
+	if err := s.eng.fill(&st); err != nil {
+		return control.Stats{}, err
+	}
+	p, err := sysstat.Process()
+	if err != nil {
+		return control.Stats{}, err
+	}
+	st.ProcUserNs, st.ProcSysNs = p.UserNs, p.SysNs
+	st.VolCtxSw, st.InvolCtxSw = p.VolCtxSw, p.InvolCtxSw
+	st.MaxRSS = p.MaxRSS
+	if rss, err := sysstat.RSS(); err == nil {
+		st.RSS = rss
+	}
+	if s.ctl != nil {
+		st.ControlRefused = s.ctl.Refused()
+	}
+	return st, nil
+}
+
+// Stop implements control.Handler. It returns at once; Wait for the
+// server to finish.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopped)
+		s.eng.stop()
+	})
+}
+
+// Done is closed when the server has stopped.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Wait blocks until the server has stopped and returns the error that
+// stopped it, nil after Stop.
+func (s *Server) Wait() error {
+	<-s.done
+	return s.err
+}
