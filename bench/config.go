@@ -1,0 +1,206 @@
+// Package bench is muxbench's load generator and the run around it: it
+// starts a server (a child process running one backend, or any echo
+// server given by address), pushes ping-pong connections through it from
+// event loops pinned to their own CPUs, checks every echoed byte, and
+// measures latency, CPU per round trip on both sides, short writes and
+// poller behaviour over a window that excludes warm-up.
+//
+// The generator is the same for every backend, so that only the server
+// changes between runs.
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Stdlib names the server built on Go's net package, run beside the
+// poller backends.
+const Stdlib = "stdlib"
+
+// External is the backend recorded for a server muxbench did not start.
+const External = "external"
+
+// ErrUsage marks errors caused by the user's input (a bad value, an
+// unreachable target, too few descriptors): the command exits 2 on them.
+var ErrUsage = errors.New("usage")
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// Config is one run. Zero values take the defaults documented per field.
+type Config struct {
+	// Backend is the server: a poller name or Stdlib. Ignored with Target.
+	Backend string
+	// Target, when set, is a running echo server (host:port) to drive
+	// instead of starting one; the result's backend is External.
+	Target string
+	// Control and Token reach Target's control channel, if it is a
+	// muxbench server; ServerPID, if set, is Target's process on this
+	// host, whose CPU is read from /proc.
+	Control   string
+	Token     string
+	ServerPID int
+
+	// Conns keep one message in flight each (default 100); Idle connect
+	// and stay silent for the whole run.
+	Conns int
+	Idle  int
+	// MsgSize is the bytes of one message, MinMsgSize..MaxMsgSize
+	// (default 64).
+	MsgSize int
+	// Server socket options and read size (0: the server's defaults).
+	SndBuf, RcvBuf, ReadBuf int
+	Edge                    bool
+	SpinSleep               time.Duration
+	// ServerArgs are appended to the server's command line (fault
+	// injection and other experiment flags).
+	ServerArgs []string
+	// ServerEnv is added to the server's environment.
+	ServerEnv []string
+	// Listen is the server's listen address (default 127.0.0.1:0).
+	Listen string
+
+	// Duration is the measured window (default 5s), after Warmup
+	// (default 1s; negative means none).
+	Duration time.Duration
+	Warmup   time.Duration
+	// Rate, if positive, makes the run open-loop at that many round
+	// trips per second in total.
+	Rate float64
+
+	// ServerCPUs and GenCPUs pin the server and the generator loops (one
+	// loop per generator CPU). Defaults: CPU 0 and CPU 1 on a machine
+	// with two or more, no pinning and one loop otherwise.
+	ServerCPUs []int
+	GenCPUs    []int
+	// ServerGOMAXPROCS is passed to the server. Default: one P per server
+	// CPU plus one for a reactor, whose loop holds a P on its locked
+	// thread, so that the control channel and the garbage collector never
+	// wait for the loop to block; one per CPU for stdlib, whose goroutines
+	// share the Ps. The generator sets its own to loops+1 for the same
+	// reason.
+	ServerGOMAXPROCS int
+	// NoPin turns the pinning defaults off.
+	NoPin bool
+
+	// Percentiles are extra points (0-100) to report.
+	Percentiles []float64
+	// ConnectTimeout bounds each connection's set-up (default 10s).
+	ConnectTimeout time.Duration
+	// Progress, if set, is called about once a second from another
+	// goroutine.
+	Progress func(Progress)
+	// Executable runs `serve` (default: this program).
+	Executable string
+	// Extra is copied into the result's parameters.
+	Extra map[string]string
+}
+
+// Progress is an interim figure during a run.
+type Progress struct {
+	Backend    string
+	Phase      string // "connect", "warmup", "measure", "drain"
+	Elapsed    time.Duration
+	RoundTrips uint64
+	// Rate is round trips per second since the previous report.
+	Rate float64
+}
+
+// descriptorSlack covers what each process opens besides connections:
+// poller, listener, control channel, pipes, the runtime.
+const descriptorSlack = 64
+
+// withDefaults checks cfg and fills its defaults.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Target == "" && cfg.Backend == "" {
+		cfg.Backend = "epoll"
+	}
+	if cfg.Target != "" {
+		cfg.Backend = External
+	}
+	if cfg.Conns == 0 {
+		cfg.Conns = 100
+	}
+	if cfg.Conns < 0 {
+		return cfg, usagef("--conns must be at least 1, got %d", cfg.Conns)
+	}
+	if cfg.Idle < 0 {
+		return cfg, usagef("--idle must be 0 or more, got %d", cfg.Idle)
+	}
+	if cfg.MsgSize == 0 {
+		cfg.MsgSize = 64
+	}
+	if cfg.MsgSize < MinMsgSize || cfg.MsgSize > MaxMsgSize {
+		return cfg, usagef("--msg-size must be from %d B to 16 MiB, got %d", MinMsgSize, cfg.MsgSize)
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"--sndbuf", cfg.SndBuf}, {"--rcvbuf", cfg.RcvBuf}, {"--read-buf", cfg.ReadBuf}} {
+		if v.n < 0 {
+			return cfg, usagef("%s must be positive, got %d", v.name, v.n)
+		}
+	}
+	if cfg.Duration == 0 {
+		cfg.Duration = 5 * time.Second
+	}
+	if cfg.Duration < 0 {
+		return cfg, usagef("--duration must be positive, got %v", cfg.Duration)
+	}
+	if cfg.Warmup == 0 {
+		cfg.Warmup = time.Second
+	}
+	if cfg.Warmup < 0 {
+		cfg.Warmup = 0
+	}
+	if cfg.Rate < 0 {
+		return cfg, usagef("--rate must be positive, got %g", cfg.Rate)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	for _, p := range cfg.Percentiles {
+		if !(p > 0 && p <= 100) {
+			return cfg, usagef("--percentiles must be within (0, 100], got %g", p)
+		}
+	}
+	ncpu := runtime.NumCPU()
+	if !cfg.NoPin && cfg.ServerCPUs == nil && cfg.GenCPUs == nil && ncpu >= 2 {
+		if cfg.Target == "" {
+			cfg.ServerCPUs = []int{0}
+		}
+		cfg.GenCPUs = []int{1}
+	}
+	for _, set := range []struct {
+		name string
+		cpus []int
+	}{{"--server-cpus", cfg.ServerCPUs}, {"--gen-cpus", cfg.GenCPUs}} {
+		for _, c := range set.cpus {
+			if c < 0 || c >= ncpu {
+				return cfg, usagef("%s: CPU %d does not exist (this machine has CPUs 0-%d)", set.name, c, ncpu-1)
+			}
+		}
+	}
+	if cfg.ServerGOMAXPROCS == 0 {
+		cfg.ServerGOMAXPROCS = max(len(cfg.ServerCPUs), 1)
+		if cfg.Backend != Stdlib {
+			cfg.ServerGOMAXPROCS++
+		}
+	}
+	return cfg, nil
+}
+
+// loops is the number of generator event loops.
+func (cfg *Config) loops() int {
+	return max(len(cfg.GenCPUs), 1)
+}

@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// connectBatch bounds the connections being set up at once: the server's
+// accept backlog (somaxconn, 4096 on a default Linux) must never overflow,
+// or the kernel drops SYNs and the connect waits for a retransmit.
+const connectBatch = 256
+
+func sockaddr(addr string) (unix.Sockaddr, int, error) {
+	ap, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ip4 := ap.IP.To4(); ip4 != nil {
+		sa := &unix.SockaddrInet4{Port: ap.Port}
+		copy(sa.Addr[:], ip4)
+		return sa, unix.AF_INET, nil
+	}
+	sa := &unix.SockaddrInet6{Port: ap.Port}
+	copy(sa.Addr[:], ap.IP.To16())
+	return sa, unix.AF_INET6, nil
+}
+
+// dialAll opens n non-blocking TCP connections to addr, connectBatch at a
+// time, each given timeout to complete. It returns the connected sockets
+// and the number that failed; it gives up with an error only when nothing
+// connects at all (an unreachable target) or ctx ends.
+func dialAll(ctx context.Context, addr string, n int, timeout time.Duration) (fds []int, failed int, err error) {
+	sa, family, err := sockaddr(addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	var firstErr error
+	defer func() {
+		if err != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			fds = nil
+		}
+	}()
+	for len(fds)+failed < n {
+		if err := ctx.Err(); err != nil {
+			return fds, failed, err
+		}
+		batch := min(connectBatch, n-len(fds)-failed)
+		pending := make([]unix.PollFd, 0, batch)
+		for range batch {
+			fd, err := streamSocket(family)
+			if err != nil {
+				if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+					return fds, failed, fmt.Errorf("out of descriptors after %d connections: %w", len(fds)+len(pending), err)
+				}
+				return fds, failed, err
+			}
+			// Ping-pong never wants Nagle's delay.
+			_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+			err = unix.Connect(fd, sa)
+			if err != nil && err != unix.EINPROGRESS {
+				unix.Close(fd)
+				failed++
+				firstErr = cmpErr(firstErr, err)
+				continue
+			}
+			pending = append(pending, unix.PollFd{Fd: int32(fd), Events: unix.POLLOUT})
+		}
+		deadline := time.Now().Add(timeout)
+		for len(pending) > 0 {
+			left := time.Until(deadline)
+			if left <= 0 || ctx.Err() != nil {
+				for _, p := range pending {
+					unix.Close(int(p.Fd))
+				}
+				failed += len(pending)
+				firstErr = cmpErr(firstErr, fmt.Errorf("connect timed out after %v", timeout))
+				break
+			}
+			_, err := unix.Poll(pending, int(min(left, 100*time.Millisecond)/time.Millisecond)+1)
+			if err != nil && err != unix.EINTR {
+				return fds, failed, err
+			}
+			still := pending[:0]
+			for _, p := range pending {
+				if p.Revents == 0 {
+					still = append(still, p)
+					continue
+				}
+				fd := int(p.Fd)
+				soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+				if err == nil && soerr != 0 {
+					err = unix.Errno(soerr)
+				}
+				if err != nil {
+					unix.Close(fd)
+					failed++
+					firstErr = cmpErr(firstErr, err)
+					continue
+				}
+				fds = append(fds, fd)
+			}
+			for i := range still {
+				still[i].Revents = 0
+			}
+			pending = still
+		}
+		if len(fds) == 0 && failed > 0 {
+			return nil, failed, fmt.Errorf("cannot connect to %s: %w", addr, firstErr)
+		}
+	}
+	return fds, failed, nil
+}
+
+func cmpErr(first, err error) error {
+	if first == nil {
+		return err
+	}
+	return first
+}

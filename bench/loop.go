@@ -1,0 +1,417 @@
+package bench
+
+import (
+	"container/heap"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// Loop phases, set by the coordinator and acted on by each loop at its
+// next iteration.
+const (
+	phaseWarmup int32 = iota
+	phaseMeasure
+	phaseDrain // window over: finish messages in flight, send no more
+	phaseAbort // stop at once (Ctrl-C, a fault)
+)
+
+const (
+	ioBufSize     = 64 << 10
+	eventsPerWait = 1024
+	drainTimeout  = 5 * time.Second
+)
+
+// genConn is one active connection of the generator: one message in
+// flight at most, its bytes produced and checked from (id, seq).
+type genConn struct {
+	fd       int
+	tok      uint64 // index in the loop's conns
+	id       uint64 // global connection number: the pattern's conn id
+	seq      uint64 // message in flight or next to send
+	sendOff  int
+	recvOff  int
+	sentAt   int64 // actual send time, loop clock
+	intended int64 // scheduled send time (open loop)
+	due      int64 // timer (open loop)
+	heapIdx  int   // position in the timer heap, -1 if none
+	busy     bool
+	writing  bool // registered for Writable
+	dead     bool
+}
+
+// snapshot is a loop's counters at one edge of the window.
+type snapshot struct {
+	at    int64
+	rts   uint64
+	io    result.IO
+	integ result.Integrity
+	cpu   cpuTimes
+}
+
+// genLoop drives its share of the connections from one locked OS thread.
+type genLoop struct {
+	id      int
+	p       *poller.Poller
+	conns   []*genConn
+	events  []poller.Event
+	rbuf    []byte
+	wbuf    []byte
+	scratch []byte
+	msgSize int
+	open    bool
+	sched   schedule
+	timers  timerHeap
+
+	hist, histU *latencyHist
+	io          result.IO
+	integ       result.Integrity
+	rts         uint64
+	inflight    int
+	phase       int32
+	record      bool
+	errs        []string
+
+	cmd  atomic.Int32
+	pub  atomic.Uint64 // round trips so far, for progress
+	acks chan snapshot
+	done chan error
+}
+
+func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) (*genLoop, error) {
+	p, err := poller.Open(backend, poller.Options{})
+	if err != nil {
+		return nil, err
+	}
+	l := &genLoop{
+		id: id, p: p, msgSize: msgSize, open: open, sched: sched,
+		events:  make([]poller.Event, eventsPerWait),
+		rbuf:    make([]byte, ioBufSize),
+		wbuf:    make([]byte, ioBufSize),
+		scratch: make([]byte, ioBufSize),
+		hist:    newLatencyHist(),
+		acks:    make(chan snapshot, 2),
+		done:    make(chan error, 1),
+		record:  true,
+	}
+	if open {
+		l.histU = newLatencyHist()
+	}
+	return l, nil
+}
+
+// add takes ownership of a connected non-blocking socket.
+func (l *genLoop) add(fd int, id uint64) error {
+	c := &genConn{fd: fd, id: id, tok: uint64(len(l.conns)), heapIdx: -1}
+	if err := l.p.Add(fd, c.tok, poller.Readable); err != nil {
+		return err
+	}
+	l.conns = append(l.conns, c)
+	return nil
+}
+
+// setPhase asks the loop to move on; it answers on acks for the window
+// edges.
+func (l *genLoop) setPhase(ph int32) {
+	l.cmd.Store(ph)
+	_ = l.p.Wake()
+}
+
+func (l *genLoop) snap() snapshot {
+	return snapshot{at: nanotime(), rts: l.rts, io: l.io, integ: l.integ, cpu: threadCPU()}
+}
+
+// run is the loop body; it locks and pins its thread.
+func (l *genLoop) run(cpu int) {
+	runtime.LockOSThread()
+	// Unlock before returning so the thread goes back to the pool instead
+	// of being destroyed with its goroutine.
+	defer runtime.UnlockOSThread()
+	if cpu >= 0 {
+		_ = sysstat.PinThread([]int{cpu}) // best effort: PinProcess reported failures
+	}
+	l.done <- l.loop()
+}
+
+func (l *genLoop) loop() error {
+	defer l.closeAll()
+	now := nanotime()
+	for _, c := range l.conns {
+		if l.open {
+			l.arm(c, l.sched.intended(int(c.id), 0))
+		} else {
+			l.send(c, now, now)
+		}
+	}
+	var drainUntil int64
+	for {
+		if ph := l.cmd.Load(); ph != l.phase {
+			switch ph {
+			case phaseMeasure:
+				l.hist.reset()
+				if l.histU != nil {
+					l.histU.reset()
+				}
+				l.acks <- l.snap()
+			case phaseDrain, phaseAbort:
+				if l.phase < phaseDrain {
+					l.record = false
+					l.acks <- l.snap()
+				}
+				drainUntil = nanotime() + int64(drainTimeout)
+			}
+			l.phase = ph
+		}
+		if l.phase == phaseAbort || (l.phase == phaseDrain && l.inflight == 0) {
+			return nil
+		}
+		timeout := time.Duration(-1)
+		if l.phase == phaseDrain {
+			left := drainUntil - nanotime()
+			if left <= 0 {
+				l.timeOut()
+				return nil
+			}
+			timeout = time.Duration(left)
+		} else if l.open && len(l.timers) > 0 {
+			timeout = max(time.Duration(l.timers[0].due-nanotime()), 0)
+		}
+		n, err := l.p.Wait(l.events, timeout)
+		if err != nil {
+			return fmt.Errorf("generator loop %d: wait: %w", l.id, err)
+		}
+		l.io.Waits++
+		l.io.Events += uint64(n)
+		for i := range l.events[:n] {
+			ev := l.events[i]
+			c := l.conns[ev.Token]
+			if c.dead {
+				continue
+			}
+			l.io.Dispatches++
+			if ev.Flags&(poller.Readable|poller.HangUp|poller.Error) != 0 {
+				l.onReadable(c)
+			}
+			if !c.dead && c.writing && ev.Flags&poller.Writable != 0 {
+				l.write(c)
+			}
+		}
+		if l.open && l.phase < phaseDrain {
+			l.fire(nanotime())
+		}
+		l.pub.Store(l.rts)
+	}
+}
+
+// send starts message c.seq.
+func (l *genLoop) send(c *genConn, now, intended int64) {
+	c.busy = true
+	c.sentAt, c.intended = now, intended
+	c.sendOff, c.recvOff = 0, 0
+	l.inflight++
+	l.write(c)
+}
+
+func (l *genLoop) write(c *genConn) {
+	for c.sendOff < l.msgSize {
+		buf := l.wbuf[:min(l.msgSize-c.sendOff, len(l.wbuf))]
+		FillPattern(buf, c.id, c.seq, c.sendOff)
+		n, err := unix.Write(c.fd, buf)
+		l.io.Writes++
+		if err != nil {
+			switch err {
+			case unix.EAGAIN:
+				l.io.WriteEAGAIN++
+				l.want(c, true)
+				return
+			case unix.EINTR:
+				continue
+			}
+			l.fail(c, &l.integ.Resets, fmt.Sprintf("write: %v", err))
+			return
+		}
+		l.io.BytesOut += uint64(n)
+		c.sendOff += n
+		if n < len(buf) {
+			// The send buffer is full: the next write would only say
+			// EAGAIN, so wait for room.
+			l.io.ShortWrites++
+			l.want(c, true)
+			return
+		}
+	}
+	l.want(c, false)
+}
+
+func (l *genLoop) want(c *genConn, w bool) {
+	if c.writing == w {
+		return
+	}
+	f := poller.Readable
+	if w {
+		f |= poller.Writable
+	}
+	if err := l.p.Modify(c.fd, c.tok, f); err != nil {
+		l.fail(c, &l.integ.ConnFailures, fmt.Sprintf("poller modify: %v", err))
+		return
+	}
+	c.writing = w
+}
+
+func (l *genLoop) onReadable(c *genConn) {
+	for {
+		n, err := unix.Read(c.fd, l.rbuf)
+		l.io.Reads++
+		if err != nil {
+			switch err {
+			case unix.EAGAIN:
+				l.io.ReadEAGAIN++
+				return
+			case unix.EINTR:
+				continue
+			}
+			l.fail(c, &l.integ.Resets, fmt.Sprintf("read: %v", err))
+			return
+		}
+		if n == 0 {
+			l.fail(c, &l.integ.Resets, "closed by the server")
+			return
+		}
+		l.io.BytesIn += uint64(n)
+		if !l.consume(c, l.rbuf[:n]) || n < len(l.rbuf) {
+			return
+		}
+	}
+}
+
+// consume checks echoed bytes against the pattern as they arrive.
+func (l *genLoop) consume(c *genConn, b []byte) bool {
+	if !c.busy || c.recvOff+len(b) > c.sendOff {
+		l.fail(c, &l.integ.Mismatches, fmt.Sprintf("%d bytes more than were sent (message %d, %d of %d bytes echoed)",
+			c.recvOff+len(b)-c.sendOff, c.seq, c.recvOff, l.msgSize))
+		return false
+	}
+	if i := CheckPattern(b, c.id, c.seq, c.recvOff, l.scratch); i >= 0 {
+		l.fail(c, &l.integ.Mismatches, fmt.Sprintf("message %d byte %d differs", c.seq, c.recvOff+i))
+		return false
+	}
+	c.recvOff += len(b)
+	if c.recvOff == l.msgSize {
+		l.complete(c)
+	}
+	return true
+}
+
+func (l *genLoop) complete(c *genConn) {
+	now := nanotime()
+	l.rts++
+	l.inflight--
+	c.busy = false
+	if l.record {
+		if l.open {
+			l.hist.record(now - c.intended)
+			l.histU.record(now - c.sentAt)
+		} else {
+			l.hist.record(now - c.sentAt)
+		}
+	}
+	c.seq++
+	if l.phase >= phaseDrain {
+		return
+	}
+	if !l.open {
+		l.send(c, now, now)
+		return
+	}
+	// Open loop: the next message keeps its place in the schedule; if it
+	// is already due (the last one came back late), it goes now and its
+	// wait counts in the corrected latency.
+	if due := l.sched.intended(int(c.id), c.seq); due <= now {
+		l.send(c, now, due)
+	} else {
+		l.arm(c, due)
+	}
+}
+
+func (l *genLoop) arm(c *genConn, due int64) {
+	c.due = due
+	heap.Push(&l.timers, c)
+}
+
+func (l *genLoop) fire(now int64) {
+	for len(l.timers) > 0 && l.timers[0].due <= now {
+		c := heap.Pop(&l.timers).(*genConn)
+		if !c.dead && !c.busy {
+			l.send(c, now, c.due)
+		}
+	}
+}
+
+// timeOut counts messages still unanswered when the drain gives up.
+func (l *genLoop) timeOut() {
+	for _, c := range l.conns {
+		if c.busy && !c.dead {
+			l.fail(c, &l.integ.Timeouts, fmt.Sprintf("message %d unanswered %v after the window", c.seq, drainTimeout))
+		}
+	}
+}
+
+// fail counts an integrity error and drops the connection: after a bad
+// byte the stream cannot be trusted again.
+func (l *genLoop) fail(c *genConn, counter *uint64, what string) {
+	*counter++
+	if len(l.errs) < 5 {
+		l.errs = append(l.errs, fmt.Sprintf("conn %d: %s", c.id, what))
+	}
+	if c.busy {
+		l.inflight--
+		c.busy = false
+	}
+	c.dead = true
+	if c.heapIdx >= 0 {
+		heap.Remove(&l.timers, c.heapIdx)
+	}
+	_ = l.p.Remove(c.fd)
+	unix.Close(c.fd)
+}
+
+func (l *genLoop) closeAll() {
+	for _, c := range l.conns {
+		if !c.dead {
+			c.dead = true
+			_ = l.p.Remove(c.fd)
+			unix.Close(c.fd)
+		}
+	}
+	_ = l.p.Close()
+}
+
+// timerHeap orders connections by their next due time.
+type timerHeap []*genConn
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].due < h[j].due }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx, h[j].heapIdx = i, j
+}
+func (h *timerHeap) Push(x any) {
+	c := x.(*genConn)
+	c.heapIdx = len(*h)
+	*h = append(*h, c)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	c.heapIdx = -1
+	return c
+}

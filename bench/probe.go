@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/control"
+)
+
+// serverSample is a server's cumulative figures at one instant.
+type serverSample struct {
+	backend     string
+	options     map[string]string
+	proc        cpuTimes
+	thread      cpuTimes
+	io          result.IO
+	hasIO       bool
+	rss, maxRSS int64
+	conns       int
+}
+
+// serverProbe reads a server's figures: over its control channel, or
+// from /proc for a foreign server on this host.
+type serverProbe interface {
+	sample() (serverSample, error)
+	alive() error
+}
+
+type controlProbe struct {
+	c     *control.Client
+	pid   int
+	child *child
+}
+
+func (p *controlProbe) sample() (serverSample, error) {
+	st, err := p.c.Stats()
+	if err != nil {
+		return serverSample{}, err
+	}
+	s := serverSample{
+		backend: st.Backend, options: st.Options,
+		proc: cpuTimes{userNs: st.ProcUserNs, sysNs: st.ProcSysNs, volCS: st.VolCtxSw, involCS: st.InvolCtxSw, ok: true},
+		io:   st.IO, hasIO: true, rss: st.RSS, maxRSS: st.MaxRSS, conns: st.Conns,
+	}
+	if st.ThreadUserNs >= 0 {
+		s.thread = cpuTimes{userNs: st.ThreadUserNs, sysNs: st.ThreadSysNs, ok: true}
+	}
+	return s, nil
+}
+
+func (p *controlProbe) alive() error {
+	if p.child != nil {
+		return p.child.alive()
+	}
+	return nil
+}
+
+type pidProbe struct{ pid int }
+
+func (p *pidProbe) sample() (serverSample, error) {
+	t, err := pidCPU(p.pid)
+	if err != nil {
+		return serverSample{}, err
+	}
+	return serverSample{backend: External, proc: t, rss: rssOf(p.pid)}, nil
+}
+
+func (p *pidProbe) alive() error { return nil }

@@ -1,0 +1,464 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// GenBackend is the poller the generator itself uses: the best of the
+// platform, the same whatever server is measured.
+func GenBackend() string {
+	for _, name := range []string{"epoll", "kqueue"} {
+		if _, ok := poller.Lookup(name); ok {
+			return name
+		}
+	}
+	if names := poller.Names(); len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// Run measures one server under one load. On ctx's end during the window
+// it stops the load and returns what was measured, marked Partial; the
+// error is non-nil only when nothing could be measured. A child server is
+// always stopped, or killed, before Run returns.
+func Run(ctx context.Context, cfg Config) (*result.Result, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Target == "" && cfg.Backend != Stdlib {
+		if _, ok := poller.Lookup(cfg.Backend); !ok {
+			return nil, usagef("--backend: unknown backend %q (available: %s)", cfg.Backend, strings.Join(append(poller.Names(), Stdlib), ", "))
+		}
+	}
+	genBackend := GenBackend()
+	if genBackend == "" {
+		return nil, fmt.Errorf("no poller backend registered for the generator")
+	}
+	need := cfg.Conns + cfg.Idle + descriptorSlack
+	if lim, err := sysstat.RaiseNoFile(); err == nil && uint64(need) > lim.Soft {
+		return nil, usagef("--conns %d + --idle %d need %d descriptors in each process, the limit is %d: lower them or allow more with `ulimit -n %d`",
+			cfg.Conns, cfg.Idle, need, lim.Soft, need)
+	}
+
+	res := &result.Result{Schema: result.Schema, Env: environment()}
+	res.Env.Start = time.Now().UTC()
+	res.Params = result.Params{
+		Backend: cfg.Backend, Target: cfg.Target, Conns: cfg.Conns, Idle: cfg.Idle,
+		MsgSize: cfg.MsgSize, SndBuf: cfg.SndBuf, RcvBuf: cfg.RcvBuf, ReadBufSize: cfg.ReadBuf,
+		DurationSec: cfg.Duration.Seconds(), WarmupSec: cfg.Warmup.Seconds(), Rate: cfg.Rate,
+		GenLoops: cfg.loops(), ServerCPU: cfg.ServerCPUs, GenCPU: cfg.GenCPUs,
+		Extra: map[string]string{},
+	}
+	for k, v := range cfg.Extra {
+		res.Params.Extra[k] = v
+	}
+	res.Params.Extra["generator_poller"] = genBackend
+	genProcs := cfg.loops() + 1
+	prevProcs := runtime.GOMAXPROCS(genProcs)
+	defer runtime.GOMAXPROCS(prevProcs)
+	res.Env.GOMAXPROCS = genProcs
+	if cfg.Edge {
+		res.Params.Extra["edge"] = "true"
+	}
+	if cfg.SpinSleep > 0 {
+		res.Params.Extra["spin_sleep"] = cfg.SpinSleep.String()
+	}
+	if len(cfg.ServerArgs) > 0 {
+		res.Params.Extra["server_args"] = strings.Join(cfg.ServerArgs, " ")
+	}
+
+	// The server.
+	var probe serverProbe
+	target := cfg.Target
+	if cfg.Target == "" {
+		res.Params.Extra["server_gomaxprocs"] = fmt.Sprint(cfg.ServerGOMAXPROCS)
+		ch, err := startChild(ctx, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer ch.stop()
+		target = ch.ready.Listen
+		res.Params.Target = target
+		probe = &controlProbe{c: ch.ctl, pid: ch.ready.PID, child: ch}
+	} else {
+		switch {
+		case cfg.Control != "":
+			ctl, err := control.Dial(cfg.Control, cfg.Token, 10*time.Second)
+			if err != nil {
+				return nil, usagef("--control %s: %v", cfg.Control, err)
+			}
+			defer ctl.Close()
+			probe = &controlProbe{c: ctl, pid: cfg.ServerPID}
+		case cfg.ServerPID > 0:
+			if _, err := pidCPU(cfg.ServerPID); err != nil {
+				return nil, usagef("--server-pid %d: %v", cfg.ServerPID, err)
+			}
+			probe = &pidProbe{pid: cfg.ServerPID}
+		}
+	}
+
+	// Connections: active ones first, so that idle ones cannot starve
+	// them of ports or backlog.
+	progress := newProgressor(&cfg)
+	progress.phase("connect")
+	fds, failed, err := dialAll(ctx, target, cfg.Conns, cfg.ConnectTimeout)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if len(fds) == 0 {
+			return nil, usagef("%v", err)
+		}
+		return nil, err
+	}
+	res.Integrity.ConnFailures += uint64(failed)
+	var idle []int
+	if cfg.Idle > 0 {
+		var ifailed int
+		idle, ifailed, err = dialAll(ctx, target, cfg.Idle, cfg.ConnectTimeout)
+		if err != nil {
+			closeAll(fds)
+			return nil, err
+		}
+		res.Integrity.ConnFailures += uint64(ifailed)
+	}
+	defer closeAll(idle)
+
+	// The loops.
+	if len(cfg.GenCPUs) > 0 {
+		if err := sysstat.PinProcess(cfg.GenCPUs); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("generator not pinned: %v", err))
+		}
+	}
+	var sched schedule
+	if cfg.Rate > 0 {
+		res.TargetRate = cfg.Rate
+		sched = schedule{start: nanotime() + int64(10*time.Millisecond), conns: len(fds), rate: cfg.Rate}
+	}
+	loops := make([]*genLoop, cfg.loops())
+	for i := range loops {
+		if loops[i], err = newGenLoop(i, genBackend, cfg.MsgSize, cfg.Rate > 0, sched); err != nil {
+			closeAll(fds)
+			for _, l := range loops[:i] {
+				l.closeAll()
+			}
+			return nil, err
+		}
+	}
+	for i, fd := range fds {
+		// Contiguous shares keep each loop's schedule slots spread out.
+		l := loops[i*len(loops)/len(fds)]
+		if err := l.add(fd, uint64(i)); err != nil {
+			unix.Close(fd)
+			res.Integrity.ConnFailures++
+		}
+	}
+	var wg sync.WaitGroup
+	for i, l := range loops {
+		cpu := -1
+		if len(cfg.GenCPUs) > 0 {
+			cpu = cfg.GenCPUs[i]
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); l.run(cpu) }()
+	}
+	progress.start(loops)
+	defer progress.stop()
+	loopErr := func() error {
+		for _, l := range loops {
+			select {
+			case err := <-l.done:
+				l.done <- err
+				if err == nil {
+					err = fmt.Errorf("generator loop %d stopped early", l.id)
+				}
+				return err
+			default:
+			}
+		}
+		if probe != nil {
+			return probe.alive()
+		}
+		return nil
+	}
+	abort := func(err error) (*result.Result, error) {
+		for _, l := range loops {
+			l.setPhase(phaseAbort)
+		}
+		wg.Wait()
+		return nil, err
+	}
+
+	// Warm-up, then the window.
+	progress.phase("warmup")
+	if err := sleep(ctx, cfg.Warmup, loopErr); err != nil {
+		return abort(err)
+	}
+	res.WindowStart = time.Now().UTC()
+	winStart := nanotime()
+	for _, l := range loops {
+		l.setPhase(phaseMeasure)
+	}
+	var srv0 serverSample
+	if probe != nil {
+		if srv0, err = probe.sample(); err != nil {
+			return abort(err)
+		}
+	}
+	starts := make([]snapshot, len(loops))
+	for i, l := range loops {
+		starts[i] = <-l.acks
+	}
+	progress.phase("measure")
+	runErr := sleep(ctx, cfg.Duration, loopErr)
+	if runErr != nil {
+		res.Partial = true
+		if ctx.Err() == nil {
+			res.Warnings = append(res.Warnings, "run stopped early: "+runErr.Error())
+		}
+	}
+	end := phaseDrain
+	if ctx.Err() != nil {
+		end = phaseAbort
+	}
+	for _, l := range loops {
+		l.setPhase(end)
+	}
+	var srv1 serverSample
+	var srvErr error
+	if probe != nil {
+		srv1, srvErr = probe.sample()
+	}
+	winEnd := nanotime()
+	ends := make([]snapshot, len(loops))
+	for i, l := range loops {
+		ends[i] = <-l.acks
+	}
+	progress.phase("drain")
+	wg.Wait()
+	progress.stop()
+
+	res.WindowSec = float64(winEnd-winStart) / 1e9
+	hist := newLatencyHist()
+	var histU *latencyHist
+	if cfg.Rate > 0 {
+		histU = newLatencyHist()
+	}
+	gen := &res.Generator
+	var genNs int64
+	threadOK := true
+	for i, l := range loops {
+		if err := <-l.done; err != nil {
+			res.Partial = true
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+		hist.merge(l.hist)
+		if histU != nil {
+			histU.merge(l.histU)
+		}
+		s, e := starts[i], ends[i]
+		res.RoundTrips += e.rts - s.rts
+		addIO(&gen.IO, subIO(e.io, s.io))
+		// Integrity counts the whole run, warm-up and drain included.
+		res.Integrity.Mismatches += l.integ.Mismatches
+		res.Integrity.Resets += l.integ.Resets
+		res.Integrity.ConnFailures += l.integ.ConnFailures
+		res.Integrity.Timeouts += l.integ.Timeouts
+		for _, e := range l.errs {
+			res.Warnings = append(res.Warnings, "integrity: "+e)
+		}
+		if !e.cpu.ok || !s.cpu.ok {
+			threadOK = false
+			continue
+		}
+		ns := e.cpu.userNs + e.cpu.sysNs - s.cpu.userNs - s.cpu.sysNs
+		genNs += ns
+		gen.CPU.UserSec += float64(e.cpu.userNs-s.cpu.userNs) / 1e9
+		gen.CPU.SysSec += float64(e.cpu.sysNs-s.cpu.sysNs) / 1e9
+		gen.CPU.VolCtxSw += e.cpu.volCS - s.cpu.volCS
+		gen.CPU.InvolCtxSw += e.cpu.involCS - s.cpu.involCS
+		// Loop time is spent on one CPU: near 1.0 the generator, not the
+		// server, sets the pace.
+		if sec := float64(e.at-s.at) / 1e9; sec > 0 && float64(ns)/1e9/sec >= saturation {
+			gen.Saturated = true
+		}
+	}
+	if !threadOK {
+		res.Warnings = append(res.Warnings, "generator CPU per loop thread unavailable on this platform")
+	}
+	fillCPU(&gen.CPU, res.RoundTrips, res.WindowSec)
+	gen.Rates = rates(gen.IO, res.RoundTrips)
+	if res.WindowSec > 0 {
+		res.Throughput = float64(res.RoundTrips) / res.WindowSec
+	}
+	res.Latency = hist.summarize(cfg.Percentiles)
+	if histU != nil {
+		u := histU.summarize(cfg.Percentiles)
+		res.LatencyUncorrected = &u
+	}
+	if probe != nil {
+		if srvErr != nil {
+			res.Warnings = append(res.Warnings, "server figures at window end: "+srvErr.Error())
+		} else {
+			res.Server = serverFigures(srv0, srv1, res, cfg.Conns+cfg.Idle)
+		}
+	}
+	if gen.Saturated {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("generator saturated: its loop threads used over %.0f%% of their CPU, so it may have limited the run", saturation*100))
+	}
+	if ctx.Err() != nil {
+		res.Partial = true
+	}
+	return res, nil
+}
+
+// saturation is the loop-thread utilisation above which the generator is
+// flagged: a loop that never sleeps cannot keep up.
+const saturation = 0.9
+
+func sleep(ctx context.Context, d time.Duration, check func() error) error {
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(left):
+			return nil
+		case <-tick.C:
+			if err := check(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+func subIO(a, b result.IO) result.IO {
+	return result.IO{
+		BytesIn: a.BytesIn - b.BytesIn, BytesOut: a.BytesOut - b.BytesOut,
+		Reads: a.Reads - b.Reads, Writes: a.Writes - b.Writes,
+		ShortWrites: a.ShortWrites - b.ShortWrites, WriteEAGAIN: a.WriteEAGAIN - b.WriteEAGAIN,
+		ReadEAGAIN: a.ReadEAGAIN - b.ReadEAGAIN, Waits: a.Waits - b.Waits,
+		Events: a.Events - b.Events, Dispatches: a.Dispatches - b.Dispatches,
+		Accepts: a.Accepts - b.Accepts, AcceptErrs: a.AcceptErrs - b.AcceptErrs,
+	}
+}
+
+func addIO(a *result.IO, b result.IO) {
+	a.BytesIn += b.BytesIn
+	a.BytesOut += b.BytesOut
+	a.Reads += b.Reads
+	a.Writes += b.Writes
+	a.ShortWrites += b.ShortWrites
+	a.WriteEAGAIN += b.WriteEAGAIN
+	a.ReadEAGAIN += b.ReadEAGAIN
+	a.Waits += b.Waits
+	a.Events += b.Events
+	a.Dispatches += b.Dispatches
+	a.Accepts += b.Accepts
+	a.AcceptErrs += b.AcceptErrs
+}
+
+func ratio(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func rates(io result.IO, rts uint64) result.Rates {
+	return result.Rates{
+		ShortWritesPerWrite: ratio(io.ShortWrites, io.Writes),
+		ShortWritesPerRT:    ratio(io.ShortWrites, rts),
+		WriteEAGAINPerWrite: ratio(io.WriteEAGAIN, io.Writes),
+		WriteEAGAINPerRT:    ratio(io.WriteEAGAIN, rts),
+		WaitsPerRT:          ratio(io.Waits, rts),
+		EventsPerWait:       ratio(io.Events, io.Waits),
+	}
+}
+
+// fillCPU derives service demand and utilisation from user and sys.
+func fillCPU(c *result.CPU, rts uint64, window float64) {
+	total := c.UserSec + c.SysSec
+	if rts > 0 {
+		c.PerRTus = total * 1e6 / float64(rts)
+	}
+	if window > 0 {
+		c.Utilization = total / window
+	}
+}
+
+func cpuDiff(a, b cpuTimes) result.CPU {
+	return result.CPU{
+		UserSec:    float64(b.userNs-a.userNs) / 1e9,
+		SysSec:     float64(b.sysNs-a.sysNs) / 1e9,
+		VolCtxSw:   b.volCS - a.volCS,
+		InvolCtxSw: b.involCS - a.involCS,
+	}
+}
+
+func serverFigures(a, b serverSample, res *result.Result, allConns int) *result.Server {
+	s := &result.Server{
+		Backend: b.backend, Options: b.options,
+		Process: cpuDiff(a.proc, b.proc),
+		MaxRSS:  b.maxRSS, RSS: b.rss, Conns: b.conns,
+	}
+	fillCPU(&s.Process, res.RoundTrips, res.WindowSec)
+	if a.thread.ok && b.thread.ok {
+		t := cpuDiff(a.thread, b.thread)
+		fillCPU(&t, res.RoundTrips, res.WindowSec)
+		s.LoopThread = &t
+	}
+	if b.hasIO {
+		s.IO = subIO(b.io, a.io)
+		s.Rates = rates(s.IO, res.RoundTrips)
+	}
+	if allConns > 0 {
+		s.RSSPerConn = float64(b.rss) / float64(allConns)
+	}
+	return s
+}
+
+// environment describes this machine and build.
+func environment() result.Env {
+	var e result.Env
+	sysstat.FillEnv(&e)
+	e.Version = "devel"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				e.Version = s.Value
+			}
+		}
+		if e.Version == "devel" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			e.Version = bi.Main.Version
+		}
+	}
+	return e
+}

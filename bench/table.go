@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/muxbench/muxbench/bench/result"
+)
+
+// Table prints one row per result, in 100 columns: throughput, latency,
+// CPU per round trip on both sides, short writes and poller behaviour,
+// memory and integrity, with footnotes for what the figures hide.
+func Table(w io.Writer, results []*result.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backend\t rt/s\t p50\t p99\t p99.9\t max\t server\t gen\t short\t eagain\t waits\t events\t rss\t integ\t")
+	fmt.Fprintln(tw, "\t\t\t\t\t\t us/rt\t us/rt\t /write\t /write\t /rt\t /wait\t /conn\t errors\t")
+	var partial, saturated, noServer, overflow bool
+	for _, r := range results {
+		name := r.Params.Backend
+		if r.Partial {
+			name += "*"
+			partial = true
+		}
+		gen := fmt.Sprintf("%.1f", r.Generator.CPU.PerRTus)
+		if r.Generator.Saturated {
+			gen += "!"
+			saturated = true
+		}
+		srv, short, eagain, waits, events, rss := "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"
+		if s := r.Server; s != nil {
+			srv = fmt.Sprintf("%.1f", s.Process.PerRTus)
+			if s.LoopThread != nil {
+				srv += fmt.Sprintf("/%.1f", s.LoopThread.PerRTus)
+			}
+			if s.IO.Writes > 0 {
+				short = fmt.Sprintf("%.3f", s.Rates.ShortWritesPerWrite)
+				eagain = fmt.Sprintf("%.3f", s.Rates.WriteEAGAINPerWrite)
+			}
+			if s.IO.Waits > 0 {
+				waits = fmt.Sprintf("%.2f", s.Rates.WaitsPerRT)
+				events = fmt.Sprintf("%.1f", s.Rates.EventsPerWait)
+			}
+			if s.RSSPerConn > 0 {
+				rss = fmtBytes(s.RSSPerConn)
+			}
+		} else {
+			noServer = true
+		}
+		maxv := fmtNs(r.Latency.Max)
+		if r.Latency.Overflow > 0 {
+			maxv = ">" + maxv
+			overflow = true
+		}
+		fmt.Fprintf(tw, "%s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %d\t\n",
+			name, fmtCount(r.Throughput), fmtNs(r.Latency.P50), fmtNs(r.Latency.P99), fmtNs(r.Latency.P999),
+			maxv, srv, gen, short, eagain, waits, events, rss, r.Integrity.Errors())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var notes []string
+	notes = append(notes, "server us/rt: process/loop thread CPU per round trip; short, eagain, waits, events: server side")
+	if partial {
+		notes = append(notes, "*: interrupted, figures cover a shortened window")
+	}
+	if saturated {
+		notes = append(notes, "!: generator saturated (its loop CPU near 100%): it may have limited the run")
+	}
+	if overflow {
+		notes = append(notes, ">: latencies above the histogram's 60 s range")
+	}
+	if noServer {
+		notes = append(notes, "n/a: no control channel to the server")
+	}
+	for _, n := range notes {
+		if _, err := fmt.Fprintln(w, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fmtNs(ns int64) string {
+	switch {
+	case ns <= 0:
+		return "-"
+	case ns < 1_000:
+		return fmt.Sprintf("%dns", ns)
+	case ns < 10_000:
+		return fmt.Sprintf("%.1fus", float64(ns)/1e3)
+	case ns < 1_000_000:
+		return fmt.Sprintf("%.0fus", float64(ns)/1e3)
+	case ns < 10_000_000:
+		return fmt.Sprintf("%.2fms", float64(ns)/1e6)
+	case ns < 1_000_000_000:
+		return fmt.Sprintf("%.0fms", float64(ns)/1e6)
+	default:
+		return fmt.Sprintf("%.2fs", float64(ns)/1e9)
+	}
+}
+
+func fmtCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+func fmtBytes(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f%s", b, units[i])
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", b), ".0") + units[i]
+}

@@ -1,0 +1,360 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/internal/units"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// loadFlags are the flags run and load share: the load and its output.
+type loadFlags struct {
+	conns, idle      int
+	msgSize          units.Size
+	duration, warmup time.Duration
+	rate             float64
+	json             string
+	genCPUs          string
+	percentiles      string
+	connectTimeout   time.Duration
+	cfg              bench.Config
+}
+
+func (f *loadFlags) register(fs *flag.FlagSet) {
+	f.msgSize = 64
+	fs.IntVar(&f.conns, "conns", 100, "active `connections`, one message in flight each")
+	fs.IntVar(&f.idle, "idle", 0, "extra `connections` that stay silent for the whole run")
+	fs.Var(&f.msgSize, "msg-size", "message `size`, 16 to 16MiB (64, 4k, 1MiB)")
+	fs.DurationVar(&f.duration, "duration", 5*time.Second, "measured `window`")
+	fs.DurationVar(&f.warmup, "warmup", time.Second, "load before the window, not measured (0 for none)")
+	fs.Float64Var(&f.rate, "rate", 0, "open loop at this many round trips per `second` in total (0: closed loop)")
+	fs.StringVar(&f.json, "json", "", "write the result to `file`; with several backends FILE gets -BACKEND before its extension, or name a directory (DIR/ or existing) for DIR/BACKEND.json")
+	fs.StringVar(&f.genCPUs, "gen-cpus", "", "pin the generator, one event loop per `CPU` (0,1 or 1-3; default 1 on 2+ CPUs; none: no pinning)")
+	fs.StringVar(&f.percentiles, "percentiles", "", "extra latency `percentiles` to report, e.g. 75,99.999")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `long`")
+}
+
+// config checks the shared flags; errors name the flag.
+func (f *loadFlags) config() (bench.Config, error) {
+	c := f.cfg
+	if f.conns < 1 {
+		return c, fmt.Errorf("--conns %d: want 1 or more", f.conns)
+	}
+	if f.idle < 0 {
+		return c, fmt.Errorf("--idle %d: want 0 or more", f.idle)
+	}
+	if n := int64(f.msgSize); n < bench.MinMsgSize || n > bench.MaxMsgSize {
+		return c, fmt.Errorf("--msg-size %d: want 16 to 16MiB", n)
+	}
+	if f.duration <= 0 {
+		return c, fmt.Errorf("--duration %v: want a positive duration, e.g. 5s", f.duration)
+	}
+	if f.warmup < 0 {
+		return c, fmt.Errorf("--warmup %v: want 0 or a positive duration, e.g. 1s", f.warmup)
+	}
+	if f.rate < 0 {
+		return c, fmt.Errorf("--rate %g: want 0 (closed loop) or a positive rate", f.rate)
+	}
+	if f.connectTimeout <= 0 {
+		return c, fmt.Errorf("--connect-timeout %v: want a positive duration", f.connectTimeout)
+	}
+	c.Conns, c.Idle, c.MsgSize = f.conns, f.idle, f.msgSize.Int()
+	c.Duration, c.Rate, c.ConnectTimeout = f.duration, f.rate, f.connectTimeout
+	c.Warmup = f.warmup
+	if c.Warmup == 0 {
+		c.Warmup = -1 // bench: zero means the default
+	}
+	var err error
+	if c.GenCPUs, err = cpuList("gen-cpus", f.genCPUs, &c.NoPin); err != nil {
+		return c, err
+	}
+	if f.percentiles != "" {
+		for _, p := range strings.Split(f.percentiles, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil || !(v > 0 && v <= 100) {
+				return c, fmt.Errorf("--percentiles %q: want numbers within (0, 100], e.g. 75,99.999", f.percentiles)
+			}
+			c.Percentiles = append(c.Percentiles, v)
+		}
+	}
+	return c, nil
+}
+
+// cpuList reads a CPU list flag; "none" turns the default pinning off.
+func cpuList(name, v string, noPin *bool) ([]int, error) {
+	switch v {
+	case "":
+		return nil, nil
+	case "none":
+		*noPin = true
+		return nil, nil
+	}
+	list, err := sysstat.ParseCPUList(v)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %q: want CPU numbers like 1 or 0,1 or 0-3, or none", name, v)
+	}
+	if err := sysstat.CheckCPUs(list); err != nil {
+		return nil, fmt.Errorf("--%s %s: %v", name, v, strings.TrimPrefix(err.Error(), "sysstat: "))
+	}
+	return list, nil
+}
+
+func newFlagSet(name, usage string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("muxbench "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, usage+"\n\nFlags:")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parse parses args; it returns an exit status when the command is done.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return 0, true
+		}
+		fmt.Fprintf(stderr, "%s: %v (see %s --help)\n", fs.Name(), err, fs.Name())
+		return 2, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (flags only; see %s --help)\n", fs.Name(), fs.Arg(0), fs.Name())
+		return 2, true
+	}
+	return 0, false
+}
+
+const runUsage = `usage: muxbench [run] [flags]
+
+Starts each backend's echo server in a child process, pushes ping-pong
+connections through it, and prints one row per backend. Progress goes to
+stderr, the table to stdout. Exit status: 0 success, 1 a failed run or an
+integrity error, 2 bad input, 130 interrupted (the partial result is
+still printed and saved).`
+
+func runCommand(args []string, stdout, stderr io.Writer) int {
+	var lf loadFlags
+	fs := newFlagSet("run", runUsage, stdout)
+	lf.register(fs)
+	var (
+		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name, a list (epoll,poll) or all; names: "+strings.Join(allBackends(), ", "))
+		sndBuf     units.Size
+		rcvBuf     units.Size
+		readBuf    units.Size
+		serverCPUs = fs.String("server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
+		procs      = fs.Int("server-gomaxprocs", 0, "the server's GOMAXPROCS (0: one per server CPU, plus one for a reactor's loop)")
+		listen     = fs.String("listen", "127.0.0.1:0", "the server's listen `address`")
+		edge       = fs.Bool("edge", false, "edge-triggered notification in the server, where the backend has it")
+		spin       = fs.Duration("spin-sleep", 0, "busy-waiting backend: sleep this `long` after an empty round")
+		short      = fs.Float64("inject-short-writes", 0, "server cuts this `fraction` of writes short (0 to 1)")
+		eagain     = fs.Float64("inject-eagain", 0, "server fails this `fraction` of writes with EAGAIN (0 to 1)")
+		seed       = fs.Int64("seed", 1, "fault injection `seed`")
+	)
+	fs.Var(&sndBuf, "sndbuf", "server SO_SNDBUF `size` (0: the kernel's)")
+	fs.Var(&rcvBuf, "rcvbuf", "server SO_RCVBUF `size` (0: the kernel's)")
+	fs.Var(&readBuf, "read-buf", "server read buffer `size`, the same for every backend (0: the server's default)")
+	if st, done := parse(fs, args, stderr); done {
+		return st
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "muxbench run: %v\n", err)
+		return 2
+	}
+	cfg, err := lf.config()
+	if err != nil {
+		return fail(err)
+	}
+	names, err := parseBackends(*backends)
+	if err != nil {
+		return fail(err)
+	}
+	if cfg.ServerCPUs, err = cpuList("server-cpus", *serverCPUs, &cfg.NoPin); err != nil {
+		return fail(err)
+	}
+	if *procs < 0 {
+		return fail(fmt.Errorf("--server-gomaxprocs %d: want 0 or more", *procs))
+	}
+	if *spin < 0 {
+		return fail(fmt.Errorf("--spin-sleep %v: want 0 or a positive duration", *spin))
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"inject-short-writes", *short}, {"inject-eagain", *eagain}} {
+		if !(f.v >= 0 && f.v <= 1) {
+			return fail(fmt.Errorf("--%s %v: want a fraction from 0 to 1", f.name, f.v))
+		}
+		if f.v > 0 {
+			cfg.ServerArgs = append(cfg.ServerArgs, fmt.Sprintf("--%s=%v", f.name, f.v))
+		}
+	}
+	if *short > 0 || *eagain > 0 {
+		cfg.ServerArgs = append(cfg.ServerArgs, fmt.Sprintf("--seed=%d", *seed))
+	}
+	cfg.ServerGOMAXPROCS = *procs
+	cfg.Listen = *listen
+	cfg.Edge, cfg.SpinSleep = *edge, *spin
+	cfg.SndBuf, cfg.RcvBuf, cfg.ReadBuf = sndBuf.Int(), rcvBuf.Int(), readBuf.Int()
+	if cfg.Edge {
+		for _, n := range names {
+			if info, ok := poller.Lookup(n); n == bench.Stdlib || (ok && !info.Caps.EdgeTriggered) {
+				return fail(fmt.Errorf("--edge: %s has no edge-triggered mode; pick backends that do", n))
+			}
+		}
+	}
+	var runs []bench.Config
+	for _, n := range names {
+		c := cfg
+		c.Backend = n
+		runs = append(runs, c)
+	}
+	return execute(runs, &lf, "run", stdout, stderr)
+}
+
+func allBackends() []string { return append(poller.Names(), bench.Stdlib) }
+
+func parseBackends(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "all" {
+		return allBackends(), nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(v, ",") {
+		n = strings.TrimSpace(n)
+		if _, ok := poller.Lookup(n); !ok && n != bench.Stdlib {
+			return nil, fmt.Errorf("--backend %q: unknown backend %q (want all or a list of: %s)", v, n, strings.Join(allBackends(), ", "))
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+const loadUsage = `usage: muxbench load --target HOST:PORT [--control ADDR --token T] [--server-pid PID] [flags]
+
+Drives any echo server with the same generator as run. With --control
+(a muxbench server), server figures come from its control channel; with
+--server-pid (same host), the server's CPU comes from /proc; otherwise
+only latency, throughput and integrity are measured.`
+
+func loadCommand(args []string, stdout, stderr io.Writer) int {
+	var lf loadFlags
+	fs := newFlagSet("load", loadUsage, stdout)
+	lf.register(fs)
+	target := fs.String("target", "", "echo server `address` (host:port)")
+	ctl := fs.String("control", "", "the server's control channel `address`, if it is a muxbench server")
+	token := fs.String("token", "", "control channel `token` (default $MUXBENCH_CONTROL_TOKEN)")
+	pid := fs.Int("server-pid", 0, "the server's process `id` on this host, to read its CPU from /proc")
+	if st, done := parse(fs, args, stderr); done {
+		return st
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "muxbench load: %v\n", err)
+		return 2
+	}
+	cfg, err := lf.config()
+	if err != nil {
+		return fail(err)
+	}
+	if *target == "" {
+		return fail(errors.New("--target HOST:PORT is required"))
+	}
+	if *pid < 0 {
+		return fail(fmt.Errorf("--server-pid %d: want a process id", *pid))
+	}
+	cfg.Target, cfg.Control, cfg.Token, cfg.ServerPID = *target, *ctl, *token, *pid
+	if cfg.Token == "" {
+		cfg.Token = os.Getenv("MUXBENCH_CONTROL_TOKEN")
+	}
+	return execute([]bench.Config{cfg}, &lf, "load", stdout, stderr)
+}
+
+// execute runs each configuration in turn, prints progress and the table,
+// and saves the results.
+func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prog := newProgressLine(stderr)
+	var results []*result.Result
+	status := 0
+	for _, cfg := range runs {
+		cfg.Progress = prog.update
+		res, err := bench.Run(ctx, cfg)
+		prog.done()
+		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintf(stderr, "muxbench %s: interrupted before anything was measured\n", name)
+				status = 130
+				break
+			}
+			fmt.Fprintf(stderr, "muxbench %s: %s: %v\n", name, cfg.Backend, err)
+			if errors.Is(err, bench.ErrUsage) {
+				return 2
+			}
+			status = 1
+			continue
+		}
+		results = append(results, res)
+		for _, w := range res.Warnings {
+			fmt.Fprintf(stderr, "muxbench %s: %s: warning: %s\n", name, res.Params.Backend, w)
+		}
+		if n := res.Integrity.Errors(); n > 0 {
+			i := res.Integrity
+			fmt.Fprintf(stderr, "muxbench %s: %s: INTEGRITY FAILURE: %d errors (%d mismatched, %d reset, %d connections failed, %d timed out)\n",
+				name, res.Params.Backend, n, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts)
+			status = 1
+		}
+		if lf.json != "" {
+			path := jsonPath(lf.json, res.Params.Backend, len(runs) > 1)
+			if err := result.WriteFile(path, res); err != nil {
+				fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
+				status = 1
+			}
+		}
+		if ctx.Err() != nil {
+			status = 130
+			break
+		}
+	}
+	if len(results) > 0 {
+		if err := bench.Table(stdout, results); err != nil {
+			fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
+			return 1
+		}
+	}
+	return status
+}
+
+// jsonPath names a backend's result file: FILE itself for one run, a
+// directory's BACKEND.json, or FILE with -BACKEND before its extension.
+func jsonPath(file, backend string, several bool) string {
+	if st, err := os.Stat(file); (err == nil && st.IsDir()) || strings.HasSuffix(file, string(os.PathSeparator)) {
+		_ = os.MkdirAll(file, 0o755)
+		return filepath.Join(file, backend+".json")
+	}
+	if !several {
+		return file
+	}
+	ext := filepath.Ext(file)
+	return strings.TrimSuffix(file, ext) + "-" + backend + ext
+}
