@@ -1,0 +1,675 @@
+package poller_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/muxbench/muxbench/poller"
+	_ "github.com/muxbench/muxbench/poller/all"
+)
+
+// R and W keep the expectations short.
+const (
+	R = poller.Readable
+	W = poller.Writable
+)
+
+// tok makes a token with the high bit set, so that a backend that keeps
+// tokens in 32 bits or in an int fails.
+func tok(fd int) uint64 { return 1<<63 | uint64(fd) }
+
+type mode uint8
+
+const (
+	level mode = 1 << iota
+	edge
+	both = level | edge
+)
+
+// conformanceCase is one rule of the contract. Cases that depend on the
+// trigger mode exist twice, with level- and edge-triggered expectations.
+type conformanceCase struct {
+	name  string
+	modes mode
+	run   func(t *testing.T, tg target)
+}
+
+var cases = []conformanceCase{
+	{"NothingReadyFresh", both, nothingReadyFresh},
+	{"ReadableUntilDrained", level, readableUntilDrained},
+	{"ReadableEdge", edge, readableEdge},
+	{"WritableUntilFull", level, writableUntilFull},
+	{"WritableEdge", edge, writableEdge},
+	{"PeerClose", both, peerClose},
+	{"TCPReset", both, tcpReset},
+	{"ListenerReadable", both, listenerReadable},
+	{"ModifyInterest", level, modifyInterest},
+	{"ModifyToken", both, modifyToken},
+	{"RemoveStopsEvents", both, removeStopsEvents},
+	{"InterestZero", both, interestZero},
+	{"Errors", both, errorsCase},
+	{"ErrorsAfterClose", both, errorsAfterClose},
+	{"EdgeTriggeredUnsupported", level, edgeUnsupported},
+	{"TimeoutZero", both, timeoutZero},
+	{"TimeoutPositive", both, timeoutPositive},
+	{"TimeoutNegative", both, timeoutNegative},
+	{"WakeUnblocks", both, wakeUnblocks},
+	{"WakeCoalesces", both, wakeCoalesces},
+	{"WakeBeforeWait", both, wakeBeforeWait},
+	{"EINTR", both, eintr},
+	{"NoStarvation", both, noStarvation},
+	{"Scale", both, scale},
+	{"Tokens", both, tokens},
+}
+
+// TestConformance runs the contract of poller.go against every backend
+// this platform registers: TestConformance/<backend>/<case>.
+func TestConformance(t *testing.T) {
+	tgs := targets()
+	if len(tgs) == 0 {
+		t.Fatal("no backend registered")
+	}
+	for _, tg := range tgs {
+		t.Run(tg.name, func(t *testing.T) {
+			m := level
+			if tg.et() {
+				m = edge
+			}
+			for _, c := range cases {
+				if c.modes&m == 0 {
+					continue
+				}
+				t.Run(c.name, func(t *testing.T) { c.run(t, tg) })
+			}
+		})
+	}
+}
+
+func TestOpenUnknown(t *testing.T) {
+	p, err := poller.Open("no-such-backend", poller.Options{})
+	if !errors.Is(err, poller.ErrUnknown) {
+		t.Fatalf("Open(unknown) = %v, %v; want ErrUnknown", p, err)
+	}
+}
+
+func diff(t *testing.T, what string, want, got []poller.Event) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("%s: events (-want +got):\n%s", what, d)
+	}
+}
+
+func none() []poller.Event { return []poller.Event{} }
+
+func ev(token uint64, f poller.Flags) []poller.Event {
+	return []poller.Event{{Token: token, Flags: f}}
+}
+
+func add(t *testing.T, p *poller.Poller, fd int, token uint64, f poller.Flags) {
+	t.Helper()
+	if err := p.Add(fd, token, f); err != nil {
+		t.Fatalf("Add(%d, %#x, %v): %v", fd, token, f, err)
+	}
+}
+
+func modify(t *testing.T, p *poller.Poller, fd int, token uint64, f poller.Flags) {
+	t.Helper()
+	if err := p.Modify(fd, token, f); err != nil {
+		t.Fatalf("Modify(%d, %#x, %v): %v", fd, token, f, err)
+	}
+}
+
+func nothingReadyFresh(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, _ := pair(t)
+	add(t, p, a, tok(a), R)
+	diff(t, "fresh pair, read interest", none(), waitOnce(t, p, 0))
+	diff(t, "fresh pair, 20ms", none(), waitOnce(t, p, 20*time.Millisecond))
+}
+
+func readableUntilDrained(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), R)
+	write(t, b, "hello")
+	diff(t, "after peer write", ev(tok(a), R), waitOnce(t, p, time.Second))
+	diff(t, "next Wait, nothing read", ev(tok(a), R), waitOnce(t, p, time.Second))
+	read(t, a, 2)
+	diff(t, "partly read", ev(tok(a), R), waitOnce(t, p, time.Second))
+	drain(t, a)
+	diff(t, "drained", none(), waitOnce(t, p, 0))
+}
+
+func readableEdge(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), R)
+	write(t, b, "hello")
+	diff(t, "after peer write", ev(tok(a), R), waitOnce(t, p, time.Second))
+	diff(t, "no new data", none(), waitOnce(t, p, 0))
+	read(t, a, 2)
+	diff(t, "partly read, no new data", none(), waitOnce(t, p, 0))
+	write(t, b, "again")
+	diff(t, "new data", ev(tok(a), R), waitOnce(t, p, time.Second))
+	drain(t, a)
+	diff(t, "drained", none(), waitOnce(t, p, 0))
+}
+
+func writableUntilFull(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), W)
+	diff(t, "room in send buffer", ev(tok(a), W), waitOnce(t, p, time.Second))
+	diff(t, "still room", ev(tok(a), W), waitOnce(t, p, time.Second))
+	fill(t, a)
+	diff(t, "send buffer full", none(), waitOnce(t, p, 0))
+	drain(t, b)
+	diff(t, "peer drained", ev(tok(a), W), waitOnce(t, p, time.Second))
+}
+
+func writableEdge(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), W)
+	diff(t, "room in send buffer", ev(tok(a), W), waitOnce(t, p, time.Second))
+	diff(t, "no change", none(), waitOnce(t, p, 0))
+	fill(t, a)
+	diff(t, "send buffer full", none(), waitOnce(t, p, 0))
+	drain(t, b)
+	diff(t, "peer drained", ev(tok(a), W), waitOnce(t, p, time.Second))
+	diff(t, "no change since", none(), waitOnce(t, p, 0))
+}
+
+// closedFlags checks a peer-close event: Readable or HangUp (select can
+// only say Readable), never Writable for a read-only interest.
+func closedFlags(t *testing.T, what string, evs []poller.Event, token uint64, allowed poller.Flags) {
+	t.Helper()
+	if len(evs) != 1 || evs[0].Token != token || evs[0].Flags&(R|poller.HangUp) == 0 || evs[0].Flags&^allowed != 0 {
+		t.Fatalf("%s: got %v, want one event %#x with R or HUP (within %v)", what, evs, token, allowed)
+	}
+}
+
+func peerClose(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, _, _, cb := socketPair(t)
+	add(t, p, a, tok(a), R)
+	cb.Close()
+	closedFlags(t, "peer closed", waitOnce(t, p, time.Second), tok(a), R|poller.HangUp)
+	if tg.et() {
+		diff(t, "peer closed, reported before", none(), waitOnce(t, p, 0))
+		return
+	}
+	closedFlags(t, "peer closed, next Wait", waitOnce(t, p, time.Second), tok(a), R|poller.HangUp)
+	buf := make([]byte, 1)
+	if n, err := readFD(a, buf); n != 0 || err != nil {
+		t.Fatalf("read after peer close = %d, %v; want end of stream", n, err)
+	}
+}
+
+// tcpReset: a peer that closes with SO_LINGER 0 sends a reset; the reader
+// must hear of it (Readable, HangUp or Error).
+func tcpReset(t *testing.T, tg target) {
+	p := open(t, tg)
+	l, port := tcpListener(t)
+	c := tcpConnect(t, port)
+	s := accept(t, l)
+	if err := setLingerZero(s.fd); err != nil {
+		t.Fatalf("SO_LINGER: %v", err)
+	}
+	add(t, p, c.fd, tok(c.fd), R)
+	diff(t, "connected, idle", none(), waitOnce(t, p, 0))
+	s.Close()
+	evs := waitReady(t, p, map[uint64]poller.Flags{tok(c.fd): 0})
+	if len(evs) != 1 || evs[0].Flags&(R|poller.HangUp|poller.Error) == 0 || evs[0].Flags&W != 0 {
+		t.Fatalf("after reset: got %v, want one event %#x with R, HUP or ERR", evs, tok(c.fd))
+	}
+}
+
+func listenerReadable(t *testing.T, tg target) {
+	p := open(t, tg)
+	l, port := tcpListener(t)
+	add(t, p, l, tok(l), R)
+	diff(t, "no connection waiting", none(), waitOnce(t, p, 0))
+	tcpConnect(t, port)
+	diff(t, "connection waiting", ev(tok(l), R), waitReady(t, p, map[uint64]poller.Flags{tok(l): R}))
+	if tg.et() {
+		diff(t, "same connection still waiting", none(), waitOnce(t, p, 0))
+	} else {
+		diff(t, "still waiting", ev(tok(l), R), waitOnce(t, p, time.Second))
+	}
+	accept(t, l)
+	diff(t, "accepted", none(), waitOnce(t, p, 0))
+}
+
+func modifyInterest(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	write(t, b, "x") // a is now readable, and writable all along
+	add(t, p, a, tok(a), R)
+	diff(t, "read interest", ev(tok(a), R), waitOnce(t, p, time.Second))
+	modify(t, p, a, tok(a), W)
+	diff(t, "write interest", ev(tok(a), W), waitOnce(t, p, time.Second))
+	modify(t, p, a, tok(a), R)
+	diff(t, "read interest again", ev(tok(a), R), waitOnce(t, p, time.Second))
+	modify(t, p, a, tok(a), R|W)
+	diff(t, "both", ev(tok(a), R|W), waitOnce(t, p, time.Second))
+	modify(t, p, a, tok(a), 0)
+	diff(t, "none", none(), waitOnce(t, p, 0))
+	if f, ok := p.Interest(a); !ok || f != 0 {
+		t.Fatalf("Interest(%d) = %v, %v; want none, true", a, f, ok)
+	}
+}
+
+func modifyToken(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), R)
+	modify(t, p, a, 42<<40|uint64(a), R)
+	write(t, b, "x")
+	diff(t, "new token", ev(42<<40|uint64(a), R), waitOnce(t, p, time.Second))
+}
+
+func removeStopsEvents(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	c, d := pair(t)
+	add(t, p, a, tok(a), R)
+	add(t, p, c, tok(c), R)
+	write(t, b, "x")
+	write(t, d, "x")
+	diff(t, "both readable", []poller.Event{{tok(a), R}, {tok(c), R}}, waitOnce(t, p, time.Second))
+	if err := p.Remove(a); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if p.Len() != 1 {
+		t.Fatalf("Len after Remove = %d, want 1", p.Len())
+	}
+	if _, ok := p.Interest(a); ok {
+		t.Fatalf("Interest(%d) after Remove says registered", a)
+	}
+	write(t, b, "y")
+	write(t, d, "y")
+	diff(t, "after Remove", ev(tok(c), R), waitOnce(t, p, time.Second))
+	add(t, p, a, tok(a)+1, R)
+	diff(t, "added again", []poller.Event{{tok(a) + 1, R}, {tok(c), R}}[:1+boolInt(!tg.et())],
+		waitOnce(t, p, time.Second))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func interestZero(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), 0)
+	write(t, b, "x")
+	for _, e := range waitOnce(t, p, 20*time.Millisecond) {
+		if e.Flags&(R|W) != 0 {
+			t.Fatalf("interest 0 reported %v", e)
+		}
+	}
+	if f, ok := p.Interest(a); !ok || f != 0 || p.Len() != 1 {
+		t.Fatalf("Interest = %v, %v, Len = %d; want none, true, 1", f, ok, p.Len())
+	}
+}
+
+func errorsCase(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), R)
+	if err := p.Add(a, 7, W); !errors.Is(err, poller.ErrRegistered) {
+		t.Errorf("Add twice = %v, want ErrRegistered", err)
+	}
+	if err := p.Modify(b, 7, R); !errors.Is(err, poller.ErrNotRegistered) {
+		t.Errorf("Modify unknown = %v, want ErrNotRegistered", err)
+	}
+	if err := p.Remove(b); !errors.Is(err, poller.ErrNotRegistered) {
+		t.Errorf("Remove unknown = %v, want ErrNotRegistered", err)
+	}
+	if err := p.Remove(1 << 20); !errors.Is(err, poller.ErrNotRegistered) && !errors.Is(err, poller.ErrFDRange) {
+		t.Errorf("Remove(1<<20) = %v, want ErrNotRegistered or ErrFDRange", err)
+	}
+	if err := p.Add(-1, 7, R); err == nil {
+		t.Errorf("Add(-1) succeeded")
+	}
+	if n, err := p.Wait(nil, 0); err == nil {
+		t.Errorf("Wait(nil) = %d, nil; want an error", n)
+	}
+	if n, err := p.Wait([]poller.Event{}, 0); err == nil {
+		t.Errorf("Wait(empty) = %d, nil; want an error", n)
+	}
+	if max := tg.caps.MaxFD; max > 0 {
+		if err := p.Add(max, 7, R); !errors.Is(err, poller.ErrFDRange) {
+			t.Errorf("Add(MaxFD=%d) = %v, want ErrFDRange", max, err)
+		}
+	}
+	// The failed calls left the registration as it was.
+	if f, ok := p.Interest(a); !ok || f != R || p.Len() != 1 {
+		t.Errorf("after errors: Interest = %v, %v, Len = %d; want R, true, 1", f, ok, p.Len())
+	}
+	write(t, b, "x")
+	diff(t, "after errors", ev(tok(a), R), waitOnce(t, p, time.Second))
+}
+
+func errorsAfterClose(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), R)
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	checks := []struct {
+		op  string
+		err error
+	}{
+		{"Add", p.Add(b, 1, R)},
+		{"Modify", p.Modify(a, 1, W)},
+		{"Remove", p.Remove(a)},
+		{"Wake", p.Wake()},
+		{"Close", p.Close()},
+	}
+	_, werr := p.Wait(make([]poller.Event, 4), 0)
+	checks = append(checks, struct {
+		op  string
+		err error
+	}{"Wait", werr})
+	for _, c := range checks {
+		if !errors.Is(c.err, poller.ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", c.op, c.err)
+		}
+	}
+}
+
+func edgeUnsupported(t *testing.T, tg target) {
+	if tg.caps.EdgeTriggered {
+		t.Skipf("%s supports edge-triggered mode", tg.backend)
+	}
+	p, err := poller.Open(tg.backend, poller.Options{EdgeTriggered: true})
+	if !errors.Is(err, poller.ErrUnsupported) {
+		if p != nil {
+			p.Close()
+		}
+		t.Fatalf("Open(%s, EdgeTriggered) = %v; want ErrUnsupported", tg.backend, err)
+	}
+}
+
+func timeoutZero(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, _ := pair(t)
+	add(t, p, a, tok(a), R)
+	start := time.Now()
+	for i := 0; i < 10; i++ {
+		diff(t, "timeout 0", none(), waitOnce(t, p, 0))
+	}
+	// Lenient: ten Waits that should not sleep at all.
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("10 Wait(0) took %v", d)
+	}
+}
+
+func timeoutPositive(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, _ := pair(t)
+	add(t, p, a, tok(a), R)
+	const timeout = 50 * time.Millisecond
+	start := time.Now()
+	diff(t, "timeout 50ms", none(), waitOnce(t, p, timeout))
+	// Lower bound only, less a little for clocks that tick coarsely.
+	if d := time.Since(start); d < timeout*9/10 {
+		t.Fatalf("Wait(%v) returned after %v", timeout, d)
+	}
+}
+
+func timeoutNegative(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	add(t, p, a, tok(a), R)
+	evs := make([]poller.Event, 8)
+	c := waitAsync(p, evs, -1)
+	const delay = 30 * time.Millisecond
+	time.Sleep(delay)
+	write(t, b, "x")
+	r := await(t, c, "Wait(-1), then peer writes")
+	diff(t, "Wait(-1)", ev(tok(a), R), merge(evs[:r.n]))
+	if r.elapsed < delay*9/10 {
+		t.Fatalf("Wait(-1) returned after %v, before the write at %v", r.elapsed, delay)
+	}
+}
+
+func wakeUnblocks(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, _ := pair(t)
+	add(t, p, a, tok(a), R)
+	evs := make([]poller.Event, 8)
+	for i := 0; i < 3; i++ {
+		c := waitAsync(p, evs, -1)
+		time.Sleep(20 * time.Millisecond)
+		if err := p.Wake(); err != nil {
+			t.Fatalf("Wake: %v", err)
+		}
+		r := await(t, c, fmt.Sprintf("Wake #%d", i))
+		diff(t, "woken", none(), merge(evs[:r.n]))
+	}
+}
+
+func wakeCoalesces(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, _ := pair(t)
+	add(t, p, a, tok(a), R)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 1000; i++ {
+				if err := p.Wake(); err != nil {
+					t.Errorf("Wake: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := await(t, waitAsync(p, make([]poller.Event, 8), -1), "Wait(-1) after 4000 Wakes")
+	if r.n != 0 {
+		t.Fatalf("Wait after Wakes reported %d events", r.n)
+	}
+	// The wake-ups were consumed: the next Wait times out, neither
+	// returning at once for ever nor failing.
+	start := time.Now()
+	diff(t, "after the wake-up", none(), waitOnce(t, p, 50*time.Millisecond))
+	if d := time.Since(start); d < 45*time.Millisecond {
+		t.Logf("Wait(50ms) after coalesced Wakes returned early, after %v", d)
+	}
+	// And Wake still works.
+	c := waitAsync(p, make([]poller.Event, 8), -1)
+	time.Sleep(10 * time.Millisecond)
+	if err := p.Wake(); err != nil {
+		t.Fatalf("Wake: %v", err)
+	}
+	await(t, c, "Wake after coalesced Wakes")
+}
+
+func wakeBeforeWait(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, _ := pair(t)
+	add(t, p, a, tok(a), R)
+	if err := p.Wake(); err != nil {
+		t.Fatalf("Wake: %v", err)
+	}
+	r := await(t, waitAsync(p, make([]poller.Event, 8), -1), "Wake before Wait(-1)")
+	if r.n != 0 {
+		t.Fatalf("woken Wait reported %d events", r.n)
+	}
+	if err := p.Wake(); err != nil {
+		t.Fatalf("Wake: %v", err)
+	}
+	start := time.Now()
+	diff(t, "Wake before Wait(5s)", none(), waitOnce(t, p, 5*time.Second))
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("Wait(5s) after Wake took %v", d)
+	}
+}
+
+// eintr signals the waiting thread again and again during Wait(200ms):
+// Wait must neither fail nor return early.
+func eintr(t *testing.T, tg target) {
+	sig := signalThread(t)
+	p := open(t, tg)
+	a, _ := pair(t)
+	add(t, p, a, tok(a), R)
+	const timeout = 200 * time.Millisecond
+	tids := make(chan int, 1)
+	done := make(chan waitResult, 1)
+	evs := make([]poller.Event, 8)
+	go func() {
+		lockThread()
+		defer unlockThread()
+		tids <- threadID()
+		start := time.Now()
+		n, err := p.Wait(evs, timeout)
+		done <- waitResult{n, err, time.Since(start)}
+	}()
+	tid := <-tids
+	sent := 0
+	deadline := time.After(hang)
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				t.Fatalf("Wait(%v) interrupted by %d signals: %v", timeout, sent, r.err)
+			}
+			if r.n != 0 {
+				t.Fatalf("Wait reported %v", evs[:r.n])
+			}
+			if r.elapsed < timeout*9/10 {
+				t.Fatalf("Wait(%v) returned after %v (%d signals)", timeout, r.elapsed, sent)
+			}
+			if sent == 0 {
+				t.Fatalf("no signal sent")
+			}
+			return
+		case <-deadline:
+			t.Fatalf("Wait(%v) still blocked after %v", timeout, hang)
+		default:
+		}
+		if err := sig(tid); err != nil {
+			t.Fatalf("signal thread %d: %v", tid, err)
+		}
+		sent++
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// noStarvation: 64 ready descriptors and room for 4 events per Wait; each
+// must come up within a bounded number of Waits.
+func noStarvation(t *testing.T, tg target) {
+	p := open(t, tg)
+	const ready, room = 64, 4
+	want := map[uint64]bool{}
+	for i := 0; i < ready; i++ {
+		a, b := pair(t)
+		add(t, p, a, tok(a), R)
+		write(t, b, "x") // never read: level-triggered keeps it ready
+		want[tok(a)] = true
+	}
+	seen := map[uint64]bool{}
+	evs := make([]poller.Event, room)
+	const rounds = 4 * ready / room
+	for i := 0; i < rounds && len(seen) < ready; i++ {
+		n, err := p.Wait(evs, time.Second)
+		if err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+		if n > room {
+			t.Fatalf("Wait returned %d > len(events) %d", n, room)
+		}
+		for _, e := range evs[:n] {
+			if !want[e.Token] {
+				t.Fatalf("unknown token %#x", e.Token)
+			}
+			seen[e.Token] = true
+		}
+	}
+	if len(seen) != ready {
+		t.Fatalf("after %d Waits of %d events, %d of %d ready descriptors reported", rounds, room, len(seen), ready)
+	}
+}
+
+// scale registers 2,000 pairs whose numbers are all above 1024 and makes a
+// few of them ready.
+func scale(t *testing.T, tg target) {
+	const pairs, base = 2000, 1100
+	top := base + 2*pairs + 64
+	if max := tg.caps.MaxFD; max > 0 && max < top {
+		t.Skipf("%s watches descriptors below %d only; this case needs up to %d", tg.backend, max, top)
+	}
+	if lim := fdLimit(); lim > 0 && lim < top {
+		t.Skipf("RLIMIT_NOFILE is %d; this case needs %d", lim, top)
+	}
+	p := open(t, tg)
+	rd := make([]int, pairs)
+	wr := make([]int, pairs)
+	for i := range rd {
+		a, b := pair(t)
+		rd[i], wr[i] = highFD(t, a, base), highFD(t, b, base)
+		t.Cleanup(func() { closeFD(rd[i]); closeFD(wr[i]) })
+		add(t, p, rd[i], tok(rd[i]), R)
+	}
+	if p.Len() != pairs {
+		t.Fatalf("Len = %d, want %d", p.Len(), pairs)
+	}
+	diff(t, "2000 idle", none(), waitOnce(t, p, 0))
+	var want []poller.Event
+	wantSet := map[uint64]poller.Flags{}
+	for _, i := range []int{0, 1, 517, 1024, pairs - 2, pairs - 1} {
+		write(t, wr[i], "x")
+		want = append(want, poller.Event{Token: tok(rd[i]), Flags: R})
+		wantSet[tok(rd[i])] = R
+	}
+	diff(t, "six of 2000 ready", merge(want), waitReady(t, p, wantSet))
+	for _, e := range want {
+		drain(t, int(e.Token&^(1<<63)))
+	}
+	diff(t, "drained", none(), waitOnce(t, p, 0))
+}
+
+func tokens(t *testing.T, tg target) {
+	p := open(t, tg)
+	toks := []uint64{0, 1, 1 << 32, 1<<63 | 1<<31, ^uint64(0) >> 1, ^uint64(0) - 1}
+	want := map[uint64]poller.Flags{}
+	for _, tk := range toks {
+		a, b := pair(t)
+		add(t, p, a, tk, R)
+		write(t, b, "x")
+		want[tk] = R
+	}
+	var wantEv []poller.Event
+	for tk, f := range want {
+		wantEv = append(wantEv, poller.Event{Token: tk, Flags: f})
+	}
+	diff(t, "tokens", merge(wantEv), waitReady(t, p, want))
+}
+
+// TestTokenAllOnes: every uint64 is a token, the one a backend might be
+// tempted to keep for its own wake-up included.
+func TestTokenAllOnes(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			p := open(t, tg)
+			a, b := pair(t)
+			add(t, p, a, ^uint64(0), R)
+			write(t, b, "x")
+			diff(t, "token ^0", ev(^uint64(0), R), waitOnce(t, p, 200*time.Millisecond))
+		})
+	}
+}
