@@ -1,0 +1,139 @@
+// Command pingpong runs the seed scenario on one reactor: a listener and
+// one or more ping-pong clients bouncing messages until each client has
+// received its maximum, then prints the loop's counters.
+//
+//	go run ./examples/pingpong --backend epoll --clients 4 --max 100
+//	go run ./examples/pingpong --msg 256k --max 64m --sndbuf 4k
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/muxbench/muxbench/internal/units"
+	"github.com/muxbench/muxbench/poller"
+	_ "github.com/muxbench/muxbench/poller/all"
+	"github.com/muxbench/muxbench/protocol"
+	"github.com/muxbench/muxbench/reactor"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "pingpong:", err)
+		os.Exit(2)
+	}
+}
+
+func run() error {
+	var (
+		backend  = flag.String("backend", "epoll", "poller backend: "+strings.Join(poller.Names(), ", "))
+		et       = flag.Bool("et", false, "edge-triggered (backends that support it)")
+		clients  = flag.Int("clients", 1, "ping-pong clients")
+		verbose  = flag.Bool("v", false, "log every connection event")
+		maxBytes = units.Size(100)
+		msg      = units.Size(1)
+		sndbuf   units.Size
+		rcvbuf   units.Size
+		readBuf  = units.Size(reactor.DefaultReadBufSize)
+		faults   reactor.Faults
+	)
+	flag.Var(&maxBytes, "max", "bytes each client receives before closing")
+	flag.Var(&msg, "msg", "message size")
+	flag.Var(&sndbuf, "sndbuf", "SO_SNDBUF of every socket (0: system default)")
+	flag.Var(&rcvbuf, "rcvbuf", "SO_RCVBUF of every socket (0: system default)")
+	flag.Var(&readBuf, "read-buf", "the loop's read buffer")
+	flag.Float64Var(&faults.ShortWriteFrac, "fault-short", 0, "fraction of writes cut short on purpose")
+	flag.Float64Var(&faults.WriteEAGAINFrac, "fault-weagain", 0, "fraction of writes failed with a fake EAGAIN")
+	flag.Float64Var(&faults.ReadEAGAINFrac, "fault-reagain", 0, "fraction of reads failed with a fake EAGAIN")
+	flag.Int64Var(&faults.Seed, "fault-seed", 1, "seed of the fault injector")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
+	}
+	if _, ok := poller.Lookup(*backend); !ok {
+		return fmt.Errorf("unknown backend %q (available: %s)", *backend, strings.Join(poller.Names(), ", "))
+	}
+	if *clients < 1 {
+		return fmt.Errorf("--clients must be at least 1")
+	}
+	if msg < 1 || maxBytes < 1 {
+		return fmt.Errorf("--msg and --max must be at least 1 byte")
+	}
+
+	r, err := reactor.New(reactor.Config{
+		Backend:     *backend,
+		Poller:      poller.Options{EdgeTriggered: *et},
+		ReadBufSize: readBuf.Int(),
+		SndBuf:      sndbuf.Int(),
+		RcvBuf:      rcvbuf.Int(),
+		Faults:      faults,
+	})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+
+	message := make([]byte, msg.Int())
+	for i := range message {
+		message[i] = '*'
+	}
+	var log *os.File
+	if *verbose {
+		log = os.Stdout
+	}
+	lost, want := 0, 2**clients
+	var failures []string
+	onLost := func(p *protocol.PingPong, err error) {
+		lost++
+		if err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", p.Identity, err))
+		}
+		if lost == want {
+			r.Stop()
+		}
+	}
+	newPP := func(id string, max int) *protocol.PingPong {
+		p := &protocol.PingPong{Identity: id, Maximum: max, Message: message, Lost: onLost}
+		if log != nil {
+			p.Log = log
+		}
+		return p
+	}
+	server := 0
+	l, err := r.Listen("tcp", "127.0.0.1:0", func() reactor.Protocol {
+		server++
+		return newPP(fmt.Sprintf("server%d", server), 0)
+	})
+	if err != nil {
+		return err
+	}
+	var cs []*protocol.PingPong
+	for i := range *clients {
+		c := newPP(fmt.Sprintf("client%d", i+1), maxBytes.Int())
+		cs = append(cs, c)
+		if err := r.Connect("tcp", l.Addr().String(), c); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if err := r.Run(); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	got := 0
+	for _, c := range cs {
+		got += c.Received
+	}
+	fmt.Printf("backend %s (edge-triggered %v): %d clients received %d bytes in %v\n",
+		*backend, *et, *clients, got, elapsed.Round(time.Microsecond))
+	r.Counters().Each(func(name string, v uint64) {
+		fmt.Printf("  %-20s %d\n", name, v)
+	})
+	if len(failures) > 0 {
+		return fmt.Errorf("%d connections lost with an error, first: %s", len(failures), failures[0])
+	}
+	return nil
+}

@@ -1,0 +1,22 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package protocol
+
+import "github.com/muxbench/muxbench/reactor"
+
+// Echo writes back exactly what it reads, whatever the sizes and framing.
+// When the peer shuts down its side the transport flushes what Echo owes
+// and then closes.
+type Echo struct {
+	t *reactor.Transport
+}
+
+// NewEcho is a factory for Reactor.Listen.
+func NewEcho() reactor.Protocol { return &Echo{} }
+
+func (e *Echo) ConnectionMade(t *reactor.Transport) { e.t = t }
+
+// DataReceived relies on Write copying only what the socket does not take.
+func (e *Echo) DataReceived(data []byte) { e.t.Write(data) }
+
+func (e *Echo) ConnectionLost(error) { e.t = nil }

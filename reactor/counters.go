@@ -1,0 +1,50 @@
+package reactor
+
+import "reflect"
+
+// Counters are the loop's tallies. They are plain fields written only by
+// the loop thread, so leaving them on costs an increment, not an atomic.
+type Counters struct {
+	BytesIn, BytesOut uint64
+	// Reads and Writes count read(2) and write(2) calls actually made.
+	Reads, Writes uint64
+	// ShortWrites counts writes that took some but not all of what the
+	// socket was offered (0 < n < offered).
+	ShortWrites uint64
+	// ReadEAGAIN and WriteEAGAIN count real EAGAIN returns.
+	ReadEAGAIN, WriteEAGAIN uint64
+
+	Waits      uint64 // poller Wait calls
+	Events     uint64 // events returned by Wait
+	Dispatches uint64 // events handed to a live handler
+	// Stale counts events dropped because their token's slot was freed or
+	// reused since the Wait: the fd was closed, and perhaps reused.
+	Stale uint64
+
+	Accepts      uint64
+	AcceptErrors uint64 // every failed accept other than EAGAIN, EMFILE and ENFILE included
+	AcceptEMFILE uint64
+	AcceptENFILE uint64
+	// AcceptPauses counts times a listener stopped watching for
+	// connections because the process or system ran out of descriptors.
+	AcceptPauses uint64
+	// AcceptDropped counts connections accepted and closed at once through
+	// the spare descriptor, when nothing of ours could free one.
+	AcceptDropped uint64
+
+	Opened, Closed uint64 // transports
+
+	// Injected faults, kept apart from the real ones above.
+	InjectedShortWrites uint64
+	InjectedReadEAGAIN  uint64
+	InjectedWriteEAGAIN uint64
+}
+
+// Each calls fn with every counter's field name and value, in declaration
+// order, so printers and result writers need no list of their own.
+func (c Counters) Each(fn func(name string, v uint64)) {
+	v := reflect.ValueOf(c)
+	for i := 0; i < v.NumField(); i++ {
+		fn(v.Type().Field(i).Name, v.Field(i).Uint())
+	}
+}

@@ -1,0 +1,232 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller"
+)
+
+// maxAcceptBatch bounds the accepts of one level-triggered event so that a
+// connection storm cannot starve established connections; the poller
+// reports the listener again next round. Edge-triggered listeners replay
+// the event instead of losing the edge.
+const maxAcceptBatch = 128
+
+// Listener is a transport whose read event accepts connections and binds
+// each to a fresh protocol from its factory.
+type Listener struct {
+	r       *Reactor
+	fd      int
+	tok     uint64
+	factory func() Protocol
+	addr    net.Addr
+	paused  bool
+}
+
+// Addr is the bound address (useful after listening on port 0).
+func (l *Listener) Addr() net.Addr { return l.addr }
+
+// Fd is the listening socket, -1 once closed.
+func (l *Listener) Fd() int { return l.fd }
+
+// Listen binds a non-blocking listening socket; network is tcp, tcp4 or
+// tcp6.
+func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, error) {
+	if r.closed {
+		return nil, ErrClosed
+	}
+	if f == nil {
+		return nil, errors.New("reactor: nil protocol factory")
+	}
+	sa, domain, err := sockaddr(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := socketNB(domain)
+	if err != nil {
+		return nil, fmt.Errorf("reactor: socket: %w", err)
+	}
+	fail := func(what string, err error) (*Listener, error) {
+		unix.Close(fd)
+		return nil, fmt.Errorf("reactor: %s %s: %w", what, addr, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return fail("setsockopt", err)
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fail("bind", err)
+	}
+	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
+		return fail("listen", err)
+	}
+	bound, err := unix.Getsockname(fd)
+	if err != nil {
+		return fail("getsockname", err)
+	}
+	l := &Listener{r: r, fd: fd, factory: f, addr: tcpAddr(bound)}
+	l.tok = r.alloc(l)
+	if err := r.p.Add(fd, l.tok, poller.Readable); err != nil {
+		r.release(l.tok)
+		return fail("watch", err)
+	}
+	r.listeners[l] = struct{}{}
+	return l, nil
+}
+
+// Close stops listening; open connections stay.
+func (l *Listener) Close() error {
+	if l.fd < 0 {
+		return ErrClosed
+	}
+	r := l.r
+	r.p.Remove(l.fd)
+	err := unix.Close(l.fd)
+	l.fd = -1
+	r.release(l.tok)
+	delete(r.listeners, l)
+	return err
+}
+
+func (l *Listener) handle(poller.Flags) {
+	r := l.r
+	for i := 0; l.fd >= 0 && !l.paused; i++ {
+		if i == maxAcceptBatch {
+			if r.et {
+				r.retryLater(l.tok, poller.Readable)
+			}
+			return
+		}
+		nfd, err := acceptNB(l.fd)
+		if err != nil {
+			switch err {
+			case unix.EAGAIN:
+				return
+			case unix.EINTR:
+				continue
+			case unix.EMFILE, unix.ENFILE:
+				if err == unix.EMFILE {
+					r.c.AcceptEMFILE++
+				} else {
+					r.c.AcceptENFILE++
+				}
+				l.exhausted()
+				continue
+			case unix.ECONNABORTED:
+				// The peer gave up while queued: next one.
+				r.c.AcceptErrors++
+				continue
+			}
+			r.c.AcceptErrors++
+			return
+		}
+		r.c.Accepts++
+		r.setConnOpts(nfd)
+		t, err := r.newTransport(nfd, l.factory(), false)
+		if err != nil {
+			// For example a descriptor beyond select's range.
+			r.c.AcceptErrors++
+			unix.Close(nfd)
+			continue
+		}
+		t.made()
+		r.flushDeferred()
+	}
+}
+
+// exhausted handles EMFILE/ENFILE. A level-triggered listener with a
+// pending connection would be reported every round: a busy loop. While we
+// hold connections, stop watching the listener until one of them closes
+// (the queued clients wait in the backlog). With none of ours to free,
+// give up the spare descriptor to accept-and-close, so the backlog drains
+// instead of spinning.
+func (l *Listener) exhausted() {
+	r := l.r
+	if r.conns == 0 && r.spare >= 0 {
+		closeSpare(r.spare)
+		r.spare = -1
+		if nfd, err := acceptNB(l.fd); err == nil {
+			unix.Close(nfd)
+			r.c.AcceptDropped++
+		}
+		r.spare = openSpare()
+		if r.spare >= 0 {
+			return
+		}
+	}
+	if err := r.p.Modify(l.fd, l.tok, 0); err != nil {
+		r.c.AcceptErrors++
+	}
+	l.paused = true
+	r.c.AcceptPauses++
+	r.paused = append(r.paused, l)
+}
+
+// resumeListeners watches paused listeners again: a descriptor was freed.
+func (r *Reactor) resumeListeners() {
+	if len(r.paused) == 0 {
+		return
+	}
+	for _, l := range r.paused {
+		if l.fd < 0 {
+			continue
+		}
+		l.paused = false
+		r.p.Modify(l.fd, l.tok, poller.Readable)
+		if r.et {
+			r.retryLater(l.tok, poller.Readable)
+		}
+	}
+	r.paused = r.paused[:0]
+}
+
+func sockaddr(network, addr string) (unix.Sockaddr, int, error) {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return nil, 0, fmt.Errorf("reactor: unsupported network %q (tcp, tcp4, tcp6)", network)
+	}
+	ta, err := net.ResolveTCPAddr(network, addr)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reactor: %w", err)
+	}
+	if ip4 := ta.IP.To4(); network != "tcp6" && (ta.IP == nil || ip4 != nil) {
+		sa := &unix.SockaddrInet4{Port: ta.Port}
+		if ip4 != nil {
+			copy(sa.Addr[:], ip4)
+		}
+		return sa, unix.AF_INET, nil
+	}
+	sa := &unix.SockaddrInet6{Port: ta.Port}
+	copy(sa.Addr[:], ta.IP.To16())
+	return sa, unix.AF_INET6, nil
+}
+
+func tcpAddr(sa unix.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	}
+	return nil
+}
+
+func openSpare() int {
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return fd
+}
+
+func closeSpare(fd int) {
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+}

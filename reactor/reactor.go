@@ -1,0 +1,366 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+// Package reactor is a single-threaded, Twisted-style event loop over any
+// registered poller backend: transports own non-blocking sockets and
+// buffer what the socket does not take, protocols give the bytes meaning.
+//
+// The loop knows only the poller contract. Pick backends with a blank
+// import of poller/all (or of single backends).
+//
+// Everything except Stop and Call belongs to the loop: call it before Run
+// from the goroutine that will call Run, or from handlers, or through Call.
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/muxbench/muxbench/poller"
+)
+
+// Defaults chosen so that every backend reads the same way.
+const (
+	DefaultReadBufSize = 64 << 10
+	DefaultHighWater   = 1 << 20
+	DefaultMaxEvents   = 256
+)
+
+// Errors passed to ConnectionLost or returned, testable with errors.Is.
+var (
+	// ErrAborted is the reason given to a protocol whose transport was
+	// aborted by our side.
+	ErrAborted = errors.New("reactor: connection aborted")
+	// ErrClosed is the reason given to protocols still open when the
+	// reactor is closed, and the error of calls on a closed reactor.
+	ErrClosed = errors.New("reactor: closed")
+	// ErrRunning is returned by Run when the loop already runs.
+	ErrRunning = errors.New("reactor: already running")
+)
+
+// Config selects the backend and the transports' buffering. Zero values
+// take the defaults.
+type Config struct {
+	// Backend is a poller registry name, e.g. "epoll".
+	Backend string
+	// Poller holds the backend's options (edge-triggered, spin sleep).
+	Poller poller.Options
+	// ReadBufSize is the size of the loop's single read buffer, shared by
+	// every transport so that idle connections cost no buffer and every
+	// backend reads the same amount per call. Default 64 KiB.
+	ReadBufSize int
+	// HighWater bounds a transport's write buffer: above it the transport
+	// stops reading its socket, so a peer that never reads cannot grow our
+	// memory. Default 1 MiB.
+	HighWater int
+	// LowWater is where reading resumes. Default HighWater/4.
+	LowWater int
+	// DisableNoDelay leaves Nagle's algorithm on; TCP_NODELAY is set on
+	// every accepted and connected socket otherwise.
+	DisableNoDelay bool
+	// SndBuf and RcvBuf set SO_SNDBUF/SO_RCVBUF on accepted and connected
+	// sockets when > 0. A small SndBuf provokes short writes.
+	SndBuf, RcvBuf int
+	// MaxEvents is the size of the events slice passed to Wait. Default 256.
+	MaxEvents int
+	// Faults injects short writes and EAGAINs; zero is off.
+	Faults Faults
+}
+
+// Protocol gives meaning to a transport's bytes. Its methods are called on
+// the loop thread.
+type Protocol interface {
+	// ConnectionMade is called once the socket is connected.
+	ConnectionMade(t *Transport)
+	// DataReceived gets bytes read from the socket; data is the loop's
+	// shared read buffer and valid only during the call.
+	DataReceived(data []byte)
+	// ConnectionLost is called exactly once: nil for an orderly close by
+	// either side, the error otherwise (a reset, ErrAborted, a failed
+	// connect).
+	ConnectionLost(err error)
+}
+
+// HalfCloseable protocols learn that the peer shut down its writing side
+// and keep the transport open to write; others have the transport closed
+// after its buffer is flushed.
+type HalfCloseable interface {
+	ReadConnectionLost()
+}
+
+// handler is what a slot holds: a transport or a listener.
+type handler interface {
+	handle(f poller.Flags)
+}
+
+type slot struct {
+	gen uint32
+	h   handler
+}
+
+// Reactor is the loop. Create it with New.
+type Reactor struct {
+	cfg   Config
+	p     *poller.Poller
+	et    bool
+	buf   []byte
+	evs   []poller.Event
+	slots []slot
+	free  []uint32
+	c     Counters
+
+	conns     int
+	transp    map[*Transport]struct{}
+	listeners map[*Listener]struct{}
+	paused    []*Listener // listeners waiting for a descriptor to be freed
+	spare     int         // /dev/null, given up to accept-and-close under EMFILE
+
+	deferred []*Transport   // closes postponed until the current handler returned
+	retry    []poller.Event // synthetic events for the next round (edge-triggered)
+
+	rng    *rand.Rand
+	faults bool
+
+	mu       sync.Mutex
+	calls    []func()
+	spareQ   []func()
+	hasCalls atomic.Bool
+	stop     atomic.Bool
+	running  bool
+	closed   bool
+}
+
+// New opens the named backend and prepares a loop.
+func New(cfg Config) (*Reactor, error) {
+	if cfg.ReadBufSize <= 0 {
+		cfg.ReadBufSize = DefaultReadBufSize
+	}
+	if cfg.HighWater <= 0 {
+		cfg.HighWater = DefaultHighWater
+	}
+	if cfg.LowWater <= 0 {
+		cfg.LowWater = cfg.HighWater / 4
+	}
+	if cfg.LowWater > cfg.HighWater {
+		return nil, fmt.Errorf("reactor: low water %d above high water %d", cfg.LowWater, cfg.HighWater)
+	}
+	if cfg.MaxEvents <= 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	if err := cfg.Faults.validate(); err != nil {
+		return nil, err
+	}
+	p, err := poller.Open(cfg.Backend, cfg.Poller)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reactor{
+		cfg:       cfg,
+		p:         p,
+		et:        cfg.Poller.EdgeTriggered,
+		buf:       make([]byte, cfg.ReadBufSize),
+		evs:       make([]poller.Event, cfg.MaxEvents),
+		transp:    make(map[*Transport]struct{}),
+		listeners: make(map[*Listener]struct{}),
+		spare:     openSpare(),
+	}
+	if cfg.Faults.active() {
+		r.faults = true
+		s := uint64(cfg.Faults.Seed)
+		r.rng = rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+	}
+	return r, nil
+}
+
+// Backend is the poller's registry name.
+func (r *Reactor) Backend() string { return r.p.Name() }
+
+// EdgeTriggered reports whether the poller runs edge-triggered.
+func (r *Reactor) EdgeTriggered() bool { return r.et }
+
+// Counters returns a copy of the loop's counters. Loop thread only.
+func (r *Reactor) Counters() Counters { return r.c }
+
+// Conns is the number of open transports. Loop thread only.
+func (r *Reactor) Conns() int { return r.conns }
+
+// token packs a slot index with its generation, so an event for a slot
+// freed (and perhaps reused) since the Wait is recognised and dropped.
+func token(idx, gen uint32) uint64 { return uint64(gen)<<32 | uint64(idx) }
+
+func (r *Reactor) alloc(h handler) uint64 {
+	var idx uint32
+	if n := len(r.free); n > 0 {
+		idx = r.free[n-1]
+		r.free = r.free[:n-1]
+	} else {
+		idx = uint32(len(r.slots))
+		r.slots = append(r.slots, slot{gen: 1})
+	}
+	r.slots[idx].h = h
+	return token(idx, r.slots[idx].gen)
+}
+
+func (r *Reactor) release(tok uint64) {
+	s := &r.slots[uint32(tok)]
+	s.h = nil
+	s.gen++
+	if s.gen == 0 || s.gen == ^uint32(0) { // never 0, never a backend's all-ones wake token
+		s.gen = 1
+	}
+	r.free = append(r.free, uint32(tok))
+}
+
+func (r *Reactor) lookup(tok uint64) handler {
+	idx := uint32(tok)
+	if int(idx) >= len(r.slots) {
+		return nil
+	}
+	s := &r.slots[idx]
+	if s.gen != uint32(tok>>32) {
+		return nil
+	}
+	return s.h
+}
+
+// Run locks the calling goroutine to its OS thread and runs the loop until
+// Stop. Transports stay open: Run may be called again, or Close releases
+// everything.
+func (r *Reactor) Run() error {
+	if r.closed {
+		return ErrClosed
+	}
+	if r.running {
+		return ErrRunning
+	}
+	r.running = true
+	defer func() { r.running = false }()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	for {
+		r.runCalls()
+		if r.stop.Swap(false) {
+			return nil
+		}
+		timeout := r.timeout()
+		n, err := r.p.Wait(r.evs, timeout)
+		r.c.Waits++
+		if err != nil {
+			return fmt.Errorf("reactor: wait: %w", err)
+		}
+		r.c.Events += uint64(n)
+		for _, ev := range r.evs[:n] {
+			r.dispatch(ev)
+		}
+		if len(r.retry) > 0 {
+			r.runRetries()
+		}
+	}
+}
+
+func (r *Reactor) timeout() time.Duration {
+	if len(r.retry) > 0 || len(r.deferred) > 0 || r.hasCalls.Load() {
+		return 0
+	}
+	return -1
+}
+
+func (r *Reactor) dispatch(ev poller.Event) {
+	h := r.lookup(ev.Token)
+	if h == nil {
+		r.c.Stale++
+		return
+	}
+	r.c.Dispatches++
+	h.handle(ev.Flags)
+	r.flushDeferred()
+}
+
+// runRetries replays the events handlers asked to be repeated: in
+// edge-triggered mode a transport that stopped before EAGAIN (an injected
+// fault, backpressure lifted, an accept batch cut short) gets no new edge.
+func (r *Reactor) runRetries() {
+	evs := r.retry
+	r.retry = nil
+	for _, ev := range evs {
+		if h := r.lookup(ev.Token); h != nil {
+			h.handle(ev.Flags)
+			r.flushDeferred()
+		}
+	}
+}
+
+func (r *Reactor) retryLater(tok uint64, f poller.Flags) {
+	r.retry = append(r.retry, poller.Event{Token: tok, Flags: f})
+}
+
+func (r *Reactor) flushDeferred() {
+	for len(r.deferred) > 0 {
+		t := r.deferred[0]
+		r.deferred = r.deferred[1:]
+		t.closeNow()
+	}
+	r.deferred = r.deferred[:0]
+}
+
+// Stop makes Run return after the current round. Any goroutine.
+func (r *Reactor) Stop() {
+	r.stop.Store(true)
+	r.p.Wake()
+}
+
+// Call runs fn on the loop thread soon. Any goroutine. Functions queued
+// while the loop is stopped run when Run is called again.
+func (r *Reactor) Call(fn func()) {
+	r.mu.Lock()
+	r.calls = append(r.calls, fn)
+	r.hasCalls.Store(true)
+	r.mu.Unlock()
+	r.p.Wake()
+}
+
+func (r *Reactor) runCalls() {
+	if !r.hasCalls.Load() {
+		r.flushDeferred()
+		return
+	}
+	r.mu.Lock()
+	calls := r.calls
+	r.calls = r.spareQ[:0]
+	r.hasCalls.Store(false)
+	r.mu.Unlock()
+	for i, fn := range calls {
+		fn()
+		r.flushDeferred()
+		calls[i] = nil
+	}
+	r.spareQ = calls[:0]
+}
+
+// Close closes every transport (ConnectionLost(ErrClosed)) and listener,
+// then the poller. Call it when Run is not running, from the goroutine
+// that ran it.
+func (r *Reactor) Close() error {
+	if r.closed {
+		return ErrClosed
+	}
+	if r.running {
+		return ErrRunning
+	}
+	r.runCalls()
+	for l := range r.listeners {
+		l.Close()
+	}
+	for t := range r.transp {
+		t.fail(ErrClosed)
+	}
+	r.flushDeferred()
+	r.closed = true
+	closeSpare(r.spare)
+	return r.p.Close()
+}
