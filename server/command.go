@@ -118,8 +118,9 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 		procs     = fs.Int("gomaxprocs", 0, "set GOMAXPROCS to `n` (0: leave it)")
 		edge      = fs.Bool("edge", false, "edge-triggered notification, where the backend has it")
 		spin      = fs.Duration("spin-sleep", 0, "busy-waiting backend: sleep this `long` after an empty round")
-		short     = fs.Float64("inject-short-writes", 0, "cut this `fraction` of writes short (0 to 1)")
-		eagain    = fs.Float64("inject-eagain", 0, "fail this `fraction` of writes with EAGAIN (0 to 1)")
+		short     = fs.Float64("inject-short-writes", 0, "cut this `fraction` of writes short (0 to 1, 1 excluded)")
+		eagain    = fs.Float64("inject-eagain", 0, "fail this `fraction` of writes with EAGAIN (0 to 1, 1 excluded)")
+		readAgain = fs.Float64("inject-read-eagain", 0, "fail this `fraction` of reads with EAGAIN (0 to 1, 1 excluded)")
 		seed      = fs.Int64("seed", 1, "random `seed` for fault injection")
 		exitOnEOF = fs.Bool("exit-on-stdin-eof", false, "exit when stdin reaches end of file (the parent died)")
 		readBuf   = units.Size(DefaultReadBuf)
@@ -155,7 +156,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 		RcvBuf:      rcvBuf.Int(),
 		HighWater:   highWater.Int(),
 		LowWater:    lowWater.Int(),
-		Faults:      Faults{ShortWrites: *short, EAGAIN: *eagain, Seed: *seed},
+		Faults:      Faults{ShortWriteFrac: *short, WriteEAGAINFrac: *eagain, ReadEAGAINFrac: *readAgain, Seed: *seed},
 	}
 	if cfg.Token == "" {
 		cfg.Token = os.Getenv(TokenEnv)
@@ -193,9 +194,12 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"inject-short-writes", *short}, {"inject-eagain", *eagain}} {
+	}{{"inject-short-writes", *short}, {"inject-eagain", *eagain}, {"inject-read-eagain", *readAgain}} {
 		if !(f.v >= 0 && f.v <= 1) {
 			return cfg, false, usagef("--%s %v: want a fraction between 0 and 1", f.name, f.v)
+		}
+		if f.v == 1 {
+			return cfg, false, usagef("--%s 1: want a fraction below 1, or no call would ever get through", f.name)
 		}
 		if f.v > 0 && cfg.Backend == Stdlib {
 			return cfg, false, usagef("--%s: fault injection needs a poller backend, not stdlib", f.name)

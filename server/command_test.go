@@ -4,16 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 func TestCommandBadInput(t *testing.T) {
@@ -34,6 +38,7 @@ func TestCommandBadInput(t *testing.T) {
 		{[]string{"--inject-short-writes", "1.5"}, "--inject-short-writes"},
 		{[]string{"--inject-eagain", "-0.1"}, "--inject-eagain"},
 		{[]string{"--inject-eagain", "NaN"}, "--inject-eagain"},
+		{[]string{"--inject-read-eagain", "1"}, "--inject-read-eagain"},
 		{[]string{"--backend", "stdlib", "--inject-eagain", "0.1"}, "poller backend"},
 		{[]string{"--backend", "stdlib", "--edge"}, "--edge"},
 		{[]string{"--cpus", "0,x"}, "--cpus"},
@@ -212,4 +217,37 @@ func TestChildExitsOnSIGTERM(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, cmd, stderr, "SIGTERM")
+}
+
+func TestChildPinned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	online, err := sysstat.OnlineCPUs()
+	if err != nil || len(online) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	if _, err := sysstat.Affinity(); err != nil {
+		t.Skip(err)
+	}
+	last := online[len(online)-1]
+	for _, b := range []string{Stdlib, defaultBackend()} {
+		t.Run(b, func(t *testing.T) {
+			cmd, _, rd, stderr := startChild(t, "--backend", b, "--cpus", strconv.Itoa(last))
+			echo(t, dialN(t, rd.Listen, 1), []byte("pin"), 10)
+			entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", rd.PID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				tid, _ := strconv.Atoi(e.Name())
+				got, err := sysstat.ThreadAffinity(tid)
+				if err == nil && !slices.Equal(got, []int{last}) {
+					t.Errorf("thread %d of the server runs on CPUs %v, want [%d]", tid, got, last)
+				}
+			}
+			cmd.Process.Signal(syscall.SIGINT)
+			waitExit(t, cmd, stderr, "SIGINT")
+		})
+	}
 }

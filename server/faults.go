@@ -3,38 +3,38 @@ package server
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/muxbench/muxbench/reactor"
 )
 
-// Faults injects failures into a reactor's writes, to exercise the
-// short-write and EAGAIN paths with small messages and default buffers.
-type Faults struct {
-	// ShortWrites is the fraction of writes cut short.
-	ShortWrites float64
-	// EAGAIN is the fraction of writes failed with EAGAIN.
-	EAGAIN float64
-	// Seed makes the injection reproducible.
-	Seed int64
+// Faults injects short writes and EAGAIN into a reactor backend.
+type Faults = reactor.Faults
+
+func faultsActive(f Faults) bool {
+	return f.ShortWriteFrac > 0 || f.WriteEAGAINFrac > 0 || f.ReadEAGAINFrac > 0
 }
 
-func (f Faults) any() bool { return f.ShortWrites > 0 || f.EAGAIN > 0 }
-
-func (f Faults) check() error {
+// checkFaults refuses fractions outside [0, 1): at 1 no call would ever
+// get through and the loop would spin without progress.
+func checkFaults(f Faults) error {
 	for _, x := range []struct {
 		name string
 		v    float64
-	}{{"short-write", f.ShortWrites}, {"EAGAIN", f.EAGAIN}} {
-		if !(x.v >= 0 && x.v <= 1) { // also refuses NaN
-			return fmt.Errorf("server: %s fraction %v outside [0,1]", x.name, x.v)
+	}{{"short-write", f.ShortWriteFrac}, {"write EAGAIN", f.WriteEAGAINFrac}, {"read EAGAIN", f.ReadEAGAINFrac}} {
+		if !(x.v >= 0 && x.v < 1) { // also refuses NaN
+			return fmt.Errorf("server: %s fraction %v outside [0,1)", x.name, x.v)
 		}
 	}
 	return nil
 }
 
-func (f Faults) describe(o map[string]string) {
-	if !f.any() {
+func describeFaults(f Faults, o map[string]string) {
+	if !faultsActive(f) {
 		return
 	}
-	o["inject_short_writes"] = strconv.FormatFloat(f.ShortWrites, 'g', -1, 64)
-	o["inject_eagain"] = strconv.FormatFloat(f.EAGAIN, 'g', -1, 64)
+	frac := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	o["inject_short_writes"] = frac(f.ShortWriteFrac)
+	o["inject_write_eagain"] = frac(f.WriteEAGAINFrac)
+	o["inject_read_eagain"] = frac(f.ReadEAGAINFrac)
 	o["seed"] = strconv.FormatInt(f.Seed, 10)
 }

@@ -1,7 +1,141 @@
 package server
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
 
-func newReactorEngine(cfg Config) (engine, error) {
-	return nil, errors.New("server: poller backends are not available in this build")
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/protocol"
+	"github.com/muxbench/muxbench/reactor"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// statsTimeout bounds the wait for the loop to answer a stats call; a
+// loop stuck that long is itself the finding.
+const statsTimeout = 5 * time.Second
+
+// reactorEngine runs protocol.Echo on a reactor. Every reactor call but
+// Stop and Call happens on the loop's own goroutine, locked to one
+// thread: the counters are plain fields of that thread and are read
+// there, through Call.
+type reactorEngine struct {
+	cfg    Config
+	r      *reactor.Reactor
+	ended  chan struct{} // closed when Run has returned
+	runErr error
+}
+
+func newReactorEngine(cfg Config) (*reactorEngine, error) {
+	r, err := reactor.New(reactor.Config{
+		Backend:     cfg.Backend,
+		Poller:      cfg.Poller,
+		ReadBufSize: cfg.ReadBufSize,
+		HighWater:   cfg.HighWater,
+		LowWater:    cfg.LowWater,
+		SndBuf:      cfg.SndBuf,
+		RcvBuf:      cfg.RcvBuf,
+		Faults:      cfg.Faults,
+	})
+	if err != nil {
+		return nil, badConfig{err}
+	}
+	return &reactorEngine{cfg: cfg, r: r, ended: make(chan struct{})}, nil
+}
+
+func (e *reactorEngine) listen(addr string) (string, error) {
+	type bound struct {
+		addr string
+		err  error
+	}
+	ch := make(chan bound, 1)
+	go func() {
+		defer close(e.ended)
+		// Listen, Run and Close from one goroutine on one thread, as the
+		// reactor requires.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer e.r.Close()
+		l, err := e.r.Listen("tcp", addr, protocol.NewEcho)
+		if err != nil {
+			ch <- bound{err: err}
+			return
+		}
+		ch <- bound{addr: l.Addr().String()}
+		if len(e.cfg.CPUs) > 0 {
+			cpu := e.cfg.CPUs[:1]
+			e.r.Call(func() {
+				if err := sysstat.PinThread(cpu); err != nil {
+					e.runErr = fmt.Errorf("pinning the event loop: %w", err)
+					e.r.Stop()
+				}
+			})
+		}
+		if err := e.r.Run(); err != nil && e.runErr == nil {
+			e.runErr = err
+		}
+	}()
+	b := <-ch
+	return b.addr, b.err
+}
+
+func (e *reactorEngine) run() error {
+	<-e.ended
+	return e.runErr
+}
+
+func (e *reactorEngine) stop() { e.r.Stop() }
+
+func (e *reactorEngine) fill(st *control.Stats) error {
+	type snap struct {
+		c      reactor.Counters
+		conns  int
+		thread sysstat.Usage
+		err    error
+	}
+	ch := make(chan snap, 1)
+	e.r.Call(func() {
+		var s snap
+		s.c, s.conns = e.r.Counters(), e.r.Conns()
+		// On the loop thread itself: RUSAGE_THREAD reads the caller.
+		s.thread, s.err = sysstat.Thread()
+		ch <- s
+	})
+	var s snap
+	select {
+	case s = <-ch:
+	case <-e.ended:
+		return errors.New("the event loop has stopped")
+	case <-time.After(statsTimeout):
+		return fmt.Errorf("the event loop did not answer within %v", statsTimeout)
+	}
+	st.Conns = s.conns
+	if s.err == nil {
+		st.ThreadUserNs, st.ThreadSysNs = s.thread.UserNs, s.thread.SysNs
+	}
+	c := s.c
+	st.IO = result.IO{
+		BytesIn:     c.BytesIn,
+		BytesOut:    c.BytesOut,
+		Reads:       c.Reads,
+		Writes:      c.Writes,
+		ShortWrites: c.ShortWrites,
+		WriteEAGAIN: c.WriteEAGAIN,
+		ReadEAGAIN:  c.ReadEAGAIN,
+		Waits:       c.Waits,
+		Events:      c.Events,
+		Dispatches:  c.Dispatches,
+		Accepts:     c.Accepts,
+		AcceptErrs:  c.AcceptErrors,
+	}
+	if faultsActive(e.cfg.Faults) {
+		st.Injected = map[string]uint64{
+			"short_writes": c.InjectedShortWrites,
+			"write_eagain": c.InjectedWriteEAGAIN,
+			"read_eagain":  c.InjectedReadEAGAIN,
+		}
+	}
+	return nil
 }

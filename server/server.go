@@ -218,10 +218,10 @@ func (cfg *Config) check() error {
 			return err
 		}
 	}
-	if err := cfg.Faults.check(); err != nil {
+	if err := checkFaults(cfg.Faults); err != nil {
 		return err
 	}
-	if cfg.Backend == Stdlib && cfg.Faults.any() {
+	if cfg.Backend == Stdlib && faultsActive(cfg.Faults) {
 		return errors.New("server: fault injection needs a poller backend: the stdlib server writes through the Go runtime")
 	}
 	if cfg.Backend == Stdlib && (cfg.Poller != poller.Options{}) {
@@ -263,7 +263,7 @@ func (cfg *Config) options() map[string]string {
 			o["spin_sleep"] = cfg.Poller.SpinSleep.String()
 		}
 	}
-	cfg.Faults.describe(o)
+	describeFaults(cfg.Faults, o)
 	return o
 }
 

@@ -190,8 +190,8 @@ func TestStartErrors(t *testing.T) {
 		{"negative buffer", Config{Backend: Stdlib, SndBuf: -1}, "negative"},
 		{"water marks", Config{Backend: Stdlib, HighWater: 10, LowWater: 20}, "low water"},
 		{"missing CPU", Config{Backend: Stdlib, CPUs: []int{4096}}, "CPU 4096 does not exist"},
-		{"faults on stdlib", Config{Backend: Stdlib, Faults: Faults{ShortWrites: 0.5}}, "poller backend"},
-		{"bad fraction", Config{Backend: Stdlib, Faults: Faults{EAGAIN: 2}}, "outside [0,1]"},
+		{"faults on stdlib", Config{Backend: Stdlib, Faults: Faults{ShortWriteFrac: 0.5}}, "poller backend"},
+		{"bad fraction", Config{Backend: Stdlib, Faults: Faults{WriteEAGAINFrac: 2}}, "outside [0,1)"},
 		{"no token off loopback", Config{Backend: Stdlib, Listen: "0.0.0.0:0"}, "--token"},
 		{"port in use", Config{Backend: Stdlib, Listen: busy.Addr().String()}, "address already in use"},
 		{"control port in use", Config{Backend: Stdlib, Control: busy.Addr().String()}, "control"},
@@ -209,6 +209,32 @@ func TestStartErrors(t *testing.T) {
 			var le *ListenError
 			if !errors.Is(err, ErrConfig) && !errors.As(err, &le) {
 				t.Errorf("error %v is neither ErrConfig nor a ListenError", err)
+			}
+		})
+	}
+}
+
+func TestInjectedFaults(t *testing.T) {
+	for _, b := range poller.Names() {
+		t.Run(b, func(t *testing.T) {
+			s := startServer(t, Config{Backend: b, Faults: Faults{ShortWriteFrac: 0.5, WriteEAGAINFrac: 0.2, ReadEAGAINFrac: 0.2, Seed: 7}})
+			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ctl.Close()
+			msg := bytes.Repeat([]byte("fault"), 1000)
+			echo(t, dialN(t, s.Addr(), 4), msg, 20)
+			st, err := ctl.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := st.Injected
+			if in["short_writes"] == 0 || in["write_eagain"] == 0 || in["read_eagain"] == 0 {
+				t.Errorf("injected %v", in)
+			}
+			if st.Options["inject_short_writes"] != "0.5" || st.Options["seed"] != "7" {
+				t.Errorf("options %v", st.Options)
 			}
 		})
 	}
