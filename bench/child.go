@@ -144,6 +144,12 @@ func startChild(ctx context.Context, cfg *Config) (*child, error) {
 		if len(line) == 0 {
 			err := <-c.done
 			c.exited = true
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ee.ExitCode() == 2 {
+				// The server refused its flags (a port in use, a bad
+				// size): the user's input, said in its own words.
+				return fail(usagef("%s", c.reason(err)))
+			}
 			return fail(fmt.Errorf("server did not start: %s", c.reason(err)))
 		}
 		if err := json.Unmarshal(line, &c.ready); err != nil || c.ready.Listen == "" {

@@ -141,6 +141,11 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 
 	// The loops.
 	if len(cfg.GenCPUs) > 0 {
+		// Put the process back as it was: the next run's child starts
+		// from one of these threads and inherits their mask.
+		if orig, err := sysstat.Affinity(); err == nil {
+			defer sysstat.PinProcess(orig)
+		}
 		if err := sysstat.PinProcess(cfg.GenCPUs); err != nil {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("generator not pinned: %v", err))
 		}

@@ -1,0 +1,216 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/muxbench/muxbench/poller/all"
+)
+
+// echoServer serves on loopback until the test ends; handle is each
+// connection's echo (io.Copy for an honest one).
+func echoServer(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); handle(c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func honest(c net.Conn) { io.Copy(c, c) }
+
+// quick is a short run against target without pinning the test process.
+func quick(target string) Config {
+	return Config{Target: target, Conns: 8, Duration: 700 * time.Millisecond, Warmup: 100 * time.Millisecond, NoPin: true}
+}
+
+func TestRunAgainstEcho(t *testing.T) {
+	addr := echoServer(t, honest)
+	cfg := quick(addr)
+	cfg.Idle = 5
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Integrity.Errors(); n != 0 {
+		t.Fatalf("integrity errors %+v, warnings %q", res.Integrity, res.Warnings)
+	}
+	if res.RoundTrips == 0 || res.Throughput <= 0 || res.Latency.Count == 0 {
+		t.Fatalf("nothing measured: %d rts, %+v", res.RoundTrips, res.Latency)
+	}
+	if res.Server != nil {
+		t.Errorf("server figures without a control channel: %+v", res.Server)
+	}
+	if res.Params.Backend != External || res.Partial {
+		t.Errorf("backend %q partial %v", res.Params.Backend, res.Partial)
+	}
+	g := res.Generator
+	if g.IO.Writes == 0 || g.IO.BytesIn != g.IO.BytesOut-uint64(0) && g.IO.BytesIn > g.IO.BytesOut {
+		t.Errorf("generator I/O %+v", g.IO)
+	}
+	if res.WindowSec < 0.5 || res.WindowSec > 5 {
+		t.Errorf("window %.2fs for a 0.7s run", res.WindowSec)
+	}
+}
+
+// A server that corrupts one byte now and then is caught.
+func TestRunDetectsCorruption(t *testing.T) {
+	addr := echoServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		total := 0
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			for i := range n {
+				if (total+i)%5000 == 4999 {
+					buf[i] ^= 1
+				}
+			}
+			total += n
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
+	res, err := Run(context.Background(), quick(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Integrity.Mismatches == 0 {
+		t.Fatalf("corruption not detected: %+v", res.Integrity)
+	}
+	if len(res.Warnings) == 0 {
+		t.Error("no warning names the bad byte")
+	}
+}
+
+// A server that drops connections is counted in resets.
+func TestRunDetectsResets(t *testing.T) {
+	addr := echoServer(t, func(c net.Conn) {
+		buf := make([]byte, 64)
+		io.ReadFull(c, buf)
+		c.Write(buf[:10])
+		c.Close()
+	})
+	res, err := Run(context.Background(), quick(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Integrity.Resets == 0 {
+		t.Fatalf("dropped connections not counted: %+v", res.Integrity)
+	}
+}
+
+// Large messages arrive in pieces and are checked as they come.
+func TestRunLargeMessages(t *testing.T) {
+	addr := echoServer(t, honest)
+	cfg := quick(addr)
+	cfg.Conns, cfg.MsgSize = 2, 3<<20
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Integrity.Errors() != 0 || res.RoundTrips == 0 {
+		t.Fatalf("%d round trips, integrity %+v, warnings %q", res.RoundTrips, res.Integrity, res.Warnings)
+	}
+	if res.Generator.IO.Reads < 2*res.RoundTrips {
+		t.Errorf("%d reads for %d round trips of 3 MiB: not in pieces?", res.Generator.IO.Reads, res.RoundTrips)
+	}
+}
+
+func TestRunOpenLoop(t *testing.T) {
+	addr := echoServer(t, honest)
+	cfg := quick(addr)
+	cfg.Rate, cfg.Duration = 2000, time.Second
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.LatencyUncorrected == nil || res.TargetRate != 2000 {
+		t.Fatalf("open loop not reported: target %v uncorrected %v", res.TargetRate, res.LatencyUncorrected)
+	}
+	// Generous: a loaded machine may fall behind, never run ahead.
+	if res.Throughput > 2000*1.1 || res.Throughput < 2000*0.5 {
+		t.Errorf("achieved %.0f rt/s for a target of 2000", res.Throughput)
+	}
+	if res.Latency.P50 < res.LatencyUncorrected.P50 {
+		t.Errorf("corrected p50 %d below uncorrected %d", res.Latency.P50, res.LatencyUncorrected.P50)
+	}
+}
+
+// Ctrl-C during the window: a partial result, promptly.
+func TestRunCancelledIsPartial(t *testing.T) {
+	addr := echoServer(t, honest)
+	cfg := quick(addr)
+	cfg.Duration = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(600*time.Millisecond, cancel)
+	start := time.Now()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Partial || res.WindowSec > 10 || res.RoundTrips == 0 {
+		t.Errorf("partial %v window %.1fs rts %d", res.Partial, res.WindowSec, res.RoundTrips)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("took %v to stop", time.Since(start))
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	for name, cfg := range map[string]Config{
+		"unreachable":    {Target: closed, NoPin: true, Duration: time.Second},
+		"too many fds":   {Target: closed, Conns: 15000, Idle: 15000, NoPin: true},
+		"negative":       {Target: closed, Conns: -1},
+		"tiny message":   {Target: closed, MsgSize: 8},
+		"huge message":   {Target: closed, MsgSize: 17 << 20},
+		"no such CPU":    {Target: closed, GenCPUs: []int{4096}},
+		"bad backend":    {Backend: "nosuch"},
+		"bad percentile": {Target: closed, Percentiles: []float64{120}},
+	} {
+		_, err := Run(context.Background(), cfg)
+		if !errors.Is(err, ErrUsage) {
+			t.Errorf("%s: err = %v, want a usage error", name, err)
+		}
+	}
+}
