@@ -14,7 +14,7 @@ import (
 )
 
 // pair returns a connected non-blocking socket pair closed at test end.
-func pair(t *testing.T) (a, b int) {
+func pair(t testing.TB) (a, b int) {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
@@ -36,7 +36,7 @@ func send(t *testing.T, fd int) {
 	}
 }
 
-func newBackend(t *testing.T, o poller.Options) *backend {
+func newBackend(t testing.TB, o poller.Options) *backend {
 	t.Helper()
 	b, err := New(o)
 	if err != nil {
