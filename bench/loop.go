@@ -79,10 +79,11 @@ type genLoop struct {
 	record      bool
 	errs        []string
 
-	cmd  atomic.Int32
-	pub  atomic.Uint64 // round trips so far, for progress
-	acks chan snapshot
-	done chan error
+	cmd     atomic.Int32
+	pub     atomic.Uint64 // round trips so far, for progress
+	acks    chan snapshot
+	done    chan error
+	release chan struct{}
 }
 
 func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) (*genLoop, error) {
@@ -99,6 +100,7 @@ func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) 
 		hist:    newLatencyHist(),
 		acks:    make(chan snapshot, 2),
 		done:    make(chan error, 1),
+		release: make(chan struct{}),
 		record:  true,
 	}
 	if open {
@@ -137,11 +139,16 @@ func (l *genLoop) run(cpu int) {
 	if cpu >= 0 {
 		_ = sysstat.PinThread([]int{cpu}) // best effort: PinProcess reported failures
 	}
-	l.done <- l.loop()
+	err := l.loop()
+	// Connections stay open until the coordinator has the server's
+	// end-of-window figures, so that the server is not busy closing
+	// them while it answers.
+	<-l.release
+	l.closeAll()
+	l.done <- err
 }
 
 func (l *genLoop) loop() error {
-	defer l.closeAll()
 	now := nanotime()
 	for _, c := range l.conns {
 		if l.open {

@@ -94,6 +94,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		defer ch.stop()
 		target = ch.ready.Listen
 		res.Params.Target = target
+		res.Params.Extra["server_pid"] = fmt.Sprint(ch.ready.PID)
 		probe = &controlProbe{c: ch.ctl, pid: ch.ready.PID, child: ch}
 	} else {
 		switch {
@@ -201,10 +202,21 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		}
 		return nil
 	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			for _, l := range loops {
+				close(l.release)
+			}
+		}
+	}
+	defer release()
 	abort := func(err error) (*result.Result, error) {
 		for _, l := range loops {
 			l.setPhase(phaseAbort)
 		}
+		release()
 		wg.Wait()
 		return nil, err
 	}
@@ -255,6 +267,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		ends[i] = <-l.acks
 	}
 	progress.phase("drain")
+	release()
 	wg.Wait()
 	progress.stop()
 

@@ -1,0 +1,104 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/server"
+)
+
+// serveEnv makes the test binary play `muxbench serve` for the tests that
+// start a child server.
+const serveEnv = "MUXBENCH_BENCH_TEST_SERVE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		args := os.Args[1:]
+		if len(args) > 0 && args[0] == "serve" {
+			args = args[1:]
+		}
+		os.Exit(server.Command(args, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func childConfig(backend string) Config {
+	return Config{
+		Backend: backend, Conns: 16, Idle: 4,
+		Duration: time.Second, Warmup: 200 * time.Millisecond,
+		NoPin: true, Executable: os.Args[0], ServerEnv: []string{serveEnv + "=1"},
+	}
+}
+
+// processGone waits a little for pid to disappear from /proc.
+func processGone(pid int) bool {
+	for range 50 {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// Every backend, and stdlib, through a child server: measured the same
+// way, checked byte by byte, and the child gone afterwards.
+func TestRunChildEveryBackend(t *testing.T) {
+	for _, b := range append(poller.Names(), Stdlib) {
+		t.Run(b, func(t *testing.T) {
+			res, err := Run(context.Background(), childConfig(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Integrity.Errors() != 0 {
+				t.Fatalf("integrity %+v: %q", res.Integrity, res.Warnings)
+			}
+			if res.RoundTrips == 0 || res.Server == nil {
+				t.Fatalf("%d round trips, server %v", res.RoundTrips, res.Server)
+			}
+			s := res.Server
+			if s.Backend != b || s.Conns < 16 {
+				t.Errorf("server says backend %q with %d conns", s.Backend, s.Conns)
+			}
+			if b != Stdlib && (s.LoopThread == nil || s.IO.Waits == 0) {
+				t.Errorf("reactor server without loop thread CPU or waits: %+v", s)
+			}
+			if s.RSSPerConn <= 0 {
+				t.Errorf("RSS per connection %v", s.RSSPerConn)
+			}
+			pid, _ := strconv.Atoi(res.Params.Extra["server_pid"])
+			if pid <= 0 {
+				t.Fatalf("no server pid recorded")
+			}
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil && !processGone(pid) {
+				t.Errorf("server %d still running after Run", pid)
+			}
+		})
+	}
+}
+
+// A listen address in use is the user's mistake, said by the server.
+func TestRunChildPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := childConfig("epoll")
+	if _, ok := poller.Lookup("epoll"); !ok {
+		cfg.Backend = Stdlib
+	}
+	cfg.Listen = ln.Addr().String()
+	_, err = Run(context.Background(), cfg)
+	if !errors.Is(err, ErrUsage) {
+		t.Fatalf("err = %v, want a usage error", err)
+	}
+	t.Log(err)
+}
