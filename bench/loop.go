@@ -75,6 +75,7 @@ type genLoop struct {
 	integ       result.Integrity
 	rts         uint64
 	inflight    int
+	limit       uint64 // stop after this many round trips (benchmarks)
 	phase       int32
 	record      bool
 	errs        []string
@@ -320,6 +321,9 @@ func (l *genLoop) complete(c *genConn) {
 	now := nanotime()
 	l.rts++
 	l.inflight--
+	if l.limit > 0 && l.rts >= l.limit && l.phase < phaseDrain {
+		l.cmd.Store(phaseDrain) // acted on, like the coordinator's, next round
+	}
 	c.busy = false
 	if l.record {
 		if l.open {
