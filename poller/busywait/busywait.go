@@ -9,6 +9,7 @@ package busywait
 import (
 	"errors"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +34,7 @@ func init() {
 	})
 	poller.Register(poller.Info{
 		Name: "busywait-sleep",
-		Doc:  "busywait that sleeps " + DefaultSleep.String() + " (or Options.SpinSleep) after an idle round; still spins while busy",
+		Doc:  "busywait that sleeps " + strconv.FormatInt(DefaultSleep.Microseconds(), 10) + "us (or Options.SpinSleep) after an idle round; still burns CPU asking every descriptor each round",
 		Caps: poller.Capabilities{Spins: true},
 		New: func(o poller.Options) (poller.Backend, error) {
 			if o.SpinSleep == 0 {
