@@ -73,6 +73,10 @@ type Stats struct {
 	IO result.IO `json:"io"`
 	// Injected counts injected faults by kind.
 	Injected map[string]uint64 `json:"injected,omitempty"`
+	// OpenFDs is the server process's open descriptors now, -1 where the
+	// platform cannot count them: back at its starting count once every
+	// connection has closed, or the server leaks.
+	OpenFDs int `json:"open_fds"`
 	// ControlRefused counts control requests refused: malformed,
 	// oversized, unknown or unauthorised. Serve fills it in.
 	ControlRefused uint64 `json:"control_refused"`

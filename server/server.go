@@ -307,6 +307,7 @@ func (s *Server) Stats() (control.Stats, error) {
 	if rss, err := sysstat.RSS(); err == nil {
 		st.RSS = rss
 	}
+	st.OpenFDs = sysstat.OpenFDs()
 	if s.ctl != nil {
 		st.ControlRefused = s.ctl.Refused()
 	}
