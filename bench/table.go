@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/muxbench/muxbench/bench/result"
@@ -14,15 +13,26 @@ import (
 // memory and integrity, with footnotes for what the figures hide.
 func Table(w io.Writer, results []*result.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "backend\t rt/s\t p50\t p99\t p99.9\t max\t server\t gen\t short\t eagain\t waits\t events\t rss\t integ\t")
-	fmt.Fprintln(tw, "\t\t\t\t\t\t us/rt\t us/rt\t /write\t /write\t /rt\t /wait\t /conn\t errors\t")
 	var partial, saturated, noServer, overflow bool
+	// Names read best left-aligned; tabwriter aligns every column alike,
+	// so pad them here.
+	width := len("backend")
+	for _, r := range results {
+		n := len(r.Params.Backend)
+		if r.Partial {
+			n++
+		}
+		width = max(width, n)
+	}
+	fmt.Fprintf(tw, "%-*s\trt/s\tp50\tp99\tp99.9\tmax\tserver\tgen\tshort\teagain\twaits\tev\trss\tinteg\t\n", width, "backend")
+	fmt.Fprintf(tw, "%-*s\t\t\t\t\t\tus/rt\tus/rt\t/write\t/write\t/rt\t/wait\t/conn\terrs\t\n", width, "")
 	for _, r := range results {
 		name := r.Params.Backend
 		if r.Partial {
 			name += "*"
 			partial = true
 		}
+		name = fmt.Sprintf("%-*s", width, name)
 		gen := fmt.Sprintf("%.1f", r.Generator.CPU.PerRTus)
 		if r.Generator.Saturated {
 			gen += "!"
@@ -53,7 +63,7 @@ func Table(w io.Writer, results []*result.Result) error {
 			maxv = ">" + maxv
 			overflow = true
 		}
-		fmt.Fprintf(tw, "%s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s\t %d\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
 			name, fmtCount(r.Throughput), fmtNs(r.Latency.P50), fmtNs(r.Latency.P99), fmtNs(r.Latency.P999),
 			maxv, srv, gen, short, eagain, waits, events, rss, r.Integrity.Errors())
 	}
@@ -61,7 +71,7 @@ func Table(w io.Writer, results []*result.Result) error {
 		return err
 	}
 	var notes []string
-	notes = append(notes, "server us/rt: process/loop thread CPU per round trip; short, eagain, waits, events: server side")
+	notes = append(notes, "server us/rt: process/loop thread CPU per round trip; short, eagain, waits, ev(ents): server side;\nrss: server resident memory per connection, idle ones included (K = KiB)")
 	if partial {
 		notes = append(notes, "*: interrupted, figures cover a shortened window")
 	}
@@ -82,22 +92,26 @@ func Table(w io.Writer, results []*result.Result) error {
 	return nil
 }
 
+// fmtNs prints a latency in at most five characters.
 func fmtNs(ns int64) string {
+	v := float64(ns)
 	switch {
 	case ns <= 0:
 		return "-"
 	case ns < 1_000:
 		return fmt.Sprintf("%dns", ns)
-	case ns < 10_000:
-		return fmt.Sprintf("%.1fus", float64(ns)/1e3)
-	case ns < 1_000_000:
-		return fmt.Sprintf("%.0fus", float64(ns)/1e3)
-	case ns < 10_000_000:
-		return fmt.Sprintf("%.2fms", float64(ns)/1e6)
-	case ns < 1_000_000_000:
-		return fmt.Sprintf("%.0fms", float64(ns)/1e6)
+	case ns < 9_950:
+		return fmt.Sprintf("%.1fus", v/1e3)
+	case ns < 999_500:
+		return fmt.Sprintf("%.0fus", v/1e3)
+	case ns < 9_950_000:
+		return fmt.Sprintf("%.1fms", v/1e6)
+	case ns < 999_500_000:
+		return fmt.Sprintf("%.0fms", v/1e6)
+	case ns < 9_950_000_000:
+		return fmt.Sprintf("%.1fs", v/1e9)
 	default:
-		return fmt.Sprintf("%.2fs", float64(ns)/1e9)
+		return fmt.Sprintf("%.0fs", v/1e9)
 	}
 }
 
@@ -112,15 +126,16 @@ func fmtCount(v float64) string {
 	}
 }
 
+// fmtBytes prints a size in binary units, at most five characters.
 func fmtBytes(b float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB"}
+	units := []string{"B", "K", "M", "G"}
 	i := 0
-	for b >= 1024 && i < len(units)-1 {
+	for b >= 1000 && i < len(units)-1 {
 		b /= 1024
 		i++
 	}
-	if i == 0 {
-		return fmt.Sprintf("%.0f%s", b, units[i])
+	if i > 0 && b < 10 {
+		return fmt.Sprintf("%.1f%s", b, units[i])
 	}
-	return strings.TrimSuffix(fmt.Sprintf("%.1f", b), ".0") + units[i]
+	return fmt.Sprintf("%.0f%s", b, units[i])
 }

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/poller"
+)
+
+var binary string
+
+// TestMain builds the command once; the tests run it as users do.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "muxbench-cmd-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "muxbench")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if out, err := exec.Command(gobin, "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building muxbench: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// muxbench runs the binary to completion, bounded in time.
+func muxbench(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("muxbench %q: %v", args, err)
+	}
+	return o.String(), e.String(), code
+}
+
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// Bad input: exit 2 and one line naming the flag, never a stack trace.
+func TestBadInput(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	closed := closedPort(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"--backend=nosuch"}, "--backend"},
+		{[]string{"run", "--backend=epoll,nosuch"}, "--backend"},
+		{[]string{"--conns=0"}, "--conns"},
+		{[]string{"--conns=-5"}, "--conns"},
+		{[]string{"--conns=many"}, "-conns"},
+		{[]string{"--idle=-1"}, "--idle"},
+		{[]string{"--duration=abc"}, "-duration"},
+		{[]string{"--duration=-1s"}, "--duration"},
+		{[]string{"--warmup=soon"}, "-warmup"},
+		{[]string{"--msg-size=8"}, "--msg-size"},
+		{[]string{"--msg-size=32MiB"}, "--msg-size"},
+		{[]string{"--msg-size=lots"}, "-msg-size"},
+		{[]string{"--sndbuf=xyz"}, "-sndbuf"},
+		{[]string{"--rate=-1"}, "--rate"},
+		{[]string{"--gen-cpus=999"}, "--gen-cpus"},
+		{[]string{"--server-cpus=x"}, "--server-cpus"},
+		{[]string{"--percentiles=200"}, "--percentiles"},
+		{[]string{"--inject-eagain=2"}, "--inject-eagain"},
+		{[]string{"run", "stray"}, "unexpected argument"},
+		{[]string{"--conns=15000", "--idle=15000"}, "ulimit -n"},
+		{[]string{"--listen=" + busy.Addr().String(), "--backend=" + firstBackend()}, "--listen"},
+		{[]string{"load"}, "--target"},
+		{[]string{"load", "--target=" + closed, "--duration=1s"}, "connect"},
+		{[]string{"load", "--target=nohost.invalid:1", "--duration=1s"}, "nohost.invalid"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, stderr, code := muxbench(t, tc.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			if len(lines) != 1 {
+				t.Errorf("want one line on stderr, got %d: %q", len(lines), stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not mention %q", stderr, tc.want)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Errorf("stack trace: %q", stderr)
+			}
+		})
+	}
+}
+
+func firstBackend() string {
+	if n := poller.Names(); len(n) > 0 {
+		return n[0]
+	}
+	return "stdlib"
+}
+
+func TestBackendsCommand(t *testing.T) {
+	out, _, code := muxbench(t, "backends")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, n := range append(poller.Names(), "stdlib") {
+		if !strings.Contains(out, n) {
+			t.Errorf("backends does not list %s:\n%s", n, out)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"run", "--help"}, {"load", "-h"}} {
+		out, _, code := muxbench(t, args...)
+		if code != 0 || !strings.Contains(out, "usage") {
+			t.Errorf("%q: exit %d, %q", args, code, out)
+		}
+	}
+}
+
+// A short run of two servers writes one file per backend and a table row
+// for each.
+func TestRunEndToEnd(t *testing.T) {
+	dir := t.TempDir() + "/"
+	backends := firstBackend() + ",stdlib"
+	out, stderr, code := muxbench(t, "--backend="+backends, "--conns=8", "--idle=4", "--duration=1s",
+		"--warmup=200ms", "--server-cpus=none", "--gen-cpus=none", "--json="+dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, b := range strings.Split(backends, ",") {
+		if !strings.Contains(out, b) {
+			t.Errorf("no row for %s:\n%s", b, out)
+		}
+		res, err := result.ReadFile(filepath.Join(dir, b+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Params.Backend != b || res.RoundTrips == 0 || res.Server == nil || res.Integrity.Errors() != 0 {
+			t.Errorf("%s: backend %q, %d round trips, server %v, integrity %+v", b, res.Params.Backend, res.RoundTrips, res.Server, res.Integrity)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 100 {
+			t.Errorf("table line over 100 columns: %q", line)
+		}
+	}
+}
+
+func processGone(pid int) bool {
+	for range 100 {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// Ctrl-C during the window: the partial result is printed and saved, the
+// exit status is 130, and no server child is left behind.
+func TestInterrupt(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "r.json")
+	cmd := exec.Command(binary, "--backend="+firstBackend(), "--conns=8", "--duration=60s", "--warmup=100ms",
+		"--server-cpus=none", "--gen-cpus=none", "--json="+file)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	measuring := false
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "measure") {
+			measuring = true
+			break
+		}
+	}
+	if !measuring {
+		t.Fatal("no progress line during the window")
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30s after SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("exit %v, want 130", err)
+	}
+	res, err := result.ReadFile(file)
+	if err != nil {
+		t.Fatalf("no partial result saved: %v", err)
+	}
+	if !res.Partial || res.RoundTrips == 0 || res.WindowSec >= 60 {
+		t.Errorf("partial %v, %d round trips, window %.1fs", res.Partial, res.RoundTrips, res.WindowSec)
+	}
+	if !strings.Contains(out.String(), firstBackend()+"*") {
+		t.Errorf("table does not mark the partial row:\n%s", out.String())
+	}
+	pid, _ := strconv.Atoi(res.Params.Extra["server_pid"])
+	if pid <= 0 {
+		t.Fatal("no server pid in the result")
+	}
+	if !processGone(pid) {
+		t.Errorf("server child %d left running", pid)
+	}
+}
