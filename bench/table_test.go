@@ -13,7 +13,7 @@ func TestTableFitsAndMarks(t *testing.T) {
 		Throughput: 123456, Latency: result.Latency{P50: 612_000, P99: 4_180_000, P999: 12_000_000, Max: 19_000_000_000},
 		Server: &result.Server{
 			Process: result.CPU{PerRTus: 16.9}, LoopThread: &result.CPU{PerRTus: 16.6},
-			IO:      result.IO{Writes: 10, Waits: 5}, Rates: result.Rates{ShortWritesPerWrite: 0.125, WaitsPerRT: 0.02, EventsPerWait: 56.9},
+			IO: result.IO{Writes: 10, Waits: 5}, Rates: result.Rates{ShortWritesPerWrite: 0.125, WaitsPerRT: 0.02, EventsPerWait: 56.9},
 			RSSPerConn: 107.5 * 1024,
 		},
 		Generator: result.Generator{CPU: result.CPU{PerRTus: 16.1}, Saturated: true},
