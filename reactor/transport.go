@@ -37,6 +37,7 @@ type Transport struct {
 	shutWr     bool // LoseWriteConnection asked
 	wrDone     bool // SHUT_WR sent
 	linger0    bool
+	busy       bool  // inside handle or ConnectionMade: closing must wait
 	err        error // reason handed to ConnectionLost
 
 	// wbuf[woff:] is what the socket has not taken yet. It is nil while
@@ -181,15 +182,21 @@ func (t *Transport) Abort() {
 	t.fail(ErrAborted)
 }
 
-// fail schedules the close with err once the current handler returned, so
-// a protocol never sees ConnectionLost while inside its own DataReceived.
+// fail closes with err: at once when called from outside the transport's
+// own handling (another connection's handler, Call), else when the
+// current handler returned, so that a protocol never sees ConnectionLost
+// while inside its own DataReceived or ConnectionMade.
 func (t *Transport) fail(err error) {
 	if t.state == stDead {
 		return
 	}
 	t.state = stDead
 	t.err = err
-	t.r.deferred = append(t.r.deferred, t)
+	if t.busy {
+		t.r.deferred = append(t.r.deferred, t)
+		return
+	}
+	t.closeNow()
 }
 
 func (t *Transport) finish(err error) { t.fail(err) }
@@ -261,6 +268,8 @@ func (t *Transport) handle(f poller.Flags) {
 	if t.state == stDead {
 		return
 	}
+	t.busy = true
+	defer func() { t.busy = false }()
 	if t.connecting {
 		if f&(poller.Writable|poller.Error|poller.HangUp) != 0 {
 			t.finishConnect()
@@ -399,7 +408,10 @@ func sockErrorOrNil(fd int) error {
 
 // made tells the protocol and then settles the interest it needs.
 func (t *Transport) made() {
+	prev := t.busy
+	t.busy = true
 	t.proto.ConnectionMade(t)
+	t.busy = prev
 	if t.state == stClosing && t.Buffered() == 0 {
 		t.finish(nil)
 		return
