@@ -309,7 +309,7 @@ func boolInt(b bool) int {
 
 func interestZero(t *testing.T, tg target) {
 	p := open(t, tg)
-	a, b := pair(t)
+	a, b, _, cb := socketPair(t)
 	add(t, p, a, tok(a), 0)
 	write(t, b, "x")
 	for _, e := range waitOnce(t, p, 20*time.Millisecond) {
@@ -319,6 +319,13 @@ func interestZero(t *testing.T, tg target) {
 	}
 	if f, ok := p.Interest(a); !ok || f != 0 || p.Len() != 1 {
 		t.Fatalf("Interest = %v, %v, Len = %d; want none, true, 1", f, ok, p.Len())
+	}
+	// A closed peer may show as HangUp (epoll, poll), never as R or W.
+	cb.Close()
+	for _, e := range waitOnce(t, p, 20*time.Millisecond) {
+		if e.Token != tok(a) || e.Flags&(R|W) != 0 {
+			t.Fatalf("interest 0, peer closed: reported %v", e)
+		}
 	}
 }
 
