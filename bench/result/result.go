@@ -52,6 +52,9 @@ type Result struct {
 	Server    *Server   `json:"server,omitempty"`
 	Generator Generator `json:"generator"`
 	Integrity Integrity `json:"integrity"`
+	// Faults is what fault drivers did beside the load (muxbench soak);
+	// nil for a plain run.
+	Faults *Faults `json:"faults,omitempty"`
 }
 
 // Params are what the user asked for, after defaults.
@@ -195,6 +198,44 @@ type Integrity struct {
 // Errors reports whether any integrity counter is non-zero.
 func (i Integrity) Errors() uint64 {
 	return i.Mismatches + i.Resets + i.ConnFailures + i.Timeouts
+}
+
+// Faults counts what the fault drivers did to a server beside the
+// measured load: connections churned (closed and re-opened, half of them
+// with a reset, so that descriptor numbers are reused at once) and hostile
+// peers by kind. IntegrityErrors and ConnFailures must be zero.
+type Faults struct {
+	DurationSec float64 `json:"duration_sec"`
+	// ChurnConns connections were kept open, ChurnRate of them replaced
+	// per second (as asked).
+	ChurnConns int     `json:"churn_conns,omitempty"`
+	ChurnRate  float64 `json:"churn_rate_per_sec,omitempty"`
+	// Churned counts connections closed and replaced, ChurnResets those
+	// closed with a reset (SO_LINGER 0).
+	Churned     uint64 `json:"churned"`
+	ChurnResets uint64 `json:"churn_resets"`
+	// ChurnRoundTrips are verified messages on churned connections.
+	ChurnRoundTrips uint64 `json:"churn_round_trips"`
+	// IntegrityErrors counts echoes of churned connections that were
+	// wrong (a byte of another connection included), cut short or late.
+	IntegrityErrors uint64 `json:"integrity_errors"`
+	// ConnFailures counts connections that could not be made.
+	ConnFailures uint64 `json:"conn_failures"`
+	// Hostile has one entry per kind of hostile peer, in a fixed order.
+	Hostile []HostileKind `json:"hostile,omitempty"`
+	// Errors are the first few failures, in words.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// HostileKind counts the peers of one hostile kind: Expected ones saw
+// the server do what a correct server does (a half-closed peer got its
+// whole echo and then EOF, a peer that never reads was stopped by
+// backpressure...), Unexpected ones did not.
+type HostileKind struct {
+	Kind       string `json:"kind"`
+	Attempted  uint64 `json:"attempted"`
+	Expected   uint64 `json:"expected"`
+	Unexpected uint64 `json:"unexpected"`
 }
 
 // ErrSchema marks a file that is not a muxbench result of this schema.
