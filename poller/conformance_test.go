@@ -446,10 +446,8 @@ func timeoutNegative(t *testing.T, tg target) {
 	time.Sleep(delay)
 	write(t, b, "x")
 	r := await(t, c, "Wait(-1), then peer writes")
+	// An early return would come back empty: the event proves it waited.
 	diff(t, "Wait(-1)", ev(tok(a), R), merge(evs[:r.n]))
-	if r.elapsed < delay*9/10 {
-		t.Fatalf("Wait(-1) returned after %v, before the write at %v", r.elapsed, delay)
-	}
 }
 
 func wakeUnblocks(t *testing.T, tg target) {
