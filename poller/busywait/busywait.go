@@ -82,6 +82,11 @@ func New(o poller.Options) (poller.Backend, error) {
 }
 
 func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+	// Refuse a descriptor that is not open, as the kernel multiplexers do;
+	// poll would only flag it POLLNVAL round after round.
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		return err
+	}
 	for fd >= len(b.pos) {
 		b.pos = append(b.pos, 0)
 	}
@@ -125,7 +130,11 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 			return 0, nil
 		}
 		if b.sleep > 0 {
-			b.nap()
+			d := b.sleep
+			if timeout > 0 {
+				d = min(d, time.Until(deadline))
+			}
+			b.nap(d)
 			budget = 0
 		} else {
 			budget -= 1 + len(b.list)
@@ -140,9 +149,9 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 // nap sleeps the thread itself. time.Sleep would not do: the runtime's
 // timer wait has millisecond resolution, and time.Sleep(100us) lasts
 // about 1.1 ms here.
-func (b *backend) nap() {
+func (b *backend) nap(d time.Duration) {
 	b.sleeps++
-	sleepThread(b.sleep)
+	sleepThread(d)
 }
 
 // scan asks each descriptor once, starting where the last full batch

@@ -259,3 +259,38 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("peer shut down: got %v", f)
 	}
 }
+
+func TestAddClosed(t *testing.T) {
+	p, err := poller.Open("busywait", poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	a, _ := pair(t)
+	fd, err := unix.Dup(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	if err := p.Add(fd, 1, poller.Readable); !errors.Is(err, unix.EBADF) {
+		t.Fatalf("Add(closed fd) = %v, want EBADF", err)
+	}
+	if p.Len() != 0 {
+		t.Fatalf("Len = %d after a failed Add", p.Len())
+	}
+}
+
+// A nap never runs past the caller's deadline.
+func TestNapWithinTimeout(t *testing.T) {
+	b := newBackend(t, poller.Options{SpinSleep: time.Hour})
+	start := time.Now()
+	if n, err := b.Wait(make([]poller.Event, 1), 20*time.Millisecond); n != 0 || err != nil {
+		t.Fatalf("Wait = %d, %v", n, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Wait(20ms) with an hour's SpinSleep took %v", d)
+	}
+	if b.sleeps == 0 {
+		t.Fatal("no nap")
+	}
+}
