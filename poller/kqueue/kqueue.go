@@ -3,7 +3,6 @@
 package kqueue
 
 import (
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -44,17 +43,13 @@ type backend struct {
 
 // New opens a kqueue with its wake-up event registered.
 func New(o poller.Options) (poller.Backend, error) {
-	// Under ForkLock, as os does, so that a concurrent fork does not
-	// inherit the descriptor before it is close-on-exec.
-	syscall.ForkLock.RLock()
 	kq, err := unix.Kqueue()
-	if err == nil {
-		unix.CloseOnExec(kq)
-	}
-	syscall.ForkLock.RUnlock()
 	if err != nil {
 		return nil, err
 	}
+	// fork does not pass a kqueue on, but a shared descriptor table
+	// (rfork without RFFDG) would: close-on-exec, as the Go runtime sets.
+	unix.CloseOnExec(kq)
 	b := &backend{kq: kq}
 	if o.EdgeTriggered {
 		b.mode = unix.EV_CLEAR
@@ -124,6 +119,13 @@ func (b *backend) restore(fd int, interest poller.Flags) {
 }
 
 func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+	if interest == 0 {
+		// No filter to add, so no kevent call to refuse a descriptor that
+		// is not open: ask for it, as epoll_ctl would refuse it.
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return err
+		}
+	}
 	var ch [2]unix.Kevent_t
 	if err := b.apply(b.changes(&ch, fd, 0, interest)); err != nil {
 		b.restore(fd, 0)
