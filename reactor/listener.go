@@ -115,7 +115,9 @@ func (l *Listener) handle(poller.Flags) {
 				} else {
 					r.c.AcceptENFILE++
 				}
-				l.exhausted()
+				if !l.exhausted() {
+					return
+				}
 				continue
 			case unix.ECONNABORTED:
 				// The peer gave up while queued: next one.
@@ -145,18 +147,22 @@ func (l *Listener) handle(poller.Flags) {
 // (the queued clients wait in the backlog). With none of ours to free,
 // give up the spare descriptor to accept-and-close, so the backlog drains
 // instead of spinning.
-func (l *Listener) exhausted() {
+//
+// It reports whether to go on accepting. Linux's accept fails with EMFILE
+// before looking at the queue, so only the spare tells an empty backlog.
+func (l *Listener) exhausted() bool {
 	r := l.r
 	if r.conns == 0 && r.spare >= 0 {
 		closeSpare(r.spare)
 		r.spare = -1
-		if nfd, err := acceptNB(l.fd); err == nil {
+		nfd, err := acceptNB(l.fd)
+		if err == nil {
 			unix.Close(nfd)
 			r.c.AcceptDropped++
 		}
 		r.spare = openSpare()
 		if r.spare >= 0 {
-			return
+			return err == nil
 		}
 	}
 	if err := r.p.Modify(l.fd, l.tok, 0); err != nil {
@@ -165,6 +171,7 @@ func (l *Listener) exhausted() {
 	l.paused = true
 	r.c.AcceptPauses++
 	r.paused = append(r.paused, l)
+	return false
 }
 
 // resumeListeners watches paused listeners again: a descriptor was freed.
