@@ -7,7 +7,6 @@ package epoll
 
 import (
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -23,15 +22,15 @@ func init() {
 	})
 }
 
-// wakeToken marks the eventfd's own event; callers' tokens never reach it
-// because the eventfd is registered under it before any caller can add.
-const wakeToken = ^uint64(0)
-
+// epoll_data holds the descriptor, not the caller's token: every uint64 is
+// a valid token, so none can be kept back to mark the wake-up eventfd, while
+// descriptor numbers are unique. tokens maps a descriptor to its token.
 type backend struct {
 	epfd   int
 	wakefd int
 	et     uint32
 	buf    []unix.EpollEvent
+	tokens []uint64
 }
 
 // New opens an epoll instance with an eventfd for wake-ups.
@@ -50,22 +49,12 @@ func New(o poller.Options) (poller.Backend, error) {
 		b.et = unix.EPOLLET
 	}
 	// The wake-up eventfd stays level-triggered: Wait drains it.
-	if err := b.ctl(unix.EPOLL_CTL_ADD, wakefd, wakeToken, unix.EPOLLIN); err != nil {
+	if err := b.ctl(unix.EPOLL_CTL_ADD, wakefd, unix.EPOLLIN); err != nil {
 		unix.Close(wakefd)
 		unix.Close(epfd)
 		return nil, err
 	}
 	return b, nil
-}
-
-// setData stores the 64-bit token in epoll_data, which starts at &ev.Fd on
-// every Linux architecture (x/sys splits the union into Fd and Pad).
-func setData(ev *unix.EpollEvent, token uint64) {
-	*(*uint64)(unsafe.Pointer(&ev.Fd)) = token
-}
-
-func data(ev *unix.EpollEvent) uint64 {
-	return *(*uint64)(unsafe.Pointer(&ev.Fd))
 }
 
 func (b *backend) mask(interest poller.Flags) uint32 {
@@ -81,18 +70,32 @@ func (b *backend) mask(interest poller.Flags) uint32 {
 	return m
 }
 
-func (b *backend) ctl(op, fd int, token uint64, mask uint32) error {
-	ev := unix.EpollEvent{Events: mask}
-	setData(&ev, token)
+// ctl stores fd in the first 32 bits of epoll_data, which x/sys exposes as
+// ev.Fd on every Linux architecture.
+func (b *backend) ctl(op, fd int, mask uint32) error {
+	ev := unix.EpollEvent{Events: mask, Fd: int32(fd)}
 	return unix.EpollCtl(b.epfd, op, fd, &ev)
 }
 
 func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
-	return b.ctl(unix.EPOLL_CTL_ADD, fd, token, b.mask(interest))
+	if err := b.ctl(unix.EPOLL_CTL_ADD, fd, b.mask(interest)); err != nil {
+		return err
+	}
+	for fd >= len(b.tokens) {
+		b.tokens = append(b.tokens, 0)
+	}
+	b.tokens[fd] = token
+	return nil
 }
 
-func (b *backend) Modify(fd int, token uint64, _, interest poller.Flags) error {
-	return b.ctl(unix.EPOLL_CTL_MOD, fd, token, b.mask(interest))
+func (b *backend) Modify(fd int, token uint64, old, interest poller.Flags) error {
+	if old != interest {
+		if err := b.ctl(unix.EPOLL_CTL_MOD, fd, b.mask(interest)); err != nil {
+			return err
+		}
+	}
+	b.tokens[fd] = token
+	return nil
 }
 
 func (b *backend) Remove(fd int, _ poller.Flags) error {
@@ -113,11 +116,12 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 	out := 0
 	for i := range buf[:n] {
 		ev := &buf[i]
-		tok := data(ev)
-		if tok == wakeToken {
+		fd := int(ev.Fd)
+		if fd == b.wakefd {
 			b.drainWake()
 			continue
 		}
+		tok := b.tokens[fd]
 		var f poller.Flags
 		if ev.Events&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
 			f |= poller.Readable
