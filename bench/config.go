@@ -80,12 +80,11 @@ type Config struct {
 	// with two or more, no pinning and one loop otherwise.
 	ServerCPUs []int
 	GenCPUs    []int
-	// ServerGOMAXPROCS is passed to the server. Default: one P per server
-	// CPU plus one for a reactor, whose loop holds a P on its locked
-	// thread, so that the control channel and the garbage collector never
-	// wait for the loop to block; one per CPU for stdlib, whose goroutines
-	// share the Ps. The generator sets its own to loops+1 for the same
-	// reason.
+	// ServerGOMAXPROCS is passed to the server. Default: one per server
+	// CPU (at least one), the same for every backend, so that no server
+	// has runtime threads spinning for work beside its loop. The
+	// generator sets its own to loops+1, so that its coordinator is never
+	// queued behind a busy loop at the window's edges.
 	ServerGOMAXPROCS int
 	// NoPin turns the pinning defaults off.
 	NoPin bool
@@ -193,9 +192,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ServerGOMAXPROCS == 0 {
 		cfg.ServerGOMAXPROCS = max(len(cfg.ServerCPUs), 1)
-		if cfg.Backend != Stdlib {
-			cfg.ServerGOMAXPROCS++
-		}
 	}
 	return cfg, nil
 }

@@ -50,6 +50,9 @@ func Table(w io.Writer, results []*result.Result) error {
 			}
 			if s.IO.Waits > 0 {
 				waits = fmt.Sprintf("%.2f", s.Rates.WaitsPerRT)
+				if s.Rates.WaitsPerRT < 0.1 {
+					waits = fmt.Sprintf("%.3f", s.Rates.WaitsPerRT)
+				}
 				events = fmt.Sprintf("%.1f", s.Rates.EventsPerWait)
 			}
 			if s.RSSPerConn > 0 {
