@@ -25,6 +25,7 @@ import (
 //     of them, per_rt_us as total generator CPU per total round trip), and
 //     each host's own figures are kept in params.extra as
 //     "host.<i>.<hostname>.gen_cpu_util" and "...gen_cpu_per_rt_us";
+//   - fault reports (soak runs) are not merged and are dropped;
 //   - the server block is the first file's (every host watched the same
 //     server process, so summing would count it once per host), with
 //     per_rt_us recomputed against the summed round trips.
@@ -65,6 +66,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 	out.WindowSec = 0
 	out.Generator = result.Generator{}
 	out.Integrity = result.Integrity{}
+	out.Faults = nil
 	var hosts []string
 	for i, f := range files {
 		r := f.Result
