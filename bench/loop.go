@@ -231,7 +231,7 @@ func (l *genLoop) write(c *genConn) {
 	for c.sendOff < l.msgSize {
 		buf := l.wbuf[:min(l.msgSize-c.sendOff, len(l.wbuf))]
 		FillPattern(buf, c.id, c.seq, c.sendOff)
-		n, err := unix.Write(c.fd, buf)
+		n, err := sysWrite(c.fd, buf)
 		l.io.Writes++
 		if err != nil {
 			switch err {
@@ -275,7 +275,7 @@ func (l *genLoop) want(c *genConn, w bool) {
 
 func (l *genLoop) onReadable(c *genConn) {
 	for {
-		n, err := unix.Read(c.fd, l.rbuf)
+		n, err := sysRead(c.fd, l.rbuf)
 		l.io.Reads++
 		if err != nil {
 			switch err {
