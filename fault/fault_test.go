@@ -1,0 +1,301 @@
+package fault_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/fault"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/server"
+
+	_ "github.com/muxbench/muxbench/poller/all"
+)
+
+// injected is the fault injection every poller backend runs under here:
+// frequent enough that every message meets some.
+var injected = server.Faults{ShortWriteFrac: 0.3, WriteEAGAINFrac: 0.2, ReadEAGAINFrac: 0.2, Seed: 7}
+
+func backends() []string { return append(poller.Names(), server.Stdlib) }
+
+type fixture struct {
+	srv    *server.Server
+	ctl    *control.Client
+	before control.Stats
+}
+
+// start serves backend in-process, with injection where it applies, and
+// reads the figures to come back to.
+func start(t *testing.T, backend string, cfg server.Config) *fixture {
+	t.Helper()
+	cfg.Backend = backend
+	if backend != server.Stdlib {
+		cfg.Faults = injected
+	}
+	s, err := server.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		select {
+		case <-s.Done():
+		case <-time.After(20 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	f := &fixture{srv: s, ctl: ctl}
+	f.before = f.wait(t, "no connection yet", func(st control.Stats) bool { return st.Conns == 0 })
+	return f
+}
+
+// wait polls the server's stats until cond holds: connections close on
+// the server's side a little after ours.
+func (f *fixture) wait(t *testing.T, what string, cond func(control.Stats) bool) control.Stats {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, err := f.ctl.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: never true; last stats: conns %d, open fds %d (%d at the start)", what, st.Conns, st.OpenFDs, f.before.OpenFDs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settled waits until every connection is gone and, where descriptors
+// can be counted, as many are open as at the start: nothing leaked.
+func (f *fixture) settled(t *testing.T) control.Stats {
+	t.Helper()
+	return f.wait(t, "connections closed and descriptors back to the start", func(st control.Stats) bool {
+		return st.Conns == 0 && st.OpenFDs == f.before.OpenFDs
+	})
+}
+
+func run(t *testing.T, d time.Duration, cfg fault.Config) *fault.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	rep, err := fault.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rep.Errors {
+		t.Log(e)
+	}
+	return rep
+}
+
+// TestChurn replaces connections fast, half of them with a reset and an
+// echo left unread, so that the server reuses descriptor numbers while
+// work for the old connection may still be pending. Every echo names its
+// connection: a byte delivered to the wrong one is a mismatch.
+func TestChurn(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b, func(t *testing.T) {
+			f := start(t, b, server.Config{})
+			rep := run(t, 1500*time.Millisecond, fault.Config{
+				Target: f.srv.Addr(), Churn: 400, ChurnConns: 8, ChurnMsgs: 2, MsgSize: 700,
+			})
+			if rep.IntegrityErrors != 0 || rep.ConnFailures != 0 {
+				t.Errorf("integrity errors %d, connection failures %d", rep.IntegrityErrors, rep.ConnFailures)
+			}
+			if rep.Churned < 20 || rep.ChurnResets == 0 || rep.ChurnResets == rep.Churned || rep.ChurnRoundTrips < 2*rep.Churned {
+				t.Errorf("churned %d (%d reset) with %d round trips: too few, or not both ways", rep.Churned, rep.ChurnResets, rep.ChurnRoundTrips)
+			}
+			if len(rep.Hostile) != 0 {
+				t.Errorf("hostile peers reported without being asked: %+v", rep.Hostile)
+			}
+			st := f.settled(t)
+			if accepts := st.IO.Accepts - f.before.IO.Accepts; accepts < rep.Churned {
+				t.Errorf("server accepted %d connections, %d were churned", accepts, rep.Churned)
+			}
+			if b == server.Stdlib {
+				return
+			}
+			// Injected faults are counted, and apart from the real ones:
+			// a 700-byte message never fills a socket buffer, so every
+			// short write here is an injected one.
+			inj := st.Injected
+			if inj["short_writes"] == 0 || inj["write_eagain"] == 0 || inj["read_eagain"] == 0 {
+				t.Errorf("injected faults not all seen: %v", inj)
+			}
+			if st.IO.ShortWrites != 0 {
+				t.Errorf("%d real short writes counted with %d injected: injected ones counted as real?", st.IO.ShortWrites, inj["short_writes"])
+			}
+		})
+	}
+}
+
+// TestHostile runs every kind of hostile peer beside well-behaved
+// connections, against a server with a small high-water mark: each kind
+// must meet a correct server, the others must keep being served, and the
+// server's memory must stay bounded.
+func TestHostile(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b, func(t *testing.T) {
+			f := start(t, b, server.Config{HighWater: 128 << 10, LowWater: 32 << 10})
+			ctx, cancel := context.WithCancel(context.Background())
+			good := make(chan wellBehaved, 1)
+			go func() { good <- serveWell(ctx, f.srv.Addr(), 4, 4096) }()
+			rep := run(t, 3*time.Second, fault.Config{Target: f.srv.Addr(), Hostile: true, HostilePeers: 3})
+			cancel()
+			w := <-good
+			if w.err != "" || w.roundTrips < 100 {
+				t.Errorf("well-behaved connections: %d round trips beside the hostile peers, error %q", w.roundTrips, w.err)
+			}
+			if w.maxGap > 5*time.Second {
+				t.Errorf("well-behaved connections waited %v for an echo", w.maxGap)
+			}
+			if len(rep.Hostile) != len(fault.Kinds) {
+				t.Fatalf("hostile kinds reported: %+v", rep.Hostile)
+			}
+			for i, h := range rep.Hostile {
+				if h.Kind != fault.Kinds[i] || h.Attempted == 0 || h.Unexpected != 0 || h.Expected != h.Attempted {
+					t.Errorf("%s: %+v", fault.Kinds[i], h)
+				}
+			}
+			if rep.ConnFailures != 0 || rep.IntegrityErrors != 0 || rep.Churned != 0 {
+				t.Errorf("report %+v", rep)
+			}
+			st := f.settled(t)
+			// In-process the RSS is ours too; the bound is loose, but an
+			// unbounded server buffer takes every never-read peer's
+			// hundreds of MiB.
+			if grow := st.RSS - f.before.RSS; grow > 200<<20 {
+				t.Errorf("RSS grew by %d MiB", grow>>20)
+			}
+		})
+	}
+}
+
+type wellBehaved struct {
+	roundTrips uint64
+	maxGap     time.Duration
+	err        string
+}
+
+// serveWell keeps conns connections in verified ping-pong until ctx ends.
+func serveWell(ctx context.Context, addr string, conns, size int) wellBehaved {
+	var (
+		wg     sync.WaitGroup
+		rts    atomic.Uint64
+		mu     sync.Mutex
+		w      wellBehaved
+		failed = func(s string) {
+			mu.Lock()
+			if w.err == "" {
+				w.err = s
+			}
+			mu.Unlock()
+		}
+	)
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				failed(err.Error())
+				return
+			}
+			defer c.Close()
+			stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+			defer stop()
+			msg, got, scratch := make([]byte, size), make([]byte, size), make([]byte, size)
+			for seq := uint64(0); ; seq++ {
+				t0 := time.Now()
+				c.SetDeadline(t0.Add(10 * time.Second))
+				if ctx.Err() != nil {
+					return
+				}
+				bench.FillPattern(msg, uint64(i), seq, 0)
+				if _, err := c.Write(msg); err != nil {
+					if ctx.Err() == nil {
+						failed(err.Error())
+					}
+					return
+				}
+				if _, err := io.ReadFull(c, got); err != nil {
+					if ctx.Err() == nil {
+						failed(err.Error())
+					}
+					return
+				}
+				if bench.CheckPattern(got, uint64(i), seq, 0, scratch) >= 0 {
+					failed("echo mismatch")
+					return
+				}
+				rts.Add(1)
+				mu.Lock()
+				w.maxGap = max(w.maxGap, time.Since(t0))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	w.roundTrips = rts.Load()
+	return w
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		cfg  fault.Config
+		want string
+	}{
+		{fault.Config{Churn: 10}, "no target"},
+		{fault.Config{Target: "localhost", Churn: 10}, "host:port"},
+		{fault.Config{Target: "127.0.0.1:1"}, "nothing to do"},
+		{fault.Config{Target: "127.0.0.1:1", Churn: -1}, "want 0 or more"},
+		{fault.Config{Target: "127.0.0.1:1", Churn: 1, MsgSize: 3}, "message size"},
+		{fault.Config{Target: "127.0.0.1:1", Hostile: true, LargeMsg: 1 << 20, NeverReadLimit: 1 << 10}, "never-read limit"},
+	} {
+		_, err := fault.Run(context.Background(), c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+// TestUnreachable: a target nobody listens on is an error at once, not a
+// report full of failed connections.
+func TestUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := fault.Run(ctx, fault.Config{Target: addr, Churn: 10, Timeout: time.Second}); err == nil {
+		t.Error("no error for a closed port")
+	}
+}
+
+func init() {
+	// The drivers and the in-process server share this process: let the
+	// server's loop thread and the drivers run side by side.
+	if runtime.GOMAXPROCS(0) < 4 {
+		runtime.GOMAXPROCS(4)
+	}
+}

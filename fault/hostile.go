@@ -1,0 +1,196 @@
+package fault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/bench/result"
+)
+
+// Timings of the hostile peers: long enough that a server under load has
+// the time to answer, short enough for many peers in a soak.
+const (
+	// silentHold is how long a peer that never sends stays connected.
+	silentHold = 300 * time.Millisecond
+	// stallAfter is how long a write may block before the peer that
+	// never reads takes it that backpressure stopped the server reading.
+	stallAfter = 500 * time.Millisecond
+)
+
+// hostileLoop runs one hostile peer after another, cycling the kinds from
+// a different one per loop.
+func (s *state) hostileLoop(ctx context.Context, loop int) {
+	for i := loop; ctx.Err() == nil; i++ {
+		s.hostilePeer(ctx, Kinds[i%len(Kinds)])
+	}
+}
+
+func (s *state) hostilePeer(ctx context.Context, kind string) {
+	c, err := dial(ctx, s.cfg.Target, s.cfg.Timeout)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.count(func(r *Report) { r.ConnFailures++ })
+			s.errorf("%s: connect: %v", kind, err)
+			sleep(ctx, 50*time.Millisecond)
+		}
+		return
+	}
+	id := hostileIDBase + nextID.Add(1)
+	stop := interruptible(ctx, c)
+	var why error
+	switch kind {
+	case ResetMidMessage:
+		why = s.resetMidMessage(ctx, c, id)
+	case NeverRead:
+		why = s.neverRead(ctx, c, id)
+	case HalfClose:
+		why = s.halfClose(ctx, c, id)
+	case SendAndVanish:
+		why = s.sendAndVanish(ctx, c, id)
+	case Silent:
+		why = s.silent(ctx, c)
+	}
+	stop()
+	c.Close() // a no-op after a reset
+	if ctx.Err() != nil {
+		return // cut short by the end of the run: neither way
+	}
+	s.mu.Lock()
+	h := s.hostile[kind]
+	if h == nil {
+		h = &result.HostileKind{Kind: kind}
+		s.hostile[kind] = h
+	}
+	h.Attempted++
+	if why == nil {
+		h.Expected++
+	} else {
+		h.Unexpected++
+	}
+	s.mu.Unlock()
+	if why != nil {
+		s.errorf("%s: connection %#x: %v", kind, id, why)
+	}
+}
+
+// pattern is bytes [off, off+n) of message (id, 0).
+func pattern(id uint64, n, off int) []byte {
+	p := make([]byte, n)
+	bench.FillPattern(p, id, 0, off)
+	return p
+}
+
+// resetMidMessage sends half a large message and resets: the server holds
+// half a request and perhaps an echo it can no longer send.
+func (s *state) resetMidMessage(ctx context.Context, c *net.TCPConn, id uint64) error {
+	if err := arm(ctx, c, s.cfg.Timeout); err != nil {
+		return err
+	}
+	if _, err := c.Write(pattern(id, s.cfg.LargeMsg/2, 0)); err != nil {
+		return fmt.Errorf("writing half a message: %w", err)
+	}
+	reset(c)
+	return nil
+}
+
+// neverRead pushes large messages and reads nothing back. A server that
+// bounds its memory stops reading once its write buffer is full, so our
+// writes stall before NeverReadLimit bytes; one that buffers without
+// bound takes them all.
+func (s *state) neverRead(ctx context.Context, c *net.TCPConn, id uint64) error {
+	// A small receive buffer of our own: the server's echo backs up at once.
+	c.SetReadBuffer(64 << 10)
+	msg := pattern(id, s.cfg.LargeMsg, 0)
+	total := 0
+	defer reset(c)
+	for total < s.cfg.NeverReadLimit {
+		if err := arm(ctx, c, stallAfter); err != nil {
+			return err
+		}
+		n, err := c.Write(msg)
+		total += n
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return ctx.Err() // stalled: backpressure works
+		}
+		if err != nil {
+			return fmt.Errorf("after %d bytes: %w", total, err)
+		}
+	}
+	return fmt.Errorf("the server took %d bytes from a peer that reads nothing: its buffering is not bounded", total)
+}
+
+// halfClose sends a message, shuts down its writing side, and must get
+// the whole echo back, byte for byte, then EOF.
+func (s *state) halfClose(ctx context.Context, c *net.TCPConn, id uint64) error {
+	if err := arm(ctx, c, s.cfg.Timeout); err != nil {
+		return err
+	}
+	size := s.cfg.LargeMsg / 4
+	if _, err := c.Write(pattern(id, size, 0)); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if err := c.CloseWrite(); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	buf := make([]byte, 32<<10)
+	scratch := make([]byte, len(buf))
+	got := 0
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if got+n > size {
+				return fmt.Errorf("echo of %d bytes longer than the %d sent", got+n, size)
+			}
+			if i := bench.CheckPattern(buf[:n], id, 0, got, scratch); i >= 0 {
+				return fmt.Errorf("echo byte %d of %d wrong", got+i, size)
+			}
+			got += n
+		}
+		if err == io.EOF {
+			if got < size {
+				return fmt.Errorf("EOF after %d of %d echoed bytes", got, size)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("after %d of %d echoed bytes: %w", got, size, echoErr(err, s.cfg.Timeout))
+		}
+	}
+}
+
+// sendAndVanish sends a message and closes without reading its echo: the
+// server writes to a peer that is gone.
+func (s *state) sendAndVanish(ctx context.Context, c *net.TCPConn, id uint64) error {
+	if err := arm(ctx, c, s.cfg.Timeout); err != nil {
+		return err
+	}
+	if _, err := c.Write(pattern(id, s.cfg.LargeMsg/16, 0)); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return c.Close()
+}
+
+// silent connects and says nothing: the server must keep the connection
+// without a word, and without spending anything on it.
+func (s *state) silent(ctx context.Context, c *net.TCPConn) error {
+	if err := arm(ctx, c, silentHold); err != nil {
+		return err
+	}
+	var b [1]byte
+	n, err := c.Read(b[:])
+	switch {
+	case n > 0:
+		return errors.New("the server sent bytes nobody asked for")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return ctx.Err()
+	case err == io.EOF:
+		return errors.New("the server closed a silent connection")
+	}
+	return fmt.Errorf("read: %w", err)
+}
