@@ -91,7 +91,7 @@ func emfileHelper(t *testing.T, arg string) {
 	// them than the descriptors left for the server.
 	var cfds []int
 	for range clients {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fd, err := rawSocket(unix.AF_INET)
 		if err != nil {
 			t.Fatalf("client socket %d: %v", len(cfds), err)
 		}
@@ -163,7 +163,7 @@ func emfileDrop(t *testing.T, name string) {
 	}
 	var cfds []int
 	for len(cfds) < 64 {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fd, err := rawSocket(unix.AF_INET)
 		if err == unix.EMFILE {
 			break
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all"
 )
@@ -232,3 +234,13 @@ func firstDiff(a, b []byte) int {
 }
 
 var errNotLost = errors.New("not lost")
+
+// rawSocket is a blocking client socket that allocates nothing on the Go
+// heap (SOCK_CLOEXEC is Linux-only, hence the second call).
+func rawSocket(domain int) (int, error) {
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fd)
+	}
+	return fd, err
+}

@@ -41,7 +41,7 @@ func TestIdleConnMemory(t *testing.T) {
 		}
 	})
 	for range n {
-		fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fd, err := rawSocket(domain)
 		if err != nil {
 			t.Fatal(err)
 		}
