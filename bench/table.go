@@ -87,6 +87,16 @@ func Table(w io.Writer, results []*result.Result) error {
 	if noServer {
 		notes = append(notes, "n/a: no control channel to the server")
 	}
+	for _, r := range results {
+		if r.TargetRate > 0 {
+			n := fmt.Sprintf("%s: open loop, %s of the %s rt/s target achieved;\n  latency from intended send times",
+				r.Params.Backend, fmtCount(r.Throughput), fmtCount(r.TargetRate))
+			if u := r.LatencyUncorrected; u != nil {
+				n += fmt.Sprintf(" (from actual sends: p50 %s, p99 %s)", fmtNs(u.P50), fmtNs(u.P99))
+			}
+			notes = append(notes, n)
+		}
+	}
 	for _, n := range notes {
 		if _, err := fmt.Fprintln(w, n); err != nil {
 			return err

@@ -20,7 +20,8 @@ func TestTableFitsAndMarks(t *testing.T) {
 		Integrity: result.Integrity{Mismatches: 12345},
 		Partial:   true,
 	}
-	ext := &result.Result{Params: result.Params{Backend: "external"}, Latency: result.Latency{Max: 70e9, Overflow: 1}}
+	ext := &result.Result{Params: result.Params{Backend: "external"}, Latency: result.Latency{Max: 70e9, Overflow: 1},
+		TargetRate: 100000, Throughput: 99900, LatencyUncorrected: &result.Latency{P50: 612_000, P99: 4_180_000}}
 	var b strings.Builder
 	if err := Table(&b, []*result.Result{full, ext}); err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func TestTableFitsAndMarks(t *testing.T) {
 			t.Errorf("over 100 columns (%d): %q", len(line), line)
 		}
 	}
-	for _, want := range []string{"busywait-sleep*", "16.9/16.6", "16.1!", "0.125", "108K", "12345", "n/a", ">70s", "interrupted", "saturated"} {
+	for _, want := range []string{"busywait-sleep*", "16.9/16.6", "16.1!", "0.125", "108K", "12345", "n/a", ">70s", "interrupted", "saturated", "99.9k of the 100.0k"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
