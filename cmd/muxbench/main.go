@@ -22,6 +22,7 @@ import (
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/compare"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/soak"
 
 	// Every backend of this platform, for run, serve and backends.
 	_ "github.com/muxbench/muxbench/poller/all"
@@ -47,6 +48,7 @@ func init() {
 		{"merge", "merge result files from several load hosts", compare.MergeCommand},
 		{"plot", "draw charts from result files", chart.PlotCommand},
 		{"report", "print a comparison of result files as Markdown", compare.ReportCommand},
+		{"soak", "every backend under faults, churn and hostile peers: PASS or FAIL", soak.Command},
 		{"help", "show this help", helpCommand},
 	}
 }

@@ -1,0 +1,223 @@
+package soak
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/fault"
+	"github.com/muxbench/muxbench/internal/units"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/server"
+
+	// Every backend of this platform.
+	_ "github.com/muxbench/muxbench/poller/all"
+)
+
+// Command is `muxbench soak`. It returns the exit status: 0 when every
+// backend passed, 1 when one failed, 2 for bad input, 130 when
+// interrupted (the verdict so far is still printed).
+func Command(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "muxbench soak: %v\n", strings.TrimPrefix(err.Error(), "usage: "))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintln(stdout, describe(cfg))
+	out := Run(ctx, cfg, stdout)
+	ok := Print(stdout, out)
+	switch {
+	case ctx.Err() != nil:
+		return 130
+	case !ok || len(out) < len(cfg.Backends):
+		return 1
+	}
+	return 0
+}
+
+// allBackends is every poller of this platform, then stdlib.
+func allBackends() []string { return append(poller.Names(), server.Stdlib) }
+
+func parseFlags(args []string, stdout io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("muxbench soak", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	maxRSS := units.Size(256 << 20)
+	var (
+		duration = fs.Duration("duration", 5*time.Minute, "total `time`, shared out evenly between the backends")
+		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(allBackends(), ", ")+" (stdlib runs without injection)")
+		inject   = fs.Float64("inject", 0.05, "`fraction` of server writes cut short, of writes and of reads failed with EAGAIN (0 turns injection off)")
+		churn    = fs.Int("churn", 200, "replace `n` connections per second, half with an orderly close and half with a reset (0: none)")
+		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep `n` churned connections open")
+		hostile  = fs.Int("hostile", fault.DefaultHostilePeer, "run `n` hostile peers at a time, cycling every kind (0: none)")
+		conns    = fs.Int("conns", 32, "`n` connections of verified ping-pong load")
+		msgSize  = units.Size(1024)
+		outDir   = fs.String("out", "", "write one result file per backend into this `directory`")
+	)
+	fs.Var(&msgSize, "msg-size", "ping-pong message `size`")
+	fs.Var(&maxRSS, "max-rss-growth", "fail a backend whose server memory grows by more than this `size`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "usage: muxbench soak [flags]\n\nSoaks every backend in turn under a verified load with fault injection,\nconnection churn and hostile peers, and fails on any integrity error,\nleaked descriptor, mishandled peer or unbounded memory.\n\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+		}
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	cfg := Config{
+		Duration: *duration, Inject: *inject, Churn: *churn, ChurnConns: *churnK,
+		HostilePeers: *hostile, Conns: *conns, MsgSize: msgSize.Int(),
+		MaxRSSGrowth: int64(maxRSS), OutDir: *outDir,
+	}
+	if *backends == "all" {
+		cfg.Backends = allBackends()
+	} else {
+		for _, b := range strings.Split(*backends, ",") {
+			b = strings.TrimSpace(b)
+			if b != server.Stdlib && !slices.Contains(poller.Names(), b) {
+				return cfg, fmt.Errorf("--backend %q: unknown; available: %s", b, strings.Join(allBackends(), ", "))
+			}
+			if !slices.Contains(cfg.Backends, b) {
+				cfg.Backends = append(cfg.Backends, b)
+			}
+		}
+	}
+	switch {
+	case cfg.Duration <= 0:
+		return cfg, fmt.Errorf("--duration %v: want a positive duration, e.g. 5m", cfg.Duration)
+	case cfg.Duration/time.Duration(len(cfg.Backends)) < minSlice:
+		return cfg, fmt.Errorf("--duration %v is too short for %d backends: give each at least %v", cfg.Duration, len(cfg.Backends), minSlice)
+	case !(cfg.Inject >= 0 && cfg.Inject < 1):
+		return cfg, fmt.Errorf("--inject %v: want a fraction from 0 up to, not including, 1", cfg.Inject)
+	case cfg.Churn < 0 || cfg.HostilePeers < 0:
+		return cfg, errors.New("--churn and --hostile: want 0 or more")
+	case cfg.Churn > 0 && cfg.ChurnConns < 1:
+		return cfg, fmt.Errorf("--churn-conns %d: want at least 1 to churn", cfg.ChurnConns)
+	case cfg.Conns < 1:
+		return cfg, fmt.Errorf("--conns %d: want at least 1", cfg.Conns)
+	case cfg.MsgSize < bench.MinMsgSize || cfg.MsgSize > bench.MaxMsgSize:
+		return cfg, fmt.Errorf("--msg-size %d: want %d B to 16 MiB", cfg.MsgSize, bench.MinMsgSize)
+	case cfg.MaxRSSGrowth <= 0:
+		return cfg, errors.New("--max-rss-growth: want a positive size")
+	}
+	if err := checkOutDir(cfg.OutDir); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func describe(cfg Config) string {
+	inj := "off"
+	if cfg.Inject > 0 {
+		inj = fmt.Sprintf("%g of writes short, of writes and of reads EAGAIN", cfg.Inject)
+		if slices.Contains(cfg.Backends, server.Stdlib) {
+			inj += " (stdlib: none, it writes through the Go runtime)"
+		}
+	}
+	return fmt.Sprintf("muxbench soak: %s, %v each\n  load: %d verified ping-pong connections of %d B\n  injection: %s\n  churn: %d connections/s among %d\n  hostile peers: %d at a time, kinds %s",
+		strings.Join(cfg.Backends, ", "), (cfg.Duration / time.Duration(len(cfg.Backends))).Round(100*time.Millisecond),
+		cfg.Conns, cfg.MsgSize, inj, cfg.Churn, cfg.ChurnConns, cfg.HostilePeers, strings.Join(fault.Kinds, ", "))
+}
+
+// Print writes the verdict: one line per backend, the hostile peers per
+// kind, the reasons for each FAIL, and the overall verdict, which it
+// returns (true for PASS).
+func Print(w io.Writer, out []*Outcome) bool {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backend\tround trips\tinjected short/wEAGAIN/rEAGAIN\treal short/wEAGAIN/rEAGAIN\tchurned (reset)\tintegrity errors\tfd growth\tRSS growth\tverdict\t")
+	pass := len(out) > 0
+	for _, o := range out {
+		var rts, churned, resets, integ uint64
+		if r := o.Result; r != nil {
+			rts = r.RoundTrips
+			integ = r.Integrity.Errors()
+			if f := r.Faults; f != nil {
+				churned, resets = f.Churned, f.ChurnResets
+				integ += f.IntegrityErrors + f.ConnFailures
+			}
+		}
+		inj := "off"
+		if o.Injected {
+			i := o.After.Injected
+			inj = fmt.Sprintf("%d/%d/%d", i["short_writes"], i["write_eagain"], i["read_eagain"])
+		}
+		real := "n/a" // the stdlib server cannot see its short writes
+		if o.Backend != server.Stdlib {
+			io := o.After.IO
+			real = fmt.Sprintf("%d/%d/%d", io.ShortWrites, io.WriteEAGAIN, io.ReadEAGAIN)
+		}
+		fd := "n/a"
+		if o.FDKnown {
+			fd = fmt.Sprintf("%+d", o.FDGrowth)
+		}
+		verdict := "PASS"
+		if !o.Pass() {
+			verdict, pass = "FAIL", false
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s\t\n", o.Backend, rts, inj,
+			real, churned, resets, integ, fd, signedSize(o.RSSGrowth), verdict)
+	}
+	tw.Flush()
+
+	// Hostile peers: expected/attempted per kind.
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "hostile peers (as expected/run)\t%s\t\n", strings.Join(fault.Kinds, "\t"))
+	for _, o := range out {
+		fmt.Fprintf(tw, "%s", o.Backend)
+		var hs []string
+		if o.Result != nil && o.Result.Faults != nil {
+			for _, h := range o.Result.Faults.Hostile {
+				hs = append(hs, fmt.Sprintf("%d/%d", h.Expected, h.Attempted))
+			}
+		}
+		for range len(fault.Kinds) - len(hs) {
+			hs = append(hs, "-")
+		}
+		fmt.Fprintf(tw, "\t%s\t\n", strings.Join(hs, "\t"))
+	}
+	tw.Flush()
+
+	for _, o := range out {
+		if !o.Pass() {
+			fmt.Fprintf(w, "\n%s FAIL:\n", o.Backend)
+			for _, f := range o.Failures {
+				fmt.Fprintf(w, "  %s\n", f)
+			}
+		}
+	}
+	verdict := "PASS"
+	if !pass {
+		verdict = "FAIL"
+	}
+	npass := 0
+	for _, o := range out {
+		if o.Pass() {
+			npass++
+		}
+	}
+	fmt.Fprintf(w, "\noverall: %s (%d of %d backends passed)\n", verdict, npass, len(out))
+	return pass
+}
+
+func signedSize(n int64) string {
+	return fmt.Sprintf("%+.1f MiB", float64(n)/(1<<20))
+}

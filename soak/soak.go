@@ -1,0 +1,266 @@
+// Package soak is `muxbench soak`: every backend in turn under a verified
+// ping-pong load, with fault injection in the server (short writes, write
+// and read EAGAIN), connections churned and hostile peers beside the load,
+// ending in a verdict per backend that fails on any integrity error, any
+// leaked descriptor, a hostile peer the server mishandled, or memory that
+// grew past a bound.
+package soak
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/fault"
+	"github.com/muxbench/muxbench/server"
+)
+
+// Config is one soak. Command fills it from flags.
+type Config struct {
+	// Duration is shared out evenly between Backends.
+	Duration time.Duration
+	// Backends are poller names or server.Stdlib, which runs without
+	// injection: it writes through the Go runtime, out of our reach.
+	Backends []string
+	// Inject is the fraction of writes cut short, of writes failed with
+	// EAGAIN and of reads failed with EAGAIN; 0 turns injection off.
+	Inject float64
+	// Churn connections per second are replaced among ChurnConns.
+	Churn, ChurnConns int
+	// HostilePeers run at a time, cycling the kinds; 0 turns them off.
+	HostilePeers int
+	// Conns and MsgSize are the verified ping-pong load.
+	Conns, MsgSize int
+	// MaxRSSGrowth is how much the server's resident memory may grow
+	// over a backend's soak.
+	MaxRSSGrowth int64
+	// OutDir, if set, receives one result file per backend.
+	OutDir string
+}
+
+// minSlice is the shortest soak per backend: start-up, a warm-up, a
+// window of a few seconds and the wait for connections to close.
+const minSlice = 3 * time.Second
+
+// settleTimeout bounds the wait for the server to close every connection
+// once the load and the drivers have closed theirs.
+const settleTimeout = 15 * time.Second
+
+// Outcome is one backend's soak.
+type Outcome struct {
+	Backend string
+	// Injected tells whether fault injection was on in the server.
+	Injected bool
+	// Result is the load's result, its Faults section filled in; nil if
+	// the load could not run.
+	Result *result.Result
+	// Before is the idle server at the start, After once every
+	// connection has closed at the end.
+	Before, After control.Stats
+	// FDGrowth is open descriptors after minus before; FDKnown is false
+	// where the server cannot count them.
+	FDGrowth  int
+	FDKnown   bool
+	RSSGrowth int64
+	// Failures are the reasons for a FAIL, in words.
+	Failures []string
+}
+
+// Pass reports whether the backend survived everything.
+func (o *Outcome) Pass() bool { return len(o.Failures) == 0 }
+
+func (o *Outcome) failf(format string, a ...any) {
+	o.Failures = append(o.Failures, fmt.Sprintf(format, a...))
+}
+
+// Run soaks each backend in turn and returns their outcomes; progress,
+// if not nil, gets a line as each one starts. It stops early when ctx
+// ends, with the outcomes so far (the last one failed as interrupted).
+func Run(ctx context.Context, cfg Config, progress io.Writer) []*Outcome {
+	slice := cfg.Duration / time.Duration(len(cfg.Backends))
+	var out []*Outcome
+	for i, b := range cfg.Backends {
+		if ctx.Err() != nil {
+			break
+		}
+		if progress != nil {
+			fmt.Fprintf(progress, "soak %s (%d/%d) for %v...\n", b, i+1, len(cfg.Backends), slice.Round(100*time.Millisecond))
+		}
+		out = append(out, soakOne(ctx, cfg, b, slice))
+	}
+	return out
+}
+
+func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duration) *Outcome {
+	o := &Outcome{Backend: backend, Injected: cfg.Inject > 0 && backend != server.Stdlib}
+	args := []string{"--backend=" + backend}
+	if o.Injected {
+		f := strconv.FormatFloat(cfg.Inject, 'g', -1, 64)
+		args = append(args, "--inject-short-writes="+f, "--inject-eagain="+f, "--inject-read-eagain="+f)
+	}
+	ch, err := startChild(ctx, args)
+	if err != nil {
+		o.failf("server: %v", err)
+		return o
+	}
+	defer ch.stop()
+	if o.Before, err = ch.ctl.Stats(); err != nil {
+		o.failf("server stats at the start: %v", err)
+		return o
+	}
+
+	// The faults run for the whole of the load, warm-up included.
+	warmup := min(time.Second, slice/8)
+	window := slice - warmup - minSlice/3
+	fctx, stopFaults := context.WithCancel(ctx)
+	defer stopFaults()
+	type faults struct {
+		rep *fault.Report
+		err error
+	}
+	fch := make(chan faults, 1)
+	fcfg := fault.Config{
+		Target: ch.ready.Listen, Churn: cfg.Churn, ChurnConns: cfg.ChurnConns,
+		Hostile: cfg.HostilePeers > 0, HostilePeers: cfg.HostilePeers,
+	}
+	if fcfg.Churn > 0 || fcfg.Hostile {
+		go func() {
+			rep, err := fault.Run(fctx, fcfg)
+			fch <- faults{rep, err}
+		}()
+	} else {
+		fch <- faults{}
+	}
+	res, err := bench.Run(ctx, bench.Config{
+		Target: ch.ready.Listen, Control: ch.ready.Control, Token: ch.token, ServerPID: ch.ready.PID,
+		Conns: cfg.Conns, MsgSize: cfg.MsgSize, Duration: window, Warmup: warmup, NoPin: true,
+		Extra: map[string]string{"soak": "true"},
+	})
+	stopFaults()
+	fr := <-fch
+	if err != nil {
+		o.failf("load: %v", err)
+	} else {
+		o.Result = res
+		res.Params.Backend = backend
+		res.Faults = fr.rep
+		if res.Partial {
+			o.failf("load cut short: %v", res.Warnings)
+		}
+	}
+	if fr.err != nil {
+		o.failf("faults: %v", fr.err)
+	}
+	if ctx.Err() != nil {
+		o.failf("interrupted")
+		return o
+	}
+
+	// Once everything of ours is closed, the server must be back where
+	// it started.
+	deadline := time.Now().Add(settleTimeout)
+	for {
+		st, err := ch.ctl.Stats()
+		if err != nil {
+			o.failf("server stats at the end: %v", err)
+			break
+		}
+		o.After = st
+		if st.Conns == 0 && (st.OpenFDs == o.Before.OpenFDs || st.OpenFDs < 0) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := ch.alive(); err != nil {
+		o.failf("%v", err)
+	}
+	o.judge(cfg)
+	if cfg.OutDir != "" && o.Result != nil {
+		path := filepath.Join(cfg.OutDir, "soak-"+backend+".json")
+		if err := result.WriteFile(path, o.Result); err != nil {
+			o.failf("saving the result: %v", err)
+		}
+	}
+	return o
+}
+
+// judge adds the failures the figures show.
+func (o *Outcome) judge(cfg Config) {
+	if o.After.Time.IsZero() {
+		return // no end figures: already failed
+	}
+	o.FDKnown = o.Before.OpenFDs >= 0 && o.After.OpenFDs >= 0
+	if o.FDKnown {
+		o.FDGrowth = o.After.OpenFDs - o.Before.OpenFDs
+		if o.FDGrowth != 0 {
+			o.failf("descriptors: %d open at the start, %d once every connection closed", o.Before.OpenFDs, o.After.OpenFDs)
+		}
+	}
+	if o.After.Conns != 0 {
+		o.failf("%d connections still open on the server after %v", o.After.Conns, settleTimeout)
+	}
+	o.RSSGrowth = o.After.RSS - o.Before.RSS
+	if o.RSSGrowth > cfg.MaxRSSGrowth {
+		o.failf("server RSS grew by %d MiB, above the %d MiB allowed", o.RSSGrowth>>20, cfg.MaxRSSGrowth>>20)
+	}
+	if o.Injected {
+		inj := o.After.Injected
+		if inj["short_writes"] == 0 || inj["write_eagain"] == 0 || inj["read_eagain"] == 0 {
+			o.failf("injection asked but not all kinds happened: %v", inj)
+		}
+	}
+	res := o.Result
+	if res == nil {
+		return
+	}
+	if res.RoundTrips == 0 {
+		o.failf("no round trip in the window")
+	}
+	if n := res.Integrity; n.Errors() > 0 {
+		o.failf("load integrity: %d mismatches, %d resets, %d failed connections, %d timeouts", n.Mismatches, n.Resets, n.ConnFailures, n.Timeouts)
+	}
+	f := res.Faults
+	if f == nil {
+		return
+	}
+	if f.IntegrityErrors > 0 || f.ConnFailures > 0 {
+		o.failf("churn: %d integrity errors, %d failed connections", f.IntegrityErrors, f.ConnFailures)
+	}
+	if cfg.Churn > 0 && f.Churned == 0 {
+		o.failf("churn asked but no connection was replaced")
+	}
+	for _, h := range f.Hostile {
+		switch {
+		case h.Unexpected > 0:
+			o.failf("%s: %d of %d peers met a server that misbehaved", h.Kind, h.Unexpected, h.Attempted)
+		case h.Attempted == 0:
+			o.failf("%s: no peer ran to its end", h.Kind)
+		}
+	}
+	if len(o.Failures) > 0 {
+		for _, e := range f.Errors {
+			o.failf("  %s", e)
+		}
+	}
+}
+
+// errUsage marks bad input: exit status 2.
+var errUsage = errors.New("usage")
+
+func checkOutDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%w: --out %s: not a directory", errUsage, dir)
+	}
+	return nil
+}
