@@ -22,7 +22,7 @@ type Counters struct {
 	Stale uint64
 
 	Accepts      uint64
-	AcceptErrors uint64 // every failed accept other than EAGAIN, EMFILE and ENFILE included
+	AcceptErrors uint64 // failed accepts other than EAGAIN, EMFILE and ENFILE
 	AcceptEMFILE uint64
 	AcceptENFILE uint64
 	// AcceptPauses counts times a listener stopped watching for

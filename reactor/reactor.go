@@ -228,8 +228,8 @@ func (r *Reactor) lookup(tok uint64) handler {
 }
 
 // Run locks the calling goroutine to its OS thread and runs the loop until
-// Stop. Transports stay open: Run may be called again, or Close releases
-// everything.
+// Stop (a Stop that came before Run makes it return at once). Transports
+// stay open: Run may be called again, or Close releases everything.
 func (r *Reactor) Run() error {
 	if r.closed {
 		return ErrClosed
@@ -300,9 +300,10 @@ func (r *Reactor) retryLater(tok uint64, f poller.Flags) {
 }
 
 func (r *Reactor) flushDeferred() {
-	for len(r.deferred) > 0 {
-		t := r.deferred[0]
-		r.deferred = r.deferred[1:]
+	// Indexing, not ranging: a ConnectionLost may defer more closes.
+	for i := 0; i < len(r.deferred); i++ {
+		t := r.deferred[i]
+		r.deferred[i] = nil
 		t.closeNow()
 	}
 	r.deferred = r.deferred[:0]
@@ -315,7 +316,7 @@ func (r *Reactor) Stop() {
 }
 
 // Call runs fn on the loop thread soon. Any goroutine. Functions queued
-// while the loop is stopped run when Run is called again.
+// while the loop is stopped run when Run is called again (or by Close).
 func (r *Reactor) Call(fn func()) {
 	r.mu.Lock()
 	r.calls = append(r.calls, fn)
