@@ -16,7 +16,11 @@ func machineLine(files []File) string {
 	var first, last string
 	for _, f := range files {
 		e := f.Env
-		m := fmt.Sprintf("%s, %d cores, %s %s, %s", orUnknown(e.CPUModel), e.Cores, e.OS, orUnknown(e.Kernel), orUnknown(e.GoVersion))
+		kernel := orUnknown(e.Kernel)
+		if e.OS != "" && !strings.HasPrefix(strings.ToLower(kernel), strings.ToLower(e.OS)) {
+			kernel = e.OS + " " + kernel
+		}
+		m := fmt.Sprintf("%s, %d cores, %s, %s", orUnknown(e.CPUModel), e.Cores, kernel, orUnknown(e.GoVersion))
 		if !seen[m] {
 			seen[m] = true
 			machines = append(machines, m)

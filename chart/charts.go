@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // Chart names, also the base names of the files written.
@@ -526,6 +527,7 @@ func cpuFigure(g []File) (*figure, error) {
 		p.NominalX(names...)
 		p.Y.Min = 0
 		p.Y.Max *= 1.12 // room above the tallest bar and its error bar
+		p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 		return nil
 	}
 	p1 := newPanel("Server CPU utilisation", "", "CPUs busy (1 = one core)")
@@ -537,11 +539,15 @@ func cpuFigure(g []File) (*figure, error) {
 	if err := bars(p2, perRT, vg.Points(26), 0, 0xff); err != nil {
 		return nil, err
 	}
-	if err := bars(p3, p50, vg.Points(13), -vg.Points(6.5), 0xff); err != nil {
+	if err := latencyRanges(p3, names, p50, p99); err != nil {
 		return nil, err
 	}
-	if err := bars(p3, p99, vg.Points(13), vg.Points(6.5), 0x70); err != nil {
-		return nil, err
+	if len(names) > 4 { // long names side by side would overlap
+		for _, p := range []*plot.Plot{p1, p2, p3} {
+			p.X.Tick.Label.Rotation = math.Pi / 6
+			p.X.Tick.Label.XAlign = draw.XRight
+			p.X.Tick.Label.YAlign = draw.YCenter
+		}
 	}
 	return &figure{
 		name:     CPUBars,
@@ -549,7 +555,7 @@ func cpuFigure(g []File) (*figure, error) {
 		panels:   [][]*plot.Plot{{p1, p2, p3}},
 		backends: names,
 		bars:     true,
-		notes:    []string{"Latency panel: solid bar p50, pale bar p99.", "A spinning backend keeps a core busy whatever the load."},
+		notes:    []string{"Latency panel: the marker is the median (p50), the line reaches up to p99.", "A spinning backend keeps a core busy whatever the load."},
 		caption:  []string{machineLine(g), paramLine(g)},
 		w:        12 * vg.Inch, h: 5 * vg.Inch,
 	}, nil
@@ -609,4 +615,57 @@ func DrawAll(dir string, files []File) (written, skipped []string, err error) {
 		}
 	}
 	return written, skipped, nil
+}
+
+// latencyRanges draws, per backend, its p50 as its marker and a line up to
+// its p99, on a log axis when the backends differ by more than 30x (a
+// spinning backend's tail can be 100x the others').
+func latencyRanges(p *plot.Plot, names []string, p50, p99 map[string][]Stat) error {
+	lo, hi := math.Inf(1), 0.0
+	for i, b := range names {
+		m, ok := p50[b]
+		if !ok || len(m) == 0 {
+			continue
+		}
+		sty := styleOf(b)
+		top := m[0].Med
+		if t, ok := p99[b]; ok && len(t) > 0 {
+			top = t[0].Med
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: float64(i), Y: m[0].Med}, {X: float64(i), Y: top}})
+		if err != nil {
+			return err
+		}
+		l.LineStyle = sty.line()
+		l.LineStyle.Width = vg.Points(3)
+		sc, err := plotter.NewScatter(plotter.XYs{{X: float64(i), Y: m[0].Med}})
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle = sty.glyph()
+		sc.GlyphStyle.Radius = vg.Points(5)
+		cap, err := plotter.NewScatter(plotter.XYs{{X: float64(i), Y: top}})
+		if err != nil {
+			return err
+		}
+		cap.GlyphStyle = draw.GlyphStyle{Color: sty.Color, Radius: vg.Points(6), Shape: capGlyph{}}
+		p.Add(l, sc, cap)
+		lo, hi = math.Min(lo, m[0].Med), math.Max(hi, top)
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	if lo > 0 && hi/lo > 30 {
+		setLog(&p.Y, lo, hi, humanTick)
+	} else {
+		p.Y.Min = 0
+		p.Y.Max = hi * 1.12
+	}
+	return nil
+}
+
+// capGlyph is a short horizontal bar: the p99 end of a latency range.
+type capGlyph struct{}
+
+func (capGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	c.StrokeLine2(draw.LineStyle{Color: sty.Color, Width: vg.Points(2)}, pt.X-sty.Radius, pt.Y, pt.X+sty.Radius, pt.Y)
 }

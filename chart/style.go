@@ -27,9 +27,10 @@ var known = []struct {
 	{"poll", style{rgb(0xE69F00), draw.TriangleGlyph{}}},
 	{"select", style{rgb(0xD55E00), draw.PyramidGlyph{}}},
 	{"busywait", style{rgb(0xCC79A7), draw.CrossGlyph{}}},
+	{"busywait-sleep", style{rgb(0x882255), draw.PlusGlyph{}}},
 	{"io_uring", style{rgb(0x56B4E9), draw.BoxGlyph{}}},
 	{"stdlib", style{rgb(0x000000), draw.RingGlyph{}}},
-	{"external", style{rgb(0x7F7F7F), draw.PlusGlyph{}}},
+	{"external", style{rgb(0x7F7F7F), draw.BoxGlyph{}}},
 }
 
 // Colours and glyphs for backends this table does not know yet, picked by

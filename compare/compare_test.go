@@ -369,3 +369,30 @@ func TestMergeRefusesMismatch(t *testing.T) {
 		t.Errorf("one file: exit %d", code)
 	}
 }
+
+func TestRunStopsAHungRun(t *testing.T) {
+	defer func(g time.Duration) { hangGrace = g }(hangGrace)
+	hangGrace = 50 * time.Millisecond
+	var calls atomic.Int32
+	normal := fakeRunner(&calls, 0, nil)
+	hung := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		if s.Conns == 1 && s.Sweep == SweepActive {
+			<-ctx.Done() // a server that never answers
+			return nil, ctx.Err()
+		}
+		return normal(ctx, s, progress)
+	}
+	out := t.TempDir()
+	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: hung}
+	var stdout bytes.Buffer
+	err := Run(context.Background(), o, &stdout)
+	if err == nil || !strings.Contains(err.Error(), "1 of") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(stdout.String(), "stopped after") {
+		t.Errorf("no word of the hung run:\n%s", stdout.String())
+	}
+	if int(calls.Load()) != len(NewPlan(tiny, o.Backends, 1, 0, Limits{}).Points)-1 {
+		t.Errorf("the runs after the hung one did not all run: %d", calls.Load())
+	}
+}

@@ -14,6 +14,10 @@ import (
 	"github.com/muxbench/muxbench/chart"
 )
 
+// hangGrace is added to three times a run's planned time before it is
+// stopped as hung.
+var hangGrace = time.Minute
+
 // ErrInterrupted is returned by a comparison stopped before its end.
 var ErrInterrupted = errors.New("interrupted")
 
@@ -100,8 +104,17 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 			progress = func(s string) { fmt.Fprintln(stdout, "        "+s) }
 		}
 		t0 := time.Now()
-		res, err := o.Runner(ctx, spec, progress)
+		// A run that hangs must not stall the comparison: stop it long
+		// after it should have ended and go on with the next.
+		limit := 3*planned + hangGrace
+		rctx, cancel := context.WithTimeout(ctx, limit)
+		res, err := o.Runner(rctx, spec, progress)
+		timedOut := rctx.Err() != nil && ctx.Err() == nil
+		cancel()
 		planDone += planned
+		if timedOut {
+			err = fmt.Errorf("stopped after %s (planned %s)", fmtDur(limit), fmtDur(planned))
+		}
 		if err == nil && res != nil && res.Partial {
 			err = errors.New("interrupted before its window ended; not saved")
 		}
@@ -123,7 +136,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		}
 		ran++
 		fmt.Fprintf(stdout, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s)\n", i+1, n, p,
-			chart.Human(res.Throughput), Duration(float64(res.Latency.P99)), serverCPU(res), fmtDur(time.Since(t0)))
+			chart.Human(res.Throughput), Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond))
 	}
 	interrupted := ctx.Err() != nil
 	fmt.Fprintf(stdout, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, failed, fmtDur(time.Since(start)))
