@@ -138,7 +138,7 @@ func TestRunDetectsResets(t *testing.T) {
 func TestRunLargeMessages(t *testing.T) {
 	addr := echoServer(t, honest)
 	cfg := quick(addr)
-	cfg.Conns, cfg.MsgSize = 2, 3<<20
+	cfg.Conns, cfg.MsgSize = 2, 1<<20
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestRunLargeMessages(t *testing.T) {
 		t.Fatalf("%d round trips, integrity %+v, warnings %q", res.RoundTrips, res.Integrity, res.Warnings)
 	}
 	if res.Generator.IO.Reads < 2*res.RoundTrips {
-		t.Errorf("%d reads for %d round trips of 3 MiB: not in pieces?", res.Generator.IO.Reads, res.RoundTrips)
+		t.Errorf("%d reads for %d round trips of 1 MiB: not in pieces?", res.Generator.IO.Reads, res.RoundTrips)
 	}
 }
 

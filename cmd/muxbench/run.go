@@ -294,6 +294,12 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first Ctrl-C, a second one ends the process at once
+		// (the kernel then kills the server child: Pdeathsig).
+		<-ctx.Done()
+		stop()
+	}()
 	prog := newProgressLine(stderr)
 	var results []*result.Result
 	status := 0
