@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -73,12 +74,13 @@ func pingPong(b *testing.B, backend string, conns, size int) {
 	l.setPhase(phaseMeasure)
 	b.ResetTimer()
 	go l.run(-1)
-	start := <-l.acks
-	end := <-l.acks
+	start, err0 := l.ack()
+	end, err1 := l.ack()
 	b.StopTimer()
 	st1, err := srv.Stats()
 	close(l.release)
-	if err := <-l.done; err != nil {
+	<-l.exited
+	if err := errors.Join(err0, err1, l.err); err != nil {
 		b.Fatal(err)
 	}
 	if e := l.integ; e.Mismatches+e.Resets+e.ConnFailures+e.Timeouts > 0 {

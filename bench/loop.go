@@ -83,8 +83,10 @@ type genLoop struct {
 	cmd     atomic.Int32
 	pub     atomic.Uint64 // round trips so far, for progress
 	acks    chan snapshot
-	done    chan error
 	release chan struct{}
+	exited  chan struct{} // closed when the loop has stopped; err says why
+	err     error
+	final   snapshot // taken as the loop stopped
 }
 
 func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) (*genLoop, error) {
@@ -100,7 +102,7 @@ func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) 
 		scratch: make([]byte, ioBufSize),
 		hist:    newLatencyHist(),
 		acks:    make(chan snapshot, 2),
-		done:    make(chan error, 1),
+		exited:  make(chan struct{}),
 		release: make(chan struct{}),
 		record:  true,
 	}
@@ -140,13 +142,37 @@ func (l *genLoop) run(cpu int) {
 	if cpu >= 0 {
 		_ = sysstat.PinThread([]int{cpu}) // best effort: PinProcess reported failures
 	}
-	err := l.loop()
+	l.err = l.loop()
+	l.final = l.snap()
+	close(l.exited)
 	// Connections stay open until the coordinator has the server's
 	// end-of-window figures, so that the server is not busy closing
 	// them while it answers.
 	<-l.release
 	l.closeAll()
-	l.done <- err
+}
+
+// ack waits for the loop's snapshot at a window edge.
+func (l *genLoop) ack() (snapshot, error) {
+	select {
+	case s := <-l.acks:
+		return s, nil
+	case <-l.exited:
+		select {
+		case s := <-l.acks:
+			return s, nil
+		default:
+		}
+		return l.final, l.exitErr()
+	}
+}
+
+// exitErr says why a loop ended before it was told to.
+func (l *genLoop) exitErr() error {
+	if l.err != nil {
+		return l.err
+	}
+	return fmt.Errorf("generator loop %d stopped early", l.id)
 }
 
 func (l *genLoop) loop() error {

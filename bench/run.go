@@ -188,12 +188,8 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	loopErr := func() error {
 		for _, l := range loops {
 			select {
-			case err := <-l.done:
-				l.done <- err
-				if err == nil {
-					err = fmt.Errorf("generator loop %d stopped early", l.id)
-				}
-				return err
+			case <-l.exited:
+				return l.exitErr()
 			default:
 			}
 		}
@@ -239,7 +235,9 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	}
 	starts := make([]snapshot, len(loops))
 	for i, l := range loops {
-		starts[i] = <-l.acks
+		if starts[i], err = l.ack(); err != nil {
+			return abort(err)
+		}
 	}
 	progress.phase("measure")
 	runErr := sleep(ctx, cfg.Duration, loopErr)
@@ -264,7 +262,9 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	winEnd := nanotime()
 	ends := make([]snapshot, len(loops))
 	for i, l := range loops {
-		ends[i] = <-l.acks
+		// A loop that failed inside the window counts up to where it
+		// stopped; its error becomes a warning below.
+		ends[i], _ = l.ack()
 	}
 	progress.phase("drain")
 	release()
@@ -281,9 +281,9 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	var genNs int64
 	threadOK := true
 	for i, l := range loops {
-		if err := <-l.done; err != nil {
+		if l.err != nil {
 			res.Partial = true
-			res.Warnings = append(res.Warnings, err.Error())
+			res.Warnings = append(res.Warnings, l.err.Error())
 		}
 		hist.merge(l.hist)
 		if histU != nil {
