@@ -121,6 +121,8 @@ type Reactor struct {
 
 	deferred []*Transport   // closes postponed until the current handler returned
 	retry    []poller.Event // synthetic events for the next round (edge-triggered)
+	parked   []*Transport   // off the poller after a level-triggered hang-up (park.go)
+	lastTick time.Time
 
 	rng    *rand.Rand
 	faults bool
@@ -260,12 +262,18 @@ func (r *Reactor) Run() error {
 		if len(r.retry) > 0 {
 			r.runRetries()
 		}
+		if len(r.parked) > 0 {
+			r.unparkDue()
+		}
 	}
 }
 
 func (r *Reactor) timeout() time.Duration {
 	if len(r.retry) > 0 || len(r.deferred) > 0 || r.hasCalls.Load() {
 		return 0
+	}
+	if len(r.parked) > 0 {
+		return max(0, parkTick-time.Since(r.lastTick))
 	}
 	return -1
 }

@@ -472,3 +472,51 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfClosedSlowReader: the peer sends, shuts down its side and reads
+// the echo only later. Level-triggered pollers report its hang-up every
+// round while the server can neither read nor write; the server must not
+// spin through that wait, and must still deliver every byte.
+func TestHalfClosedSlowReader(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m mode) {
+		r := newReactor(t, m, Config{SndBuf: 64 << 10, HighWater: 128 << 10, LowWater: 32 << 10})
+		addr, made := echoServer(t, r)
+		start(t, r)
+		c := dial(t, addr)
+		c.SetReadBuffer(64 << 10)
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		msg := pattern(1<<20, 8)
+		werr := make(chan error, 1)
+		go func() {
+			_, err := c.Write(msg)
+			if err == nil {
+				err = c.CloseWrite()
+			}
+			werr <- err
+		}()
+		e := recv(t, made, "accept")
+		waitFor(t, r, "the server to stall on the unread echo", 10*time.Second, func() bool {
+			return e.t.Buffered() > 0 && !e.t.reading()
+		})
+		c0 := counters(t, r)
+		time.Sleep(300 * time.Millisecond)
+		c1 := counters(t, r)
+		if w := c1.Waits - c0.Waits; w > 1000 {
+			t.Errorf("%d waits in 300 ms while the peer reads nothing: a busy loop", w)
+		}
+		got, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-werr; err != nil {
+			t.Fatal(err)
+		}
+		if i := firstDiff(got, msg); i >= 0 {
+			t.Fatalf("got %d bytes, differing at %d", len(got), i)
+		}
+		if err := recv(t, e.lost, "ConnectionLost"); err != nil {
+			t.Fatalf("ConnectionLost(%v), want nil", err)
+		}
+		t.Logf("waits in the 300 ms stall %d, parks %d", c1.Waits-c0.Waits, counters(t, r).Parks)
+	})
+}

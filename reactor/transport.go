@@ -38,6 +38,7 @@ type Transport struct {
 	wrDone     bool // SHUT_WR sent
 	linger0    bool
 	busy       bool  // inside handle or ConnectionMade: closing must wait
+	parked     bool  // off the poller, retrying writes on a tick (park.go)
 	err        error // reason handed to ConnectionLost
 
 	// wbuf[woff:] is what the socket has not taken yet. It is nil while
@@ -229,7 +230,7 @@ func (t *Transport) reading() bool {
 
 // update brings the poller's interest in line with the transport's state.
 func (t *Transport) update() {
-	if t.state == stDead {
+	if t.state == stDead || t.parked {
 		return
 	}
 	var want poller.Flags
@@ -274,6 +275,10 @@ func (t *Transport) handle(f poller.Flags) {
 		if f&(poller.Writable|poller.Error|poller.HangUp) != 0 {
 			t.finishConnect()
 		}
+		return
+	}
+	if t.parkable(f) {
+		t.park()
 		return
 	}
 	did := false
