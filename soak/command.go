@@ -50,8 +50,18 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// allBackends is every poller of this platform, then stdlib.
-func allBackends() []string { return append(poller.Names(), server.Stdlib) }
+// allBackends is every poller of this platform, edge-triggered as well
+// where it can be, then stdlib.
+func allBackends() []string {
+	var all []string
+	for _, n := range poller.Names() {
+		all = append(all, n)
+		if info, _ := poller.Lookup(n); info.Caps.EdgeTriggered {
+			all = append(all, n+EdgeSuffix)
+		}
+	}
+	return append(all, server.Stdlib)
+}
 
 func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("muxbench soak", flag.ContinueOnError)
@@ -59,7 +69,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	maxRSS := units.Size(256 << 20)
 	var (
 		duration = fs.Duration("duration", 5*time.Minute, "total `time`, shared out evenly between the backends")
-		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(allBackends(), ", ")+" (stdlib runs without injection)")
+		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(allBackends(), ", ")+" (-et: edge-triggered; stdlib runs without injection)")
 		inject   = fs.Float64("inject", 0.05, "`fraction` of server writes cut short, of writes and of reads failed with EAGAIN (0 turns injection off)")
 		churn    = fs.Int("churn", 200, "replace `n` connections per second, half with an orderly close and half with a reset (0: none)")
 		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep `n` churned connections open")
@@ -91,7 +101,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	} else {
 		for _, b := range strings.Split(*backends, ",") {
 			b = strings.TrimSpace(b)
-			if b != server.Stdlib && !slices.Contains(poller.Names(), b) {
+			if !slices.Contains(allBackends(), b) {
 				return cfg, fmt.Errorf("--backend %q: unknown; available: %s", b, strings.Join(allBackends(), ", "))
 			}
 			if !slices.Contains(cfg.Backends, b) {

@@ -14,12 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/fault"
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
 )
 
@@ -27,8 +29,9 @@ import (
 type Config struct {
 	// Duration is shared out evenly between Backends.
 	Duration time.Duration
-	// Backends are poller names or server.Stdlib, which runs without
-	// injection: it writes through the Go runtime, out of our reach.
+	// Backends are poller names, the edge-triggered ones also with
+	// EdgeSuffix, or server.Stdlib, which runs without injection: it
+	// writes through the Go runtime, out of our reach.
 	Backends []string
 	// Inject is the fraction of writes cut short, of writes failed with
 	// EAGAIN and of reads failed with EAGAIN; 0 turns injection off.
@@ -100,8 +103,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) []*Outcome {
 }
 
 func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duration) *Outcome {
-	o := &Outcome{Backend: backend, Injected: cfg.Inject > 0 && backend != server.Stdlib}
-	args := []string{"--backend=" + backend}
+	name, edge := splitEdge(backend)
+	o := &Outcome{Backend: backend, Injected: cfg.Inject > 0 && name != server.Stdlib}
+	args := []string{"--backend=" + name}
+	if edge {
+		args = append(args, "--edge")
+	}
 	if o.Injected {
 		f := strconv.FormatFloat(cfg.Inject, 'g', -1, 64)
 		args = append(args, "--inject-short-writes="+f, "--inject-eagain="+f, "--inject-read-eagain="+f)
@@ -150,7 +157,10 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		o.failf("load: %v", err)
 	} else {
 		o.Result = res
-		res.Params.Backend = backend
+		res.Params.Backend = name
+		if edge {
+			res.Params.Extra["edge"] = "true"
+		}
 		res.Faults = fr.rep
 		if res.Partial {
 			o.failf("load cut short: %v", res.Warnings)
@@ -250,6 +260,21 @@ func (o *Outcome) judge(cfg Config) {
 			o.failf("  %s", e)
 		}
 	}
+}
+
+// EdgeSuffix names a backend run edge-triggered ("epoll-et"): its own
+// soak, since the reactor takes other paths there (reads and writes until
+// EAGAIN, replays after an injected EAGAIN).
+const EdgeSuffix = "-et"
+
+// splitEdge parses a soak backend name.
+func splitEdge(name string) (backend string, edge bool) {
+	if b, ok := strings.CutSuffix(name, EdgeSuffix); ok {
+		if info, found := poller.Lookup(b); found && info.Caps.EdgeTriggered {
+			return b, true
+		}
+	}
+	return name, false
 }
 
 // errUsage marks bad input: exit status 2.
