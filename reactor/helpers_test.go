@@ -3,7 +3,6 @@
 package reactor
 
 import (
-	"errors"
 	"io"
 	"net"
 	"sync"
@@ -114,12 +113,11 @@ func waitFor(t testing.TB, r *Reactor, what string, d time.Duration, cond func()
 
 // echoRec echoes like protocol.Echo and records what the tests check.
 type echoRec struct {
-	t       *Transport
-	in      int
-	maxBuf  int
-	lostN   int
-	lost    chan error // gets the ConnectionLost reason
-	dataErr bool
+	t      *Transport
+	in     int
+	maxBuf int
+	lostN  int
+	lost   chan error // gets the ConnectionLost reason
 }
 
 func newEchoRec() *echoRec { return &echoRec{lost: make(chan error, 4)} }
@@ -232,8 +230,6 @@ func firstDiff(a, b []byte) int {
 	}
 	return -1
 }
-
-var errNotLost = errors.New("not lost")
 
 // rawSocket is a blocking client socket that allocates nothing on the Go
 // heap (SOCK_CLOEXEC is Linux-only, hence the second call).

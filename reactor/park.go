@@ -30,7 +30,7 @@ func (t *Transport) park() {
 	r := t.r
 	if t.registered {
 		if err := r.p.Remove(t.fd); err != nil {
-			t.fail(err)
+			t.closeWith(err)
 			return
 		}
 		t.registered = false

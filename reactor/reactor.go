@@ -127,13 +127,13 @@ type Reactor struct {
 	rng    *rand.Rand
 	faults bool
 
-	mu       sync.Mutex
-	calls    []func()
-	spareQ   []func()
-	hasCalls atomic.Bool
-	stop     atomic.Bool
-	running  bool
-	closed   bool
+	mu         sync.Mutex
+	calls      []func()
+	callsSpare []func()
+	hasCalls   atomic.Bool
+	stop       atomic.Bool
+	running    bool
+	closed     bool
 }
 
 // New opens the named backend and prepares a loop.
@@ -340,7 +340,7 @@ func (r *Reactor) runCalls() {
 	}
 	r.mu.Lock()
 	calls := r.calls
-	r.calls = r.spareQ[:0]
+	r.calls = r.callsSpare[:0]
 	r.hasCalls.Store(false)
 	r.mu.Unlock()
 	for i, fn := range calls {
@@ -348,7 +348,7 @@ func (r *Reactor) runCalls() {
 		r.flushDeferred()
 		calls[i] = nil
 	}
-	r.spareQ = calls[:0]
+	r.callsSpare = calls[:0]
 }
 
 // Close closes every transport (ConnectionLost(ErrClosed)) and listener,
@@ -366,7 +366,7 @@ func (r *Reactor) Close() error {
 		l.Close()
 	}
 	for t := range r.transp {
-		t.fail(ErrClosed)
+		t.closeWith(ErrClosed)
 	}
 	r.flushDeferred()
 	r.closed = true

@@ -74,7 +74,7 @@ func (t *Transport) Write(p []byte) {
 	}
 	n, err := t.send(p)
 	if err != nil {
-		t.fail(err)
+		t.closeWith(err)
 		return
 	}
 	if n < len(p) {
@@ -146,7 +146,7 @@ func (t *Transport) LoseConnection() {
 		return
 	}
 	if t.Buffered() == 0 && !t.connecting {
-		t.finish(nil)
+		t.closeWith(nil)
 		return
 	}
 	t.state = stClosing
@@ -168,7 +168,7 @@ func (t *Transport) LoseWriteConnection() {
 func (t *Transport) shutdownWrite() {
 	t.wrDone = true
 	if err := unix.Shutdown(t.fd, unix.SHUT_WR); err != nil {
-		t.fail(err)
+		t.closeWith(err)
 	}
 }
 
@@ -180,14 +180,14 @@ func (t *Transport) Abort() {
 	}
 	t.linger0 = true
 	t.wbuf, t.woff = nil, 0
-	t.fail(ErrAborted)
+	t.closeWith(ErrAborted)
 }
 
-// fail closes with err: at once when called from outside the transport's
-// own handling (another connection's handler, Call), else when the
-// current handler returned, so that a protocol never sees ConnectionLost
-// while inside its own DataReceived or ConnectionMade.
-func (t *Transport) fail(err error) {
+// closeWith closes with err (nil: orderly): at once when called from
+// outside the transport's own handling (another connection's handler,
+// Call), else when the current handler returned, so that a protocol never
+// sees ConnectionLost while inside its own DataReceived or ConnectionMade.
+func (t *Transport) closeWith(err error) {
 	if t.state == stDead {
 		return
 	}
@@ -199,8 +199,6 @@ func (t *Transport) fail(err error) {
 	}
 	t.closeNow()
 }
-
-func (t *Transport) finish(err error) { t.fail(err) }
 
 func (t *Transport) closeNow() {
 	if t.fd < 0 {
@@ -259,7 +257,7 @@ func (t *Transport) update() {
 		err = t.r.p.Modify(t.fd, t.tok, want)
 	}
 	if err != nil {
-		t.fail(fmt.Errorf("reactor: poller: %w", err))
+		t.closeWith(fmt.Errorf("reactor: poller: %w", err))
 		return
 	}
 	t.interest = want
@@ -296,7 +294,7 @@ func (t *Transport) handle(f poller.Flags) {
 	if !did && f&poller.Error != 0 {
 		// Neither reading nor writing would collect the error: fetch it,
 		// or a level-triggered poller reports it forever.
-		t.fail(sockError(t.fd))
+		t.closeWith(sockError(t.fd))
 	}
 }
 
@@ -332,7 +330,7 @@ func (t *Transport) doRead() {
 				r.c.ReadEAGAIN++
 				return
 			}
-			t.fail(err)
+			t.closeWith(err)
 			return
 		}
 		if n == 0 {
@@ -360,7 +358,7 @@ func (t *Transport) readEOF() {
 func (t *Transport) doWrite() {
 	n, err := t.send(t.wbuf[t.woff:])
 	if err != nil {
-		t.fail(err)
+		t.closeWith(err)
 		return
 	}
 	t.woff += n
@@ -368,7 +366,7 @@ func (t *Transport) doWrite() {
 		t.wbuf, t.woff = nil, 0
 		switch {
 		case t.state == stClosing:
-			t.finish(nil)
+			t.closeWith(nil)
 			return
 		case t.shutWr && !t.wrDone:
 			t.shutdownWrite()
@@ -386,18 +384,13 @@ func (t *Transport) doWrite() {
 
 func (t *Transport) finishConnect() {
 	if err := sockErrorOrNil(t.fd); err != nil {
-		t.fail(err)
+		t.closeWith(err)
 		return
 	}
 	t.connecting = false
+	// made's update changes the interest from Writable, which re-arms an
+	// edge-triggered poller too: kept bytes go out when writable.
 	t.made()
-	if t.state != stDead && t.Buffered() > 0 && !t.r.et {
-		// Level-triggered: Writable is watched (update) and comes next round.
-		return
-	}
-	if t.state != stDead && t.Buffered() > 0 {
-		t.doWrite()
-	}
 }
 
 func sockErrorOrNil(fd int) error {
@@ -418,7 +411,7 @@ func (t *Transport) made() {
 	t.proto.ConnectionMade(t)
 	t.busy = prev
 	if t.state == stClosing && t.Buffered() == 0 {
-		t.finish(nil)
+		t.closeWith(nil)
 		return
 	}
 	t.update()
