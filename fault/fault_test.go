@@ -306,7 +306,6 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
-
 // TestStaleDeliveryCaught proves the check is not vacuous: a server that
 // hands every fifth new connection bytes kept from an earlier one, as a
 // stale event or buffer on a reused descriptor would, is caught.
