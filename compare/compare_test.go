@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,8 @@ import (
 )
 
 var five = []string{"epoll", "poll", "select", "busywait", "stdlib"}
+
+var suiteRepeats = 3
 
 func TestPlanCounts(t *testing.T) {
 	pl := NewPlan(Full, five, 1, FullBudget, Limits{})
@@ -152,6 +155,7 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 	// Resume: nothing left to run.
 	calls.Store(0)
 	o.Resume = true
+	o.noCharts = true
 	stdout.Reset()
 	if err := Run(context.Background(), o, &stdout); err != nil {
 		t.Fatal(err)
@@ -212,7 +216,7 @@ func TestCommandUsage(t *testing.T) {
 func loadSuite(t *testing.T) []chart.File {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := charttest.Suite(dir, five, 3); err != nil {
+	if _, err := charttest.Suite(dir, five, suiteRepeats); err != nil {
 		t.Fatal(err)
 	}
 	files, err := chart.Load(dir)
@@ -233,7 +237,7 @@ func TestReportTable(t *testing.T) {
 	s := b.String()
 	for _, want := range []string{
 		"### Active connections", "### Idle connections at 100 active", "### Message size at 10 connections",
-		"### Open loop", "| point | backend | runs |", "| 1000 idle | epoll | 3 |", "| 64 KiB, 4 KiB buf | select | 3 |",
+		"### Open loop", "| point | backend | runs |", fmt.Sprintf("| 1000 idle | epoll | %d |", suiteRepeats), fmt.Sprintf("| 64 KiB, 4 KiB buf | select | %d |", suiteRepeats),
 		"1 partial", "µs",
 	} {
 		if !strings.Contains(s, want) {
@@ -248,10 +252,10 @@ func TestReportTable(t *testing.T) {
 			tps = append(tps, f.Throughput)
 		}
 	}
-	if len(tps) != 3 {
+	if len(tps) != suiteRepeats {
 		t.Fatalf("%d repeats", len(tps))
 	}
-	want := "| 100 conns | epoll | 3 | " + chart.Human(chart.Summarize(tps).Med)
+	want := fmt.Sprintf("| 100 conns | epoll | %d | ", suiteRepeats) + chart.Human(chart.Summarize(tps).Med)
 	if !strings.Contains(s, want) {
 		t.Errorf("report lacks %q:\n%s", want, s)
 	}
@@ -383,7 +387,7 @@ func TestRunStopsAHungRun(t *testing.T) {
 		return normal(ctx, s, progress)
 	}
 	out := t.TempDir()
-	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: hung}
+	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: hung, noCharts: true}
 	var stdout bytes.Buffer
 	err := Run(context.Background(), o, &stdout)
 	if err == nil || !strings.Contains(err.Error(), "1 of") {

@@ -34,7 +34,7 @@ func Result(p Point) *result.Result {
 	lat := p.Latencies
 	if lat == nil {
 		base := 20_000.0 + 50*float64(p.Conns) + 2*float64(p.Idle)
-		for i := 0; i < 20000; i++ {
+		for i := 0; i < 5000; i++ {
 			lat = append(lat, int64(base*math.Exp(rng.NormFloat64()*0.5)))
 		}
 	}
