@@ -119,10 +119,11 @@ type Reactor struct {
 	paused    []*Listener // listeners waiting for a descriptor to be freed
 	spare     int         // /dev/null, given up to accept-and-close under EMFILE
 
-	deferred []*Transport   // closes postponed until the current handler returned
-	retry    []poller.Event // synthetic events for the next round (edge-triggered)
-	parked   []*Transport   // off the poller after a level-triggered hang-up (park.go)
-	lastTick time.Time
+	deferred   []*Transport   // closes postponed until the current handler returned
+	retry      []poller.Event // synthetic events for the next round (edge-triggered)
+	retrySpare []poller.Event
+	parked     []*Transport // off the poller after a level-triggered hang-up (park.go)
+	lastTick   time.Time
 
 	rng    *rand.Rand
 	faults bool
@@ -294,7 +295,8 @@ func (r *Reactor) dispatch(ev poller.Event) {
 // fault, backpressure lifted, an accept batch cut short) gets no new edge.
 func (r *Reactor) runRetries() {
 	evs := r.retry
-	r.retry = nil
+	r.retry = r.retrySpare[:0]
+	defer func() { r.retrySpare = evs[:0] }()
 	for _, ev := range evs {
 		if h := r.lookup(ev.Token); h != nil {
 			h.handle(ev.Flags)
