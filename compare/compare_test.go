@@ -400,3 +400,13 @@ func TestRunStopsAHungRun(t *testing.T) {
 		t.Errorf("the runs after the hung one did not all run: %d", calls.Load())
 	}
 }
+
+func TestDuration(t *testing.T) {
+	for ns, want := range map[float64]string{
+		84_210: "84.2 µs", 7_361_000: "7.36 ms", 5_905_600_000: "5.91 s", 884_000: "884 µs", 900: "0.90 µs", 105_800_000: "106 ms",
+	} {
+		if got := Duration(ns); got != want {
+			t.Errorf("Duration(%g) = %q, want %q", ns, got, want)
+		}
+	}
+}

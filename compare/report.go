@@ -149,16 +149,23 @@ func tableRow(label, backend string, rs []*result.Result) string {
 	return "| " + strings.Join(cells, " | ") + " |\n"
 }
 
-// Duration prints nanoseconds with a unit a reader can compare at a
-// glance: µs below 10 ms, ms above.
+// Duration prints nanoseconds with three significant digits and the unit
+// that keeps the number short (84.2 µs, 7.36 ms, 5.91 s).
 func Duration(ns float64) string {
+	v, unit := ns/1e3, "µs"
 	switch {
-	case ns >= 10e6:
-		return fmt.Sprintf("%.1f ms", ns/1e6)
-	case ns >= 100e3:
-		return fmt.Sprintf("%.0f µs", ns/1e3)
+	case ns >= 1e9:
+		v, unit = ns/1e9, "s"
+	case ns >= 1e6:
+		v, unit = ns/1e6, "ms"
 	}
-	return fmt.Sprintf("%.1f µs", ns/1e3)
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f %s", v, unit)
+	case v >= 10:
+		return fmt.Sprintf("%.1f %s", v, unit)
+	}
+	return fmt.Sprintf("%.2f %s", v, unit)
 }
 
 // ReportCommand is `muxbench report RESULTS...`: the comparison table as
