@@ -18,11 +18,11 @@ import (
 	"github.com/muxbench/muxbench/poller"
 )
 
-// DefaultSleep is what busywait-sleep sleeps after an idle round. It is of
-// the order of this machine's cross-core wake-up (50-170 us), so it adds
-// about the latency a blocking multiplexer pays anyway, while an idle loop
-// spends most of its time asleep. nanosleep adds the kernel's 50 us timer
-// slack: 100 us sleeps about 175 us here.
+// DefaultSleep is what busywait-sleep sleeps after an idle round: of the
+// order of a cross-core wake-up here (50-170 us), the delay a blocking
+// multiplexer pays to be woken, so that the trade shows without swamping
+// every other cost. nanosleep adds the kernel's 50 us timer slack: 100 us
+// sleeps about 175 us here.
 const DefaultSleep = 100 * time.Microsecond
 
 func init() {
