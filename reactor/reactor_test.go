@@ -520,3 +520,73 @@ func TestHalfClosedSlowReader(t *testing.T) {
 		t.Logf("waits in the 300 ms stall %d, parks %d", c1.Waits-c0.Waits, counters(t, r).Parks)
 	})
 }
+
+func TestListenConnectIPv6(t *testing.T) {
+	r := newReactor(t, modes()[0], Config{})
+	done := make(chan struct{})
+	n := 0
+	onLost := func() {
+		if n++; n == 2 {
+			close(done)
+		}
+	}
+	var server *pp
+	l, err := r.Listen("tcp6", "[::1]:0", func() Protocol {
+		server = &pp{msg: []byte("pong"), onLost: onLost}
+		return server
+	})
+	if err != nil {
+		r.Close()
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	client := &pp{msg: []byte("ping"), max: 400, onLost: onLost}
+	if err := r.Connect("tcp", l.Addr().String(), client); err != nil {
+		t.Fatal(err)
+	}
+	start(t, r)
+	recv(t, done, "both ConnectionLost")
+	onLoop(t, r, func() {
+		if client.err != nil || server.err != nil || client.got < 400 {
+			t.Errorf("client got %d (%v), server lost with %v", client.got, client.err, server.err)
+		}
+	})
+}
+
+func TestAddressErrors(t *testing.T) {
+	r := newReactor(t, modes()[0], Config{})
+	start(t, r)
+	onLoop(t, r, func() {
+		if _, err := r.Listen("udp", "127.0.0.1:0", func() Protocol { return newEchoRec() }); err == nil {
+			t.Error("Listen on udp succeeded")
+		}
+		if _, err := r.Listen("tcp", "127.0.0.1:99999", func() Protocol { return newEchoRec() }); err == nil {
+			t.Error("Listen on port 99999 succeeded")
+		}
+		if err := r.Connect("tcp", "no-port", newEchoRec()); err == nil {
+			t.Error("Connect without a port succeeded")
+		}
+	})
+	// A refused connect reports through ConnectionLost, never ConnectionMade.
+	e := newEchoRec()
+	var cerr error
+	onLoop(t, r, func() {
+		l, err := r.Listen("tcp", "127.0.0.1:0", func() Protocol { return newEchoRec() })
+		if err != nil {
+			cerr = err
+			return
+		}
+		addr := l.Addr().String()
+		l.Close()
+		cerr = r.Connect("tcp", addr, e)
+	})
+	if cerr != nil {
+		t.Logf("refused at once: %v", cerr)
+		return
+	}
+	err := recv(t, e.lost, "ConnectionLost")
+	made := false
+	onLoop(t, r, func() { made = e.t != nil })
+	if err == nil || made {
+		t.Errorf("refused connect: ConnectionLost(%v), ConnectionMade called %v", err, made)
+	}
+}
