@@ -7,8 +7,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -21,18 +23,25 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "pingpong:", err)
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		// The flag package has already printed its own errors.
+		if !errors.As(err, new(usageError)) {
+			fmt.Fprintln(os.Stderr, "pingpong:", err)
+		}
 		os.Exit(2)
 	}
 }
 
-func run() error {
+// usageError is a command-line error the flag package has reported.
+type usageError struct{ error }
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("pingpong", flag.ContinueOnError)
 	var (
-		backend  = flag.String("backend", "epoll", "poller backend: "+strings.Join(poller.Names(), ", "))
-		et       = flag.Bool("et", false, "edge-triggered (backends that support it)")
-		clients  = flag.Int("clients", 1, "ping-pong clients")
-		verbose  = flag.Bool("v", false, "log every connection event")
+		backend  = fs.String("backend", "epoll", "poller backend: "+strings.Join(poller.Names(), ", "))
+		et       = fs.Bool("et", false, "edge-triggered (backends that support it)")
+		clients  = fs.Int("clients", 1, "ping-pong clients")
+		verbose  = fs.Bool("v", false, "log every connection event")
 		maxBytes = units.Size(100)
 		msg      = units.Size(1)
 		sndbuf   units.Size
@@ -40,18 +49,20 @@ func run() error {
 		readBuf  = units.Size(reactor.DefaultReadBufSize)
 		faults   reactor.Faults
 	)
-	flag.Var(&maxBytes, "max", "bytes each client receives before closing")
-	flag.Var(&msg, "msg", "message size")
-	flag.Var(&sndbuf, "sndbuf", "SO_SNDBUF of every socket (0: system default)")
-	flag.Var(&rcvbuf, "rcvbuf", "SO_RCVBUF of every socket (0: system default)")
-	flag.Var(&readBuf, "read-buf", "the loop's read buffer")
-	flag.Float64Var(&faults.ShortWriteFrac, "fault-short", 0, "fraction of writes cut short on purpose")
-	flag.Float64Var(&faults.WriteEAGAINFrac, "fault-weagain", 0, "fraction of writes failed with a fake EAGAIN")
-	flag.Float64Var(&faults.ReadEAGAINFrac, "fault-reagain", 0, "fraction of reads failed with a fake EAGAIN")
-	flag.Int64Var(&faults.Seed, "fault-seed", 1, "seed of the fault injector")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
+	fs.Var(&maxBytes, "max", "bytes each client receives before closing")
+	fs.Var(&msg, "msg", "message size")
+	fs.Var(&sndbuf, "sndbuf", "SO_SNDBUF of every socket (0: system default)")
+	fs.Var(&rcvbuf, "rcvbuf", "SO_RCVBUF of every socket (0: system default)")
+	fs.Var(&readBuf, "read-buf", "the loop's read buffer")
+	fs.Float64Var(&faults.ShortWriteFrac, "fault-short", 0, "fraction of writes cut short on purpose")
+	fs.Float64Var(&faults.WriteEAGAINFrac, "fault-weagain", 0, "fraction of writes failed with a fake EAGAIN")
+	fs.Float64Var(&faults.ReadEAGAINFrac, "fault-reagain", 0, "fraction of reads failed with a fake EAGAIN")
+	fs.Int64Var(&faults.Seed, "fault-seed", 1, "seed of the fault injector")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if _, ok := poller.Lookup(*backend); !ok {
 		return fmt.Errorf("unknown backend %q (available: %s)", *backend, strings.Join(poller.Names(), ", "))
@@ -80,9 +91,9 @@ func run() error {
 	for i := range message {
 		message[i] = '*'
 	}
-	var log *os.File
+	var log io.Writer
 	if *verbose {
-		log = os.Stdout
+		log = stdout
 	}
 	lost, want := 0, 2**clients
 	var failures []string
@@ -127,10 +138,10 @@ func run() error {
 	for _, c := range cs {
 		got += c.Received
 	}
-	fmt.Printf("backend %s (edge-triggered %v): %d clients received %d bytes in %v\n",
+	fmt.Fprintf(stdout, "backend %s (edge-triggered %v): %d clients received %d bytes in %v\n",
 		*backend, *et, *clients, got, elapsed.Round(time.Microsecond))
 	r.Counters().Each(func(name string, v uint64) {
-		fmt.Printf("  %-20s %d\n", name, v)
+		fmt.Fprintf(stdout, "  %-20s %d\n", name, v)
 	})
 	if len(failures) > 0 {
 		return fmt.Errorf("%d connections lost with an error, first: %s", len(failures), failures[0])
