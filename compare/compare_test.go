@@ -163,6 +163,13 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 	if calls.Load() != 0 {
 		t.Errorf("--resume ran %d points again", calls.Load())
 	}
+	// A file the plan does not know is pointed out.
+	charttest.Write(filepath.Join(out, "json"), "other", charttest.Point{Backend: "epoll", Conns: 3, MsgSize: 64})
+	stdout.Reset()
+	Run(context.Background(), o, &stdout)
+	if !strings.Contains(stdout.String(), "1 result files") {
+		t.Errorf("foreign file not pointed out:\n%s", stdout.String())
+	}
 	// Resume after losing two files runs exactly those two.
 	os.Remove(filepath.Join(out, pl.Points[0].File()))
 	os.WriteFile(filepath.Join(out, pl.Points[3].File()), []byte("{trunc"), 0o644)

@@ -67,6 +67,9 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(o.Out, "json"), 0o755); err != nil {
 		return err
 	}
+	if n := foreignFiles(o.Out, pl); n > 0 {
+		fmt.Fprintf(stdout, "compare: note: %d result files in %s are not in this plan; the charts and table will include them\n", n, filepath.Join(o.Out, "json"))
+	}
 	start := time.Now()
 	var planDone time.Duration // planned time of the runs done so far
 	var failed, ran, kept int
@@ -234,4 +237,21 @@ func Finish(out, command string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, "wrote", path)
 	fmt.Fprint(stdout, "\n"+b.String())
 	return nil
+}
+
+// foreignFiles counts result files in out/json that the plan would not
+// write, left by a comparison with other settings.
+func foreignFiles(out string, pl Plan) int {
+	planned := map[string]bool{}
+	for _, p := range pl.Points {
+		planned[filepath.Base(p.File())] = true
+	}
+	names, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))
+	n := 0
+	for _, name := range names {
+		if !planned[filepath.Base(name)] {
+			n++
+		}
+	}
+	return n
 }
