@@ -14,9 +14,11 @@ type Echo struct {
 // NewEcho is a factory for Reactor.Listen.
 func NewEcho() reactor.Protocol { return &Echo{} }
 
+// ConnectionMade keeps the transport to answer on.
 func (e *Echo) ConnectionMade(t *reactor.Transport) { e.t = t }
 
 // DataReceived relies on Write copying only what the socket does not take.
 func (e *Echo) DataReceived(data []byte) { e.t.Write(data) }
 
+// ConnectionLost drops the transport; Echo has nothing to report.
 func (e *Echo) ConnectionLost(error) { e.t = nil }

@@ -31,7 +31,7 @@ type PingPong struct {
 	// Lost, if set, is called from ConnectionLost.
 	Lost func(p *PingPong, err error)
 
-	// Received and Sent count bytes; Lost reports err.
+	// Received and Sent count bytes; Err is ConnectionLost's reason.
 	Received, Sent int
 	Err            error
 
@@ -40,9 +40,11 @@ type PingPong struct {
 	done    bool
 }
 
+var star = []byte{'*'}
+
 func (p *PingPong) msg() []byte {
 	if len(p.Message) == 0 {
-		return []byte{'*'}
+		return star
 	}
 	return p.Message
 }
@@ -53,6 +55,7 @@ func (p *PingPong) logf(format string, args ...any) {
 	}
 }
 
+// ConnectionMade serves first: both sides do, so two messages bounce.
 func (p *PingPong) ConnectionMade(t *reactor.Transport) {
 	p.t = t
 	p.send()
@@ -89,6 +92,7 @@ func (p *PingPong) ReadConnectionLost() {
 	p.t.LoseConnection()
 }
 
+// ConnectionLost records err and calls Lost.
 func (p *PingPong) ConnectionLost(err error) {
 	p.Err = err
 	p.logf("lost: %v", err)
