@@ -81,10 +81,13 @@ type Config struct {
 	ServerCPUs []int
 	GenCPUs    []int
 	// ServerGOMAXPROCS is passed to the server. Default: one per server
-	// CPU (at least one), the same for every backend, so that no server
-	// has runtime threads spinning for work beside its loop. The
-	// generator sets its own to loops+1, so that its coordinator is never
-	// queued behind a busy loop at the window's edges.
+	// CPU, plus one for a reactor. A reactor's loop blocks in its poller
+	// on a locked thread while holding a P; with no idle P left, the
+	// runtime's sysmon takes that P away after 20 us of every wait and
+	// wakes a spinning thread, which the loop then pays for in CPU on
+	// every round. stdlib blocks in the runtime's own netpoller instead
+	// and gets one P per CPU. The generator sets its own GOMAXPROCS to
+	// loops+1 for the same reason.
 	ServerGOMAXPROCS int
 	// NoPin turns the pinning defaults off.
 	NoPin bool
@@ -192,6 +195,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ServerGOMAXPROCS == 0 {
 		cfg.ServerGOMAXPROCS = max(len(cfg.ServerCPUs), 1)
+		if cfg.Backend != Stdlib {
+			cfg.ServerGOMAXPROCS++
+		}
 	}
 	return cfg, nil
 }

@@ -160,7 +160,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		rcvBuf     units.Size
 		readBuf    units.Size
 		serverCPUs = fs.String("server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
-		procs      = fs.Int("server-gomaxprocs", 0, "the server's GOMAXPROCS (0: one per server CPU)")
+		procs      = fs.Int("server-gomaxprocs", 0, "the server's GOMAXPROCS (0: one per server CPU, plus one for a reactor's loop)")
 		listen     = fs.String("listen", "127.0.0.1:0", "the server's listen `address`")
 		edge       = fs.Bool("edge", false, "edge-triggered notification in the server, where the backend has it")
 		spin       = fs.Duration("spin-sleep", 0, "busy-waiting backend: sleep this `long` after an empty round")
