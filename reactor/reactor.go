@@ -9,6 +9,23 @@
 //
 // Everything except Stop and Call belongs to the loop: call it before Run
 // from the goroutine that will call Run, or from handlers, or through Call.
+//
+// What the loop guarantees, whatever the backend:
+//
+//   - Each event's token is a slot index with a generation, checked at
+//     dispatch: a handler that closes another connection (whose fd may be
+//     reused at once) never lets that connection's pending event reach
+//     the new owner. Dropped events are counted as Stale.
+//   - Per event, the read side runs before the write side.
+//   - Edge-triggered, transports read and write until EAGAIN, and replay
+//     the event next round when they stop early (an injected fault,
+//     backpressure lifted), so no edge is lost.
+//   - A transport stops reading once its write buffer passes HighWater
+//     and resumes below LowWater: an echo's buffer stays under HighWater
+//     plus one read, whatever the peer does.
+//   - Nothing spins: accept under EMFILE pauses or drains through a spare
+//     descriptor, and a level-triggered hang-up on a transport that can
+//     neither read nor write takes it off the poller (park.go).
 package reactor
 
 import (
