@@ -11,6 +11,11 @@
 //
 // Exit status: 0 success, 1 a failed run or integrity error, 2 bad input,
 // 130 interrupted (what was measured is still printed and saved).
+//
+// --json FILE saves each result (schema bench/result). With several
+// backends, FILE gets the backend before its extension (out.json:
+// out-epoll.json, out-poll.json...); a FILE that is a directory, or ends
+// in a slash, holds one BACKEND.json per backend.
 package main
 
 import (
