@@ -590,3 +590,60 @@ func TestAddressErrors(t *testing.T) {
 		t.Errorf("refused connect: ConnectionLost(%v), ConnectionMade called %v", err, made)
 	}
 }
+
+// abortOnData aborts from inside DataReceived and notes whether
+// ConnectionLost came while DataReceived was still running.
+type abortOnData struct {
+	t      *Transport
+	inData bool
+	nested bool
+	lost   chan error
+}
+
+func (a *abortOnData) ConnectionMade(t *Transport) { a.t = t }
+func (a *abortOnData) DataReceived([]byte) {
+	a.inData = true
+	a.t.Write([]byte("dropped by Abort"))
+	a.t.Abort()
+	a.t.Write([]byte("after Abort: ignored"))
+	a.inData = false
+}
+func (a *abortOnData) ConnectionLost(err error) { a.nested = a.inData; a.lost <- err }
+
+func TestAbortFromDataReceived(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m mode) {
+		r := newReactor(t, m, Config{})
+		made := make(chan *abortOnData, 1)
+		l, err := r.Listen("tcp", "127.0.0.1:0", func() Protocol {
+			a := &abortOnData{lost: make(chan error, 1)}
+			made <- a
+			return a
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start(t, r)
+		c := dial(t, l.Addr().String())
+		c.Write([]byte("go"))
+		a := recv(t, made, "accept")
+		if err := recv(t, a.lost, "ConnectionLost"); !errors.Is(err, ErrAborted) {
+			t.Errorf("ConnectionLost(%v), want ErrAborted", err)
+		}
+		onLoop(t, r, func() {
+			if a.nested {
+				t.Error("ConnectionLost ran inside DataReceived")
+			}
+			if a.t.Fd() != -1 || r.Conns() != 0 {
+				t.Errorf("fd %d, %d open transports after Abort", a.t.Fd(), r.Conns())
+			}
+		})
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(c)
+		if len(got) > 0 && string(got) != "dropped by Abort" {
+			t.Errorf("peer read %q after the abort", got)
+		}
+		if !errors.Is(err, unix.ECONNRESET) {
+			t.Errorf("peer read error %v, want a reset (SO_LINGER 0)", err)
+		}
+	})
+}
