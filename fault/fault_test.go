@@ -174,6 +174,9 @@ func TestHostile(t *testing.T) {
 			rep := run(t, 2500*time.Millisecond, fault.Config{Target: f.srv.Addr(), Hostile: true, HostilePeers: 3})
 			cancel()
 			w := <-good
+			if rep.NeverReadMaxBytes == 0 || rep.NeverReadMaxBytes > fault.DefaultNeverReadLimit {
+				t.Errorf("never-read peers pushed at most %d bytes", rep.NeverReadMaxBytes)
+			}
 			if w.err != "" || w.roundTrips < 100 {
 				t.Errorf("well-behaved connections: %d round trips beside the hostile peers, error %q", w.roundTrips, w.err)
 			}

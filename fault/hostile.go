@@ -116,7 +116,12 @@ func (s *state) neverRead(ctx context.Context, c *net.TCPConn, id uint64) error 
 		n, err := c.Write(msg)
 		total += n
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return ctx.Err() // stalled: backpressure works
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// Stalled: backpressure works.
+			s.count(func(r *Report) { r.NeverReadMaxBytes = max(r.NeverReadMaxBytes, uint64(total)) })
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("after %d bytes: %w", total, err)

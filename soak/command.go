@@ -190,22 +190,28 @@ func Print(w io.Writer, out []*Outcome) bool {
 	// Hostile peers: expected/attempted per kind.
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "hostile peers (as expected/run)\t%s\t\n", strings.Join(fault.Kinds, "\t"))
+	fmt.Fprintf(tw, "hostile peers (as expected/run)\t%s\ttaken from a never-read peer\t\n", strings.Join(fault.Kinds, "\t"))
 	for _, o := range out {
 		fmt.Fprintf(tw, "%s", o.Backend)
 		var hs []string
-		if o.Result != nil && o.Result.Faults != nil {
-			for _, h := range o.Result.Faults.Hostile {
+		got := "-"
+		if f := o.Result; f != nil && f.Faults != nil {
+			for _, h := range f.Faults.Hostile {
 				hs = append(hs, fmt.Sprintf("%d/%d", h.Expected, h.Attempted))
+			}
+			if n := f.Faults.NeverReadMaxBytes; n > 0 {
+				// What backpressure let through, both ends' socket
+				// buffers included.
+				got = fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 			}
 		}
 		for range len(fault.Kinds) - len(hs) {
 			hs = append(hs, "-")
 		}
+		hs = append(hs, got)
 		fmt.Fprintf(tw, "\t%s\t\n", strings.Join(hs, "\t"))
 	}
 	tw.Flush()
-
 	for _, o := range out {
 		if !o.Pass() {
 			fmt.Fprintf(w, "\n%s FAIL:\n", o.Backend)

@@ -223,6 +223,10 @@ type Faults struct {
 	ConnFailures uint64 `json:"conn_failures"`
 	// Hostile has one entry per kind of hostile peer, in a fixed order.
 	Hostile []HostileKind `json:"hostile,omitempty"`
+	// NeverReadMaxBytes is the most a peer that never reads could push
+	// before the server stopped taking more: what backpressure let
+	// through, socket buffers of both ends included.
+	NeverReadMaxBytes uint64 `json:"never_read_max_bytes,omitempty"`
 	// Errors are the first few failures, in words.
 	Errors []string `json:"errors,omitempty"`
 }
