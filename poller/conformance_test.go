@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all"
@@ -65,6 +66,7 @@ var cases = []conformanceCase{
 	{"NoStarvation", both, noStarvation},
 	{"Scale", both, scale},
 	{"Tokens", both, tokens},
+	{"HalfCloseQuietForWriter", both, halfCloseQuietForWriter},
 }
 
 // TestConformance runs the contract of poller.go against every backend
@@ -209,6 +211,22 @@ func peerClose(t *testing.T, tg target) {
 	if n, err := readFD(a, buf); n != 0 || err != nil {
 		t.Fatalf("read after peer close = %d, %v; want end of stream", n, err)
 	}
+}
+
+// halfCloseQuietForWriter: a writer that stopped reading and waits for room
+// must not be woken by the peer's half-close on every wait (a
+// level-triggered busy loop until the peer reads).
+func halfCloseQuietForWriter(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	fill(t, a)
+	if err := unix.Shutdown(b, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	add(t, p, a, tok(a), W)
+	diff(t, "send buffer full, peer half-closed", none(), waitOnce(t, p, 20*time.Millisecond))
+	drain(t, b)
+	diff(t, "peer drained", ev(tok(a), W), waitOnce(t, p, time.Second))
 }
 
 // tcpReset: a peer that closes with SO_LINGER 0 sends a reset; the reader

@@ -11,8 +11,12 @@
 //   - Events carry the caller's token, never the descriptor, so that the
 //     caller can tag tokens with a generation and drop events for a
 //     descriptor that was closed and reused before dispatch.
-//   - HangUp and Error are reported whatever the interest, as epoll does;
-//     Readable and Writable only for the interest registered.
+//   - Error, and a hang-up of both directions, are reported whatever the
+//     interest, as epoll does; the peer's half-close (HangUp without
+//     Readable) only with read interest, so that a level-triggered writer
+//     that stopped reading is not woken by it on every wait. Readable and
+//     Writable only for the interest registered. select cannot see
+//     hang-ups at all: a closed peer shows as Readable.
 //   - Add, Modify, Remove and Wait belong to one goroutine (the loop); Wake
 //     may be called from any goroutine, and several Wakes before the next
 //     Wait cost one system call.

@@ -199,9 +199,10 @@ func (b *backend) scan(events []poller.Event) (int, error) {
 func (b *backend) ask(e *entry) (poller.Flags, error) {
 	pfd := &b.pfd
 	pfd.Fd = e.fd
-	pfd.Events = rdhup // hang-up whatever the interest, as epoll reports it
+	// The peer's half-close only with read interest, as epoll reports it.
+	pfd.Events = 0
 	if e.interest&poller.Readable != 0 {
-		pfd.Events |= unix.POLLIN
+		pfd.Events |= unix.POLLIN | rdhup
 	}
 	if e.interest&poller.Writable != 0 {
 		pfd.Events |= unix.POLLOUT

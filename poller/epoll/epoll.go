@@ -58,11 +58,13 @@ func New(o poller.Options) (poller.Backend, error) {
 }
 
 func (b *backend) mask(interest poller.Flags) uint32 {
-	// EPOLLRDHUP makes a peer's shutdown visible as HangUp, not only as a
-	// zero-length read.
-	m := uint32(unix.EPOLLRDHUP) | b.et
+	m := b.et
 	if interest&poller.Readable != 0 {
-		m |= unix.EPOLLIN
+		// EPOLLRDHUP makes a peer's shutdown visible as HangUp, not only as
+		// a zero-length read. Only with read interest: a writer that has
+		// stopped reading would otherwise be told of the FIN on every
+		// level-triggered wait.
+		m |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
 	if interest&poller.Writable != 0 {
 		m |= unix.EPOLLOUT

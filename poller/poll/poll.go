@@ -50,11 +50,11 @@ func New(poller.Options) (poller.Backend, error) {
 
 func events(interest poller.Flags) int16 {
 	// rdHup (Linux only) makes a peer's shutdown visible as HangUp, as
-	// epoll's EPOLLRDHUP does; POLLHUP, POLLERR and POLLNVAL are reported
-	// whatever is asked.
-	ev := int16(rdHup)
+	// epoll's EPOLLRDHUP does, and only with read interest for the same
+	// reason; POLLHUP, POLLERR and POLLNVAL are reported whatever is asked.
+	var ev int16
 	if interest&poller.Readable != 0 {
-		ev |= unix.POLLIN
+		ev |= unix.POLLIN | int16(rdHup)
 	}
 	if interest&poller.Writable != 0 {
 		ev |= unix.POLLOUT
