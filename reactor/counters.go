@@ -33,10 +33,6 @@ type Counters struct {
 	AcceptDropped uint64
 
 	Opened, Closed uint64 // transports
-	// Parks counts transports taken off a level-triggered poller because
-	// it would report the peer's hang-up every round while they could
-	// neither read nor write (see park.go).
-	Parks uint64
 
 	// Injected faults, kept apart from the real ones above.
 	InjectedShortWrites uint64

@@ -24,8 +24,8 @@
 //     and resumes below LowWater: an echo's buffer stays under HighWater
 //     plus one read, whatever the peer does.
 //   - Nothing spins: accept under EMFILE pauses or drains through a spare
-//     descriptor, and a level-triggered hang-up on a transport that can
-//     neither read nor write takes it off the poller (park.go).
+//     descriptor; a transport that neither reads nor writes leaves the
+//     poller; the backends report a peer's half-close only to readers.
 package reactor
 
 import (
@@ -139,8 +139,6 @@ type Reactor struct {
 	deferred   []*Transport   // closes postponed until the current handler returned
 	retry      []poller.Event // synthetic events for the next round (edge-triggered)
 	retrySpare []poller.Event
-	parked     []*Transport // off the poller after a level-triggered hang-up (park.go)
-	lastTick   time.Time
 
 	rng    *rand.Rand
 	faults bool
@@ -280,18 +278,12 @@ func (r *Reactor) Run() error {
 		if len(r.retry) > 0 {
 			r.runRetries()
 		}
-		if len(r.parked) > 0 {
-			r.unparkDue()
-		}
 	}
 }
 
 func (r *Reactor) timeout() time.Duration {
 	if len(r.retry) > 0 || len(r.deferred) > 0 || r.hasCalls.Load() {
 		return 0
-	}
-	if len(r.parked) > 0 {
-		return max(0, parkTick-time.Since(r.lastTick))
 	}
 	return -1
 }

@@ -38,7 +38,6 @@ type Transport struct {
 	wrDone     bool // SHUT_WR sent
 	linger0    bool
 	busy       bool  // inside handle or ConnectionMade: closing must wait
-	parked     bool  // off the poller, retrying writes on a tick (park.go)
 	err        error // reason handed to ConnectionLost
 
 	// wbuf[woff:] is what the socket has not taken yet. It is nil while
@@ -228,7 +227,7 @@ func (t *Transport) reading() bool {
 
 // update brings the poller's interest in line with the transport's state.
 func (t *Transport) update() {
-	if t.state == stDead || t.parked {
+	if t.state == stDead {
 		return
 	}
 	var want poller.Flags
@@ -273,10 +272,6 @@ func (t *Transport) handle(f poller.Flags) {
 		if f&(poller.Writable|poller.Error|poller.HangUp) != 0 {
 			t.finishConnect()
 		}
-		return
-	}
-	if t.parkable(f) {
-		t.park()
 		return
 	}
 	did := false
