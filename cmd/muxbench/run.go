@@ -330,6 +330,10 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 				name, res.Params.Backend, n, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts)
 			status = 1
 		}
+		if res.Partial && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "muxbench %s: %s: the run stopped early; its figures cover a shortened window\n", name, res.Params.Backend)
+			status = 1
+		}
 		if lf.json != "" {
 			path := jsonPath(lf.json, res.Params.Backend, len(runs) > 1)
 			if err := result.WriteFile(path, res); err != nil {
