@@ -153,25 +153,29 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	})
 	stopFaults()
 	fr := <-fch
-	if err != nil {
-		o.failf("load: %v", err)
-	} else {
+	if err == nil {
 		o.Result = res
 		res.Params.Backend = name
 		if edge {
 			res.Params.Extra["edge"] = "true"
 		}
 		res.Faults = fr.rep
-		if res.Partial {
-			o.failf("load cut short: %v", res.Warnings)
+	}
+	switch {
+	case ctx.Err() != nil:
+		// What the server counted so far; no settling, no leak check.
+		if st, err := ch.ctl.Stats(); err == nil {
+			o.After = st
 		}
+		o.failf("interrupted")
+		return o
+	case err != nil:
+		o.failf("load: %v", err)
+	case res.Partial:
+		o.failf("load cut short: %s", strings.Join(res.Warnings, "; "))
 	}
 	if fr.err != nil {
 		o.failf("faults: %v", fr.err)
-	}
-	if ctx.Err() != nil {
-		o.failf("interrupted")
-		return o
 	}
 
 	// Once everything of ours is closed, the server must be back where
