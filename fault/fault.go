@@ -134,9 +134,9 @@ func Run(parent context.Context, cfg Config) (*Report, error) {
 	}
 	c.Close()
 
-	// Drivers stop on cancellation only: with the parent's deadline, a dial or
-	// a read could time out a moment before it reports its end, and be
-	// counted as a failure.
+	// Drivers stop on cancellation only: under the parent's deadline, a
+	// dial or a read could time out a moment before the parent reports
+	// its end, and be counted as a failure.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer context.AfterFunc(parent, cancel)()
 	defer cancel()
