@@ -76,7 +76,7 @@ func Table(w io.Writer, results []*result.Result) error {
 	var notes []string
 	notes = append(notes, "server us/rt: process/loop thread CPU per round trip; short, eagain, waits, ev(ents): server side;\nrss: server resident memory per connection, idle ones included (K = KiB)")
 	if partial {
-		notes = append(notes, "*: interrupted, figures cover a shortened window")
+		notes = append(notes, "*: stopped early (Ctrl-C or a fault), figures cover a shortened window")
 	}
 	if saturated {
 		notes = append(notes, "!: generator saturated (its loop CPU near 100%): it may have limited the run")
@@ -85,7 +85,7 @@ func Table(w io.Writer, results []*result.Result) error {
 		notes = append(notes, ">: latencies above the histogram's 60 s range")
 	}
 	if noServer {
-		notes = append(notes, "n/a: no control channel to the server")
+		notes = append(notes, "n/a: no server figures (no control channel, or it failed)")
 	}
 	for _, r := range results {
 		if r.TargetRate > 0 {

@@ -32,7 +32,7 @@ func TestTableFitsAndMarks(t *testing.T) {
 			t.Errorf("over 100 columns (%d): %q", len(line), line)
 		}
 	}
-	for _, want := range []string{"busywait-sleep*", "16.9/16.6", "16.1!", "0.125", "108K", "12345", "n/a", ">70s", "interrupted", "saturated", "99.9k of the 100.0k"} {
+	for _, want := range []string{"busywait-sleep*", "16.9/16.6", "16.1!", "0.125", "108K", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
