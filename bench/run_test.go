@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/muxbench/muxbench/poller/all"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // echoServer serves on loopback until the test ends; handle is each
@@ -212,5 +214,30 @@ func TestRunBadInput(t *testing.T) {
 		if !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: err = %v, want a usage error", name, err)
 		}
+	}
+}
+
+// Two generator loops share the connections and their figures add up.
+func TestRunTwoLoops(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	before, _ := sysstat.Affinity()
+	addr := echoServer(t, honest)
+	cfg := quick(addr)
+	cfg.Conns, cfg.GenCPUs, cfg.Rate = 10, []int{0, 1}, 4000
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Params.GenLoops != 2 || res.Integrity.Errors() != 0 || res.RoundTrips == 0 {
+		t.Fatalf("%d loops, %d round trips, integrity %+v", res.Params.GenLoops, res.RoundTrips, res.Integrity)
+	}
+	// Messages in flight at the window's start were written before it.
+	if res.Generator.IO.Writes+uint64(cfg.Conns) < res.RoundTrips {
+		t.Errorf("%d writes for %d round trips", res.Generator.IO.Writes, res.RoundTrips)
+	}
+	if after, _ := sysstat.Affinity(); len(after) != len(before) {
+		t.Errorf("process affinity %v after the run, was %v", after, before)
 	}
 }
