@@ -5,6 +5,9 @@ package busywait
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
 )
@@ -27,4 +30,32 @@ func BenchmarkIdleRound(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/fd")
 		})
 	}
+}
+
+// BenchmarkIdleWait is a Wait(10ms) on one idle descriptor: it reports the
+// CPU the process burns while nothing happens (cpu-% of one core), the
+// cost spinning pays and a nap after each idle round cuts.
+func BenchmarkIdleWait(b *testing.B) {
+	for _, nap := range []time.Duration{0, DefaultSleep, time.Millisecond} {
+		b.Run(fmt.Sprintf("sleep=%dus", nap.Microseconds()), func(b *testing.B) {
+			bw := newBackend(b, poller.Options{SpinSleep: nap})
+			a, _ := pair(b)
+			bw.Add(a, 1, poller.Readable)
+			ev := make([]poller.Event, 1)
+			c0 := cpuTime(b)
+			for b.Loop() {
+				bw.Wait(ev, 10*time.Millisecond)
+			}
+			b.ReportMetric(100*float64(cpuTime(b)-c0)/float64(b.Elapsed()), "cpu-%")
+			b.ReportMetric(float64(bw.rounds)/float64(b.N), "rounds/op")
+		})
+	}
+}
+
+func cpuTime(b *testing.B) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
