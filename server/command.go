@@ -54,6 +54,11 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	// Catch signals before anyone learns our ports: a parent may signal
+	// as soon as it has read the ready line.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	line, _ := json.Marshal(srv.Ready())
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
 		// Nobody learns our ports: there is no point in serving.
@@ -63,9 +68,6 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sig)
 	eof := make(chan struct{})
 	if exitOnEOF {
 		// The parent holds our stdin open; if it dies, without having
