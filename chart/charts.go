@@ -355,7 +355,8 @@ func groupTitle(g []File) string {
 
 // spectrumFigure draws latency against percentile on HdrHistogram's
 // 1/(1-p) axis, so that the tail (99.9%, 99.99%) gets as much room as the
-// median; repeats give the median line and a min-max band.
+// median; repeats give the median line and min-max bars at the labelled
+// percentiles.
 func spectrumFigure(name string, g []File) (*figure, error) {
 	type hist struct {
 		vals func(q float64) float64
@@ -417,26 +418,11 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 		names = append(names, b)
 	}
 	sortBackends(names)
-	for _, b := range names {
+	for bi, b := range names {
 		c, sty := curves[b], styleOf(b)
 		med := make(plotter.XYs, len(c.x))
-		band := make(plotter.XYs, 0, 2*len(c.x))
 		for i := range c.x {
 			med[i] = plotter.XY{X: c.x[i], Y: c.med[i] / div}
-			band = append(band, plotter.XY{X: c.x[i], Y: c.hi[i] / div})
-		}
-		for i := len(c.x) - 1; i >= 0; i-- {
-			band = append(band, plotter.XY{X: c.x[i], Y: c.lo[i] / div})
-		}
-		if len(byBackend[b]) > 1 {
-			poly, err := plotter.NewPolygon(band)
-			if err != nil {
-				return nil, err
-			}
-			r, gg, bb, _ := sty.Color.RGBA()
-			poly.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(gg >> 8), B: uint8(bb >> 8), A: 0x40}
-			poly.LineStyle.Width = 0
-			p.Add(poly)
 		}
 		l, err := plotter.NewLine(med)
 		if err != nil {
@@ -444,6 +430,45 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 		}
 		l.LineStyle = sty.line()
 		p.Add(l)
+		// Markers at the labelled percentiles, nudged sideways per backend
+		// so that their min-max bars do not hide each other.
+		hs := byBackend[b]
+		n := hs[0].n
+		for _, h := range hs {
+			n = min(n, h.n)
+		}
+		nudge := 1 + 0.06*(float64(bi)-float64(len(names)-1)/2)
+		var marks errXY
+		for _, x := range []float64{2, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7} {
+			if x > float64(n) {
+				break
+			}
+			var vs []float64
+			for _, h := range hs {
+				vs = append(vs, h.vals(100*(1-1/x))/div)
+			}
+			st := Summarize(vs)
+			st.X = x * nudge
+			marks = append(marks, st)
+		}
+		if len(marks) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(marks)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = sty.glyph()
+		p.Add(sc)
+		if len(hs) > 1 {
+			eb, err := plotter.NewYErrorBars(marks)
+			if err != nil {
+				return nil, err
+			}
+			eb.LineStyle = sty.line()
+			eb.LineStyle.Width = vg.Points(1)
+			p.Add(eb)
+		}
 	}
 	if xmax < 10 {
 		xmax = 10
@@ -474,7 +499,7 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 		reps = reps || len(hs) > 1
 	}
 	if reps {
-		notes = append(notes, "Shaded: min to max over the repeats.")
+		notes = append(notes, "Markers at 50%, 90%, 99%...: the median over the repeats, bars from min to max.")
 	}
 	return &figure{
 		name:     name,

@@ -125,6 +125,7 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stdout.String())
 	}
 	pl := NewPlan(tiny, o.Backends, 2, 0, Limits{})
+	rate := 0.0
 	if int(calls.Load()) != len(pl.Points) {
 		t.Errorf("%d runs, plan has %d", calls.Load(), len(pl.Points))
 	}
@@ -136,8 +137,16 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 		if r.Params.Extra["sweep"] != p.Sweep {
 			t.Errorf("%s: sweep %q", p.File(), r.Params.Extra["sweep"])
 		}
-		if p.Sweep == SweepLatency && r.Params.Rate <= 0 {
-			t.Errorf("%s: open loop without a rate", p.File())
+		if p.Sweep == SweepLatency {
+			if r.Params.Rate <= 0 {
+				t.Errorf("%s: open loop without a rate", p.File())
+			}
+			if rate == 0 {
+				rate = r.Params.Rate
+			}
+			if r.Params.Rate != rate {
+				t.Errorf("%s: rate %g, another run had %g: repeats must offer the same load", p.File(), r.Params.Rate, rate)
+			}
 		}
 	}
 	for _, f := range []string{"summary.md", "active-conns.png", "idle-conns.svg", "short-writes.png", "latency-spectrum.png", "cpu-cost.png"} {

@@ -177,7 +177,17 @@ func fmtDur(d time.Duration) string {
 // Capacity is the throughput the open-loop runs are scaled from: the
 // median closed-loop throughput at conns active connections, of the
 // backend that managed least, so every backend gets the same offered load.
+// Once an open-loop run is saved its rate is reused, so that every repeat
+// (and a resumed comparison) offers the same load.
 func Capacity(out string, pl Plan, conns int) (float64, error) {
+	for _, p := range pl.Points {
+		if p.Sweep != SweepLatency || p.Conns != conns || p.RateFraction <= 0 {
+			continue
+		}
+		if r, err := result.ReadFile(filepath.Join(out, p.File())); err == nil && r.Params.Rate > 0 {
+			return r.Params.Rate / p.RateFraction, nil
+		}
+	}
 	per := map[string][]float64{}
 	for _, p := range pl.Points {
 		if p.Sweep != SweepActive || p.Conns != conns {

@@ -46,7 +46,7 @@ func Result(p Point) *result.Result {
 		panic(err)
 	}
 	rt := uint64(len(lat))
-	window := 2.0
+	window := 2.0 + 0.05*float64(p.Repeat%4) // repeats differ a little, as real ones do
 	tp := float64(rt) / window
 	perRT := 8 + float64(p.Idle)/1000*(1+float64(len(p.Backend)%3)) + rng.Float64()
 	util := perRT * tp / 1e6
