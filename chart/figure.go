@@ -140,11 +140,12 @@ func (f *figure) draw(c draw.Canvas) {
 	rows := len(f.panels)
 	cols := len(f.panels[0])
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(18), PadY: vg.Points(14)}
-	cs2 := plot.Align(f.panels, tiles, area)
+	// Tiles rather than plot.Align: Align lines the data areas up but moves
+	// the panel titles out of line with each other.
 	for i, row := range f.panels {
 		for j, p := range row {
 			if p != nil {
-				p.Draw(cs2[i][j])
+				p.Draw(tiles.At(area, j, i))
 			}
 		}
 	}

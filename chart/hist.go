@@ -1,6 +1,8 @@
 package chart
 
 import (
+	"math"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -23,4 +25,12 @@ func (o offsetPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 	c.Min.X += o.off
 	c.Max.X += o.off
 	o.p.Plot(c, p)
+}
+
+// DataRange lets the axes make room for the shifted plotter.
+func (o offsetPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
+	if dr, ok := o.p.(plot.DataRanger); ok {
+		return dr.DataRange()
+	}
+	return math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 }
