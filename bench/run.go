@@ -375,4 +375,3 @@ func closeAll(fds []int) {
 		unix.Close(fd)
 	}
 }
-
