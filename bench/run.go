@@ -271,63 +271,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	progress.stop()
 
 	res.WindowSec = float64(winEnd-winStart) / 1e9
-	hist := newLatencyHist()
-	var histU *latencyHist
-	if cfg.Rate > 0 {
-		histU = newLatencyHist()
-	}
-	gen := &res.Generator
-	var genNs int64
-	threadOK := true
-	for i, l := range loops {
-		if l.err != nil {
-			res.Partial = true
-			res.Warnings = append(res.Warnings, l.err.Error())
-		}
-		hist.merge(l.hist)
-		if histU != nil {
-			histU.merge(l.histU)
-		}
-		s, e := starts[i], ends[i]
-		res.RoundTrips += e.rts - s.rts
-		addIO(&gen.IO, subIO(e.io, s.io))
-		// Integrity counts the whole run, warm-up and drain included.
-		res.Integrity.Mismatches += l.integ.Mismatches
-		res.Integrity.Resets += l.integ.Resets
-		res.Integrity.ConnFailures += l.integ.ConnFailures
-		res.Integrity.Timeouts += l.integ.Timeouts
-		for _, e := range l.errs {
-			res.Warnings = append(res.Warnings, "integrity: "+e)
-		}
-		if !e.cpu.ok || !s.cpu.ok {
-			threadOK = false
-			continue
-		}
-		ns := e.cpu.userNs + e.cpu.sysNs - s.cpu.userNs - s.cpu.sysNs
-		genNs += ns
-		gen.CPU.UserSec += float64(e.cpu.userNs-s.cpu.userNs) / 1e9
-		gen.CPU.SysSec += float64(e.cpu.sysNs-s.cpu.sysNs) / 1e9
-		gen.CPU.VolCtxSw += e.cpu.volCS - s.cpu.volCS
-		gen.CPU.InvolCtxSw += e.cpu.involCS - s.cpu.involCS
-		// Loop time is spent on one CPU: near 1.0 the generator, not the
-		// server, sets the pace.
-		if sec := float64(e.at-s.at) / 1e9; sec > 0 && float64(ns)/1e9/sec >= saturation {
-			gen.Saturated = true
-		}
-	}
-	if !threadOK {
-		res.Warnings = append(res.Warnings, "generator CPU per loop thread unavailable on this platform")
-	}
-	fillCPU(&gen.CPU, res.RoundTrips, res.WindowSec)
-	gen.Rates = rates(gen.IO, res.RoundTrips)
-	if res.WindowSec > 0 {
-		res.Throughput = float64(res.RoundTrips) / res.WindowSec
-	}
-	res.Latency = hist.summarize(cfg.Percentiles)
-	if histU != nil {
-		u := histU.summarize(cfg.Percentiles)
-		res.LatencyUncorrected = &u
-	}
+	collect(res, loops, starts, ends, cfg.Percentiles)
 	if probe != nil {
 		if srvErr != nil {
 			res.Warnings = append(res.Warnings, "server figures at window end: "+srvErr.Error())
@@ -335,7 +279,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 			res.Server = serverFigures(srv0, srv1, res, cfg.Conns+cfg.Idle)
 		}
 	}
-	if gen.Saturated {
+	if res.Generator.Saturated {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("generator saturated: its loop threads used over %.0f%% of their CPU, so it may have limited the run", saturation*100))
 	}
 	if ctx.Err() != nil {
