@@ -121,8 +121,8 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if len(fds) == 0 {
-			return nil, usagef("%v", err)
+		if len(fds) == 0 && cfg.Target != "" {
+			return nil, usagef("--target: %v", err)
 		}
 		return nil, err
 	}
