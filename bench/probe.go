@@ -60,7 +60,7 @@ func (p *pidProbe) sample() (serverSample, error) {
 	if err != nil {
 		return serverSample{}, err
 	}
-	return serverSample{backend: External, proc: t, rss: rssOf(p.pid)}, nil
+	return serverSample{backend: External, proc: t, rss: rssOf(p.pid), maxRSS: t.maxRSS}, nil
 }
 
 func (p *pidProbe) alive() error { return nil }
