@@ -15,12 +15,12 @@ func PlotCommand(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "charts", "directory to write the charts into (PNG and SVG)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: muxbench plot [-o DIR] RESULTS...")
-		fmt.Fprintln(stderr, "RESULTS are result JSON files or directories holding them.")
+		fmt.Fprintln(fs.Output(), "usage: muxbench plot [-o DIR] RESULTS...")
+		fmt.Fprintln(fs.Output(), "RESULTS are result JSON files or directories holding them.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stderr); done {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "muxbench plot: no result files given (usage: muxbench plot [-o DIR] RESULTS...)")

@@ -53,13 +53,13 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	planOnly := fs.Bool("plan", false, "print the plan and its planned time, run nothing")
 	verbose := fs.Bool("v", false, "show the load generator's own progress lines")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: muxbench compare [--backend LIST] [--quick] [--repeat N] [--out DIR] [--resume] [--plan]")
-		fmt.Fprintln(stderr, "Runs every backend over the active, idle, message-size and open-loop sweeps,")
-		fmt.Fprintln(stderr, "saving each run as it completes, then draws the charts and the summary table.")
+		fmt.Fprintln(fs.Output(), "usage: muxbench compare [--backend LIST] [--quick] [--repeat N] [--out DIR] [--resume] [--plan]")
+		fmt.Fprintln(fs.Output(), "Runs every backend over the active, idle, message-size and open-loop sweeps,")
+		fmt.Fprintln(fs.Output(), "saving each run as it completes, then draws the charts and the summary table.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "muxbench compare: unexpected argument %q\n", fs.Arg(0))

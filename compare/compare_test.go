@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -423,6 +424,23 @@ func TestDuration(t *testing.T) {
 	} {
 		if got := Duration(ns); got != want {
 			t.Errorf("Duration(%g) = %q, want %q", ns, got, want)
+		}
+	}
+}
+
+func TestHelpAndBadFlags(t *testing.T) {
+	cmds := map[string]func([]string, io.Writer, io.Writer) int{
+		"compare": Command, "report": ReportCommand, "merge": MergeCommand, "plot": chart.PlotCommand,
+	}
+	for name, cmd := range cmds {
+		var stdout, stderr bytes.Buffer
+		if code := cmd([]string{"--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: muxbench "+name) {
+			t.Errorf("%s --help: exit %d, %q", name, code, stderr.String())
+		}
+		stderr.Reset()
+		code := cmd([]string{"--nosuch"}, &stdout, &stderr)
+		if msg := stderr.String(); code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "nosuch") {
+			t.Errorf("%s --nosuch: exit %d, %q", name, code, msg)
 		}
 	}
 }

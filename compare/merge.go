@@ -217,12 +217,12 @@ func MergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "merged result file to write (required)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: muxbench merge -o OUT FILES...")
-		fmt.Fprintln(stderr, "Merges results of one point measured from several load hosts.")
+		fmt.Fprintln(fs.Output(), "usage: muxbench merge -o OUT FILES...")
+		fmt.Fprintln(fs.Output(), "Merges results of one point measured from several load hosts.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stderr); done {
+		return code
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "muxbench merge: -o OUT is required")

@@ -174,11 +174,11 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: muxbench report RESULTS...")
-		fmt.Fprintln(stderr, "RESULTS are result JSON files or directories holding them.")
+		fmt.Fprintln(fs.Output(), "usage: muxbench report RESULTS...")
+		fmt.Fprintln(fs.Output(), "RESULTS are result JSON files or directories holding them.")
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stderr); done {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "muxbench report: no result files given (usage: muxbench report RESULTS...)")
