@@ -128,6 +128,21 @@ func tableRow(label, backend string, rs []*result.Result) string {
 	if saturated > 0 {
 		notes = append(notes, fmt.Sprintf("generator saturated in %d", saturated))
 	}
+	var shares []float64
+	for _, r := range rs {
+		target := r.TargetRate
+		if target == 0 {
+			target = r.Params.Rate
+		}
+		if target > 0 {
+			shares = append(shares, r.Throughput/target)
+		}
+	}
+	if sh := chart.Summarize(shares); sh.N > 0 && sh.Min < 0.95 {
+		// Open loop that fell behind its schedule: the server (or the
+		// machine) could not keep up with the offered load.
+		notes = append(notes, fmt.Sprintf("achieved %.0f%% of the target rate (lowest run)", 100*sh.Min))
+	}
 	if overflow > 0 {
 		notes = append(notes, fmt.Sprintf("%d samples above histogram range", overflow))
 	}
