@@ -226,6 +226,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	for _, l := range loops {
 		l.setPhase(phaseMeasure)
 	}
+	proc0 := fromUsage(sysstat.Process())
 	var srv0 serverSample
 	if probe != nil {
 		if srv0, err = probe.sample(); err != nil {
@@ -259,6 +260,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		srv1, srvErr = probe.sample()
 	}
 	winEnd := nanotime()
+	proc1 := fromUsage(sysstat.Process())
 	ends := make([]snapshot, len(loops))
 	for i, l := range loops {
 		// A loop that failed inside the window counts up to where it
@@ -272,6 +274,11 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 
 	res.WindowSec = float64(winEnd-winStart) / 1e9
 	collect(res, loops, starts, ends, cfg.Percentiles)
+	if proc0.ok && proc1.ok {
+		p := cpuDiff(proc0, proc1)
+		fillCPU(&p, res.RoundTrips, res.WindowSec)
+		res.Generator.Process = &p
+	}
 	if probe != nil {
 		if srvErr != nil {
 			res.Warnings = append(res.Warnings, "server figures at window end: "+srvErr.Error())

@@ -81,6 +81,9 @@ func TestRunAgainstEcho(t *testing.T) {
 	if g.IO.Writes == 0 || g.IO.BytesIn != g.IO.BytesOut-uint64(0) && g.IO.BytesIn > g.IO.BytesOut {
 		t.Errorf("generator I/O %+v", g.IO)
 	}
+	if p := g.Process; p == nil || p.UserSec+p.SysSec < g.CPU.UserSec+g.CPU.SysSec-0.05 {
+		t.Errorf("generator process CPU %+v below its loops' %+v", p, g.CPU)
+	}
 	if res.WindowSec < 0.5 || res.WindowSec > 5 {
 		t.Errorf("window %.2fs for a 0.7s run", res.WindowSec)
 	}

@@ -180,7 +180,12 @@ type Server struct {
 // Generator is the load side's own cost; Saturated warns that the
 // generator, not the server, limited the run.
 type Generator struct {
-	CPU       CPU   `json:"cpu"`
+	// CPU is the generator's event loop threads: the service demand of
+	// the load itself, comparable with a server's loop thread.
+	CPU CPU `json:"cpu"`
+	// Process is the whole generator process (runtime threads, the
+	// coordinator), comparable with a server's process CPU.
+	Process   *CPU  `json:"process_cpu,omitempty"`
 	IO        IO    `json:"io"`
 	Rates     Rates `json:"rates"`
 	Saturated bool  `json:"saturated"`
