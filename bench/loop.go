@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -257,7 +258,7 @@ func (l *genLoop) write(c *genConn) {
 	for c.sendOff < l.msgSize {
 		buf := l.wbuf[:min(l.msgSize-c.sendOff, len(l.wbuf))]
 		FillPattern(buf, c.id, c.seq, c.sendOff)
-		n, err := sysWrite(c.fd, buf)
+		n, err := rawio.Write(c.fd, buf)
 		l.io.Writes++
 		if err != nil {
 			switch err {
@@ -301,7 +302,7 @@ func (l *genLoop) want(c *genConn, w bool) {
 
 func (l *genLoop) onReadable(c *genConn) {
 	for {
-		n, err := sysRead(c.fd, l.rbuf)
+		n, err := rawio.Read(c.fd, l.rbuf)
 		l.io.Reads++
 		if err != nil {
 			switch err {

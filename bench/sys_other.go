@@ -30,6 +30,3 @@ func childAttr(cmd *exec.Cmd) {
 }
 
 func rssOf(int) int64 { return 0 }
-
-func sysRead(fd int, p []byte) (int, error)  { return unix.Read(fd, p) }
-func sysWrite(fd int, p []byte) (int, error) { return unix.Write(fd, p) }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -114,7 +115,7 @@ func (t *Transport) send(p []byte) (int, error) {
 		}
 		chunk := p[done:]
 		chunk = chunk[:r.shortWrite(len(chunk))]
-		n, err := unix.Write(t.fd, chunk)
+		n, err := rawio.Write(t.fd, chunk)
 		r.c.Writes++
 		if err != nil {
 			switch err {
@@ -315,7 +316,7 @@ func (t *Transport) doRead() {
 			}
 			return
 		}
-		n, err := unix.Read(t.fd, r.buf)
+		n, err := rawio.Read(t.fd, r.buf)
 		r.c.Reads++
 		if err != nil {
 			switch err {

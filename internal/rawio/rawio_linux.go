@@ -1,0 +1,37 @@
+//go:build linux
+
+// Package rawio reads and writes non-blocking descriptors without the Go
+// runtime's syscall bookkeeping (entersyscall/exitsyscall, and the sysmon
+// hand-off it invites). A non-blocking read or write never parks its
+// thread, so the bookkeeping buys nothing and costs a few hundred
+// nanoseconds a call: on a ping-pong round trip of two calls that is
+// several percent of the CPU measured. The server's reactor and the load
+// generator use the same calls, so neither side is favoured.
+//
+// Only for descriptors in non-blocking mode: a blocking call here would
+// hold its P for as long as it blocks.
+package rawio
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Read is read(2) on a non-blocking descriptor.
+func Read(fd int, p []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// Write is write(2) on a non-blocking descriptor.
+func Write(fd int, p []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
