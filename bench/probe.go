@@ -1,8 +1,11 @@
 package bench
 
 import (
+	"fmt"
+
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/server"
 )
 
 // serverSample is a server's cumulative figures at one instant.
@@ -27,7 +30,7 @@ type serverProbe interface {
 type controlProbe struct {
 	c     *control.Client
 	pid   int
-	child *child
+	child *server.Child
 }
 
 func (p *controlProbe) sample() (serverSample, error) {
@@ -47,8 +50,8 @@ func (p *controlProbe) sample() (serverSample, error) {
 }
 
 func (p *controlProbe) alive() error {
-	if p.child != nil {
-		return p.child.alive()
+	if p.child != nil && p.child.Alive() != nil {
+		return fmt.Errorf("server exited during the run: %s", p.child.Reason())
 	}
 	return nil
 }

@@ -90,11 +90,11 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer ch.stop()
-		target = ch.ready.Listen
+		defer ch.Stop()
+		target = ch.Ready.Listen
 		res.Params.Target = target
-		res.Params.Extra["server_pid"] = fmt.Sprint(ch.ready.PID)
-		probe = &controlProbe{c: ch.ctl, pid: ch.ready.PID, child: ch}
+		res.Params.Extra["server_pid"] = fmt.Sprint(ch.Ready.PID)
+		probe = &controlProbe{c: ch.Control, pid: ch.Ready.PID, child: ch}
 	} else {
 		switch {
 		case cfg.Control != "":

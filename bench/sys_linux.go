@@ -5,10 +5,8 @@ package bench
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,14 +14,6 @@ import (
 // streamSocket opens a non-blocking, close-on-exec TCP socket.
 func streamSocket(family int) (int, error) {
 	return unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-}
-
-// childAttr makes the kernel kill the child server when the thread that
-// started it dies (the parent locks that thread for the child's lifetime),
-// and puts the child in its own process group so that a terminal's Ctrl-C
-// reaches only the parent, which then stops the child itself.
-func childAttr(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 }
 
 // rssOf is another process's resident set size in bytes, 0 if unknown.

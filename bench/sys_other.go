@@ -3,9 +3,6 @@
 package bench
 
 import (
-	"os/exec"
-	"syscall"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -22,11 +19,6 @@ func streamSocket(family int) (int, error) {
 		return -1, err
 	}
 	return fd, nil
-}
-
-// childAttr: without Pdeathsig the child relies on --exit-on-stdin-eof.
-func childAttr(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
 func rssOf(int) int64 { return 0 }

@@ -113,13 +113,13 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		f := strconv.FormatFloat(cfg.Inject, 'g', -1, 64)
 		args = append(args, "--inject-short-writes="+f, "--inject-eagain="+f, "--inject-read-eagain="+f)
 	}
-	ch, err := startChild(ctx, args)
+	ch, err := server.Spawn(ctx, server.SpawnConfig{Args: args})
 	if err != nil {
 		o.failf("server: %v", err)
 		return o
 	}
-	defer ch.stop()
-	if o.Before, err = ch.ctl.Stats(); err != nil {
+	defer ch.Stop()
+	if o.Before, err = ch.Control.Stats(); err != nil {
 		o.failf("server stats at the start: %v", err)
 		return o
 	}
@@ -135,7 +135,7 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	}
 	fch := make(chan faults, 1)
 	fcfg := fault.Config{
-		Target: ch.ready.Listen, Churn: cfg.Churn, ChurnConns: cfg.ChurnConns,
+		Target: ch.Ready.Listen, Churn: cfg.Churn, ChurnConns: cfg.ChurnConns,
 		Hostile: cfg.HostilePeers > 0, HostilePeers: cfg.HostilePeers,
 	}
 	if fcfg.Churn > 0 || fcfg.Hostile {
@@ -147,7 +147,7 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		fch <- faults{}
 	}
 	res, err := bench.Run(ctx, bench.Config{
-		Target: ch.ready.Listen, Control: ch.ready.Control, Token: ch.token, ServerPID: ch.ready.PID,
+		Target: ch.Ready.Listen, Control: ch.Ready.Control, Token: ch.Token, ServerPID: ch.Ready.PID,
 		Conns: cfg.Conns, MsgSize: cfg.MsgSize, Duration: window, Warmup: warmup, NoPin: true,
 		Extra: map[string]string{"soak": "true"},
 	})
@@ -164,7 +164,7 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	switch {
 	case ctx.Err() != nil:
 		// What the server counted so far; no settling, no leak check.
-		if st, err := ch.ctl.Stats(); err == nil {
+		if st, err := ch.Control.Stats(); err == nil {
 			o.After = st
 		}
 		o.failf("interrupted")
@@ -182,7 +182,7 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	// it started.
 	deadline := time.Now().Add(settleTimeout)
 	for {
-		st, err := ch.ctl.Stats()
+		st, err := ch.Control.Stats()
 		if err != nil {
 			o.failf("server stats at the end: %v", err)
 			break
@@ -193,7 +193,7 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := ch.alive(); err != nil {
+	if err := ch.Alive(); err != nil {
 		o.failf("%v", err)
 	}
 	o.judge(cfg)
