@@ -30,7 +30,7 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 		}
 		s, e := starts[i], ends[i]
 		res.RoundTrips += e.rts - s.rts
-		addIO(&gen.IO, subIO(e.io, s.io))
+		gen.IO = gen.IO.Add(e.io.Sub(s.io))
 		// Integrity counts the whole run, warm-up and drain included.
 		res.Integrity.Mismatches += l.integ.Mismatches
 		res.Integrity.Resets += l.integ.Resets
@@ -58,7 +58,7 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 		res.Warnings = append(res.Warnings, "generator CPU per loop thread unavailable on this platform")
 	}
 	fillCPU(&gen.CPU, res.RoundTrips, res.WindowSec)
-	gen.Rates = rates(gen.IO, res.RoundTrips)
+	gen.Rates = gen.IO.Rates(res.RoundTrips)
 	if res.WindowSec > 0 {
 		res.Throughput = float64(res.RoundTrips) / res.WindowSec
 	}
@@ -66,50 +66,6 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 	if histU != nil {
 		u := histU.summarize(percents)
 		res.LatencyUncorrected = &u
-	}
-}
-
-func subIO(a, b result.IO) result.IO {
-	return result.IO{
-		BytesIn: a.BytesIn - b.BytesIn, BytesOut: a.BytesOut - b.BytesOut,
-		Reads: a.Reads - b.Reads, Writes: a.Writes - b.Writes,
-		ShortWrites: a.ShortWrites - b.ShortWrites, WriteEAGAIN: a.WriteEAGAIN - b.WriteEAGAIN,
-		ReadEAGAIN: a.ReadEAGAIN - b.ReadEAGAIN, Waits: a.Waits - b.Waits,
-		Events: a.Events - b.Events, Dispatches: a.Dispatches - b.Dispatches,
-		Accepts: a.Accepts - b.Accepts, AcceptErrs: a.AcceptErrs - b.AcceptErrs,
-	}
-}
-
-func addIO(a *result.IO, b result.IO) {
-	a.BytesIn += b.BytesIn
-	a.BytesOut += b.BytesOut
-	a.Reads += b.Reads
-	a.Writes += b.Writes
-	a.ShortWrites += b.ShortWrites
-	a.WriteEAGAIN += b.WriteEAGAIN
-	a.ReadEAGAIN += b.ReadEAGAIN
-	a.Waits += b.Waits
-	a.Events += b.Events
-	a.Dispatches += b.Dispatches
-	a.Accepts += b.Accepts
-	a.AcceptErrs += b.AcceptErrs
-}
-
-func ratio(a, b uint64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-func rates(io result.IO, rts uint64) result.Rates {
-	return result.Rates{
-		ShortWritesPerWrite: ratio(io.ShortWrites, io.Writes),
-		ShortWritesPerRT:    ratio(io.ShortWrites, rts),
-		WriteEAGAINPerWrite: ratio(io.WriteEAGAIN, io.Writes),
-		WriteEAGAINPerRT:    ratio(io.WriteEAGAIN, rts),
-		WaitsPerRT:          ratio(io.Waits, rts),
-		EventsPerWait:       ratio(io.Events, io.Waits),
 	}
 }
 
@@ -146,8 +102,8 @@ func serverFigures(a, b serverSample, res *result.Result, allConns int) *result.
 		s.LoopThread = &t
 	}
 	if b.hasIO {
-		s.IO = subIO(b.io, a.io)
-		s.Rates = rates(s.IO, res.RoundTrips)
+		s.IO = b.io.Sub(a.io)
+		s.Rates = s.IO.Rates(res.RoundTrips)
 	}
 	if allConns > 0 {
 		s.RSSPerConn = float64(b.rss) / float64(allConns)

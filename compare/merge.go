@@ -92,7 +92,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 		g.CPU.Utilization += r.Generator.CPU.Utilization
 		g.CPU.VolCtxSw += r.Generator.CPU.VolCtxSw
 		g.CPU.InvolCtxSw += r.Generator.CPU.InvolCtxSw
-		g.IO = addIO(g.IO, r.Generator.IO)
+		g.IO = g.IO.Add(r.Generator.IO)
 		g.Saturated = g.Saturated || r.Generator.Saturated
 		key := fmt.Sprintf("host.%d.%s.", i+1, r.Env.Hostname)
 		out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
@@ -107,7 +107,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 	if out.RoundTrips > 0 {
 		g := &out.Generator
 		g.CPU.PerRTus = (g.CPU.UserSec + g.CPU.SysSec) * 1e6 / float64(out.RoundTrips)
-		g.Rates = rates(g.IO, out.RoundTrips)
+		g.Rates = g.IO.Rates(out.RoundTrips)
 	}
 	if first.Server != nil {
 		s := *first.Server
@@ -176,39 +176,6 @@ func mergeLatency(files []chart.File, get func(*result.Result) *result.Latency) 
 		}
 	}
 	return &out, nil
-}
-
-func addIO(a, b result.IO) result.IO {
-	a.BytesIn += b.BytesIn
-	a.BytesOut += b.BytesOut
-	a.Reads += b.Reads
-	a.Writes += b.Writes
-	a.ShortWrites += b.ShortWrites
-	a.WriteEAGAIN += b.WriteEAGAIN
-	a.ReadEAGAIN += b.ReadEAGAIN
-	a.Waits += b.Waits
-	a.Events += b.Events
-	a.Dispatches += b.Dispatches
-	a.Accepts += b.Accepts
-	a.AcceptErrs += b.AcceptErrs
-	return a
-}
-
-func rates(io result.IO, rt uint64) result.Rates {
-	div := func(a, b uint64) float64 {
-		if b == 0 {
-			return 0
-		}
-		return float64(a) / float64(b)
-	}
-	return result.Rates{
-		ShortWritesPerWrite: div(io.ShortWrites, io.Writes),
-		ShortWritesPerRT:    div(io.ShortWrites, rt),
-		WriteEAGAINPerWrite: div(io.WriteEAGAIN, io.Writes),
-		WriteEAGAINPerRT:    div(io.WriteEAGAIN, rt),
-		WaitsPerRT:          div(io.Waits, rt),
-		EventsPerWait:       div(io.Events, io.Waits),
-	}
 }
 
 // MergeCommand is `muxbench merge -o OUT FILES...`.

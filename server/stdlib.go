@@ -143,26 +143,11 @@ func (sc *stdConn) io() result.IO {
 	}
 }
 
-func addIO(a *result.IO, b result.IO) {
-	a.BytesIn += b.BytesIn
-	a.BytesOut += b.BytesOut
-	a.Reads += b.Reads
-	a.Writes += b.Writes
-	a.ShortWrites += b.ShortWrites
-	a.WriteEAGAIN += b.WriteEAGAIN
-	a.ReadEAGAIN += b.ReadEAGAIN
-	a.Waits += b.Waits
-	a.Events += b.Events
-	a.Dispatches += b.Dispatches
-	a.Accepts += b.Accepts
-	a.AcceptErrs += b.AcceptErrs
-}
-
 func (e *stdEngine) retire(sc *stdConn) {
 	sc.c.Close()
 	e.mu.Lock()
 	delete(e.conns, sc)
-	addIO(&e.retired, sc.io())
+	e.retired = e.retired.Add(sc.io())
 	e.mu.Unlock()
 }
 
@@ -191,7 +176,7 @@ func (e *stdEngine) fill(st *control.Stats) error {
 	defer e.mu.Unlock()
 	st.IO = e.retired
 	for sc := range e.conns {
-		addIO(&st.IO, sc.io())
+		st.IO = st.IO.Add(sc.io())
 	}
 	st.IO.Accepts = e.accepts.Load()
 	st.IO.AcceptErrs = e.acceptErrs.Load()

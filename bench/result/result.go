@@ -151,6 +151,41 @@ type IO struct {
 	AcceptErrs  uint64 `json:"accept_errors,omitempty"`
 }
 
+// Add sums two counts: loops of one process, hosts of one point.
+func (io IO) Add(b IO) IO {
+	io.BytesIn += b.BytesIn
+	io.BytesOut += b.BytesOut
+	io.Reads += b.Reads
+	io.Writes += b.Writes
+	io.ShortWrites += b.ShortWrites
+	io.WriteEAGAIN += b.WriteEAGAIN
+	io.ReadEAGAIN += b.ReadEAGAIN
+	io.Waits += b.Waits
+	io.Events += b.Events
+	io.Dispatches += b.Dispatches
+	io.Accepts += b.Accepts
+	io.AcceptErrs += b.AcceptErrs
+	return io
+}
+
+// Sub is what was counted since an earlier snapshot b of the same
+// counters.
+func (io IO) Sub(b IO) IO {
+	io.BytesIn -= b.BytesIn
+	io.BytesOut -= b.BytesOut
+	io.Reads -= b.Reads
+	io.Writes -= b.Writes
+	io.ShortWrites -= b.ShortWrites
+	io.WriteEAGAIN -= b.WriteEAGAIN
+	io.ReadEAGAIN -= b.ReadEAGAIN
+	io.Waits -= b.Waits
+	io.Events -= b.Events
+	io.Dispatches -= b.Dispatches
+	io.Accepts -= b.Accepts
+	io.AcceptErrs -= b.AcceptErrs
+	return io
+}
+
 // Rates are IO divided out, kept in the file so reports need no arithmetic.
 type Rates struct {
 	ShortWritesPerWrite float64 `json:"short_writes_per_write"`
@@ -159,6 +194,25 @@ type Rates struct {
 	WriteEAGAINPerRT    float64 `json:"write_eagain_per_rt"`
 	WaitsPerRT          float64 `json:"waits_per_rt"`
 	EventsPerWait       float64 `json:"events_per_wait"`
+}
+
+// Rates divides io out over its own counts and roundTrips; a zero
+// divisor gives 0.
+func (io IO) Rates(roundTrips uint64) Rates {
+	div := func(a, b uint64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	return Rates{
+		ShortWritesPerWrite: div(io.ShortWrites, io.Writes),
+		ShortWritesPerRT:    div(io.ShortWrites, roundTrips),
+		WriteEAGAINPerWrite: div(io.WriteEAGAIN, io.Writes),
+		WriteEAGAINPerRT:    div(io.WriteEAGAIN, roundTrips),
+		WaitsPerRT:          div(io.Waits, roundTrips),
+		EventsPerWait:       div(io.Events, io.Waits),
+	}
 }
 
 // Server is what the server reported over its control channel.
