@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/server"
 )
 
@@ -54,7 +55,7 @@ func startChild(ctx context.Context, cfg *Config) (*server.Child, error) {
 	ch, err := server.Spawn(ctx, server.SpawnConfig{Executable: cfg.Executable, Args: serveArgs(cfg), Env: cfg.ServerEnv})
 	var se *server.StartError
 	if errors.As(err, &se) && se.Usage {
-		return nil, usagef("%s", se.Reason)
+		return nil, cli.Usagef("%s", se.Reason)
 	}
 	return ch, err
 }

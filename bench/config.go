@@ -10,10 +10,10 @@
 package bench
 
 import (
-	"errors"
-	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/muxbench/muxbench/internal/cli"
 )
 
 // Stdlib names the server built on Go's net package, run beside the
@@ -25,14 +25,7 @@ const External = "external"
 
 // ErrUsage marks errors caused by the user's input (a bad value, an
 // unreachable target, too few descriptors): the command exits 2 on them.
-var ErrUsage = errors.New("usage")
-
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string        { return e.msg }
-func (e *usageError) Is(target error) bool { return target == ErrUsage }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+var ErrUsage = cli.ErrUsage
 
 // Config is one run. Zero values take the defaults documented per field.
 type Config struct {
@@ -131,30 +124,30 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Conns = 100
 	}
 	if cfg.Conns < 0 {
-		return cfg, usagef("--conns must be at least 1, got %d", cfg.Conns)
+		return cfg, cli.Usagef("--conns must be at least 1, got %d", cfg.Conns)
 	}
 	if cfg.Idle < 0 {
-		return cfg, usagef("--idle must be 0 or more, got %d", cfg.Idle)
+		return cfg, cli.Usagef("--idle must be 0 or more, got %d", cfg.Idle)
 	}
 	if cfg.MsgSize == 0 {
 		cfg.MsgSize = 64
 	}
 	if cfg.MsgSize < MinMsgSize || cfg.MsgSize > MaxMsgSize {
-		return cfg, usagef("--msg-size must be from %d B to 16 MiB, got %d", MinMsgSize, cfg.MsgSize)
+		return cfg, cli.Usagef("--msg-size must be from %d B to 16 MiB, got %d", MinMsgSize, cfg.MsgSize)
 	}
 	for _, v := range []struct {
 		name string
 		n    int
 	}{{"--sndbuf", cfg.SndBuf}, {"--rcvbuf", cfg.RcvBuf}, {"--read-buf", cfg.ReadBuf}} {
 		if v.n < 0 {
-			return cfg, usagef("%s must be positive, got %d", v.name, v.n)
+			return cfg, cli.Usagef("%s must be positive, got %d", v.name, v.n)
 		}
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 5 * time.Second
 	}
 	if cfg.Duration < 0 {
-		return cfg, usagef("--duration must be positive, got %v", cfg.Duration)
+		return cfg, cli.Usagef("--duration must be positive, got %v", cfg.Duration)
 	}
 	if cfg.Warmup == 0 {
 		cfg.Warmup = time.Second
@@ -163,7 +156,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Warmup = 0
 	}
 	if cfg.Rate < 0 {
-		return cfg, usagef("--rate must be positive, got %g", cfg.Rate)
+		return cfg, cli.Usagef("--rate must be positive, got %g", cfg.Rate)
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
@@ -173,7 +166,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	for _, p := range cfg.Percentiles {
 		if !(p > 0 && p <= 100) {
-			return cfg, usagef("--percentiles must be within (0, 100], got %g", p)
+			return cfg, cli.Usagef("--percentiles must be within (0, 100], got %g", p)
 		}
 	}
 	ncpu := runtime.NumCPU()
@@ -189,7 +182,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	}{{"--server-cpus", cfg.ServerCPUs}, {"--gen-cpus", cfg.GenCPUs}} {
 		for _, c := range set.cpus {
 			if c < 0 || c >= ncpu {
-				return cfg, usagef("%s: CPU %d does not exist (this machine has CPUs 0-%d)", set.name, c, ncpu-1)
+				return cfg, cli.Usagef("%s: CPU %d does not exist (this machine has CPUs 0-%d)", set.name, c, ncpu-1)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -41,7 +42,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	}
 	if cfg.Target == "" && cfg.Backend != Stdlib {
 		if _, ok := poller.Lookup(cfg.Backend); !ok {
-			return nil, usagef("--backend: unknown backend %q (available: %s)", cfg.Backend, strings.Join(append(poller.Names(), Stdlib), ", "))
+			return nil, cli.Usagef("--backend: unknown backend %q (available: %s)", cfg.Backend, strings.Join(append(poller.Names(), Stdlib), ", "))
 		}
 	}
 	genBackend := GenBackend()
@@ -50,7 +51,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	}
 	need := cfg.Conns + cfg.Idle + descriptorSlack
 	if lim, err := sysstat.RaiseNoFile(); err == nil && uint64(need) > lim.Soft {
-		return nil, usagef("--conns %d + --idle %d need %d descriptors in each process, the limit is %d: lower them or allow more with `ulimit -n %d`",
+		return nil, cli.Usagef("--conns %d + --idle %d need %d descriptors in each process, the limit is %d: lower them or allow more with `ulimit -n %d`",
 			cfg.Conns, cfg.Idle, need, lim.Soft, need)
 	}
 
@@ -100,13 +101,13 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		case cfg.Control != "":
 			ctl, err := control.Dial(cfg.Control, cfg.Token, 10*time.Second)
 			if err != nil {
-				return nil, usagef("--control %s: %v", cfg.Control, err)
+				return nil, cli.Usagef("--control %s: %v", cfg.Control, err)
 			}
 			defer ctl.Close()
 			probe = &controlProbe{c: ctl, pid: cfg.ServerPID}
 		case cfg.ServerPID > 0:
 			if _, err := pidCPU(cfg.ServerPID); err != nil {
-				return nil, usagef("--server-pid %d: %v", cfg.ServerPID, err)
+				return nil, cli.Usagef("--server-pid %d: %v", cfg.ServerPID, err)
 			}
 			probe = &pidProbe{pid: cfg.ServerPID}
 		}
@@ -122,7 +123,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 			return nil, ctx.Err()
 		}
 		if len(fds) == 0 && cfg.Target != "" {
-			return nil, usagef("--target: %v", err)
+			return nil, cli.Usagef("--target: %v", err)
 		}
 		return nil, err
 	}

@@ -5,13 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/muxbench/muxbench/internal/cli"
 )
 
 // PlotCommand is `muxbench plot [-o DIR] RESULTS...`: it redraws every
 // chart the saved results have data for. Exit status 2 means bad usage or
 // bad input, 1 a failure to write.
 func PlotCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs := flag.NewFlagSet("muxbench plot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "charts", "directory to write the charts into (PNG and SVG)")
 	fs.Usage = func() {
@@ -19,8 +21,8 @@ func PlotCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "RESULTS are result JSON files or directories holding them.")
 		fs.PrintDefaults()
 	}
-	if code, done := parseFlags(fs, args, stderr); done {
-		return code
+	if err := cli.Parse(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "muxbench plot: no result files given (usage: muxbench plot [-o DIR] RESULTS...)")

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all" // every backend this platform has
 	"golang.org/x/sys/unix"
@@ -43,7 +44,7 @@ func limits() Limits {
 // Command is `muxbench compare`. Exit status: 0 all runs saved, 1 some run
 // failed or the comparison was interrupted, 2 bad usage.
 func Command(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs := flag.NewFlagSet("muxbench compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	backends := fs.String("backend", "", "comma-separated backends to compare (default: all of "+strings.Join(Available(), ",")+")")
 	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
@@ -58,12 +59,8 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "saving each run as it completes, then draws the charts and the summary table.")
 		fs.PrintDefaults()
 	}
-	if code, done := parseFlags(fs, args, stderr); done {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "muxbench compare: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if err := cli.ParseFlagsOnly(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if *repeat < 0 {
 		fmt.Fprintln(stderr, "muxbench compare: --repeat must be 1 or more")

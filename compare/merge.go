@@ -12,6 +12,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/internal/cli"
 )
 
 // Merge combines results of one point measured from several load hosts
@@ -180,7 +181,7 @@ func mergeLatency(files []chart.File, get func(*result.Result) *result.Latency) 
 
 // MergeCommand is `muxbench merge -o OUT FILES...`.
 func MergeCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs := flag.NewFlagSet("muxbench merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "merged result file to write (required)")
 	fs.Usage = func() {
@@ -188,8 +189,8 @@ func MergeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "Merges results of one point measured from several load hosts.")
 		fs.PrintDefaults()
 	}
-	if code, done := parseFlags(fs, args, stderr); done {
-		return code
+	if err := cli.Parse(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "muxbench merge: -o OUT is required")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/internal/cli"
 )
 
 // Report writes the comparison table as Markdown: one table per sweep, one
@@ -186,14 +187,14 @@ func Duration(ns float64) string {
 // ReportCommand is `muxbench report RESULTS...`: the comparison table as
 // Markdown on stdout. Exit status 2 means bad usage or input.
 func ReportCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs := flag.NewFlagSet("muxbench report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: muxbench report RESULTS...")
 		fmt.Fprintln(fs.Output(), "RESULTS are result JSON files or directories holding them.")
 	}
-	if code, done := parseFlags(fs, args, stderr); done {
-		return code
+	if err := cli.Parse(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "muxbench report: no result files given (usage: muxbench report RESULTS...)")

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
@@ -24,13 +24,6 @@ import (
 // appear in the process list.
 const TokenEnv = "MUXBENCH_CONTROL_TOKEN"
 
-// usageError is bad input: exit status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
-
 // Command is `muxbench serve`: it starts a server, prints its Ready line
 // on stdout, and serves until SIGINT, SIGTERM, a control "stop" or (with
 // --exit-on-stdin-eof) the end of stdin. It returns the exit status: 0
@@ -38,12 +31,8 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 // server fails.
 func Command(args []string, stdout, stderr io.Writer) int {
 	cfg, exitOnEOF, err := parseFlags(args, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "muxbench serve: %v\n", err)
-		return 2
+		return cli.Exit("muxbench serve", err, stderr)
 	}
 	srv, err := Start(cfg)
 	if err != nil {
@@ -109,8 +98,7 @@ func defaultBackend() string {
 }
 
 func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
-	fs := flag.NewFlagSet("muxbench serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := cli.NewFlagSet("serve", "usage: muxbench serve [flags]\n\nRuns one echo server and prints a JSON ready line with its ports.", stdout)
 	var (
 		backend   = fs.String("backend", defaultBackend(), "`name` of a poller backend, or stdlib: "+Available())
 		listen    = fs.String("listen", "127.0.0.1:0", "echo listen `address`; a bare :port binds to loopback")
@@ -137,16 +125,8 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 	fs.Var(&highWater, "high-water", "pause reading while a connection's write buffer is above this `size` (0: default)")
 	fs.Var(&lowWater, "low-water", "resume reading below this `size` (0: default)")
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "usage: muxbench serve [flags]\n\nRuns one echo server and prints a JSON ready line with its ports.\n\nFlags:")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-		}
+	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return Config{}, false, err
-	}
-	if fs.NArg() > 0 {
-		return Config{}, false, usagef("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}
 	cfg := Config{
 		Backend:     *backend,
@@ -173,47 +153,47 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 	if cfg.Backend != Stdlib {
 		info, ok := poller.Lookup(cfg.Backend)
 		if !ok {
-			return cfg, false, usagef("--backend %q: unknown; available: %s", cfg.Backend, Available())
+			return cfg, false, cli.Usagef("--backend %q: unknown; available: %s", cfg.Backend, Available())
 		}
 		if *edge && !info.Caps.EdgeTriggered {
-			return cfg, false, usagef("--edge: %s is level-triggered only", cfg.Backend)
+			return cfg, false, cli.Usagef("--edge: %s is level-triggered only", cfg.Backend)
 		}
 	} else if *edge || *spin != 0 {
-		return cfg, false, usagef("--edge and --spin-sleep apply to poller backends, not stdlib")
+		return cfg, false, cli.Usagef("--edge and --spin-sleep apply to poller backends, not stdlib")
 	}
 	if *spin < 0 {
-		return cfg, false, usagef("--spin-sleep %v: want a duration >= 0, e.g. 100us", *spin)
+		return cfg, false, cli.Usagef("--spin-sleep %v: want a duration >= 0, e.g. 100us", *spin)
 	}
 	if *procs < 0 {
-		return cfg, false, usagef("--gomaxprocs %d: want 0 (leave it) or more", *procs)
+		return cfg, false, cli.Usagef("--gomaxprocs %d: want 0 (leave it) or more", *procs)
 	}
 	if cfg.ReadBufSize < 1 {
-		return cfg, false, usagef("--read-buf 0: want at least 1 byte")
+		return cfg, false, cli.Usagef("--read-buf 0: want at least 1 byte")
 	}
 	if cfg.HighWater > 0 && cfg.LowWater > cfg.HighWater {
-		return cfg, false, usagef("--low-water %d above --high-water %d", cfg.LowWater, cfg.HighWater)
+		return cfg, false, cli.Usagef("--low-water %d above --high-water %d", cfg.LowWater, cfg.HighWater)
 	}
 	for _, f := range []struct {
 		name string
 		v    float64
 	}{{"inject-short-writes", *short}, {"inject-eagain", *eagain}, {"inject-read-eagain", *readAgain}} {
 		if !(f.v >= 0 && f.v <= 1) {
-			return cfg, false, usagef("--%s %v: want a fraction between 0 and 1", f.name, f.v)
+			return cfg, false, cli.Usagef("--%s %v: want a fraction between 0 and 1", f.name, f.v)
 		}
 		if f.v == 1 {
-			return cfg, false, usagef("--%s 1: want a fraction below 1, or no call would ever get through", f.name)
+			return cfg, false, cli.Usagef("--%s 1: want a fraction below 1, or no call would ever get through", f.name)
 		}
 		if f.v > 0 && cfg.Backend == Stdlib {
-			return cfg, false, usagef("--%s: fault injection needs a poller backend, not stdlib", f.name)
+			return cfg, false, cli.Usagef("--%s: fault injection needs a poller backend, not stdlib", f.name)
 		}
 	}
 	if *cpus != "" {
 		list, err := sysstat.ParseCPUList(*cpus)
 		if err != nil {
-			return cfg, false, usagef("--cpus %q: want CPU numbers like 0 or 0,1 or 0-3", *cpus)
+			return cfg, false, cli.Usagef("--cpus %q: want CPU numbers like 0 or 0,1 or 0-3", *cpus)
 		}
 		if err := sysstat.CheckCPUs(list); err != nil {
-			return cfg, false, usagef("--cpus %s: %v", *cpus, strings.TrimPrefix(err.Error(), "sysstat: "))
+			return cfg, false, cli.Usagef("--cpus %s: %v", *cpus, strings.TrimPrefix(err.Error(), "sysstat: "))
 		}
 		cfg.CPUs = list
 	}
@@ -228,10 +208,10 @@ func loopbackDefault(flagName, addr string) (string, error) {
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || port == "" {
-		return "", usagef("--%s %q: want host:port or :port, e.g. 127.0.0.1:0", flagName, addr)
+		return "", cli.Usagef("--%s %q: want host:port or :port, e.g. 127.0.0.1:0", flagName, addr)
 	}
 	if _, err := net.LookupPort("tcp", port); err != nil {
-		return "", usagef("--%s %q: bad port %q", flagName, addr, port)
+		return "", cli.Usagef("--%s %q: bad port %q", flagName, addr, port)
 	}
 	if host == "" {
 		host = "127.0.0.1"

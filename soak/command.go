@@ -3,7 +3,6 @@ package soak
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/fault"
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
@@ -29,12 +29,8 @@ import (
 // interrupted (the verdict so far is still printed).
 func Command(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "muxbench soak: %v\n", strings.TrimPrefix(err.Error(), "usage: "))
-		return 2
+		return cli.Exit("muxbench soak", err, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -63,9 +59,14 @@ func allBackends() []string {
 	return append(all, server.Stdlib)
 }
 
+const soakUsage = `usage: muxbench soak [flags]
+
+Soaks every backend in turn under a verified load with fault injection,
+connection churn and hostile peers, and fails on any integrity error,
+leaked descriptor, mishandled peer or unbounded memory.`
+
 func parseFlags(args []string, stdout io.Writer) (Config, error) {
-	fs := flag.NewFlagSet("muxbench soak", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := cli.NewFlagSet("soak", soakUsage, stdout)
 	maxRSS := units.Size(256 << 20)
 	var (
 		duration = fs.Duration("duration", 5*time.Minute, "total `time`, shared out evenly between the backends")
@@ -80,16 +81,8 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	)
 	fs.Var(&msgSize, "msg-size", "ping-pong message `size`")
 	fs.Var(&maxRSS, "max-rss-growth", "fail a backend whose server memory grows by more than this `size`")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "usage: muxbench soak [flags]\n\nSoaks every backend in turn under a verified load with fault injection,\nconnection churn and hostile peers, and fails on any integrity error,\nleaked descriptor, mishandled peer or unbounded memory.\n\nFlags:")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-		}
+	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return Config{}, err
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}
 	cfg := Config{
 		Duration: *duration, Inject: *inject, Churn: *churn, ChurnConns: *churnK,

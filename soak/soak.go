@@ -8,7 +8,6 @@ package soak
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/fault"
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
 )
@@ -281,15 +281,12 @@ func splitEdge(name string) (backend string, edge bool) {
 	return name, false
 }
 
-// errUsage marks bad input: exit status 2.
-var errUsage = errors.New("usage")
-
 func checkOutDir(dir string) error {
 	if dir == "" {
 		return nil
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return fmt.Errorf("%w: --out %s: not a directory", errUsage, dir)
+		return cli.Usagef("--out %s: not a directory", dir)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
@@ -113,35 +114,6 @@ func cpuList(name, v string, noPin *bool) ([]int, error) {
 	return list, nil
 }
 
-func newFlagSet(name, usage string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("muxbench "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, usage+"\n\nFlags:")
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
-}
-
-// parse parses args; it returns an exit status when the command is done.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return 0, true
-		}
-		fmt.Fprintf(stderr, "%s: %v (see %s --help)\n", fs.Name(), err, fs.Name())
-		return 2, true
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q (flags only; see %s --help)\n", fs.Name(), fs.Arg(0), fs.Name())
-		return 2, true
-	}
-	return 0, false
-}
-
 const runUsage = `usage: muxbench [run] [flags]
 
 Starts each backend's echo server in a child process, pushes ping-pong
@@ -152,7 +124,7 @@ still printed and saved).`
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
 	var lf loadFlags
-	fs := newFlagSet("run", runUsage, stdout)
+	fs := cli.NewFlagSet("run", runUsage, stdout)
 	lf.register(fs)
 	var (
 		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name, a list (epoll,poll) or all; names: "+strings.Join(allBackends(), ", "))
@@ -171,8 +143,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&sndBuf, "sndbuf", "server SO_SNDBUF `size` (0: the kernel's)")
 	fs.Var(&rcvBuf, "rcvbuf", "server SO_RCVBUF `size` (0: the kernel's)")
 	fs.Var(&readBuf, "read-buf", "server read buffer `size`, the same for every backend (0: the server's default)")
-	if st, done := parse(fs, args, stderr); done {
-		return st
+	if err := cli.ParseFlagsOnly(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "muxbench run: %v\n", err)
@@ -259,14 +231,14 @@ only latency, throughput and integrity are measured.`
 
 func loadCommand(args []string, stdout, stderr io.Writer) int {
 	var lf loadFlags
-	fs := newFlagSet("load", loadUsage, stdout)
+	fs := cli.NewFlagSet("load", loadUsage, stdout)
 	lf.register(fs)
 	target := fs.String("target", "", "echo server `address` (host:port)")
 	ctl := fs.String("control", "", "the server's control channel `address`, if it is a muxbench server")
 	token := fs.String("token", "", "control channel `token` (default $MUXBENCH_CONTROL_TOKEN)")
 	pid := fs.Int("server-pid", 0, "the server's process `id` on this host, to read its CPU from /proc")
-	if st, done := parse(fs, args, stderr); done {
-		return st
+	if err := cli.ParseFlagsOnly(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "muxbench load: %v\n", err)
