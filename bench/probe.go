@@ -6,6 +6,7 @@ import (
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // serverSample is a server's cumulative figures at one instant.
@@ -63,7 +64,8 @@ func (p *pidProbe) sample() (serverSample, error) {
 	if err != nil {
 		return serverSample{}, err
 	}
-	return serverSample{backend: External, proc: t, rss: rssOf(p.pid), maxRSS: t.maxRSS}, nil
+	rss, _ := sysstat.RSSByPID(p.pid) // 0: unknown
+	return serverSample{backend: External, proc: t, rss: rss, maxRSS: t.maxRSS}, nil
 }
 
 func (p *pidProbe) alive() error { return nil }

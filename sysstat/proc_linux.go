@@ -90,18 +90,25 @@ func parseStat(stat []byte) (utime, stime int64, err error) {
 }
 
 // RSS is the process's resident set now, in bytes (/proc/self/statm).
-func RSS() (int64, error) {
-	data, err := os.ReadFile("/proc/self/statm")
+func RSS() (int64, error) { return statmRSS("self") }
+
+// RSSByPID is another process's resident set now, in bytes
+// (/proc/PID/statm), for a server that is not ours.
+func RSSByPID(pid int) (int64, error) { return statmRSS(strconv.Itoa(pid)) }
+
+func statmRSS(proc string) (int64, error) {
+	path := "/proc/" + proc + "/statm"
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0, fmt.Errorf("sysstat: %w", err)
 	}
 	f := strings.Fields(string(data))
 	if len(f) < 2 {
-		return 0, errors.New("sysstat: /proc/self/statm: too few fields")
+		return 0, fmt.Errorf("sysstat: %s: too few fields", path)
 	}
 	pages, err := strconv.ParseInt(f[1], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("sysstat: /proc/self/statm: %w", err)
+		return 0, fmt.Errorf("sysstat: %s: %w", path, err)
 	}
 	return pages * int64(os.Getpagesize()), nil
 }

@@ -19,6 +19,11 @@ func RSS() (int64, error) {
 	return 0, fmt.Errorf("%w: current RSS (no /proc)", ErrUnavailable)
 }
 
+// RSSByPID is another process's resident set now; this needs /proc.
+func RSSByPID(pid int) (int64, error) {
+	return 0, fmt.Errorf("%w: RSS of process %d (no /proc)", ErrUnavailable, pid)
+}
+
 // OnlineCPUs lists the CPUs. Without a portable affinity interface all
 // the runtime sees are assumed online.
 func OnlineCPUs() ([]int, error) {

@@ -222,3 +222,25 @@ func TestMachine(t *testing.T) {
 	}
 	t.Logf("%+v", e)
 }
+
+// Our own pid read as another process's: the same pages as RSS, give or
+// take what the runtime maps between the two reads.
+func TestRSSByPID(t *testing.T) {
+	byPID, err := RSSByPID(os.Getpid())
+	if errors.Is(err, ErrUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := RSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := byPID - self; d < -16<<20 || d > 16<<20 {
+		t.Errorf("RSS by pid %d, own %d", byPID, self)
+	}
+	if _, err := RSSByPID(1 << 30); err == nil {
+		t.Error("a pid that cannot exist gave no error")
+	}
+}
