@@ -110,3 +110,53 @@ func benchChain(b *testing.B, info poller.Info, pairs, active int) {
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(count), "ns/event")
 	b.ReportMetric(float64(count)/float64(waits), "events/wait")
 }
+
+// BenchmarkIdleWait times one Wait that finds one ready descriptor among
+// idle ones: the cost of select, poll and busy-waiting grows with the idle
+// count, epoll's and kqueue's does not. For select and poll a non-zero
+// timeout costs more even though the wait never sleeps: the kernel then
+// queues itself on every descriptor it scans before the ready one.
+func BenchmarkIdleWait(b *testing.B) {
+	for _, info := range poller.Backends() {
+		for _, timeout := range []time.Duration{0, time.Second} {
+			for _, idle := range []int{0, 100, 1000, 4000} {
+				name := fmt.Sprintf("backend=%s/timeout=%v/idle=%d", info.Name, timeout, idle)
+				b.Run(name, func(b *testing.B) { benchIdleWait(b, info, idle, timeout) })
+			}
+		}
+	}
+}
+
+func benchIdleWait(b *testing.B, info poller.Info, idle int, timeout time.Duration) {
+	// Two descriptors a pair, plus what the process already holds.
+	need := 2*(idle+1) + 64
+	if max := info.Caps.MaxFD; max > 0 && max < need {
+		b.Skipf("%s watches descriptors below %d only; %d idle need %d", info.Name, max, idle, need)
+	}
+	if lim := fdLimit(); lim > 0 && lim < need {
+		b.Skipf("RLIMIT_NOFILE is %d; %d idle need %d", lim, idle, need)
+	}
+	p, err := poller.Open(info.Name, poller.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	for i := range idle {
+		a, _ := pair(b)
+		if err := p.Add(a, uint64(i), poller.Readable); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The active one is the newest, so the highest descriptor.
+	a, w := pair(b)
+	write(b, w, "x")
+	if err := p.Add(a, 1<<32, poller.Readable); err != nil {
+		b.Fatal(err)
+	}
+	ev := make([]poller.Event, 64)
+	for b.Loop() {
+		if n, err := p.Wait(ev, timeout); n != 1 || err != nil {
+			b.Fatalf("Wait = %d, %v", n, err)
+		}
+	}
+}

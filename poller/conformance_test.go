@@ -64,6 +64,7 @@ var cases = []conformanceCase{
 	{"WakeBeforeWait", both, wakeBeforeWait},
 	{"EINTR", both, eintr},
 	{"NoStarvation", both, noStarvation},
+	{"RoundRobin", level, roundRobin},
 	{"Scale", both, scale},
 	{"Tokens", both, tokens},
 	{"HalfCloseQuietForWriter", both, halfCloseQuietForWriter},
@@ -623,6 +624,33 @@ func noStarvation(t *testing.T, tg target) {
 	}
 	if len(seen) != ready {
 		t.Fatalf("after %d Waits of %d events, %d of %d ready descriptors reported", rounds, room, len(seen), ready)
+	}
+}
+
+// roundRobin: more descriptors stay ready than one Wait may report; every
+// Wait is full and each descriptor comes up within as many Waits as it
+// takes to cover them all, so that none waits while others repeat.
+func roundRobin(t *testing.T, tg target) {
+	p := open(t, tg)
+	const ready, room = 10, 3
+	for i := 0; i < ready; i++ {
+		a, b := pair(t)
+		add(t, p, a, tok(a), R)
+		write(t, b, "x") // never read: level-triggered keeps it ready
+	}
+	seen := map[uint64]bool{}
+	evs := make([]poller.Event, room)
+	for range (ready + room - 1) / room {
+		n, err := p.Wait(evs, time.Second)
+		if err != nil || n != room {
+			t.Fatalf("Wait = %d, %v; want %d", n, err, room)
+		}
+		for _, e := range evs[:n] {
+			seen[e.Token] = true
+		}
+	}
+	if len(seen) != ready {
+		t.Fatalf("reported %d of %d ready descriptors: %v", len(seen), ready, seen)
 	}
 }
 

@@ -37,38 +37,6 @@ func rawPair(t *testing.T) (int, int) {
 	return p[0], p[1]
 }
 
-// TestNoStarvation keeps more descriptors ready than Wait may report: each
-// must be reported within as many Waits as it takes to cover them all.
-func TestNoStarvation(t *testing.T) {
-	p, err := poller.Open("select", poller.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	const ready, buf = 10, 3
-	for i := range ready {
-		x, y := socketpair(t)
-		unix.Write(y, []byte("x"))
-		if err := p.Add(x, uint64(i), poller.Readable); err != nil {
-			t.Fatal(err)
-		}
-	}
-	seen := map[uint64]bool{}
-	ev := make([]poller.Event, buf)
-	for range (ready + buf - 1) / buf {
-		n, err := p.Wait(ev, time.Second)
-		if err != nil || n != buf {
-			t.Fatalf("Wait = %d, %v; want %d", n, err, buf)
-		}
-		for _, e := range ev[:n] {
-			seen[e.Token] = true
-		}
-	}
-	if len(seen) != ready {
-		t.Fatalf("reported %d of %d ready descriptors: %v", len(seen), ready, seen)
-	}
-}
-
 // TestClosedPeerReadable: select has no hang-up bit; a closed peer shows as
 // readable (end of stream).
 func TestClosedPeerReadable(t *testing.T) {
