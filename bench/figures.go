@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"runtime/debug"
-
 	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -115,16 +113,6 @@ func serverFigures(a, b serverSample, res *result.Result, allConns int) *result.
 func environment() result.Env {
 	var e result.Env
 	sysstat.FillEnv(&e)
-	e.Version = "devel"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && s.Value != "" {
-				e.Version = s.Value
-			}
-		}
-		if e.Version == "devel" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			e.Version = bi.Main.Version
-		}
-	}
+	e.Version = version()
 	return e
 }
