@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/msec"
 )
 
 func init() {
@@ -111,7 +112,7 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 		b.buf = make([]unix.EpollEvent, len(events))
 	}
 	buf := b.buf[:len(events)]
-	n, err := unix.EpollWait(b.epfd, buf, msec(timeout))
+	n, err := unix.EpollWait(b.epfd, buf, msec.Timeout(timeout))
 	if err != nil {
 		return 0, err
 	}
@@ -141,22 +142,6 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 		out++
 	}
 	return out, nil
-}
-
-// msec rounds a positive timeout up: epoll counts milliseconds, and rounding
-// a sub-millisecond wait down to 0 would turn the caller's loop into a spin.
-func msec(d time.Duration) int {
-	switch {
-	case d < 0:
-		return -1
-	case d == 0:
-		return 0
-	}
-	ms := (d + time.Millisecond - 1) / time.Millisecond
-	if ms > 1<<31-1 {
-		ms = 1<<31 - 1
-	}
-	return int(ms)
 }
 
 func (b *backend) drainWake() {

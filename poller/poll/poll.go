@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/msec"
 	"github.com/muxbench/muxbench/poller/internal/wakepipe"
 )
 
@@ -95,7 +96,7 @@ func (b *backend) Remove(fd int, _ poller.Flags) error {
 }
 
 func (b *backend) Wait(evs []poller.Event, timeout time.Duration) (int, error) {
-	n, err := unix.Poll(b.fds, msec(timeout))
+	n, err := unix.Poll(b.fds, msec.Timeout(timeout))
 	if err != nil || n == 0 {
 		return 0, err
 	}
@@ -142,22 +143,6 @@ func (b *backend) Wait(evs []poller.Event, timeout time.Duration) (int, error) {
 		out++
 	}
 	return out, nil
-}
-
-// msec rounds a positive timeout up: poll counts milliseconds, and rounding
-// a sub-millisecond wait down to 0 would turn the caller's loop into a spin.
-func msec(d time.Duration) int {
-	switch {
-	case d < 0:
-		return -1
-	case d == 0:
-		return 0
-	}
-	ms := (d + time.Millisecond - 1) / time.Millisecond
-	if ms > 1<<31-1 {
-		ms = 1<<31 - 1
-	}
-	return int(ms)
 }
 
 func (b *backend) Wake() error { return b.wake.Wake() }
