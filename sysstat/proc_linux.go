@@ -127,13 +127,18 @@ func OnlineCPUs() ([]int, error) {
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
 		return nil, fmt.Errorf("sysstat: listing CPUs: %w", err)
 	}
+	return setCPUs(&set), nil
+}
+
+// setCPUs lists the CPUs in set.
+func setCPUs(set *unix.CPUSet) []int {
 	var cpus []int
 	for c := 0; c < len(set)*64; c++ {
 		if set.IsSet(c) {
 			cpus = append(cpus, c)
 		}
 	}
-	return cpus, nil
+	return cpus
 }
 
 func cpuSet(cpus []int) (*unix.CPUSet, error) {
@@ -224,13 +229,7 @@ func Affinity() ([]int, error) {
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
 		return nil, fmt.Errorf("sysstat: %w", err)
 	}
-	var cpus []int
-	for c := 0; c < len(set)*64; c++ {
-		if set.IsSet(c) {
-			cpus = append(cpus, c)
-		}
-	}
-	return cpus, nil
+	return setCPUs(&set), nil
 }
 
 // ThreadAffinity is the set of CPUs thread tid may run on.
@@ -239,13 +238,7 @@ func ThreadAffinity(tid int) ([]int, error) {
 	if err := unix.SchedGetaffinity(tid, &set); err != nil {
 		return nil, fmt.Errorf("sysstat: thread %d: %w", tid, err)
 	}
-	var cpus []int
-	for c := 0; c < len(set)*64; c++ {
-		if set.IsSet(c) {
-			cpus = append(cpus, c)
-		}
-	}
-	return cpus, nil
+	return setCPUs(&set), nil
 }
 
 // ThreadIDs lists this process's threads (/proc/self/task).
