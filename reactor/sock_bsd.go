@@ -11,8 +11,21 @@ import (
 // Darwin has neither SOCK_NONBLOCK nor accept4: set the flags after the
 // call, holding ForkLock so that no fork inherits the descriptor between.
 func socketNB(domain int) (int, error) {
+	return withFlags(func() (int, error) { return unix.Socket(domain, unix.SOCK_STREAM, 0) })
+}
+
+func acceptNB(fd int) (int, error) {
+	return withFlags(func() (int, error) {
+		nfd, _, err := unix.Accept(fd)
+		return nfd, err
+	})
+}
+
+// withFlags makes the descriptor open returns close-on-exec and
+// non-blocking.
+func withFlags(open func() (int, error)) (int, error) {
 	syscall.ForkLock.RLock()
-	fd, err := unix.Socket(domain, unix.SOCK_STREAM, 0)
+	fd, err := open()
 	if err == nil {
 		unix.CloseOnExec(fd)
 	}
@@ -25,21 +38,4 @@ func socketNB(domain int) (int, error) {
 		return -1, err
 	}
 	return fd, nil
-}
-
-func acceptNB(fd int) (int, error) {
-	syscall.ForkLock.RLock()
-	nfd, _, err := unix.Accept(fd)
-	if err == nil {
-		unix.CloseOnExec(nfd)
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return -1, err
-	}
-	if err := unix.SetNonblock(nfd, true); err != nil {
-		unix.Close(nfd)
-		return -1, err
-	}
-	return nfd, nil
 }
