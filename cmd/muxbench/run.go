@@ -146,10 +146,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "muxbench run: %v\n", err)
-		return 2
-	}
+	fail := func(err error) int { return cli.Exit(fs.Name(), err, stderr) }
 	cfg, err := lf.config()
 	if err != nil {
 		return fail(err)
@@ -240,10 +237,7 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "muxbench load: %v\n", err)
-		return 2
-	}
+	fail := func(err error) int { return cli.Exit(fs.Name(), err, stderr) }
 	cfg, err := lf.config()
 	if err != nil {
 		return fail(err)
