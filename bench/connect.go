@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/internal/rawio"
 )
 
 // connectBatch bounds the connections being set up at once: the server's
@@ -55,7 +57,7 @@ func dialAll(ctx context.Context, addr string, n int, timeout time.Duration) (fd
 		batch := min(connectBatch, n-len(fds)-failed)
 		pending := make([]unix.PollFd, 0, batch)
 		for range batch {
-			fd, err := streamSocket(family)
+			fd, err := rawio.Socket(family)
 			if err != nil {
 				if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
 					return fds, failed, fmt.Errorf("out of descriptors after %d connections: %w", len(fds)+len(pending), err)

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -48,7 +49,7 @@ func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, er
 	if err != nil {
 		return nil, err
 	}
-	fd, err := socketNB(domain)
+	fd, err := rawio.Socket(domain)
 	if err != nil {
 		return nil, fmt.Errorf("reactor: socket: %w", err)
 	}
@@ -102,7 +103,7 @@ func (l *Listener) handle(poller.Flags) {
 			}
 			return
 		}
-		nfd, err := acceptNB(l.fd)
+		nfd, err := rawio.Accept(l.fd)
 		if err != nil {
 			switch err {
 			case unix.EAGAIN:
@@ -155,7 +156,7 @@ func (l *Listener) exhausted() bool {
 	if r.conns == 0 && r.spare >= 0 {
 		closeSpare(r.spare)
 		r.spare = -1
-		nfd, err := acceptNB(l.fd)
+		nfd, err := rawio.Accept(l.fd)
 		if err == nil {
 			unix.Close(nfd)
 			r.c.AcceptDropped++

@@ -477,7 +477,7 @@ func (r *Reactor) Connect(network, addr string, p Protocol) error {
 	if err != nil {
 		return err
 	}
-	fd, err := socketNB(domain)
+	fd, err := rawio.Socket(domain)
 	if err != nil {
 		return fmt.Errorf("reactor: socket: %w", err)
 	}

@@ -9,7 +9,8 @@
 // generator use the same calls, so neither side is favoured.
 //
 // Only for descriptors in non-blocking mode: a blocking call here would
-// hold its P for as long as it blocks.
+// hold its P for as long as it blocks. Socket and Accept make such
+// descriptors, the same way for both sides.
 package rawio
 
 import (

@@ -1,6 +1,6 @@
-//go:build darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build !linux
 
-package reactor
+package rawio
 
 import (
 	"syscall"
@@ -8,13 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Darwin has neither SOCK_NONBLOCK nor accept4: set the flags after the
-// call, holding ForkLock so that no fork inherits the descriptor between.
-func socketNB(domain int) (int, error) {
+// Socket opens a TCP socket, non-blocking and close-on-exec. Darwin has
+// neither SOCK_NONBLOCK nor accept4: the flags are set after the call,
+// holding ForkLock so that no fork inherits the descriptor in between.
+func Socket(domain int) (int, error) {
 	return withFlags(func() (int, error) { return unix.Socket(domain, unix.SOCK_STREAM, 0) })
 }
 
-func acceptNB(fd int) (int, error) {
+// Accept accepts a connection on listening socket fd, non-blocking and
+// close-on-exec like Socket.
+func Accept(fd int) (int, error) {
 	return withFlags(func() (int, error) {
 		nfd, _, err := unix.Accept(fd)
 		return nfd, err
