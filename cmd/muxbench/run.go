@@ -19,6 +19,7 @@ import (
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -232,7 +233,7 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 	lf.register(fs)
 	target := fs.String("target", "", "echo server `address` (host:port)")
 	ctl := fs.String("control", "", "the server's control channel `address`, if it is a muxbench server")
-	token := fs.String("token", "", "control channel `token` (default $MUXBENCH_CONTROL_TOKEN)")
+	token := fs.String("token", "", "control channel `token` (default $"+server.TokenEnv+")")
 	pid := fs.Int("server-pid", 0, "the server's process `id` on this host, to read its CPU from /proc")
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
@@ -250,7 +251,7 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Target, cfg.Control, cfg.Token, cfg.ServerPID = *target, *ctl, *token, *pid
 	if cfg.Token == "" {
-		cfg.Token = os.Getenv("MUXBENCH_CONTROL_TOKEN")
+		cfg.Token = os.Getenv(server.TokenEnv)
 	}
 	return execute([]bench.Config{cfg}, &lf, "load", stdout, stderr)
 }
