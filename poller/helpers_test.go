@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/testsock"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -74,16 +75,11 @@ func (c *closer) Close() {
 // when the test ends unless closed earlier through the returned closers.
 func socketPair(t testing.TB) (a, b int, ca, cb *closer) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatalf("socketpair: %v", err)
-	}
-	nonblock(t, fds[0])
-	nonblock(t, fds[1])
-	ca, cb = &closer{fds[0]}, &closer{fds[1]}
+	a, b = testsock.Raw(t)
+	ca, cb = &closer{a}, &closer{b}
 	t.Cleanup(ca.Close)
 	t.Cleanup(cb.Close)
-	return fds[0], fds[1], ca, cb
+	return a, b, ca, cb
 }
 
 func pair(t testing.TB) (a, b int) {

@@ -10,24 +10,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/testsock"
 	"github.com/muxbench/muxbench/poller"
 )
 
 // pair returns a connected non-blocking socket pair closed at test end.
-func pair(t testing.TB) (a, b int) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fd := range fds {
-		if err := unix.SetNonblock(fd, true); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Close(fd) })
-	}
-	return fds[0], fds[1]
-}
+func pair(t testing.TB) (a, b int) { return testsock.Pair(t) }
 
 func send(t *testing.T, fd int) {
 	t.Helper()

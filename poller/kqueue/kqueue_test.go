@@ -8,23 +8,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/testsock"
 	"github.com/muxbench/muxbench/poller"
 )
 
-func pair(t *testing.T) (a, b int) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fd := range fds {
-		if err := unix.SetNonblock(fd, true); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Close(fd) })
-	}
-	return fds[0], fds[1]
-}
+func pair(t *testing.T) (a, b int) { return testsock.Pair(t) }
 
 func open(t *testing.T, o poller.Options) *poller.Poller {
 	t.Helper()

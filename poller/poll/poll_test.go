@@ -9,34 +9,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/testsock"
 	"github.com/muxbench/muxbench/poller"
 )
 
-// socketpair returns a connected non-blocking pair, closed when the test
-// ends.
-func socketpair(t *testing.T) (int, int) {
-	t.Helper()
-	a, b := rawPair(t)
-	t.Cleanup(func() { unix.Close(a); unix.Close(b) })
-	return a, b
-}
-
-// rawPair is socketpair without the clean-up, for tests that close an end.
-// The flags are set apart: darwin has no SOCK_NONBLOCK.
-func rawPair(t *testing.T) (int, int) {
-	t.Helper()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fd := range p {
-		unix.CloseOnExec(fd)
-		if err := unix.SetNonblock(fd, true); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return p[0], p[1]
-}
+var (
+	socketpair = testsock.Pair
+	rawPair    = testsock.Raw
+)
 
 // checkIndex verifies that the array, the tokens and the fd index agree
 // with the model of what is registered.
