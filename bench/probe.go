@@ -3,8 +3,8 @@ package bench
 import (
 	"fmt"
 
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )

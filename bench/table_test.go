@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 func TestTableFitsAndMarks(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // machineLine names where the results were measured; several machines

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // File is a result with the path it was read from, so that every message

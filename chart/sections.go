@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Section is one sweep found in a set of results, for tables that follow

@@ -4,7 +4,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Stat summarises the repeats of one point: the median is what is drawn

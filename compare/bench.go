@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/result"
 )
 
 func init() { DefaultRunner = benchRun }

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/chart/charttest"
+	"github.com/muxbench/muxbench/result"
 )
 
 var five = []string{"epoll", "poll", "select", "busywait", "stdlib"}

@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Merge combines results of one point measured from several load hosts

@@ -8,9 +8,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Report writes the comparison table as Markdown: one table per sweep, one

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/result"
 )
 
 // hangGrace is added to three times a run's planned time before it is

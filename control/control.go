@@ -31,7 +31,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // MaxRequest is the longest request line accepted, newline excluded.

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Report is what the drivers did; it is the result file's fault section.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Timings of the hostile peers: long enough that a server under load has

@@ -6,10 +6,10 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/reactor"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
 

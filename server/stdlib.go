@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/result"
 	"golang.org/x/sys/unix"
 )
 

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/fault"
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 )
 

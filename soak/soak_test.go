@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 )
 

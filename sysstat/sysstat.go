@@ -20,7 +20,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // ErrUnavailable is wrapped by every error for a figure this platform

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // burn spins on this thread for d of wall time.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Point is the shape of one synthetic run.

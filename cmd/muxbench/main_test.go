@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/result"
 )
 
 var binary string

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muxbench/muxbench/bench/result"
+	"github.com/muxbench/muxbench/result"
 )
 
 // TestNetnsVeth runs `serve --listen` and `load --target` in two network

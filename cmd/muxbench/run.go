@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/bench/result"
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
