@@ -8,9 +8,11 @@ import (
 	"github.com/muxbench/muxbench/result"
 )
 
-// Histogram range: 1 us .. 60 s in nanoseconds, 3 significant digits.
+// Histogram range: 1 ns .. 60 s, 3 significant digits. A lowest
+// discernible value of 1 us made every latency below about 1 ms a multiple
+// of 512 ns; at 1 ns a 20 us round trip resolves to 16 ns.
 const (
-	histMin    = 1_000
+	histMin    = 1
 	histMax    = 60_000_000_000
 	histDigits = 3
 )
@@ -83,5 +85,6 @@ func (l *latencyHist) summarize(percents []float64) result.Latency {
 	if math.IsNaN(out.StdDev) {
 		out.StdDev = 0
 	}
+	out.Gate()
 	return out
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/muxbench/muxbench/result"
@@ -13,7 +14,7 @@ import (
 // memory and integrity, with footnotes for what the figures hide.
 func Table(w io.Writer, results []*result.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	var partial, saturated, noServer, overflow bool
+	var partial, saturated, noServer, overflow, late, gated bool
 	// Names read best left-aligned; tabwriter aligns every column alike,
 	// so pad them here.
 	width := len("backend")
@@ -34,9 +35,15 @@ func Table(w io.Writer, results []*result.Result) error {
 		}
 		name = fmt.Sprintf("%-*s", width, name)
 		gen := fmt.Sprintf("%.1f", r.Generator.CPU.PerRTus)
-		if r.Generator.Saturated {
+		switch {
+		case r.Generator.Saturated:
 			gen += "!"
 			saturated = true
+		case r.Generator.SendLate:
+			// Within the column's width: a saturated generator sends
+			// late anyway, and its row's open-loop note says by how much.
+			gen += "?"
+			late = true
 		}
 		srv, short, eagain, waits, events, rss := "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"
 		if s := r.Server; s != nil {
@@ -61,13 +68,17 @@ func Table(w io.Writer, results []*result.Result) error {
 		} else {
 			noServer = true
 		}
+		p50 := fmtNs(r.Latency.P50)
+		if r.Latency.Count > 0 && r.Latency.Count < result.MinSamples(99.9) {
+			gated = true
+		}
 		maxv := fmtNs(r.Latency.Max)
 		if r.Latency.Overflow > 0 {
 			maxv = ">" + maxv
 			overflow = true
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
-			name, fmtCount(r.Throughput), fmtNs(r.Latency.P50), fmtNs(r.Latency.P99), fmtNs(r.Latency.P999),
+			name, fmtCount(r.Throughput), p50, fmtNs(r.Latency.P99), fmtNs(r.Latency.P999),
 			maxv, srv, gen, short, eagain, waits, events, rss, r.Integrity.Errors())
 	}
 	if err := tw.Flush(); err != nil {
@@ -81,6 +92,10 @@ func Table(w io.Writer, results []*result.Result) error {
 	if saturated {
 		notes = append(notes, "!: generator saturated (its loop CPU near 100%): it may have limited the run")
 	}
+	if late {
+		notes = append(notes, "?: generator sent open-loop messages late (lateness p99 above 10% of p50):\n  the latency describes the generator's timing, not the server")
+	}
+	notes = append(notes, samplesNote(results, gated))
 	if overflow {
 		notes = append(notes, ">: latencies above the histogram's 60 s range")
 	}
@@ -94,6 +109,12 @@ func Table(w io.Writer, results []*result.Result) error {
 			if u := r.LatencyUncorrected; u != nil {
 				n += fmt.Sprintf(" (from actual sends: p50 %s, p99 %s)", fmtNs(u.P50), fmtNs(u.P99))
 			}
+			if l := r.SendLateness; l != nil {
+				n += fmt.Sprintf(";\n  sends late by p50 %s, p99 %s", fmtNs(l.P50), fmtNs(l.P99))
+				if r.Generator.SendLate {
+					n += ": too late to trust the latency"
+				}
+			}
 			notes = append(notes, n)
 		}
 	}
@@ -103,6 +124,29 @@ func Table(w io.Writer, results []*result.Result) error {
 		}
 	}
 	return nil
+}
+
+// samplesNote lists each row's latency samples, wrapped to the table's
+// width; gated says some row had too few for its tail percentiles.
+func samplesNote(results []*result.Result, gated bool) string {
+	var b strings.Builder
+	line := "latency samples:"
+	for i, r := range results {
+		item := fmt.Sprintf(" %s %s", r.Params.Backend, fmtCount(float64(r.Latency.Count)))
+		if i < len(results)-1 {
+			item += ","
+		}
+		if len(line)+len(item) > 98 {
+			b.WriteString(line + "\n")
+			line = " "
+		}
+		line += item
+	}
+	b.WriteString(line)
+	if gated {
+		b.WriteString("\n  -: too few samples for that percentile (p99 needs 100, p99.9 1,000)")
+	}
+	return b.String()
 }
 
 // fmtNs prints a latency in at most five characters.

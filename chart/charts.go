@@ -522,9 +522,9 @@ func cpuFigure(g []File) (*figure, error) {
 	}
 	perRT := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 }, serverPerRT)
 	p50 := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 },
-		func(r *result.Result) (float64, bool) { return float64(r.Latency.P50) / 1e3, r.Latency.Count > 0 })
+		func(r *result.Result) (float64, bool) { return float64(r.Latency.P50) / 1e3, r.Latency.P50 > 0 })
 	p99 := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 },
-		func(r *result.Result) (float64, bool) { return float64(r.Latency.P99) / 1e3, r.Latency.Count > 0 })
+		func(r *result.Result) (float64, bool) { return float64(r.Latency.P99) / 1e3, r.Latency.P99 > 0 })
 	names := backendsOf(util)
 	bars := func(p *plot.Plot, data map[string][]Stat, width vg.Length, offset vg.Length, alpha uint8) error {
 		for i, b := range names {

@@ -176,6 +176,7 @@ func mergeLatency(files []chart.File, get func(*result.Result) *result.Latency) 
 			out.Percentiles = append(out.Percentiles, result.Percentile{Percent: p.Percent, Value: sum.ValueAtQuantile(p.Percent)})
 		}
 	}
+	out.Gate()
 	return &out, nil
 }
 

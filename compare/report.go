@@ -92,7 +92,7 @@ func tableRow(label, backend string, rs []*result.Result) string {
 		}
 	}
 	lat := func(get func(result.Latency) int64) string {
-		s, ok := med(func(r *result.Result) (float64, bool) { return float64(get(r.Latency)), r.Latency.Count > 0 })
+		s, ok := med(func(r *result.Result) (float64, bool) { return float64(get(r.Latency)), get(r.Latency) > 0 })
 		if !ok {
 			return "–"
 		}

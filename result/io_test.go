@@ -35,3 +35,11 @@ func TestIORates(t *testing.T) {
 		t.Errorf("zero divisors give %+v, want zeros", r)
 	}
 }
+
+func TestMinSamples(t *testing.T) {
+	for p, want := range map[float64]int64{50: 2, 90: 10, 99: 100, 99.9: 1000, 99.99: 10000, 75: 4, 100: 1} {
+		if got := MinSamples(p); got != want {
+			t.Errorf("MinSamples(%g) = %d, want %d", p, got, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -47,6 +48,14 @@ type Result struct {
 	Latency Latency `json:"latency"`
 	// LatencyUncorrected is from the actual send time; open loop only.
 	LatencyUncorrected *Latency `json:"latency_uncorrected,omitempty"`
+	// SendLateness is how late each message left against its intended
+	// send time (actual minus intended); open loop only. When its p99 is
+	// large against Latency's p50, Generator.SendLate is set: the
+	// corrected latency then describes the generator, not the server.
+	SendLateness *Latency `json:"send_lateness,omitempty"`
+	// Series is the window second by second, so that stalls and noise
+	// show over time rather than vanish into the totals.
+	Series []Second `json:"series,omitempty"`
 
 	// Server is nil when the target exposes no control channel.
 	Server    *Server   `json:"server,omitempty"`
@@ -94,19 +103,23 @@ type Env struct {
 	Version    string    `json:"muxbench_version"`
 }
 
-// Latency summarises one histogram. Every value is in nanoseconds.
+// Latency summarises one histogram. Every value is in nanoseconds. A
+// percentile the sample count cannot support (see MinSamples) is zero and
+// left out of the JSON: p99.9 of 29 samples would be the maximum under
+// another name.
 type Latency struct {
 	Count  int64   `json:"count"`
 	Min    int64   `json:"min_ns"`
 	Mean   float64 `json:"mean_ns"`
 	StdDev float64 `json:"stddev_ns"`
-	P50    int64   `json:"p50_ns"`
-	P90    int64   `json:"p90_ns"`
-	P99    int64   `json:"p99_ns"`
-	P999   int64   `json:"p99_9_ns"`
-	P9999  int64   `json:"p99_99_ns"`
+	P50    int64   `json:"p50_ns,omitempty"`
+	P90    int64   `json:"p90_ns,omitempty"`
+	P99    int64   `json:"p99_ns,omitempty"`
+	P999   int64   `json:"p99_9_ns,omitempty"`
+	P9999  int64   `json:"p99_99_ns,omitempty"`
 	Max    int64   `json:"max_ns"`
-	// Percentiles holds the user's --percentiles list, if any.
+	// Percentiles holds the user's --percentiles list, if any; a point
+	// without enough samples has no value.
 	Percentiles []Percentile `json:"percentiles,omitempty"`
 	// Histogram is the whole distribution, HdrHistogram's compressed V2
 	// encoding (hdrhistogram-go Encode), so that spectra can be drawn and
@@ -120,7 +133,53 @@ type Latency struct {
 // Percentile is one point of a user-chosen list.
 type Percentile struct {
 	Percent float64 `json:"percent"`
-	Value   int64   `json:"value_ns"`
+	Value   int64   `json:"value_ns,omitempty"`
+}
+
+// MinSamples is the fewest samples that give percentile p (0-100) a
+// meaning of its own: one sample beyond it, 1/(1-p) in all (p99 needs 100,
+// p99.9 1,000). Below that the "percentile" is the maximum.
+func MinSamples(p float64) int64 {
+	if p >= 100 {
+		return 1
+	}
+	// The epsilon keeps 100/(100-99.9) = 1000.0000000000009 at 1,000.
+	return int64(math.Ceil(100/(100-p) - 1e-6))
+}
+
+// Gate zeroes the percentiles that l's sample count cannot support, for
+// summaries computed from a histogram without that check.
+func (l *Latency) Gate() {
+	for _, v := range []struct {
+		p float64
+		v *int64
+	}{{50, &l.P50}, {90, &l.P90}, {99, &l.P99}, {99.9, &l.P999}, {99.99, &l.P9999}} {
+		if l.Count < MinSamples(v.p) {
+			*v.v = 0
+		}
+	}
+	for i := range l.Percentiles {
+		if l.Count < MinSamples(l.Percentiles[i].Percent) {
+			l.Percentiles[i].Value = 0
+		}
+	}
+}
+
+// Second is one interval of the window's time series (a second, or longer
+// for long windows so that a run keeps at most a few hundred).
+type Second struct {
+	// Start is the interval's start from the window's, End its end.
+	Start      float64 `json:"start_sec"`
+	End        float64 `json:"end_sec"`
+	RoundTrips uint64  `json:"round_trips"`
+	Throughput float64 `json:"round_trips_per_sec"`
+	// P50 and P99 follow Latency's rules (zero without enough samples).
+	P50 int64 `json:"p50_ns,omitempty"`
+	P99 int64 `json:"p99_ns,omitempty"`
+	Max int64 `json:"max_ns,omitempty"`
+	// ForeignCPU is the CPU, in CPUs, that processes other than the
+	// server and the generator used in the interval, where measured.
+	ForeignCPU *float64 `json:"foreign_cpu,omitempty"`
 }
 
 // CPU is CPU time spent in the window by one process or thread.
@@ -243,6 +302,13 @@ type Generator struct {
 	IO        IO    `json:"io"`
 	Rates     Rates `json:"rates"`
 	Saturated bool  `json:"saturated"`
+	// SendLate is set when open-loop messages left so late (lateness p99
+	// above a tenth of latency p50) that the latency figures describe the
+	// generator's timing, not the server.
+	SendLate bool `json:"send_late,omitempty"`
+	// Spin says the generator busy-polled instead of blocking in its
+	// poller: lower latency at the cost of a whole CPU.
+	Spin bool `json:"spin,omitempty"`
 }
 
 // Integrity counts every way a round trip can fail. Any non-zero field
