@@ -3,14 +3,16 @@
 package busywait
 
 import (
+	"errors"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// sleepThread blocks the calling thread in nanosleep(2). An EINTR only
-// shortens the nap.
+// sleepThread blocks the calling thread in nanosleep(2) for all of d: a
+// signal only interrupts it, and it sleeps again for what remains.
 func sleepThread(d time.Duration) {
 	ts := unix.NsecToTimespec(int64(d))
-	unix.Nanosleep(&ts, nil)
+	for errors.Is(unix.Nanosleep(&ts, &ts), unix.EINTR) {
+	}
 }

@@ -1,6 +1,7 @@
 package busywait
 
 import (
+	"errors"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -8,8 +9,15 @@ import (
 
 // sleepThread blocks the calling thread in an empty select(2): x/sys has
 // no nanosleep for darwin, and select sleeps with microsecond resolution.
-// An EINTR only shortens the nap.
+// darwin's select leaves the timeout as it was, so an EINTR sleeps again
+// until the deadline.
 func sleepThread(d time.Duration) {
-	tv := unix.NsecToTimeval(int64(d))
-	unix.Select(0, nil, nil, nil, &tv)
+	deadline := time.Now().Add(d)
+	for d > 0 {
+		tv := unix.NsecToTimeval(int64(d))
+		if _, err := unix.Select(0, nil, nil, nil, &tv); !errors.Is(err, unix.EINTR) {
+			return
+		}
+		d = time.Until(deadline)
+	}
 }

@@ -1,6 +1,7 @@
 package busywait
 
 import (
+	"errors"
 	"time"
 	"unsafe"
 
@@ -31,9 +32,22 @@ func poll1(pfd *unix.PollFd) error {
 	return nil
 }
 
-// sleepThread blocks the thread in nanosleep(2); an EINTR only shortens
-// the nap.
+// sleepThread blocks the thread in nanosleep(2) for all of d. A signal
+// (the runtime preempts a goroutine that has run for 10 ms with one) only
+// interrupts it: it goes back to sleep for the time that remains. Naps
+// from a millisecond up enter the scheduler, so that a garbage collection
+// need not wait for them.
 func sleepThread(d time.Duration) {
 	ts := unix.NsecToTimespec(int64(d))
-	unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	if d >= time.Millisecond {
+		for errors.Is(unix.Nanosleep(&ts, &ts), unix.EINTR) {
+		}
+		return
+	}
+	for {
+		_, _, e := unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), uintptr(unsafe.Pointer(&ts)), 0)
+		if e != unix.EINTR {
+			return
+		}
+	}
 }
