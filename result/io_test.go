@@ -1,8 +1,15 @@
 package result
 
 import (
+	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Every counter takes part in Add and Sub, new ones included.
@@ -40,6 +47,58 @@ func TestMinSamples(t *testing.T) {
 	for p, want := range map[float64]int64{50: 2, 90: 10, 99: 100, 99.9: 1000, 99.99: 10000, 75: 4, 100: 1} {
 		if got := MinSamples(p); got != want {
 			t.Errorf("MinSamples(%g) = %d, want %d", p, got, want)
+		}
+	}
+}
+
+func TestSatAdd(t *testing.T) {
+	const top = math.MaxUint64
+	if got := (Integrity{Mismatches: top, Resets: 1}).Errors(); got != top {
+		t.Errorf("Errors wraps to %d", got)
+	}
+	if got := (Integrity{Resets: top}).Add(Integrity{Resets: 2, Timeouts: 3}); got.Resets != top || got.Timeouts != 3 {
+		t.Errorf("Integrity.Add = %+v", got)
+	}
+	if got := (IO{Writes: top - 1}).Add(IO{Writes: 5}); got.Writes != top {
+		t.Errorf("IO.Add wraps to %d", got.Writes)
+	}
+	if SatAdd(2, 3) != 5 {
+		t.Error("SatAdd(2, 3) != 5")
+	}
+}
+
+// Only regular files of a bounded size are read: /dev/zero would never
+// end and a FIFO would block.
+func TestReadFileRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "x.json")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	big := filepath.Join(dir, "big.json")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxFileSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for path, want := range map[string]string{
+		fifo:        "not a regular file (a FIFO)",
+		"/dev/zero": "not a regular file (a character device)",
+		dir:         "not a regular file (a directory)",
+		big:         "larger than 64 MiB",
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := ReadFile(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: err = %v, want %q naming the file", path, err, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: ReadFile blocks", path)
 		}
 	}
 }

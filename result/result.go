@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -210,21 +211,31 @@ type IO struct {
 	AcceptErrs  uint64 `json:"accept_errors,omitempty"`
 }
 
-// Add sums two counts: loops of one process, hosts of one point.
+// Add sums two counts: loops of one process, hosts of one point. Sums
+// saturate at the largest count rather than wrap, so that a forged or
+// corrupt file cannot make a large count small.
 func (io IO) Add(b IO) IO {
-	io.BytesIn += b.BytesIn
-	io.BytesOut += b.BytesOut
-	io.Reads += b.Reads
-	io.Writes += b.Writes
-	io.ShortWrites += b.ShortWrites
-	io.WriteEAGAIN += b.WriteEAGAIN
-	io.ReadEAGAIN += b.ReadEAGAIN
-	io.Waits += b.Waits
-	io.Events += b.Events
-	io.Dispatches += b.Dispatches
-	io.Accepts += b.Accepts
-	io.AcceptErrs += b.AcceptErrs
+	io.BytesIn = SatAdd(io.BytesIn, b.BytesIn)
+	io.BytesOut = SatAdd(io.BytesOut, b.BytesOut)
+	io.Reads = SatAdd(io.Reads, b.Reads)
+	io.Writes = SatAdd(io.Writes, b.Writes)
+	io.ShortWrites = SatAdd(io.ShortWrites, b.ShortWrites)
+	io.WriteEAGAIN = SatAdd(io.WriteEAGAIN, b.WriteEAGAIN)
+	io.ReadEAGAIN = SatAdd(io.ReadEAGAIN, b.ReadEAGAIN)
+	io.Waits = SatAdd(io.Waits, b.Waits)
+	io.Events = SatAdd(io.Events, b.Events)
+	io.Dispatches = SatAdd(io.Dispatches, b.Dispatches)
+	io.Accepts = SatAdd(io.Accepts, b.Accepts)
+	io.AcceptErrs = SatAdd(io.AcceptErrs, b.AcceptErrs)
 	return io
+}
+
+// SatAdd is a + b, or the largest uint64 where the sum would wrap.
+func SatAdd(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxUint64
 }
 
 // Sub is what was counted since an earlier snapshot b of the same
@@ -320,9 +331,20 @@ type Integrity struct {
 	Timeouts     uint64 `json:"timeouts,omitempty"`
 }
 
-// Errors reports whether any integrity counter is non-zero.
+// Errors is the sum of the integrity counters (saturating), non-zero
+// when any is.
 func (i Integrity) Errors() uint64 {
-	return i.Mismatches + i.Resets + i.ConnFailures + i.Timeouts
+	return SatAdd(SatAdd(i.Mismatches, i.Resets), SatAdd(i.ConnFailures, i.Timeouts))
+}
+
+// Add sums the counters of two runs, saturating.
+func (i Integrity) Add(b Integrity) Integrity {
+	return Integrity{
+		Mismatches:   SatAdd(i.Mismatches, b.Mismatches),
+		Resets:       SatAdd(i.Resets, b.Resets),
+		ConnFailures: SatAdd(i.ConnFailures, b.ConnFailures),
+		Timeouts:     SatAdd(i.Timeouts, b.Timeouts),
+	}
 }
 
 // Faults counts what the fault drivers did to a server beside the
@@ -406,18 +428,60 @@ func Decode(r io.Reader) (*Result, error) {
 	return &res, nil
 }
 
-// ReadFile reads a result file; errors name the file.
+// MaxFileSize bounds what ReadFile reads: a result is a few hundred KiB
+// at most, and /dev/zero or a huge file must not exhaust memory.
+const MaxFileSize = 64 << 20
+
+// ReadFile reads a result file; errors name the file. Only regular files
+// are read: a FIFO or a device would block or never end.
 func ReadFile(path string) (*Result, error) {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
+	}
+	// O_NONBLOCK: a file swapped for a FIFO after the Stat must not
+	// block the open; the Stat of the open file then refuses it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	res, err := Decode(f)
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a result file", path, MaxFileSize>>20)
+	}
+	res, err := Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return res, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // WriteFile writes res atomically (temporary file, then rename), so an
