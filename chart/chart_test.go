@@ -82,10 +82,15 @@ func checkSVG(t *testing.T, path string) {
 	if !strings.Contains(s, "<svg") || !strings.HasSuffix(strings.TrimSpace(s), "</svg>") || len(data) < 10_000 {
 		t.Errorf("%s: not a complete SVG (%d bytes)", path, len(data))
 	}
-	for _, b := range []string{"epoll", "poll", "Machine: Test CPU"} {
-		if !strings.Contains(s, b) {
-			t.Errorf("%s: no %q in the SVG", path, b)
+	// Whole text elements: "poll" must be poll's own legend entry, not
+	// a piece of "epoll".
+	for _, b := range []string{"epoll", "poll"} {
+		if !strings.Contains(s, ">"+b+"</text>") {
+			t.Errorf("%s: no legend entry %q in the SVG", path, b)
 		}
+	}
+	if !strings.Contains(s, ">Machine: Test CPU") {
+		t.Errorf("%s: no caption naming the machine", path)
 	}
 }
 
@@ -210,18 +215,23 @@ func TestRenderPanicBecomesError(t *testing.T) {
 	}
 }
 
-func TestStylesAreStable(t *testing.T) {
-	for _, b := range append(backends, "someday") {
-		if styleOf(b) != styleOf(b) {
-			t.Errorf("%s: style changes between calls", b)
-		}
-	}
+func TestStylesAreDistinct(t *testing.T) {
 	seen := map[any]string{}
 	for _, k := range known {
 		if other, dup := seen[k.Color]; dup {
 			t.Errorf("%s and %s share a colour", k.name, other)
 		}
 		seen[k.Color] = k.name
+		if got := styleOf(k.name); got != k.style {
+			t.Errorf("%s drawn as %v, its table entry is %v", k.name, got, k.style)
+		}
+	}
+	// A backend the table does not know gets a spare colour, never one
+	// that a known backend is recognised by.
+	for _, name := range []string{"someday", "iouring", "epoll-et", "x"} {
+		if other, dup := seen[styleOf(name).Color]; dup {
+			t.Errorf("unknown %s looks like %s", name, other)
+		}
 	}
 	names := []string{"stdlib", "zzz", "select", "epoll"}
 	sortBackends(names)

@@ -453,6 +453,8 @@ func ReadFile(path string) (*Result, error) {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
+	} else if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a result file", path, MaxFileSize>>20)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {

@@ -1,0 +1,31 @@
+package chart
+
+import (
+	"fmt"
+
+	"github.com/muxbench/muxbench/result"
+)
+
+func activeFigure(files []File, s sweeps) (*figure, error) {
+	files = filter(files, s.active)
+	if len(files) == 0 {
+		return nil, nil
+	}
+	return sweepFigure(Active, "Throughput and server CPU vs active connections",
+		"active connections (log scale)", files,
+		func(r *result.Result) float64 { return float64(r.Params.Conns) }, true)
+}
+
+func idleFigure(files []File, s sweeps) (*figure, error) {
+	files = filter(files, s.idle)
+	if len(files) == 0 {
+		return nil, nil
+	}
+	f, err := sweepFigure(Idle, fmt.Sprintf("Throughput and server CPU vs idle connections (%d active)", s.idleConns),
+		fmt.Sprintf("idle connections (besides %d active)", s.idleConns), files,
+		func(r *result.Result) float64 { return float64(r.Params.Idle) }, false)
+	if f != nil {
+		f.notes = []string{"A flat line: the backend's cost does not depend on idle descriptors. select and poll pass every descriptor to the kernel on each wait; epoll and kqueue only report ready ones (Banga, Mogul, Druschel 1999; Gammo, Brecht et al. 2004)."}
+	}
+	return f, err
+}

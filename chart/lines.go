@@ -1,0 +1,144 @@
+package chart
+
+import (
+	"math"
+	"sort"
+
+	"github.com/muxbench/muxbench/result"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+func distinctX(data map[string][]Stat) []float64 {
+	seen := map[float64]bool{}
+	var xs []float64
+	for _, st := range data {
+		for _, s := range st {
+			if !seen[s.X] {
+				seen[s.X] = true
+				xs = append(xs, s.X)
+			}
+		}
+	}
+	sort.Float64s(xs)
+	return xs
+}
+
+// errXY feeds medians and their min-max spread to gonum's error bars.
+type errXY []Stat
+
+func (e errXY) Len() int { return len(e) }
+
+func (e errXY) XY(i int) (float64, float64) { return e[i].X, e[i].Med }
+
+func (e errXY) YError(i int) (float64, float64) {
+	return e[i].Med - e[i].Min, e[i].Max - e[i].Med
+}
+
+// addLines draws one line per backend through the medians, with min-max
+// bars where a point was repeated, and scales y (log when the data spans
+// more than 30x, else linear from zero). scale divides every value.
+func addLines(p *plot.Plot, data map[string][]Stat, scale float64) error {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, b := range backendsOf(data) {
+		st := make(errXY, len(data[b]))
+		repeated := false
+		for i, s := range data[b] {
+			st[i] = Stat{X: s.X, Med: s.Med / scale, Min: s.Min / scale, Max: s.Max / scale, N: s.N}
+			lo, hi = math.Min(lo, st[i].Min), math.Max(hi, st[i].Max)
+			repeated = repeated || s.N > 1
+		}
+		sty := styleOf(b)
+		l, pts, err := plotter.NewLinePoints(st)
+		if err != nil {
+			return err
+		}
+		l.LineStyle = sty.line()
+		pts.GlyphStyle = sty.glyph()
+		p.Add(l, pts)
+		if repeated {
+			eb, err := plotter.NewYErrorBars(st)
+			if err != nil {
+				return err
+			}
+			eb.LineStyle = sty.line()
+			eb.LineStyle.Width = vg.Points(1)
+			p.Add(eb)
+		}
+	}
+	if lo > 0 && hi/lo > 30 {
+		setLog(&p.Y, lo, hi, humanTick)
+	} else if lo >= 0 {
+		p.Y.Min = 0
+		if hi <= 0 {
+			p.Y.Max = 1
+		}
+	}
+	return nil
+}
+
+func setXTicks(p *plot.Plot, xs []float64, log bool, label func(float64) string) {
+	if log && len(xs) > 0 && xs[0] > 0 {
+		setLog(&p.X, xs[0], xs[len(xs)-1], label)
+	}
+	shown := xs
+	if len(xs) > 6 {
+		shown = nil
+		for i, x := range xs {
+			if i%2 == 0 || i == len(xs)-1 {
+				shown = append(shown, x)
+			}
+		}
+	}
+	p.X.Tick.Marker = constTicks(shown, label)
+}
+
+func throughput(r *result.Result) (float64, bool) { return r.Throughput, true }
+
+func serverPerRT(r *result.Result) (float64, bool) {
+	if r.Server == nil {
+		return 0, false
+	}
+	return r.Server.Process.PerRTus, true
+}
+
+func serverUtil(r *result.Result) (float64, bool) {
+	if r.Server == nil {
+		return 0, false
+	}
+	return r.Server.Process.Utilization, true
+}
+
+// sweepFigure draws throughput and server CPU per round trip against one
+// swept parameter, side by side.
+func sweepFigure(name, title, xlabel string, files []File, x func(*result.Result) float64, logX bool) (*figure, error) {
+	tp := collect(files, func(*result.Result) bool { return true }, x, throughput)
+	cpu := collect(files, func(*result.Result) bool { return true }, x, serverPerRT)
+	xs := distinctX(tp)
+	if len(xs) < 2 {
+		return nil, nil
+	}
+	p1 := newPanel("Throughput (higher is better)", xlabel, "thousand round trips per second")
+	if err := addLines(p1, tp, 1000); err != nil {
+		return nil, err
+	}
+	setXTicks(p1, xs, logX, humanTick)
+	panels := []*plot.Plot{p1}
+	if len(cpu) > 0 {
+		p2 := newPanel("Server CPU per round trip (lower is better)", xlabel, "CPU microseconds per round trip")
+		if err := addLines(p2, cpu, 1); err != nil {
+			return nil, err
+		}
+		setXTicks(p2, xs, logX, humanTick)
+		panels = append(panels, p2)
+	}
+	return &figure{
+		name:     name,
+		title:    title,
+		panels:   [][]*plot.Plot{panels},
+		backends: backendsOf(tp),
+		caption:  []string{machineLine(files), paramLine(files)},
+		w:        11 * vg.Inch, h: 5.5 * vg.Inch,
+	}, nil
+}
