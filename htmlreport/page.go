@@ -1,0 +1,129 @@
+package htmlreport
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+)
+
+//go:embed page.css
+var pageCSS string
+
+//go:embed page.js
+var pageJS string
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>{{.CSS}}</style>
+</head>
+<body>
+<header>
+<h1>{{.Title}}</h1>
+{{range .Caption}}<p class="caption">{{.}}</p>
+{{end}}
+<nav class="legend" aria-label="backends: click to hide or show on every chart and table">
+{{range .Backends}}<button type="button" class="toggle" data-toggle="{{.Name}}" aria-pressed="true" style="--c:{{.Color}}"><span class="swatch"></span>{{.Name}}</button>
+{{end}}<span class="hint">click a backend to hide or show it everywhere; hover a point for its figures</span>
+</nav>
+</header>
+<main>
+{{range .Figures}}<section class="figure" id="fig-{{.ID}}">
+<h2>{{.Title}}</h2>
+<div class="panels">{{range .SVG}}{{.}}{{end}}</div>
+{{range .Notes}}<p class="note">{{.}}</p>
+{{end}}</section>
+{{end}}
+{{range .Tables}}<section class="table">
+<h2>{{.Title}}</h2>
+<div class="scroll"><table class="sortable">
+<thead><tr>{{range $i, $c := .Columns}}<th scope="col" data-col="{{$i}}"{{if $c.Numeric}} data-numeric="1"{{end}} tabindex="0">{{$c.Name}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr data-backend="{{.Backend}}">{{range .Cells}}<td data-sort="{{.SortKey}}">{{.Text}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+</section>
+{{end}}
+{{if .Failed}}<section class="failed">
+<h2>Failed runs (left out of the charts and tables)</h2>
+<table>
+<thead><tr><th>point</th><th>file</th><th>reason</th></tr></thead>
+<tbody>
+{{range .Failed}}<tr><td>{{.Point}}</td><td><a href="{{.File}}">{{.File}}</a></td><td>{{.Reason}}</td></tr>
+{{end}}</tbody>
+</table>
+</section>
+{{end}}
+</main>
+<div id="tip" class="tip" role="tooltip" hidden></div>
+<script>{{.JS}}</script>
+</body>
+</html>
+`))
+
+type figureView struct {
+	Figure
+	SVG []template.HTML
+}
+
+type cellView struct {
+	Text    string
+	SortKey string
+}
+
+type rowView struct {
+	Backend string
+	Cells   []cellView
+}
+
+type tableView struct {
+	Title   string
+	Columns []Column
+	Rows    []rowView
+}
+
+// Write renders p as one self-contained page.
+func Write(w io.Writer, p Page) error {
+	colors := map[string]string{}
+	for _, b := range p.Backends {
+		colors[b.Name] = b.Color
+	}
+	var figs []figureView
+	for fi, f := range p.Figures {
+		v := figureView{Figure: f}
+		for pi, pan := range f.Panels {
+			// The SVG is built by panelSVG, which escapes every string it
+			// writes; it is trusted here for that reason alone.
+			v.SVG = append(v.SVG, template.HTML(panelSVG(pan, colors, fmt.Sprintf("f%d-p%d", fi, pi)))) //nolint:gosec
+		}
+		figs = append(figs, v)
+	}
+	var tables []tableView
+	for _, t := range p.Tables {
+		tv := tableView{Title: t.Title, Columns: t.Columns}
+		for _, r := range t.Rows {
+			rv := rowView{Backend: r.Backend}
+			for i, c := range r.Cells {
+				key := c.Text
+				if i < len(t.Columns) && t.Columns[i].Numeric {
+					key = fmt.Sprintf("%g", c.Sort)
+				}
+				rv.Cells = append(rv.Cells, cellView{Text: c.Text, SortKey: key})
+			}
+			tv.Rows = append(tv.Rows, rv)
+		}
+		tables = append(tables, tv)
+	}
+	return pageTmpl.Execute(w, struct {
+		Page
+		Figures []figureView
+		Tables  []tableView
+		CSS     template.CSS
+		JS      template.JS
+	}{p, figs, tables, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
+}

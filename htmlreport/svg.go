@@ -1,0 +1,262 @@
+package htmlreport
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Panel geometry in SVG user units; the page scales it to the screen.
+const (
+	panelW  = 520
+	panelH  = 320
+	marginL = 64
+	marginR = 16
+	marginT = 28
+	marginB = 48
+)
+
+// axis maps data values to one screen dimension, on a log scale or not.
+type axis struct {
+	lo, hi   float64 // data range (positive when log)
+	log      bool
+	from, to float64 // screen range
+}
+
+func (a axis) f(v float64) float64 {
+	if a.log {
+		v, lo, hi := math.Log10(v), math.Log10(a.lo), math.Log10(a.hi)
+		return a.from + (v-lo)/(hi-lo)*(a.to-a.from)
+	}
+	return a.from + (v-a.lo)/(a.hi-a.lo)*(a.to-a.from)
+}
+
+// extent returns the range of vals, widened so that a single value or a
+// flat line still has an axis, and kept positive on a log axis.
+func extent(vals []float64, log bool, zero bool) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) || (log && v <= 0) {
+			continue
+		}
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if lo > hi {
+		return 1, 10
+	}
+	if log {
+		if lo == hi {
+			return lo / 2, hi * 2
+		}
+		return lo / 1.25, hi * 1.25
+	}
+	if zero && lo > 0 {
+		lo = 0
+	}
+	if lo == hi {
+		if lo == 0 {
+			return 0, 1
+		}
+		return lo - math.Abs(lo)/2, hi + math.Abs(hi)/2
+	}
+	pad := (hi - lo) * 0.05
+	if lo != 0 || !zero {
+		lo -= pad
+	}
+	return lo, hi + pad
+}
+
+// niceTicks returns about n round values between lo and hi.
+func niceTicks(lo, hi float64, n int) []float64 {
+	span := hi - lo
+	if span <= 0 || n < 1 {
+		return []float64{lo}
+	}
+	step := math.Pow(10, math.Floor(math.Log10(span/float64(n))))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if span/(step*m) <= float64(n) {
+			step *= m
+			break
+		}
+	}
+	var out []float64
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		if math.Abs(v) < step*1e-9 {
+			v = 0
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// logTicks returns the powers of ten in [lo, hi], with 2 and 5 between them
+// when fewer than three decades are shown.
+func logTicks(lo, hi float64) []float64 {
+	var out []float64
+	decades := math.Log10(hi / lo)
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		base := math.Pow(10, e)
+		ms := []float64{1}
+		if decades < 3 {
+			ms = []float64{1, 2, 5}
+		}
+		for _, m := range ms {
+			if v := base * m; v >= lo && v <= hi {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// short prints an axis value compactly (1.5k, 20M, 0.25).
+func short(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 1e9:
+		return trim(v/1e9) + "G"
+	case a >= 1e6:
+		return trim(v/1e6) + "M"
+	case a >= 1e3:
+		return trim(v/1e3) + "k"
+	}
+	return trim(v)
+}
+
+func trim(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+func attr(s string) string { return html.EscapeString(s) }
+
+// panelSVG draws one panel. Every series is a <g> tagged with its backend
+// so that the legend can hide it; every point carries what a hover shows.
+func panelSVG(p Panel, colors map[string]string, id string) string {
+	var xs, ys []float64
+	for _, s := range p.Series {
+		for _, pt := range s.Points {
+			xs = append(xs, pt.X)
+			ys = append(ys, pt.Y, pt.Lo, pt.Hi)
+		}
+	}
+	for _, t := range p.XTicks {
+		xs = append(xs, t.At)
+	}
+	xlo, xhi := extent(xs, p.LogX, false)
+	if p.Bars {
+		xlo, xhi = -0.5, float64(len(p.XTicks))-0.5
+		if len(p.XTicks) == 0 {
+			xlo, xhi = -0.5, 0.5
+		}
+	}
+	ylo, yhi := extent(ys, p.LogY, !p.LogY)
+	X := axis{lo: xlo, hi: xhi, log: p.LogX && !p.Bars, from: marginL, to: panelW - marginR}
+	Y := axis{lo: ylo, hi: yhi, log: p.LogY, from: panelH - marginB, to: marginT}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="panel" id="%s" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
+		attr(id), panelW, panelH, attr(p.Title))
+	fmt.Fprintf(&b, `<text class="ptitle" x="%d" y="18" text-anchor="middle">%s</text>`, (marginL+panelW-marginR)/2, attr(p.Title))
+
+	// Grid and y ticks.
+	var yt []float64
+	if p.LogY {
+		yt = logTicks(ylo, yhi)
+	} else {
+		yt = niceTicks(ylo, yhi, 5)
+	}
+	for _, v := range yt {
+		y := Y.f(v)
+		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, marginL, panelW-marginR, y, y)
+		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, marginL-4, y, short(v))
+	}
+	// X ticks.
+	ticks := p.XTicks
+	if len(ticks) == 0 {
+		var vs []float64
+		if X.log {
+			vs = logTicks(xlo, xhi)
+		} else {
+			vs = niceTicks(xlo, xhi, 6)
+		}
+		for _, v := range vs {
+			ticks = append(ticks, Tick{At: v, Label: short(v)})
+		}
+	}
+	for _, t := range ticks {
+		x := X.f(t.At)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`, x, x, marginT, panelH-marginB)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, panelH-marginB+14, attr(t.Label))
+	}
+	fmt.Fprintf(&b, `<rect class="frame" x="%d" y="%d" width="%d" height="%d"/>`, marginL, marginT, panelW-marginL-marginR, panelH-marginT-marginB)
+	fmt.Fprintf(&b, `<text class="alabel" x="%d" y="%d" text-anchor="middle">%s</text>`, (marginL+panelW-marginR)/2, panelH-10, attr(p.XLabel))
+	fmt.Fprintf(&b, `<text class="alabel" transform="translate(14 %d) rotate(-90)" text-anchor="middle">%s</text>`, (marginT+panelH-marginB)/2, attr(p.YLabel))
+
+	// Bars sit side by side within their category.
+	nser := len(p.Series)
+	barW := 0.8 / math.Max(1, float64(nser))
+	for si, s := range p.Series {
+		col := colors[s.Backend]
+		fmt.Fprintf(&b, `<g class="series" data-backend="%s" style="--c:%s">`, attr(s.Backend), attr(col))
+		if !p.Bars && len(s.Points) > 1 {
+			var pts []string
+			for _, pt := range s.Points {
+				if drawable(pt, X, Y) {
+					pts = append(pts, fmt.Sprintf("%.1f,%.1f", X.f(pt.X), Y.f(pt.Y)))
+				}
+			}
+			fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(pts, " "))
+		}
+		for _, pt := range s.Points {
+			if !drawable(pt, X, Y) {
+				continue
+			}
+			x := X.f(pt.X)
+			if p.Bars {
+				x = X.f(pt.X - 0.4 + barW*(float64(si)+0.5))
+				w := X.f(barW) - X.f(0)
+				base := Y.f(math.Max(ylo, 0))
+				if p.LogY {
+					base = Y.f(ylo)
+				}
+				fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`,
+					x-w/2, Y.f(pt.Y), w, math.Max(0, base-Y.f(pt.Y)))
+			}
+			if pt.N > 1 && (pt.Lo != pt.Y || pt.Hi != pt.Y) && (!p.LogY || pt.Lo > 0) {
+				fmt.Fprintf(&b, `<path class="err" d="M%.1f %.1fV%.1fM%.1f %.1fh6M%.1f %.1fh6"/>`,
+					x, Y.f(pt.Lo), Y.f(pt.Hi), x-3, Y.f(pt.Lo), x-3, Y.f(pt.Hi))
+			}
+			cls := "pt"
+			if len(pt.Warnings) > 0 {
+				cls += " warn"
+			}
+			circle := fmt.Sprintf(`<circle class="%s" cx="%.1f" cy="%.1f" r="4.5" tabindex="0" data-backend="%s" data-x="%s" data-value="%s" data-n="%d" data-spread="%s" data-warn="%s" data-panel="%s"/>`,
+				cls, x, Y.f(pt.Y), attr(s.Backend), attr(pt.XLabel), attr(pt.Value), pt.N, attr(pt.Spread),
+				attr(strings.Join(pt.Warnings, "; ")), attr(p.Title))
+			if len(pt.Files) > 0 {
+				fmt.Fprintf(&b, `<a href="%s">%s</a>`, attr(pt.Files[0]), circle)
+			} else {
+				b.WriteString(circle)
+			}
+		}
+		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+func drawable(pt Point, X, Y axis) bool {
+	for _, v := range []float64{pt.X, pt.Y} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return (!X.log || pt.X > 0) && (!Y.log || pt.Y > 0)
+}
