@@ -1,6 +1,9 @@
 package bench
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -11,9 +14,9 @@ import (
 // ends are their snapshots at the window's edges.
 func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, percents []float64) {
 	hist := newLatencyHist()
-	var histU *latencyHist
+	var histU, late *latencyHist
 	if res.TargetRate > 0 {
-		histU = newLatencyHist()
+		histU, late = newLatencyHist(), newLatencyHist()
 	}
 	gen := &res.Generator
 	threadOK := true
@@ -25,6 +28,10 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 		hist.merge(l.hist)
 		if histU != nil {
 			histU.merge(l.histU)
+			late.merge(l.late)
+		}
+		if l.spin {
+			gen.Spin = true
 		}
 		s, e := starts[i], ends[i]
 		res.RoundTrips += e.rts - s.rts
@@ -47,7 +54,11 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 		gen.CPU.VolCtxSw += e.cpu.volCS - s.cpu.volCS
 		gen.CPU.InvolCtxSw += e.cpu.involCS - s.cpu.involCS
 		// Loop time is spent on one CPU: near 1.0 the generator, not the
-		// server, sets the pace.
+		// server, sets the pace. A spinning loop is always near 1.0; its
+		// busy share is the time not spent in polls that found nothing.
+		if l.spin {
+			ns = e.at - s.at - (e.idle - s.idle)
+		}
 		if sec := float64(e.at-s.at) / 1e9; sec > 0 && float64(ns)/1e9/sec >= saturation {
 			gen.Saturated = true
 		}
@@ -64,7 +75,84 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 	if histU != nil {
 		u := histU.summarize(percents)
 		res.LatencyUncorrected = &u
+		sl := late.summarize(percents)
+		res.SendLateness = &sl
+		if sendLate(sl, res.Latency) {
+			gen.SendLate = true
+			res.Warnings = append(res.Warnings, fmt.Sprintf("generator sent late: send lateness p99 %v is over %.0f%% of latency p50 %v, so the latency describes the generator's timing, not the server",
+				time.Duration(sl.P99), lateShare*100, time.Duration(res.Latency.P50)))
+		}
 	}
+	res.Series = series(loops, starts, ends)
+}
+
+// lateShare is the send lateness p99, as a share of latency p50, above
+// which open-loop latency is flagged.
+const lateShare = 0.1
+
+func sendLate(late, lat result.Latency) bool {
+	return late.P99 > 0 && lat.P50 > 0 && float64(late.P99) > lateShare*float64(lat.P50)
+}
+
+// series merges the loops' intervals into the window's time series.
+func series(loops []*genLoop, starts, ends []snapshot) []result.Second {
+	var slot int64
+	n := 0
+	var window int64
+	for i, l := range loops {
+		slot = max(slot, l.slot)
+		n = max(n, len(l.series))
+		window = max(window, ends[i].at-starts[i].at)
+	}
+	if slot == 0 || window <= 0 {
+		return nil
+	}
+	n = max(n, int((window+slot-1)/slot))
+	out := make([]result.Second, 0, n)
+	for i := 0; i < n; i++ {
+		h := newSeriesHist()
+		for _, l := range loops {
+			if i < len(l.series) && l.series[i] != nil {
+				h.merge(l.series[i])
+			}
+		}
+		start, end := int64(i)*slot, min(int64(i+1)*slot, window)
+		if end <= start {
+			break
+		}
+		if i == n-2 && window-end < slot/2 {
+			// A short last piece (the loops stop a little after the
+			// window) goes with this interval rather than stand alone
+			// with a rate from a few milliseconds.
+			for _, l := range loops {
+				if n-1 < len(l.series) && l.series[n-1] != nil {
+					h.merge(l.series[n-1])
+				}
+			}
+			end, n = window, n-1
+		}
+		count := h.h.TotalCount()
+		sec := result.Second{
+			Start: float64(start) / 1e9, End: float64(end) / 1e9,
+			RoundTrips: uint64(count),
+			Throughput: float64(count) / (float64(end-start) / 1e9),
+			Max:        h.max,
+		}
+		if count >= result.MinSamples(50) {
+			sec.P50 = h.h.ValueAtPercentile(50)
+		}
+		if count >= result.MinSamples(99) {
+			sec.P99 = h.h.ValueAtPercentile(99)
+		}
+		out = append(out, sec)
+	}
+	return out
+}
+
+// seriesSlot is the time series' interval for a window: a second, longer
+// for windows beyond five minutes so that a run keeps at most 300.
+func seriesSlot(window time.Duration) int64 {
+	return max(int64(time.Second), int64(window)/300)
 }
 
 // fillCPU derives service demand and utilisation from user and sys.

@@ -30,6 +30,12 @@ func newLatencyHist() *latencyHist {
 	return &latencyHist{h: hdrhistogram.New(histMin, histMax, histDigits)}
 }
 
+// newSeriesHist is one interval's histogram in the time series: two
+// significant digits (a 1% step) keep a few hundred of them small.
+func newSeriesHist() *latencyHist {
+	return &latencyHist{h: hdrhistogram.New(histMin, histMax, 2)}
+}
+
 func (l *latencyHist) record(ns int64) {
 	if ns < 0 {
 		ns = 0

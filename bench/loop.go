@@ -28,6 +28,19 @@ const (
 	ioBufSize     = 64 << 10
 	eventsPerWait = 1024
 	drainTimeout  = 5 * time.Second
+	// timerToken marks the wake timer's events; connection tokens are
+	// indices into the loop's conns.
+	timerToken = ^uint64(0)
+)
+
+// The open loop blocks until a margin before a message is due, then
+// spins (polls without blocking, so echoes are still read) for the rest:
+// a thread woken from sleep arrives some microseconds late. The margin
+// follows the wake-ups' lateness, within these bounds.
+const (
+	minMargin  = 5_000
+	initMargin = 50_000
+	maxMargin  = 200_000
 )
 
 // genConn is one active connection of the generator: one message in
@@ -51,6 +64,7 @@ type genConn struct {
 // snapshot is a loop's counters at one edge of the window.
 type snapshot struct {
 	at    int64
+	idle  int64 // spinning loops: time in polls that found nothing
 	rts   uint64
 	io    result.IO
 	integ result.Integrity
@@ -70,8 +84,20 @@ type genLoop struct {
 	open    bool
 	sched   schedule
 	timers  timerHeap
+	// spin makes every wait a non-blocking poll (--gen-spin).
+	spin bool
+	// timer wakes an open loop between milliseconds; nil where the
+	// platform has none, and then the poller's timeout serves.
+	timer             *wakeTimer
+	margin            int64
+	wakeMean, wakeDev float64 // wake-ups' lateness, moving averages
+	idle              int64
+	winStart          int64
+	slot              int64 // series interval in ns; 0 keeps no series
+	series            []*latencyHist
 
 	hist, histU *latencyHist
+	late        *latencyHist // open loop: actual minus intended send time
 	io          result.IO
 	integ       result.Integrity
 	rts         uint64
@@ -109,6 +135,21 @@ func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) 
 	}
 	if open {
 		l.histU = newLatencyHist()
+		l.late = newLatencyHist()
+		l.margin = initMargin
+		t, err := newWakeTimer()
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("generator timer: %w", err)
+		}
+		if t != nil {
+			if err := p.Add(t.fd, timerToken, poller.Readable); err != nil {
+				t.close()
+				p.Close()
+				return nil, fmt.Errorf("generator timer: %w", err)
+			}
+			l.timer = t
+		}
 	}
 	return l, nil
 }
@@ -131,7 +172,7 @@ func (l *genLoop) setPhase(ph int32) {
 }
 
 func (l *genLoop) snap() snapshot {
-	return snapshot{at: nanotime(), rts: l.rts, io: l.io, integ: l.integ, cpu: threadCPU()}
+	return snapshot{at: nanotime(), idle: l.idle, rts: l.rts, io: l.io, integ: l.integ, cpu: threadCPU()}
 }
 
 // run is the loop body; it locks and pins its thread.
@@ -191,10 +232,13 @@ func (l *genLoop) loop() error {
 			switch ph {
 			case phaseMeasure:
 				l.hist.reset()
-				if l.histU != nil {
+				if l.open {
 					l.histU.reset()
+					l.late.reset()
 				}
-				l.acks <- l.snap()
+				s := l.snap()
+				l.winStart, l.series = s.at, nil
+				l.acks <- s
 			case phaseDrain, phaseAbort:
 				if l.phase < phaseDrain {
 					l.record = false
@@ -215,8 +259,13 @@ func (l *genLoop) loop() error {
 				return nil
 			}
 			timeout = time.Duration(left)
-		} else if l.open && len(l.timers) > 0 {
-			timeout = max(time.Duration(l.timers[0].due-nanotime()), 0)
+		} else if l.open && len(l.timers) > 0 && !l.spin {
+			timeout = l.untilDue(l.timers[0].due)
+		}
+		var t0 int64
+		if l.spin {
+			timeout = 0
+			t0 = nanotime()
 		}
 		n, err := l.p.Wait(l.events, timeout)
 		if err != nil {
@@ -224,8 +273,15 @@ func (l *genLoop) loop() error {
 		}
 		l.io.Waits++
 		l.io.Events += uint64(n)
+		if l.spin && n == 0 && (len(l.timers) == 0 || l.timers[0].due > nanotime()) {
+			l.idle += nanotime() - t0
+		}
 		for i := range l.events[:n] {
 			ev := l.events[i]
+			if ev.Token == timerToken {
+				l.onTimer()
+				continue
+			}
 			c := l.conns[ev.Token]
 			if c.dead {
 				continue
@@ -239,7 +295,7 @@ func (l *genLoop) loop() error {
 			}
 		}
 		if l.open && l.phase < phaseDrain {
-			l.fire(nanotime())
+			l.fire()
 		}
 		l.pub.Store(l.rts)
 	}
@@ -353,11 +409,14 @@ func (l *genLoop) complete(c *genConn) {
 	}
 	c.busy = false
 	if l.record {
+		lat := now - c.sentAt
 		if l.open {
-			l.hist.record(now - c.intended)
+			lat = now - c.intended
 			l.histU.record(now - c.sentAt)
-		} else {
-			l.hist.record(now - c.sentAt)
+		}
+		l.hist.record(lat)
+		if l.slot > 0 {
+			l.recordSeries(now, lat)
 		}
 	}
 	c.seq++
@@ -372,6 +431,11 @@ func (l *genLoop) complete(c *genConn) {
 	// is already due (the last one came back late), it goes now and its
 	// wait counts in the corrected latency.
 	if due := l.sched.intended(int(c.id), c.seq); due <= now {
+		// Held back by its late echo, not by the generator: sent at
+		// once, it is no later than the connection allows.
+		if l.record {
+			l.late.record(0)
+		}
 		l.send(c, now, due)
 	} else {
 		l.arm(c, due)
@@ -383,13 +447,73 @@ func (l *genLoop) arm(c *genConn, due int64) {
 	heap.Push(&l.timers, c)
 }
 
-func (l *genLoop) fire(now int64) {
-	for len(l.timers) > 0 && l.timers[0].due <= now {
+// fire sends what is due. Each send reads the clock afresh: a message
+// sent after another's write is that much later.
+func (l *genLoop) fire() {
+	for len(l.timers) > 0 {
+		now := nanotime()
+		if l.timers[0].due > now {
+			return
+		}
 		c := heap.Pop(&l.timers).(*genConn)
 		if !c.dead && !c.busy {
+			if l.record {
+				l.late.record(now - c.due)
+			}
 			l.send(c, now, c.due)
 		}
 	}
+}
+
+// untilDue is the poller timeout that gets the loop to due on time:
+// block (on the wake timer if there is one) until the margin before it,
+// then poll without blocking.
+func (l *genLoop) untilDue(due int64) time.Duration {
+	left := due - nanotime()
+	if left <= l.margin {
+		return 0
+	}
+	if l.timer != nil {
+		if err := l.timer.arm(due - l.margin); err == nil {
+			return -1
+		}
+		l.timer = nil // the poller's timeout serves from now on
+	}
+	return time.Duration(left - l.margin)
+}
+
+// onTimer consumes the wake timer's expiry and moves the margin to four
+// mean deviations above the wake-ups' mean lateness: enough to absorb the
+// usual wake-up, not a preemption's milliseconds.
+func (l *genLoop) onTimer() {
+	armed := l.timer.armed
+	l.timer.expired()
+	if armed == 0 {
+		return
+	}
+	x := float64(min(nanotime()-armed, maxMargin))
+	l.wakeMean += (x - l.wakeMean) / 16
+	d := x - l.wakeMean
+	if d < 0 {
+		d = -d
+	}
+	l.wakeDev += (d - l.wakeDev) / 16
+	l.margin = min(max(int64(l.wakeMean+4*l.wakeDev)+2_000, minMargin), maxMargin)
+}
+
+// recordSeries puts a latency into its interval of the window.
+func (l *genLoop) recordSeries(now, lat int64) {
+	i := int((now - l.winStart) / l.slot)
+	if i < 0 {
+		return
+	}
+	for len(l.series) <= i {
+		l.series = append(l.series, nil)
+	}
+	if l.series[i] == nil {
+		l.series[i] = newSeriesHist()
+	}
+	l.series[i].record(lat)
 }
 
 // timeOut counts messages still unanswered when the drain gives up.
@@ -427,6 +551,10 @@ func (l *genLoop) closeAll() {
 			_ = l.p.Remove(c.fd)
 			unix.Close(c.fd)
 		}
+	}
+	if l.timer != nil {
+		_ = l.p.Remove(l.timer.fd)
+		l.timer.close()
 	}
 	_ = l.p.Close()
 }

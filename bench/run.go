@@ -78,6 +78,9 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	if cfg.SpinSleep > 0 {
 		res.Params.Extra["spin_sleep"] = cfg.SpinSleep.String()
 	}
+	if cfg.GenSpin {
+		res.Params.Extra["gen_spin"] = "true"
+	}
 	if len(cfg.ServerArgs) > 0 {
 		res.Params.Extra["server_args"] = strings.Join(cfg.ServerArgs, " ")
 	}
@@ -165,6 +168,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 			}
 			return nil, err
 		}
+		loops[i].spin, loops[i].slot = cfg.GenSpin, seriesSlot(cfg.Duration)
 	}
 	for i, fd := range fds {
 		// Contiguous shares keep each loop's schedule slots spread out.

@@ -48,6 +48,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.genCPUs, "gen-cpus", "", "pin the generator, one event loop per `CPU` (0,1 or 1-3; default 1 on 2+ CPUs; none: no pinning)")
 	fs.StringVar(&f.percentiles, "percentiles", "", "extra latency `percentiles` to report, e.g. 75,99.999")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `long`")
+	fs.BoolVar(&f.cfg.GenSpin, "gen-spin", false, "generator busy-polls instead of blocking: lower latency for a whole CPU")
 }
 
 // config checks the shared flags; errors name the flag.

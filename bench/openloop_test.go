@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/result"
+)
+
+// stallingEcho echoes, but stops once on every connection, after its
+// 100th message, for stall.
+func stallingEcho(stall time.Duration) func(net.Conn) {
+	return func(c net.Conn) {
+		buf := make([]byte, 64)
+		for n := 0; ; n++ {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			if n == 100 {
+				time.Sleep(stall)
+			}
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// In open loop a stalled server is charged for every message it held
+// back: corrected p99 reaches the stall, while the uncorrected histogram,
+// which sees one slow message per connection, stays well below it. The
+// time series shows when it happened.
+func TestRunOpenLoopStalledServer(t *testing.T) {
+	const stall = 400 * time.Millisecond
+	addr := echoServer(t, stallingEcho(stall))
+	cfg := quick(addr)
+	cfg.Conns, cfg.Rate, cfg.Duration = 4, 1000, 1500*time.Millisecond
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Integrity.Errors() != 0 {
+		t.Fatalf("integrity %+v: %q", res.Integrity, res.Warnings)
+	}
+	u := res.LatencyUncorrected
+	if u == nil || res.TargetRate != 1000 {
+		t.Fatalf("open loop not reported: target %v uncorrected %v", res.TargetRate, u)
+	}
+	if res.Latency.P99 < int64(stall/2) {
+		t.Errorf("corrected p99 %v: the %v stall is hidden", time.Duration(res.Latency.P99), stall)
+	}
+	if u.P99 > int64(stall/3) {
+		t.Errorf("uncorrected p99 %v: want well below the %v stall (a few slow messages in %d)", time.Duration(u.P99), stall, u.Count)
+	}
+	var sum uint64
+	slowest := int64(0)
+	for _, s := range res.Series {
+		sum += s.RoundTrips
+		slowest = max(slowest, s.Max)
+	}
+	if sum != uint64(res.Latency.Count) || len(res.Series) < 1 {
+		t.Errorf("series of %d intervals holds %d samples, the window %d", len(res.Series), sum, res.Latency.Count)
+	}
+	if slowest < int64(stall/2) {
+		t.Errorf("no interval of the series shows the stall: %+v", res.Series)
+	}
+}
+
+// Every open-loop send is timed against its schedule, and a stall of the
+// server is not charged to the generator: it sent what it could on time.
+func TestRunOpenLoopSendLateness(t *testing.T) {
+	addr := echoServer(t, stallingEcho(300*time.Millisecond))
+	cfg := quick(addr)
+	cfg.Conns, cfg.Rate, cfg.Duration = 4, 1000, time.Second
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := res.SendLateness
+	if l == nil || l.Count == 0 || l.Histogram == "" {
+		t.Fatalf("send lateness not recorded: %+v", l)
+	}
+	// One lateness per message sent in the window, one latency per
+	// message answered in it: they differ by the messages in flight at
+	// its edges.
+	if d := l.Count - res.Latency.Count; d < -int64(cfg.Conns) || d > int64(cfg.Conns) {
+		t.Errorf("%d lateness samples for %d round trips", l.Count, res.Latency.Count)
+	}
+	if l.P50 > res.Latency.P99 || l.Max >= int64(300*time.Millisecond) {
+		t.Errorf("lateness p50 %v max %v: the server's stall was charged to the generator", time.Duration(l.P50), time.Duration(l.Max))
+	}
+	closed, err := Run(context.Background(), quick(echoServer(t, honest)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.SendLateness != nil || closed.Generator.SendLate {
+		t.Errorf("closed loop has send lateness %+v", closed.SendLateness)
+	}
+}
+
+// The loop blocks until a margin before a message is due, to the
+// nanosecond, then polls: no millisecond rounding makes it late.
+func TestUntilDueSubMillisecond(t *testing.T) {
+	l, err := newGenLoop(0, GenBackend(), 64, true, schedule{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.closeAll()
+	due := nanotime() + int64(300*time.Microsecond)
+	switch d := l.untilDue(due); {
+	case l.timer != nil:
+		if d != -1 || l.timer.armed != due-l.margin {
+			t.Errorf("timeout %v, timer at %d: want to block on the timer at due-margin %d", d, l.timer.armed, due-l.margin)
+		}
+	default:
+		if d <= 0 || d > 300*time.Microsecond-time.Duration(l.margin) {
+			t.Errorf("timeout %v: want under %v, not rounded up", d, 300*time.Microsecond-time.Duration(l.margin))
+		}
+	}
+	if d := l.untilDue(nanotime() + l.margin/2); d != 0 {
+		t.Errorf("timeout %v within the margin: want a poll (0)", d)
+	}
+	if l.timer == nil {
+		return
+	}
+	// The timer wakes the loop, and its expiry is consumed.
+	l.timer.arm(nanotime() + int64(100*time.Microsecond))
+	n, err := l.p.Wait(l.events, time.Second)
+	if err != nil || n != 1 || l.events[0].Token != timerToken {
+		t.Fatalf("wait: %d events %v, err %v: want the timer's", n, l.events[:n], err)
+	}
+	l.onTimer()
+	if n, _ := l.p.Wait(l.events, 0); n != 0 {
+		t.Errorf("timer still reported after its expiry was consumed")
+	}
+	if l.margin < minMargin || l.margin > maxMargin {
+		t.Errorf("margin %d outside [%d, %d]", l.margin, minMargin, maxMargin)
+	}
+}
+
+// A generator that sent late is flagged, in the result and its warnings.
+func TestCollectFlagsLateSends(t *testing.T) {
+	for _, tc := range []struct {
+		late int64
+		flag bool
+	}{{2_000, false}, {30_000, true}} {
+		l, err := newGenLoop(0, GenBackend(), 64, true, schedule{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			l.hist.record(100_000)
+			l.histU.record(90_000)
+			l.late.record(tc.late)
+		}
+		res := &result.Result{TargetRate: 1000, WindowSec: 1}
+		snaps := []snapshot{{cpu: cpuTimes{ok: true}}}
+		collect(res, []*genLoop{l}, snaps, snaps, nil)
+		l.closeAll()
+		if res.SendLateness == nil || res.SendLateness.P99 == 0 {
+			t.Fatalf("no send lateness: %+v", res.SendLateness)
+		}
+		warned := strings.Contains(strings.Join(res.Warnings, "\n"), "sent late")
+		if res.Generator.SendLate != tc.flag || warned != tc.flag {
+			t.Errorf("lateness %d ns against p50 100 us: flagged %v, warnings %q", tc.late, res.Generator.SendLate, res.Warnings)
+		}
+	}
+}
+
+// --gen-spin polls without blocking and says so in the result.
+func TestRunGenSpinRecorded(t *testing.T) {
+	cfg := quick(echoServer(t, honest))
+	cfg.GenSpin, cfg.Conns, cfg.Rate = true, 2, 2000
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Generator.Spin || res.Params.Extra["gen_spin"] != "true" {
+		t.Errorf("spin not recorded: generator %+v, params %v", res.Generator, res.Params.Extra)
+	}
+	// At 2,000 rt/s a blocking loop waits about once per round trip; a
+	// spinning one polls many times between messages.
+	if w := res.Generator.IO.Waits; w < 3*res.RoundTrips || res.RoundTrips == 0 {
+		t.Errorf("%d polls for %d round trips: not spinning", w, res.RoundTrips)
+	}
+}
