@@ -1,0 +1,5 @@
+//go:build linux
+
+package all
+
+import _ "github.com/muxbench/muxbench/poller/iouring"
