@@ -107,6 +107,14 @@ func DrawAll(dir string, files []File) (written, skipped []string, err error) {
 		}
 		return cpuFigure(cpuGroup)
 	}})
+	for i, g := range groups {
+		if name := TimeSeries; hasSeries(g) {
+			if i > 0 {
+				name = fmt.Sprintf("%s-%d", TimeSeries, i+1)
+			}
+			makers = append(makers, maker{name, "", func() (*figure, error) { return timeSeriesFigure(name, g) }})
+		}
+	}
 	for _, m := range makers {
 		f, err := m.fn()
 		if err != nil {

@@ -1,0 +1,143 @@
+package chart
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// TimeSeries is the base name of the window-over-time charts.
+const TimeSeries = "time-series"
+
+// hasSeries reports whether any file kept its window second by second.
+func hasSeries(files []File) bool {
+	for _, f := range files {
+		if len(f.Series) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// timeSeriesFigure draws one point's window second by second: round trips
+// per second, p50 and p99, and the CPU other processes took where it was
+// measured, so that a stall or a noisy neighbour shows as the moment it
+// happened instead of vanishing into the totals. Every run is its own
+// line in its backend's colour; repeats are drawn over each other.
+func timeSeriesFigure(name string, g []File) (*figure, error) {
+	if !hasSeries(g) {
+		return nil, nil
+	}
+	pRate := newPanel("Round trips per second", "time in window (s)", "round trips/s")
+	pP50 := newPanel("Median latency", "time in window (s)", "p50 (µs)")
+	pP99 := newPanel("Tail latency", "time in window (s)", "p99 (µs)")
+	pCPU := newPanel("CPU used by other processes", "time in window (s)", "CPUs")
+	latLo, latHi := math.Inf(1), 0.0
+	end := 0.0
+	var foreign, late, spin []string
+	seen := map[string]bool{}
+	var names []string
+	for _, f := range g {
+		if len(f.Series) == 0 {
+			continue
+		}
+		b := f.Params.Backend
+		if !seen[b] {
+			seen[b] = true
+			names = append(names, b)
+		}
+		if f.Generator.SendLate {
+			late = append(late, b)
+		}
+		if f.Generator.Spin {
+			spin = append(spin, b)
+		}
+		var rate, p50, p99, cpu plotter.XYs
+		for _, s := range f.Series {
+			mid := (s.Start + s.End) / 2
+			end = max(end, s.End)
+			rate = append(rate, plotter.XY{X: mid, Y: s.Throughput})
+			if s.P50 > 0 {
+				p50 = append(p50, plotter.XY{X: mid, Y: float64(s.P50) / 1e3})
+				latLo = min(latLo, float64(s.P50)/1e3)
+			}
+			if s.P99 > 0 {
+				p99 = append(p99, plotter.XY{X: mid, Y: float64(s.P99) / 1e3})
+				latHi = max(latHi, float64(s.P99)/1e3)
+			}
+			if s.ForeignCPU != nil {
+				cpu = append(cpu, plotter.XY{X: mid, Y: *s.ForeignCPU})
+			}
+		}
+		if len(cpu) > 0 && !seen["cpu:"+b] {
+			seen["cpu:"+b] = true
+			foreign = append(foreign, b)
+		}
+		for _, l := range []struct {
+			p   *plot.Plot
+			xys plotter.XYs
+		}{{pRate, rate}, {pP50, p50}, {pP99, p99}, {pCPU, cpu}} {
+			if len(l.xys) == 0 {
+				continue
+			}
+			if err := addSeriesLine(l.p, b, l.xys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	latHi = max(latHi, latLo)
+	for _, p := range []*plot.Plot{pRate, pP50, pP99, pCPU} {
+		p.X.Min, p.X.Max = 0, end
+	}
+	pRate.Y.Min = 0
+	pCPU.Y.Min = 0
+	if latHi > 0 && !math.IsInf(latLo, 0) {
+		setLog(&pP50.Y, latLo, latHi, humanTick)
+		setLog(&pP99.Y, latLo, latHi, humanTick)
+	}
+	panels := [][]*plot.Plot{{pRate, pP50}, {pP99, pCPU}}
+	if len(foreign) == 0 {
+		panels = [][]*plot.Plot{{pRate, pP50, pP99}}
+	}
+	sortBackends(names)
+	var notes []string
+	if len(late) > 0 {
+		notes = append(notes, "Generator sent late (lateness p99 > 10% of p50), its latency describes the generator: "+strings.Join(late, ", "))
+	}
+	if len(spin) > 0 {
+		notes = append(notes, "Spinning generator: "+strings.Join(spin, ", "))
+	}
+	notes = append(notes, "Intervals with too few round trips for a percentile have no point for it (p99 needs 100).")
+	h := 6 * vg.Inch
+	if len(panels) == 1 {
+		h = 4.5 * vg.Inch
+	}
+	return &figure{
+		name:     name,
+		title:    fmt.Sprintf("The window over time, %s", groupTitle(g)),
+		panels:   panels,
+		backends: names,
+		notes:    notes,
+		caption:  []string{machineLine(g), paramLine(g)},
+		w:        11 * vg.Inch, h: h,
+	}, nil
+}
+
+func addSeriesLine(p *plot.Plot, backend string, xys plotter.XYs) error {
+	st := styleOf(backend)
+	l, pts, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return err
+	}
+	l.Color = st.Color
+	l.Width = vg.Points(1.2)
+	pts.Color = st.Color
+	pts.Shape = st.Glyph
+	pts.Radius = vg.Points(2.5)
+	p.Add(l, pts)
+	return nil
+}
