@@ -102,7 +102,8 @@ type genLoop struct {
 	integ       result.Integrity
 	rts         uint64
 	inflight    int
-	limit       uint64 // stop after this many round trips (benchmarks)
+	limit       uint64 // stop after this many measured round trips (benchmarks)
+	base        uint64 // round trips before the window
 	phase       int32
 	record      bool
 	errs        []string
@@ -237,7 +238,7 @@ func (l *genLoop) loop() error {
 					l.late.reset()
 				}
 				s := l.snap()
-				l.winStart, l.series = s.at, nil
+				l.winStart, l.series, l.base = s.at, nil, l.rts
 				l.acks <- s
 			case phaseDrain, phaseAbort:
 				if l.phase < phaseDrain {
@@ -404,7 +405,7 @@ func (l *genLoop) complete(c *genConn) {
 	now := nanotime()
 	l.rts++
 	l.inflight--
-	if l.limit > 0 && l.rts >= l.limit && l.phase < phaseDrain {
+	if l.limit > 0 && l.phase == phaseMeasure && l.rts-l.base >= l.limit {
 		l.cmd.Store(phaseDrain) // acted on, like the coordinator's, next round
 	}
 	c.busy = false

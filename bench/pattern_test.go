@@ -80,13 +80,3 @@ func TestCheckPatternFindsCorruption(t *testing.T) {
 		t.Error("shifted bytes pass")
 	}
 }
-
-func BenchmarkCheckPattern64(b *testing.B) {
-	msg := make([]byte, 64)
-	FillPattern(msg, 1, 1, 0)
-	scratch := make([]byte, ioBufSize)
-	b.SetBytes(64)
-	for b.Loop() {
-		CheckPattern(msg, 1, 1, 0, scratch)
-	}
-}
