@@ -433,11 +433,13 @@ func (l *genLoop) complete(c *genConn) {
 	// wait counts in the corrected latency.
 	if due := l.sched.intended(int(c.id), c.seq); due <= now {
 		// Held back by its late echo, not by the generator: sent at
-		// once, it is no later than the connection allows.
+		// once, it is late only by the time the generator took to send
+		// it after the echo.
+		t := nanotime()
 		if l.record {
-			l.late.record(0)
+			l.late.record(max(t-now, 1))
 		}
-		l.send(c, now, due)
+		l.send(c, t, due)
 	} else {
 		l.arm(c, due)
 	}
@@ -459,7 +461,9 @@ func (l *genLoop) fire() {
 		c := heap.Pop(&l.timers).(*genConn)
 		if !c.dead && !c.busy {
 			if l.record {
-				l.late.record(now - c.due)
+				// At least 1 ns, the histogram's resolution: a zero
+				// percentile would read as one without enough samples.
+				l.late.record(max(now-c.due, 1))
 			}
 			l.send(c, now, c.due)
 		}
