@@ -28,6 +28,9 @@ type Listener struct {
 	factory func() Protocol
 	addr    net.Addr
 	paused  bool
+	// sndBuf and rcvBuf are what the first accepted connection's
+	// getsockopt reported: what the kernel applied, not what was asked.
+	sndBuf, rcvBuf int
 }
 
 // Addr is the bound address (useful after listening on port 0).
@@ -36,8 +39,17 @@ func (l *Listener) Addr() net.Addr { return l.addr }
 // Fd is the listening socket, -1 once closed.
 func (l *Listener) Fd() int { return l.fd }
 
+// AcceptedBufs are SO_SNDBUF and SO_RCVBUF of the first accepted
+// connection as getsockopt reports them (Linux doubles the size asked,
+// for its bookkeeping, and caps it at net.core.wmem_max/rmem_max); zero
+// before any connection. Loop thread only.
+func (l *Listener) AcceptedBufs() (snd, rcv int) { return l.sndBuf, l.rcvBuf }
+
 // Listen binds a non-blocking listening socket; network is tcp, tcp4 or
-// tcp6.
+// tcp6. Config.SndBuf and RcvBuf are set on it, before listen(2), so that
+// every accepted socket has them from its handshake on: the TCP window
+// scale is chosen then, and a receive buffer shrunk after it can leave
+// the window stuck.
 func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, error) {
 	if r.closed {
 		return nil, ErrClosed
@@ -58,6 +70,9 @@ func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, er
 		return nil, fmt.Errorf("reactor: %s %s: %w", what, addr, err)
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return fail("setsockopt", err)
+	}
+	if err := setBufs(fd, r.cfg.SndBuf, r.cfg.RcvBuf); err != nil {
 		return fail("setsockopt", err)
 	}
 	if err := unix.Bind(fd, sa); err != nil {
@@ -129,7 +144,11 @@ func (l *Listener) handle(poller.Flags) {
 			return
 		}
 		r.c.Accepts++
-		r.setConnOpts(nfd)
+		r.setNoDelay(nfd)
+		if l.sndBuf == 0 {
+			l.sndBuf, _ = unix.GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+			l.rcvBuf, _ = unix.GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+		}
 		t, err := r.newTransport(nfd, l.factory(), false)
 		if err != nil {
 			// For example a descriptor beyond select's range.

@@ -79,8 +79,9 @@ type Config struct {
 	// DisableNoDelay leaves Nagle's algorithm on; TCP_NODELAY is set on
 	// every accepted and connected socket otherwise.
 	DisableNoDelay bool
-	// SndBuf and RcvBuf set SO_SNDBUF/SO_RCVBUF on accepted and connected
-	// sockets when > 0. A small SndBuf provokes short writes.
+	// SndBuf and RcvBuf set SO_SNDBUF/SO_RCVBUF when > 0: on listening
+	// sockets (accepted ones inherit them) and connected ones. A small
+	// SndBuf provokes short writes.
 	SndBuf, RcvBuf int
 	// MaxEvents is the size of the events slice passed to Wait. Default 256.
 	MaxEvents int

@@ -435,18 +435,34 @@ func (r *Reactor) newTransport(fd int, p Protocol, connecting bool) (*Transport,
 	return t, nil
 }
 
-// setConnOpts applies the socket options every accepted and connected
-// socket gets. TCP_NODELAY fails harmlessly on a Unix-domain socket.
+// setConnOpts applies the socket options every connected socket gets;
+// accepted ones inherit the buffer sizes from their listener.
 func (r *Reactor) setConnOpts(fd int) {
+	r.setNoDelay(fd)
+	setBufs(fd, r.cfg.SndBuf, r.cfg.RcvBuf)
+}
+
+// setNoDelay sets TCP_NODELAY unless configured off; it fails harmlessly
+// on a Unix-domain socket.
+func (r *Reactor) setNoDelay(fd int) {
 	if !r.cfg.DisableNoDelay {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
-	if r.cfg.SndBuf > 0 {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, r.cfg.SndBuf)
+}
+
+// setBufs sets SO_SNDBUF and SO_RCVBUF where positive.
+func setBufs(fd, snd, rcv int) error {
+	if snd > 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, snd); err != nil {
+			return fmt.Errorf("SO_SNDBUF %d: %w", snd, err)
+		}
 	}
-	if r.cfg.RcvBuf > 0 {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, r.cfg.RcvBuf)
+	if rcv > 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcv); err != nil {
+			return fmt.Errorf("SO_RCVBUF %d: %w", rcv, err)
+		}
 	}
+	return nil
 }
 
 // Adopt makes a transport of a connected stream socket the caller owns
