@@ -12,7 +12,7 @@ import (
 // serverSample is a server's cumulative figures at one instant.
 type serverSample struct {
 	backend     string
-	options     map[string]string
+	options     result.ServerOptions
 	proc        cpuTimes
 	thread      cpuTimes
 	io          result.IO

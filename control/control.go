@@ -51,10 +51,10 @@ const (
 type Stats struct {
 	Time    time.Time `json:"time"`
 	Backend string    `json:"backend"`
-	// Options describe the backend's mode as strings
-	// ("edge_triggered":"true", "spin_sleep":"100µs", "read_buf":"65536"),
-	// copied into the result as they are.
-	Options map[string]string `json:"options,omitempty"`
+	// Options describe the server's setup, copied into the result as
+	// they are; the socket buffer sizes are zero until a connection has
+	// been accepted.
+	Options result.ServerOptions `json:"options"`
 	// Conns is the number of connections open now.
 	Conns      int   `json:"conns"`
 	ProcUserNs int64 `json:"proc_user_ns"`
@@ -71,6 +71,8 @@ type Stats struct {
 	// IO holds the server's I/O counters; a stdlib server fills only what
 	// it can count (bytes, reads, writes, accepts).
 	IO result.IO `json:"io"`
+	// Accept counts accepts by outcome since the server started.
+	Accept result.Accepts `json:"accept"`
 	// Injected counts injected faults by kind.
 	Injected map[string]uint64 `json:"injected,omitempty"`
 	// OpenFDs is the server process's open descriptors now, -1 where the

@@ -28,7 +28,7 @@ func (h *fakeHandler) Stats() (Stats, error) {
 	return Stats{
 		Time:       time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
 		Backend:    "epoll",
-		Options:    map[string]string{"edge_triggered": "true", "spin_sleep": "100µs"},
+		Options:    result.ServerOptions{EdgeTriggered: true, SpinSleepNs: 100e3, SndBuf: 8192},
 		Conns:      int(n),
 		ProcUserNs: 1, ProcSysNs: 2,
 		ThreadUserNs: 3, ThreadSysNs: -1,

@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +63,9 @@ type Result struct {
 	Server    *Server   `json:"server,omitempty"`
 	Generator Generator `json:"generator"`
 	Integrity Integrity `json:"integrity"`
+	// Noise is what else ran on the machine during the window; nil where
+	// the platform cannot tell.
+	Noise *Noise `json:"noise,omitempty"`
 	// Faults is what fault drivers did beside the load (muxbench soak);
 	// nil for a plain run.
 	Faults *Faults `json:"faults,omitempty"`
@@ -287,18 +291,141 @@ func (io IO) Rates(roundTrips uint64) Rates {
 
 // Server is what the server reported over its control channel.
 type Server struct {
-	Backend string `json:"backend"`
-	// Options describe the backend's mode (edge-triggered, spin sleep...).
-	Options    map[string]string `json:"options,omitempty"`
-	Process    CPU               `json:"process_cpu"`
-	LoopThread *CPU              `json:"loop_thread_cpu,omitempty"`
-	IO         IO                `json:"io"`
-	Rates      Rates             `json:"rates"`
-	MaxRSS     int64             `json:"max_rss_bytes"`
-	RSS        int64             `json:"rss_bytes"`
-	// RSSPerConn is RSS divided by all connections, idle ones included.
+	Backend    string        `json:"backend"`
+	Options    ServerOptions `json:"options"`
+	Process    CPU           `json:"process_cpu"`
+	LoopThread *CPU          `json:"loop_thread_cpu,omitempty"`
+	IO         IO            `json:"io"`
+	Rates      Rates         `json:"rates"`
+	// Accepts counts over the whole run, connection set-up included,
+	// where IO counts the window only.
+	Accepts *Accepts `json:"accepts,omitempty"`
+	MaxRSS  int64    `json:"max_rss_bytes"`
+	// RSS is at the window's end, every connection open; RSSBase before
+	// the first connection.
+	RSS     int64 `json:"rss_bytes"`
+	RSSBase int64 `json:"rss_base_bytes,omitempty"`
+	// RSSPerConn is (RSS - RSSBase) over all connections, idle ones
+	// included: what a connection costs, not the process's size.
 	RSSPerConn float64 `json:"rss_per_conn_bytes"`
-	Conns      int     `json:"conns"`
+	// Conns is the connections the server held at the window's end.
+	Conns int `json:"conns"`
+}
+
+// ServerOptions is how the server was set up. SndBuf and RcvBuf are the
+// values the kernel applied, read back with getsockopt from an accepted
+// connection (Linux doubles the size asked and caps it at
+// net.core.wmem_max/rmem_max); the sizes asked are in Params.
+type ServerOptions struct {
+	SndBuf        int    `json:"sndbuf_bytes,omitempty"`
+	RcvBuf        int    `json:"rcvbuf_bytes,omitempty"`
+	ReadBuf       int    `json:"read_buf_bytes,omitempty"`
+	HighWater     int    `json:"high_water_bytes,omitempty"`
+	LowWater      int    `json:"low_water_bytes,omitempty"`
+	GOMAXPROCS    int    `json:"gomaxprocs,omitempty"`
+	CPUs          string `json:"cpus,omitempty"`
+	EdgeTriggered bool   `json:"edge_triggered,omitempty"`
+	SpinSleepNs   int64  `json:"spin_sleep_ns,omitempty"`
+	// Injected faults: fractions of calls, and the seed.
+	InjectShortWrites float64 `json:"inject_short_writes,omitempty"`
+	InjectWriteEAGAIN float64 `json:"inject_write_eagain,omitempty"`
+	InjectReadEAGAIN  float64 `json:"inject_read_eagain,omitempty"`
+	FaultSeed         int64   `json:"fault_seed,omitempty"`
+}
+
+// UnmarshalJSON also reads the options of files written before they were
+// typed, when every value was a string.
+func (o *ServerOptions) UnmarshalJSON(data []byte) error {
+	type plain ServerOptions
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var p plain
+	err := dec.Decode(&p)
+	if err == nil {
+		*o = ServerOptions(p)
+		return nil
+	}
+	var legacy map[string]string
+	if json.Unmarshal(data, &legacy) != nil {
+		return err
+	}
+	var v ServerOptions
+	for k, s := range legacy {
+		var perr error
+		num := func(dst *int) { *dst, perr = strconv.Atoi(s) }
+		frac := func(dst *float64) { *dst, perr = strconv.ParseFloat(s, 64) }
+		switch k {
+		case "sndbuf":
+			num(&v.SndBuf)
+		case "rcvbuf":
+			num(&v.RcvBuf)
+		case "read_buf":
+			num(&v.ReadBuf)
+		case "high_water":
+			num(&v.HighWater)
+		case "low_water":
+			num(&v.LowWater)
+		case "gomaxprocs":
+			num(&v.GOMAXPROCS)
+		case "cpus":
+			v.CPUs = s
+		case "edge_triggered":
+			v.EdgeTriggered, perr = strconv.ParseBool(s)
+		case "spin_sleep":
+			var d time.Duration
+			d, perr = time.ParseDuration(s)
+			v.SpinSleepNs = int64(d)
+		case "inject_short_writes":
+			frac(&v.InjectShortWrites)
+		case "inject_write_eagain":
+			frac(&v.InjectWriteEAGAIN)
+		case "inject_read_eagain":
+			frac(&v.InjectReadEAGAIN)
+		case "seed":
+			v.FaultSeed, perr = strconv.ParseInt(s, 10, 64)
+		default:
+			return fmt.Errorf("server options: unknown option %q", k)
+		}
+		if perr != nil {
+			return fmt.Errorf("server options: %s: %w", k, perr)
+		}
+	}
+	*o = v
+	return nil
+}
+
+// Accepts are a server's accept(2) outcomes since it started.
+type Accepts struct {
+	Accepted uint64 `json:"accepted"`
+	// EMFILE and ENFILE count accepts refused for want of a descriptor
+	// (the process's limit, the system's).
+	EMFILE uint64 `json:"emfile"`
+	ENFILE uint64 `json:"enfile"`
+	// Pauses counts times the listener stopped accepting until a
+	// descriptor was freed; Dropped counts connections accepted and closed
+	// at once because none could be.
+	Pauses  uint64 `json:"pauses"`
+	Dropped uint64 `json:"dropped"`
+	// Errors counts other failed accepts.
+	Errors uint64 `json:"errors"`
+}
+
+// Refused is every accept that did not give the server a connection.
+func (a Accepts) Refused() uint64 { return a.EMFILE + a.ENFILE + a.Dropped + a.Errors }
+
+// Noise is what else ran on the machine over the window, in CPUs (1.0 is
+// one CPU busy for the whole window).
+type Noise struct {
+	// ForeignCPU is the CPU that processes other than the run's server
+	// and generator used (/proc/stat minus their own CPU time).
+	ForeignCPU float64 `json:"foreign_cpu"`
+	// StealCPU is the CPU a hypervisor gave to other guests.
+	StealCPU float64 `json:"steal_cpu"`
+	// LoadAvg is the one-minute load average at the window's start.
+	LoadAvg float64 `json:"load_avg"`
+	// Noisy is set when ForeignCPU plus StealCPU passed the threshold:
+	// the figures may say more about the neighbours than the server.
+	Noisy bool `json:"noisy"`
 }
 
 // Generator is the load side's own cost; Saturated warns that the
@@ -329,12 +456,16 @@ type Integrity struct {
 	Resets       uint64 `json:"resets"`
 	ConnFailures uint64 `json:"conn_failures"`
 	Timeouts     uint64 `json:"timeouts,omitempty"`
+	// MissingConns counts connections the run claims but did not hold:
+	// closed by the server (the generator's own check at the window's
+	// edges) or never taken by it (the server's own count).
+	MissingConns uint64 `json:"missing_conns,omitempty"`
 }
 
 // Errors is the sum of the integrity counters (saturating), non-zero
 // when any is.
 func (i Integrity) Errors() uint64 {
-	return SatAdd(SatAdd(i.Mismatches, i.Resets), SatAdd(i.ConnFailures, i.Timeouts))
+	return SatAdd(SatAdd(SatAdd(i.Mismatches, i.Resets), SatAdd(i.ConnFailures, i.Timeouts)), i.MissingConns)
 }
 
 // Add sums the counters of two runs, saturating.
@@ -344,6 +475,7 @@ func (i Integrity) Add(b Integrity) Integrity {
 		Resets:       SatAdd(i.Resets, b.Resets),
 		ConnFailures: SatAdd(i.ConnFailures, b.ConnFailures),
 		Timeouts:     SatAdd(i.Timeouts, b.Timeouts),
+		MissingConns: SatAdd(i.MissingConns, b.MissingConns),
 	}
 }
 

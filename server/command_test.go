@@ -120,7 +120,7 @@ func TestCommandServesUntilStop(t *testing.T) {
 				t.Fatal(err)
 			}
 			st, err := ctl.Stats()
-			if err != nil || st.Options["read_buf"] != "16384" {
+			if err != nil || st.Options.ReadBuf != 16384 {
 				t.Fatalf("stats %+v, %v", st, err)
 			}
 			if err := ctl.Stop(); err != nil {

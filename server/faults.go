@@ -2,9 +2,9 @@ package server
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/muxbench/muxbench/reactor"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Faults injects short writes and EAGAIN into a reactor backend.
@@ -28,13 +28,12 @@ func checkFaults(f Faults) error {
 	return nil
 }
 
-func describeFaults(f Faults, o map[string]string) {
+func describeFaults(f Faults, o *result.ServerOptions) {
 	if !faultsActive(f) {
 		return
 	}
-	frac := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	o["inject_short_writes"] = frac(f.ShortWriteFrac)
-	o["inject_write_eagain"] = frac(f.WriteEAGAINFrac)
-	o["inject_read_eagain"] = frac(f.ReadEAGAINFrac)
-	o["seed"] = strconv.FormatInt(f.Seed, 10)
+	o.InjectShortWrites = f.ShortWriteFrac
+	o.InjectWriteEAGAIN = f.WriteEAGAINFrac
+	o.InjectReadEAGAIN = f.ReadEAGAINFrac
+	o.FaultSeed = f.Seed
 }

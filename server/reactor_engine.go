@@ -24,7 +24,8 @@ const statsTimeout = 5 * time.Second
 type reactorEngine struct {
 	cfg    Config
 	r      *reactor.Reactor
-	ended  chan struct{} // closed when Run has returned
+	ln     *reactor.Listener // loop thread only
+	ended  chan struct{}     // closed when Run has returned
 	runErr error
 }
 
@@ -63,6 +64,7 @@ func (e *reactorEngine) listen(addr string) (string, error) {
 			ch <- bound{err: err}
 			return
 		}
+		e.ln = l
 		ch <- bound{addr: l.Addr().String()}
 		if len(e.cfg.CPUs) > 0 {
 			cpu := e.cfg.CPUs[:1]
@@ -90,15 +92,17 @@ func (e *reactorEngine) stop() { e.r.Stop() }
 
 func (e *reactorEngine) fill(st *control.Stats) error {
 	type snap struct {
-		c      reactor.Counters
-		conns  int
-		thread sysstat.Usage
-		err    error
+		c        reactor.Counters
+		conns    int
+		snd, rcv int
+		thread   sysstat.Usage
+		err      error
 	}
 	ch := make(chan snap, 1)
 	e.r.Call(func() {
 		var s snap
 		s.c, s.conns = e.r.Counters(), e.r.Conns()
+		s.snd, s.rcv = e.ln.AcceptedBufs()
 		// On the loop thread itself: RUSAGE_THREAD reads the caller.
 		s.thread, s.err = sysstat.Thread()
 		ch <- s
@@ -112,6 +116,7 @@ func (e *reactorEngine) fill(st *control.Stats) error {
 		return fmt.Errorf("the event loop did not answer within %v", statsTimeout)
 	}
 	st.Conns = s.conns
+	st.Options.SndBuf, st.Options.RcvBuf = s.snd, s.rcv
 	if s.err == nil {
 		st.ThreadUserNs, st.ThreadSysNs = s.thread.UserNs, s.thread.SysNs
 	}
@@ -129,6 +134,14 @@ func (e *reactorEngine) fill(st *control.Stats) error {
 		Dispatches:  c.Dispatches,
 		Accepts:     c.Accepts,
 		AcceptErrs:  c.AcceptErrors,
+	}
+	st.Accept = result.Accepts{
+		Accepted: c.Accepts,
+		EMFILE:   c.AcceptEMFILE,
+		ENFILE:   c.AcceptENFILE,
+		Pauses:   c.AcceptPauses,
+		Dropped:  c.AcceptDropped,
+		Errors:   c.AcceptErrors,
 	}
 	if faultsActive(e.cfg.Faults) {
 		st.Injected = map[string]uint64{

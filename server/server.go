@@ -12,15 +12,16 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -50,8 +51,10 @@ type Config struct {
 	GOMAXPROCS int
 	// ReadBufSize is the size of each read (DefaultReadBuf when zero).
 	ReadBufSize int
-	// SndBuf and RcvBuf set SO_SNDBUF and SO_RCVBUF on every connection
-	// when positive (the kernel doubles them).
+	// SndBuf and RcvBuf set SO_SNDBUF and SO_RCVBUF when positive, on
+	// the listening socket for every engine, so that accepted connections
+	// have them before their handshake (the kernel doubles them, and caps
+	// them at net.core.wmem_max and rmem_max).
 	SndBuf, RcvBuf int
 	// HighWater and LowWater bound a reactor transport's write buffer:
 	// reading from a peer pauses above HighWater and resumes below
@@ -107,7 +110,7 @@ type Server struct {
 	ctlLn   net.Listener
 	ctl     *control.Server
 	ready   Ready
-	options map[string]string
+	options result.ServerOptions
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -210,6 +213,15 @@ func (cfg *Config) check() error {
 			return fmt.Errorf("server: negative %s %d", f.name, f.v)
 		}
 	}
+	// setsockopt takes a C int: larger sizes would wrap.
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"SO_SNDBUF", cfg.SndBuf}, {"SO_RCVBUF", cfg.RcvBuf}} {
+		if f.v > math.MaxInt32 {
+			return fmt.Errorf("server: %s %d above the largest the kernel takes (%d)", f.name, f.v, math.MaxInt32)
+		}
+	}
 	if cfg.HighWater > 0 && cfg.LowWater > cfg.HighWater {
 		return fmt.Errorf("server: low water mark %d above high water mark %d", cfg.LowWater, cfg.HighWater)
 	}
@@ -239,31 +251,23 @@ func Available() string {
 	return s
 }
 
-// options describes the mode as the result records it.
-func (cfg *Config) options() map[string]string {
-	o := map[string]string{
-		"read_buf":   strconv.Itoa(cfg.ReadBufSize),
-		"gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)),
+// options describes the setup as the result records it; the engine adds
+// the socket buffer sizes the kernel applied.
+func (cfg *Config) options() result.ServerOptions {
+	o := result.ServerOptions{
+		ReadBuf:    cfg.ReadBufSize,
+		HighWater:  cfg.HighWater,
+		LowWater:   cfg.LowWater,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}
-	add := func(k string, v int) {
-		if v > 0 {
-			o[k] = strconv.Itoa(v)
-		}
-	}
-	add("sndbuf", cfg.SndBuf)
-	add("rcvbuf", cfg.RcvBuf)
-	add("high_water", cfg.HighWater)
-	add("low_water", cfg.LowWater)
 	if len(cfg.CPUs) > 0 {
-		o["cpus"] = sysstat.FormatCPUList(cfg.CPUs)
+		o.CPUs = sysstat.FormatCPUList(cfg.CPUs)
 	}
 	if cfg.Backend != Stdlib {
-		o["edge_triggered"] = strconv.FormatBool(cfg.Poller.EdgeTriggered)
-		if cfg.Poller.SpinSleep > 0 {
-			o["spin_sleep"] = cfg.Poller.SpinSleep.String()
-		}
+		o.EdgeTriggered = cfg.Poller.EdgeTriggered
+		o.SpinSleepNs = int64(cfg.Poller.SpinSleep)
 	}
-	describeFaults(cfg.Faults, o)
+	describeFaults(cfg.Faults, &o)
 	return o
 }
 
@@ -287,12 +291,9 @@ func (s *Server) Stats() (control.Stats, error) {
 	st := control.Stats{
 		Time:         time.Now(),
 		Backend:      s.cfg.Backend,
-		Options:      make(map[string]string, len(s.options)),
+		Options:      s.options,
 		ThreadUserNs: -1,
 		ThreadSysNs:  -1,
-	}
-	for k, v := range s.options {
-		st.Options[k] = v
 	}
 	if err := s.eng.fill(&st); err != nil {
 		return control.Stats{}, err

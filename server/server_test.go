@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"strings"
 	"testing"
@@ -121,7 +122,7 @@ func TestEchoAndStats(t *testing.T) {
 			if after.ProcUserNs+after.ProcSysNs <= 0 || after.MaxRSS <= 0 || after.RSS <= 0 {
 				t.Errorf("process figures: %+v", after)
 			}
-			if after.Options["read_buf"] != "4096" {
+			if after.Options.ReadBuf != 4096 {
 				t.Errorf("options %v", after.Options)
 			}
 			if b == Stdlib {
@@ -180,6 +181,7 @@ func TestStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
+	beyondInt32 := int64(math.MaxInt32) + 1
 	for _, tc := range []struct {
 		name string
 		cfg  Config
@@ -188,6 +190,7 @@ func TestStartErrors(t *testing.T) {
 		{"unknown backend", Config{Backend: "carrier-pigeon"}, "available: stdlib"},
 		{"no backend", Config{}, "no backend"},
 		{"negative buffer", Config{Backend: Stdlib, SndBuf: -1}, "negative"},
+		{"buffer beyond int32", Config{Backend: Stdlib, RcvBuf: int(beyondInt32)}, "largest the kernel takes"},
 		{"water marks", Config{Backend: Stdlib, HighWater: 10, LowWater: 20}, "low water"},
 		{"missing CPU", Config{Backend: Stdlib, CPUs: []int{4096}}, "CPU 4096 does not exist"},
 		{"faults on stdlib", Config{Backend: Stdlib, Faults: Faults{ShortWriteFrac: 0.5}}, "poller backend"},
@@ -233,7 +236,7 @@ func TestInjectedFaults(t *testing.T) {
 			if in["short_writes"] == 0 || in["write_eagain"] == 0 || in["read_eagain"] == 0 {
 				t.Errorf("injected %v", in)
 			}
-			if st.Options["inject_short_writes"] != "0.5" || st.Options["seed"] != "7" {
+			if st.Options.InjectShortWrites != 0.5 || st.Options.FaultSeed != 7 {
 				t.Errorf("options %v", st.Options)
 			}
 		})

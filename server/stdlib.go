@@ -29,6 +29,9 @@ type stdEngine struct {
 	closing bool
 
 	accepts, acceptErrs atomic.Uint64
+	acceptEMFILE        atomic.Uint64
+	acceptENFILE        atomic.Uint64
+	sndBuf, rcvBuf      atomic.Int64 // the first accepted connection's
 	wg                  sync.WaitGroup
 	quit                chan struct{}
 	quitOnce            sync.Once
@@ -87,7 +90,14 @@ func (e *stdEngine) run() error {
 				return nil
 			}
 			// EMFILE and friends: count, back off, keep serving.
-			e.acceptErrs.Add(1)
+			switch {
+			case errors.Is(err, unix.EMFILE):
+				e.acceptEMFILE.Add(1)
+			case errors.Is(err, unix.ENFILE):
+				e.acceptENFILE.Add(1)
+			default:
+				e.acceptErrs.Add(1)
+			}
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			select {
 			case <-time.After(delay):
@@ -97,7 +107,9 @@ func (e *stdEngine) run() error {
 			continue
 		}
 		delay = 0
-		e.accepts.Add(1)
+		if e.accepts.Add(1) == 1 {
+			e.readBufs(c)
+		}
 		sc := &stdConn{c: c}
 		e.mu.Lock()
 		if e.closing {
@@ -110,6 +122,26 @@ func (e *stdEngine) run() error {
 		e.mu.Unlock()
 		go e.echo(sc)
 	}
+}
+
+// readBufs records the socket buffer sizes the kernel gave c.
+func (e *stdEngine) readBufs(c net.Conn) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF); err == nil {
+			e.sndBuf.Store(int64(v))
+		}
+		if v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF); err == nil {
+			e.rcvBuf.Store(int64(v))
+		}
+	})
 }
 
 func (e *stdEngine) echo(sc *stdConn) {
@@ -181,5 +213,12 @@ func (e *stdEngine) fill(st *control.Stats) error {
 	st.IO.Accepts = e.accepts.Load()
 	st.IO.AcceptErrs = e.acceptErrs.Load()
 	st.Conns = len(e.conns)
+	st.Accept = result.Accepts{
+		Accepted: e.accepts.Load(),
+		EMFILE:   e.acceptEMFILE.Load(),
+		ENFILE:   e.acceptENFILE.Load(),
+		Errors:   e.acceptErrs.Load(),
+	}
+	st.Options.SndBuf, st.Options.RcvBuf = int(e.sndBuf.Load()), int(e.rcvBuf.Load())
 	return nil
 }
