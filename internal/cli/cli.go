@@ -1,6 +1,7 @@
 // Package cli is what muxbench's sub-commands share on the command line:
-// usage printed only when asked for, one line for a mistake, and exit
-// status 2 for anything the user got wrong.
+// usage printed only when asked for (on stdout, with a "Flags:" heading
+// and the flags spelled with two dashes, as the README writes them), one
+// line for a mistake, and exit status 2 for anything the user got wrong.
 package cli
 
 import (
@@ -8,6 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // ErrUsage marks errors caused by the user's input (a bad value, an
@@ -29,13 +35,121 @@ func NewFlagSet(name, usage string, help io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("muxbench "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintln(help, usage+"\n\nFlags:")
-		out := fs.Output()
-		fs.SetOutput(help)
-		fs.PrintDefaults()
-		fs.SetOutput(out)
+		fmt.Fprintln(help, strings.TrimRight(usage, "\n")+"\n\nFlags:")
+		PrintFlags(help, fs)
 	}
 	return fs
+}
+
+// aliasMark starts the usage of a flag that only names another one.
+const aliasMark = "\x00alias of "
+
+// Alias makes alias a second name of fs's flag name (-o for --out), shown
+// beside it in the help rather than as a flag of its own.
+func Alias(fs *flag.FlagSet, alias, name string) {
+	f := fs.Lookup(name)
+	if f == nil {
+		panic("cli: alias of an undefined flag " + name)
+	}
+	fs.Var(f.Value, alias, aliasMark+name)
+}
+
+// dashes spells a flag as the README does: -o, --out.
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// PrintFlags writes fs's flags, sorted, each with its aliases, its
+// placeholder and its default.
+func PrintFlags(w io.Writer, fs *flag.FlagSet) {
+	aliases := map[string][]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if target, ok := strings.CutPrefix(f.Usage, aliasMark); ok {
+			aliases[target] = append(aliases[target], f.Name)
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, aliasMark) {
+			return
+		}
+		var names []string
+		for _, a := range aliases[f.Name] {
+			names = append(names, dashes(a))
+		}
+		names = append(names, dashes(f.Name))
+		line := "  " + strings.Join(names, ", ")
+		placeholder, usage := flag.UnquoteUsage(f)
+		if placeholder != "" {
+			line += " " + placeholder
+		}
+		usage = strings.ReplaceAll(usage, "\n", "\n    \t")
+		line += "\n    \t" + usage
+		if def := f.DefValue; !isZero(f) {
+			if reflect.TypeOf(f.Value).String() == "*flag.stringValue" {
+				def = strconv.Quote(def)
+			}
+			line += " (default " + def + ")"
+		}
+		fmt.Fprintln(w, line)
+	})
+}
+
+// isZero tells whether f's default is its type's zero value, which help
+// leaves out as the flag package does.
+func isZero(f *flag.Flag) bool {
+	t := reflect.TypeOf(f.Value)
+	if t.Kind() != reflect.Pointer {
+		return f.DefValue == ""
+	}
+	zero, ok := reflect.New(t.Elem()).Interface().(flag.Value)
+	return ok && f.DefValue == zero.String()
+}
+
+var flagErr = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([^:]+): (.*)$`)
+
+// describe rewrites the flag package's errors as the rest of muxbench
+// words them: the flag with two dashes first, then what is wrong.
+func describe(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Sprintf("unknown flag %s", dashes(name))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Sprintf("%s needs a value", dashes(name))
+	}
+	m := flagErr.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	value, name, why := m[1], m[2], m[3]
+	// A Value's own error may quote the value again: once is enough.
+	why = strings.TrimPrefix(why, fmt.Sprintf("invalid size %q: ", value))
+	why = strings.TrimPrefix(why, fmt.Sprintf("invalid rate %q: ", value))
+	if f := fs.Lookup(name); f != nil {
+		if g, ok := f.Value.(flag.Getter); ok {
+			switch g.Get().(type) {
+			case time.Duration:
+				if _, err := strconv.ParseFloat(value, 64); err == nil {
+					why = fmt.Sprintf("a duration needs a unit: use %ss", value)
+				} else {
+					why = "want a duration such as 500ms, 5s or 2m"
+				}
+			case int, int64, uint, uint64:
+				why = "want a whole number"
+				if strings.Contains(m[3], "out of range") {
+					why = "out of range"
+				}
+			case float64:
+				why = "want a number"
+			case bool:
+				why = "want true or false"
+			}
+		}
+	}
+	return fmt.Sprintf("%s %s: %s", dashes(name), value, why)
 }
 
 // Parse parses args into fs with the flag package silenced, so that a
@@ -59,11 +173,11 @@ func Parse(fs *flag.FlagSet, args []string) error {
 			fs.Usage()
 		} else {
 			fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
-			fs.PrintDefaults()
+			PrintFlags(fs.Output(), fs)
 		}
 		return flag.ErrHelp
 	}
-	return Usagef("%v (see %s --help)", err, fs.Name())
+	return Usagef("%s (see %s --help)", describe(fs, err), fs.Name())
 }
 
 // ParseFlagsOnly is Parse for a command that takes flags and no

@@ -2,9 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"time"
+
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/muxbench/muxbench/internal/units"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -12,6 +18,13 @@ import (
 func newSet(help *bytes.Buffer) (*flag.FlagSet, *int) {
 	fs := NewFlagSet("demo", "usage: muxbench demo [flags]", help)
 	n := fs.Int("n", 1, "a `number`")
+	fs.Duration("wait", 0, "a `duration`")
+	fs.Duration("d", time.Second, "another `duration`")
+	fs.Bool("v", false, "verbose")
+	size := units.Size(0)
+	fs.Var(&size, "size", "a `size`")
+	fs.String("out", "x", "output `file`")
+	Alias(fs, "o", "out")
 	return fs, n
 }
 
@@ -22,8 +35,24 @@ func TestParseHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
-	if h := help.String(); !strings.HasPrefix(h, "usage: muxbench demo [flags]\n\nFlags:\n") || !strings.Contains(h, "-n number") {
-		t.Errorf("help %q", h)
+	want := `usage: muxbench demo [flags]
+
+Flags:
+  -d duration
+    	another duration (default 1s)
+  -n number
+    	a number (default 1)
+  -o, --out file
+    	output file (default "x")
+  --size size
+    	a size
+  -v
+    	verbose
+  --wait duration
+    	a duration
+`
+	if h := help.String(); h != want {
+		t.Errorf("help:\n%s\nwant:\n%s", h, want)
 	}
 	if code := Exit(fs.Name(), err, &stderr); code != 0 || stderr.Len() != 0 {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
@@ -37,8 +66,14 @@ func TestParseMistakes(t *testing.T) {
 		flagsOnly bool
 		want      string
 	}{
-		{[]string{"--bogus"}, false, "muxbench demo: flag provided but not defined: -bogus (see muxbench demo --help)\n"},
-		{[]string{"-n", "x"}, true, `invalid value "x" for flag -n`},
+		{[]string{"--bogus"}, false, "muxbench demo: unknown flag --bogus (see muxbench demo --help)\n"},
+		{[]string{"-n", "x"}, true, "muxbench demo: -n x: want a whole number"},
+		{[]string{"--d", "5"}, true, "muxbench demo: -d 5: a duration needs a unit: use 5s"},
+		{[]string{"--wait", "5"}, true, "muxbench demo: --wait 5: a duration needs a unit: use 5s"},
+		{[]string{"--wait", "soon"}, true, "--wait soon: want a duration"},
+		{[]string{"--v=maybe"}, true, "demo: -v maybe: want true or false"},
+		{[]string{"--size", "1.5k"}, true, "--size 1.5k: want a whole number of bytes"},
+		{[]string{"--n"}, true, "demo: -n needs a value"},
 		{[]string{"file"}, true, "muxbench demo: unexpected argument \"file\" (flags only; see muxbench demo --help)\n"},
 	} {
 		var help, stderr bytes.Buffer
@@ -90,5 +125,57 @@ func TestParseDefaultUsage(t *testing.T) {
 	out.Reset()
 	if err := Parse(fs, []string{"-x"}); !errors.Is(err, ErrUsage) || out.Len() != 0 {
 		t.Errorf("err %v, output %q", err, out.String())
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	for _, c := range []struct {
+		bi   debug.BuildInfo
+		want string
+	}{
+		{debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}}, "v1.2.0"},
+		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}}, "abc123+dirty"},
+		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "false"}}}, "abc123"},
+		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
+	} {
+		if got := versionOf(&c.bi); got != c.want {
+			t.Errorf("versionOf(%+v) = %q, want %q", c.bi, got, c.want)
+		}
+	}
+}
+
+func TestCheckOutputs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		CheckFile("json", filepath.Join(file, "x.json")),
+		CheckFile("json", filepath.Join(dir, "missing", "x.json")),
+		CheckFile("json", dir),
+		CheckDir("out", filepath.Join(file, "d")),
+	} {
+		if !errors.Is(err, ErrUsage) || !strings.HasPrefix(err.Error(), "--") {
+			t.Errorf("err = %v, want a usage error naming the flag", err)
+		}
+	}
+	for _, err := range []error{
+		CheckFile("json", Stdout),
+		CheckFile("json", file),
+		CheckFile("json", filepath.Join(dir, "new.json")),
+		CheckDir("out", filepath.Join(dir, "a", "b")),
+	} {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "a", "b")); err != nil || !st.IsDir() {
+		t.Errorf("CheckDir did not make the directory: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".muxbench-probe-*")); len(left) > 0 {
+		t.Errorf("probe files left behind: %q", left)
 	}
 }

@@ -55,3 +55,27 @@ func TestSizeFlag(t *testing.T) {
 		t.Error("negative size accepted")
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	good := map[string]float64{
+		"0": 0, "1": 1, "500": 500, "10k": 10e3, "10K": 10e3, "2.5k": 2500, "1.5m": 1.5e6, "1M": 1e6,
+		"1g": 1e9, "1e5": 1e5, " 7k ": 7e3, "1e-9": 1e-9,
+	}
+	for in, want := range good {
+		got, err := ParseRate(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %g, %v; want %g", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "k", "-1", "-5k", "NaN", "nan", "Inf", "+Inf", "-Inf", "infinity", "0x10", "1p3", "10x", "1_000", "1e400", "1e300g"} {
+		if v, err := ParseRate(in); err == nil || !errors.Is(err, ErrRateSyntax) {
+			t.Errorf("ParseRate(%q) = %g, %v; want ErrRateSyntax", in, v, err)
+		}
+	}
+	for _, v := range []float64{0, 1, 999, 10e3, 2500, 1.5e6, 1e8, 0.5} {
+		s := FormatRate(v)
+		if back, err := ParseRate(s); err != nil || back != v {
+			t.Errorf("FormatRate(%g) = %q reads back as %g, %v", v, s, back, err)
+		}
+	}
+}
