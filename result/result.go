@@ -5,7 +5,12 @@
 //
 // Units are in the field names: _ns, _us, _bytes, _sec, _per_sec. Rates
 // "per_rt" are per round trip in the measured window.
+//
+// schema.json is the same layout as a JSON Schema, generated from these
+// types (go generate ./result; a test fails when it is stale).
 package result
+
+//go:generate go test -run ^TestSchemaFile$ -update .
 
 import (
 	"bytes"
@@ -621,14 +626,31 @@ func fileKind(m os.FileMode) string {
 // WriteFile writes res atomically (temporary file, then rename), so an
 // interrupted run never leaves a truncated result behind.
 func WriteFile(path string, res *Result) error {
-	res.Schema = Schema
-	data, err := json.MarshalIndent(res, "", "  ")
+	data, err := marshal(res)
 	if err != nil {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// Write writes res to w as WriteFile lays it out in a file: one indented
+// JSON document and a newline, so that several in a row make a stream
+// that jq reads.
+func Write(w io.Writer, res *Result) error {
+	data, err := marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+func marshal(res *Result) ([]byte, error) {
+	res.Schema = Schema
+	data, err := json.MarshalIndent(res, "", "  ")
+	return append(data, '\n'), err
 }
