@@ -112,6 +112,20 @@ type Progress struct {
 	Rate float64
 }
 
+// MinRate and MaxRate bound an open-loop rate, in round trips per second
+// in total: below one a second a window holds too few messages to time,
+// and beyond 1e8 no loopback pair keeps up while the schedule's
+// nanosecond steps lose their meaning.
+const (
+	MinRate = 1
+	MaxRate = 1e8
+)
+
+// MaxConns bounds --conns and --idle each: Linux's default ceiling on a
+// process's descriptors (fs.nr_open), and small enough that no sum of
+// them overflows.
+const MaxConns = 1 << 20
+
 // descriptorSlack covers what each process opens besides connections:
 // poller, listener, control channel, pipes, the runtime.
 const descriptorSlack = 64
@@ -127,11 +141,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Conns == 0 {
 		cfg.Conns = 100
 	}
-	if cfg.Conns < 0 {
-		return cfg, cli.Usagef("--conns must be at least 1, got %d", cfg.Conns)
+	if cfg.Conns < 0 || cfg.Conns > MaxConns {
+		return cfg, cli.Usagef("--conns must be from 1 to %d, got %d", MaxConns, cfg.Conns)
 	}
-	if cfg.Idle < 0 {
-		return cfg, cli.Usagef("--idle must be 0 or more, got %d", cfg.Idle)
+	if cfg.Idle < 0 || cfg.Idle > MaxConns {
+		return cfg, cli.Usagef("--idle must be from 0 to %d, got %d", MaxConns, cfg.Idle)
 	}
 	if cfg.MsgSize == 0 {
 		cfg.MsgSize = 64
@@ -159,8 +173,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Warmup < 0 {
 		cfg.Warmup = 0
 	}
-	if cfg.Rate < 0 {
-		return cfg, cli.Usagef("--rate must be positive, got %g", cfg.Rate)
+	if cfg.Rate != 0 && !(cfg.Rate >= MinRate && cfg.Rate <= MaxRate) { // NaN too
+		return cfg, cli.Usagef("--rate must be from %g to %g round trips per second, or 0, got %g", float64(MinRate), MaxRate, cfg.Rate)
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"

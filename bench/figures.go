@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -201,6 +202,6 @@ func serverFigures(a, b serverSample, res *result.Result, allConns int) *result.
 func environment() result.Env {
 	var e result.Env
 	sysstat.FillEnv(&e)
-	e.Version = version()
+	e.Version = cli.Version()
 	return e
 }

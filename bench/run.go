@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -108,6 +109,17 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 			}
 			defer ctl.Close()
 			probe = &controlProbe{c: ctl, pid: cfg.ServerPID}
+			// Ask once now: a wrong token is the user's to fix before
+			// any load, and the server names its own backend.
+			st, err := probe.sample()
+			switch {
+			case errors.Is(err, control.ErrRefused):
+				return nil, cli.Usagef("--control %s: %v (check --token)", cfg.Control, err)
+			case err != nil:
+				return nil, cli.Usagef("--control %s: %v", cfg.Control, err)
+			case st.backend != "":
+				res.Params.Backend = st.backend
+			}
 		case cfg.ServerPID > 0:
 			if _, err := pidCPU(cfg.ServerPID); err != nil {
 				return nil, cli.Usagef("--server-pid %d: %v", cfg.ServerPID, err)

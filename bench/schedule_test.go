@@ -37,3 +37,15 @@ func TestScheduleNoDrift(t *testing.T) {
 		t.Errorf("after an hour: %d, want %d", got, want)
 	}
 }
+
+// A rate so low that the period overflows int64 puts every message in
+// the far future; it used to wrap negative and make all of them overdue.
+func TestScheduleOverflowSaturates(t *testing.T) {
+	s := schedule{start: 1_000, conns: 100, rate: 1e-9}
+	if got := s.interval(); got <= 0 {
+		t.Errorf("interval = %d ns at 1e-9 rt/s, want far in the future", got)
+	}
+	if got := s.intended(5, 7); got <= s.start {
+		t.Errorf("intended = %d ns, before the start %d", got, s.start)
+	}
+}

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -13,7 +15,7 @@ import (
 // CPU per round trip on both sides, short writes and poller behaviour,
 // memory and integrity, with footnotes for what the figures hide.
 func Table(w io.Writer, results []*result.Result) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
 	var partial, saturated, noServer, overflow, late, gated bool
 	// Names read best left-aligned; tabwriter aligns every column alike,
 	// so pad them here.
@@ -25,8 +27,22 @@ func Table(w io.Writer, results []*result.Result) error {
 		}
 		width = max(width, n)
 	}
-	fmt.Fprintf(tw, "%-*s\trt/s\tp50\tp99\tp99.9\tmax\tserver\tgen\tshort\teagain\twaits\tev\trss\tinteg\t\n", width, "backend")
-	fmt.Fprintf(tw, "%-*s\t\t\t\t\t\tus/rt\tus/rt\t/write\t/write\t/rt\t/wait\t/conn\terrs\t\n", width, "")
+	// --percentiles adds its points after p99.9, in the order asked.
+	var extra []float64
+	for _, r := range results {
+		for _, p := range r.Latency.Percentiles {
+			if !slices.Contains(extra, p.Percent) {
+				extra = append(extra, p.Percent)
+			}
+		}
+	}
+	var extraHead, extraPad string
+	for _, p := range extra {
+		extraHead += "\tp" + strconv.FormatFloat(p, 'f', -1, 64)
+		extraPad += "\t"
+	}
+	fmt.Fprint(tw, spaced("%-*s\trt/s\tp50\tp99\tp99.9%s\tmax\tserver\tgen\tshort\teagain\twaits\tev\trss\tinteg\t\n", width, "backend", extraHead))
+	fmt.Fprint(tw, spaced("%-*s\t\t\t\t%s\t\tµs/rt\tµs/rt\t/write\t/write\t/rt\t/wait\t/conn\terrs\t\n", width, "", extraPad))
 	for _, r := range results {
 		name := r.Params.Backend
 		if r.Partial {
@@ -77,15 +93,25 @@ func Table(w io.Writer, results []*result.Result) error {
 			maxv = ">" + maxv
 			overflow = true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
-			name, fmtCount(r.Throughput), p50, fmtNs(r.Latency.P99), fmtNs(r.Latency.P999),
-			maxv, srv, gen, short, eagain, waits, events, rss, r.Integrity.Errors())
+		var extraCols string
+		for _, p := range extra {
+			v := "-"
+			for _, q := range r.Latency.Percentiles {
+				if q.Percent == p {
+					v = fmtNs(q.Value)
+				}
+			}
+			extraCols += "\t" + v
+		}
+		fmt.Fprint(tw, spaced("%s\t%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
+			name, fmtCount(r.Throughput), p50, fmtNs(r.Latency.P99), fmtNs(r.Latency.P999), extraCols,
+			maxv, srv, gen, short, eagain, waits, events, rss, r.Integrity.Errors()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	var notes []string
-	notes = append(notes, "server us/rt: process/loop thread CPU per round trip; short, eagain, waits, ev(ents): server side;\nrss: server resident memory per connection, idle ones included (K = KiB)")
+	notes = append(notes, "server µs/rt: process/loop thread CPU per round trip; short, eagain, waits, ev(ents): server side;\nrss: server resident memory per connection, idle ones included")
 	if partial {
 		notes = append(notes, "*: stopped early (Ctrl-C or a fault), figures cover a shortened window")
 	}
@@ -149,7 +175,15 @@ func samplesNote(results []*result.Result, gated bool) string {
 	return b.String()
 }
 
-// fmtNs prints a latency in at most five characters.
+// spaced formats one line of tab-separated cells and puts a space before
+// every cell but the first: the columns apart, the table flush left.
+func spaced(format string, a ...any) string {
+	line := strings.TrimSuffix(fmt.Sprintf(format, a...), "\t\n")
+	return strings.ReplaceAll(line, "\t", "\t ") + "\t\n"
+}
+
+// fmtNs prints a latency in at most five columns, with summary.md's
+// units.
 func fmtNs(ns int64) string {
 	v := float64(ns)
 	switch {
@@ -158,9 +192,9 @@ func fmtNs(ns int64) string {
 	case ns < 1_000:
 		return fmt.Sprintf("%dns", ns)
 	case ns < 9_950:
-		return fmt.Sprintf("%.1fus", v/1e3)
+		return fmt.Sprintf("%.1fµs", v/1e3)
 	case ns < 999_500:
-		return fmt.Sprintf("%.0fus", v/1e3)
+		return fmt.Sprintf("%.0fµs", v/1e3)
 	case ns < 9_950_000:
 		return fmt.Sprintf("%.1fms", v/1e6)
 	case ns < 999_500_000:
@@ -183,9 +217,10 @@ func fmtCount(v float64) string {
 	}
 }
 
-// fmtBytes prints a size in binary units, at most five characters.
+// fmtBytes prints a size in binary units, as summary.md does, in at most
+// seven characters.
 func fmtBytes(b float64) string {
-	units := []string{"B", "K", "M", "G"}
+	units := []string{"B", "KiB", "MiB", "GiB"}
 	i := 0
 	for b >= 1000 && i < len(units)-1 {
 		b /= 1024

@@ -3,6 +3,7 @@ package bench
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/muxbench/muxbench/result"
 )
@@ -29,12 +30,12 @@ func TestTableFitsAndMarks(t *testing.T) {
 	}
 	out := b.String()
 	for _, line := range strings.Split(out, "\n") {
-		if len(line) > 100 {
-			t.Errorf("over 100 columns (%d): %q", len(line), line)
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("over 100 columns (%d): %q", n, line)
 		}
 	}
-	for _, want := range []string{"busywait-sleep*", "16.9/16.6", "16.1!", "0.125", "108K", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k",
-		"0.0?", "external 29", "617.3k", "too few samples", "late by p50 1.2us, p99 3.4us", "sent open-loop messages late"} {
+	for _, want := range []string{"busywait-sleep*", "16.9/16.6", "16.1!", "0.125", "108KiB", "µs/rt", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k",
+		"0.0?", "external 29", "617.3k", "too few samples", "late by p50 1.2µs, p99 3.4µs", "sent open-loop messages late"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -46,5 +47,28 @@ func TestTableFitsAndMarks(t *testing.T) {
 				t.Errorf("29-sample row %q: want - for p99 and p99.9", line)
 			}
 		}
+	}
+}
+
+// --percentiles reaches the table, a column per point in the order
+// asked, with summary.md's units.
+func TestTablePercentiles(t *testing.T) {
+	r := &result.Result{Params: result.Params{Backend: "epoll"}, Throughput: 1000,
+		Latency: result.Latency{P50: 50_000, P99: 99_000, P999: 120_000, Max: 130_000,
+			Percentiles: []result.Percentile{{Percent: 75, Value: 61_000}, {Percent: 99.999, Value: 125_000}}}}
+	var b strings.Builder
+	if err := Table(&b, []*result.Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	head, row := strings.Fields(lines[0]), strings.Fields(lines[2])
+	want := []string{"backend", "rt/s", "p50", "p99", "p99.9", "p75", "p99.999", "max"}
+	for i, w := range want {
+		if i >= len(head) || head[i] != w {
+			t.Fatalf("header %q, want it to start %q", head, want)
+		}
+	}
+	if row[5] != "61µs" || row[6] != "125µs" || row[1] != "1000" {
+		t.Errorf("row %q: want p75 61µs and p99.999 125µs", row)
 	}
 }

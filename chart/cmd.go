@@ -2,43 +2,45 @@ package chart
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/muxbench/muxbench/internal/cli"
 )
 
+const plotUsage = `usage: muxbench plot [-o DIR] RESULTS...
+
+Redraws every chart the saved results have data for, nothing re-run.
+RESULTS are result JSON files or directories holding them. What it wrote
+is listed on stderr.`
+
 // PlotCommand is `muxbench plot [-o DIR] RESULTS...`: it redraws every
 // chart the saved results have data for. Exit status 2 means bad usage or
 // bad input, 1 a failure to write.
 func PlotCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("muxbench plot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("o", "charts", "directory to write the charts into (PNG and SVG)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: muxbench plot [-o DIR] RESULTS...")
-		fmt.Fprintln(fs.Output(), "RESULTS are result JSON files or directories holding them.")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("plot", plotUsage, stdout)
+	out := fs.String("out", "charts", "`directory` to write the charts into (PNG and SVG)")
+	cli.Alias(fs, "o", "out")
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "muxbench plot: no result files given (usage: muxbench plot [-o DIR] RESULTS...)")
-		return 2
+		return cli.Exit(fs.Name(), cli.Usagef("no result files given (usage: muxbench plot [-o DIR] RESULTS...)"), stderr)
 	}
 	files, err := Load(fs.Args()...)
 	if err != nil {
 		fmt.Fprintln(stderr, "muxbench plot:", err)
 		return 2
 	}
+	if err := cli.CheckDir("out", *out); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
+	}
 	written, skipped, err := DrawAll(*out, files)
 	for _, w := range written {
-		fmt.Fprintln(stdout, "wrote", w)
+		fmt.Fprintln(stderr, "wrote", w)
 	}
 	for _, s := range skipped {
-		fmt.Fprintln(stdout, "skipped", s)
+		fmt.Fprintln(stderr, "skipped", s)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "muxbench plot:", err)

@@ -3,11 +3,11 @@ package compare
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -41,30 +41,33 @@ func limits() Limits {
 	return l
 }
 
+const compareUsage = `usage: muxbench compare [--backend LIST] [--quick] [--repeat N] [--out DIR] [--resume] [--plan]
+
+Runs every backend over the active, idle, message-size and open-loop
+sweeps, saving each run as it completes, then draws the charts and the
+summary table. Progress goes to stderr, the table to stdout.`
+
+// maxRepeats bounds --repeat: the plan multiplies it by its points.
+const maxRepeats = 1000
+
 // Command is `muxbench compare`. Exit status: 0 all runs saved, 1 some run
 // failed or the comparison was interrupted, 2 bad usage.
 func Command(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("muxbench compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	backends := fs.String("backend", "", "comma-separated backends to compare (default: all of "+strings.Join(Available(), ",")+")")
+	fs := cli.NewFlagSet("compare", compareUsage, stdout)
+	backends := fs.String("backend", "", "comma-separated `backends` to compare (default: all of "+strings.Join(Available(), ",")+")")
 	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
-	repeat := fs.Int("repeat", 0, "runs per point (default: as many as fit in "+FullBudget.String()+", 1 with --quick)")
-	out := fs.String("out", "results", "directory for json/, the charts and summary.md")
+	repeat := fs.Int("repeat", 0, "`runs` per point (default: as many as fit in "+FullBudget.String()+", 1 with --quick)")
+	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
+	cli.Alias(fs, "o", "out")
 	resume := fs.Bool("resume", false, "skip runs whose result file already exists")
 	planOnly := fs.Bool("plan", false, "print the plan and its planned time, run nothing")
 	verbose := fs.Bool("v", false, "show the load generator's own progress lines")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: muxbench compare [--backend LIST] [--quick] [--repeat N] [--out DIR] [--resume] [--plan]")
-		fmt.Fprintln(fs.Output(), "Runs every backend over the active, idle, message-size and open-loop sweeps,")
-		fmt.Fprintln(fs.Output(), "saving each run as it completes, then draws the charts and the summary table.")
-		fs.PrintDefaults()
-	}
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
-	if *repeat < 0 {
-		fmt.Fprintln(stderr, "muxbench compare: --repeat must be 1 or more")
-		return 2
+	fail := func(err error) int { return cli.Exit(fs.Name(), err, stderr) }
+	if *repeat < 0 || *repeat > maxRepeats {
+		return fail(fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", *repeat, maxRepeats))
 	}
 	list := Available()
 	if *backends != "" {
@@ -75,16 +78,14 @@ func Command(args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 			if !slices.Contains(Available(), b) {
-				fmt.Fprintf(stderr, "muxbench compare: unknown backend %q (available: %s)\n", b, strings.Join(Available(), ", "))
-				return 2
+				return fail(fmt.Errorf("--backend: unknown backend %q (available: %s)", b, strings.Join(Available(), ", ")))
 			}
 			if !slices.Contains(list, b) {
 				list = append(list, b)
 			}
 		}
 		if len(list) == 0 {
-			fmt.Fprintln(stderr, "muxbench compare: --backend lists no backend")
-			return 2
+			return fail(errors.New("--backend lists no backend"))
 		}
 	}
 	o := Options{
@@ -109,13 +110,17 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%d runs (%d repeats), planned time %s\n", len(pl.Points), pl.Repeat, pl.Estimate().Round(1e9))
 		return 0
 	}
+	// Refuse an output that cannot be written now, not after the runs.
+	if err := cli.CheckDir("out", filepath.Join(o.Out, "json")); err != nil {
+		return fail(err)
+	}
 	if o.Runner == nil {
 		fmt.Fprintln(stderr, "muxbench compare: this build has no load generator")
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := Run(ctx, o, stdout); err != nil {
+	if err := Run(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "muxbench compare:", err)
 		if errors.Is(err, ErrInterrupted) {
 			return 130

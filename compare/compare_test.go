@@ -121,10 +121,15 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 	var calls atomic.Int32
 	o := Options{Backends: []string{"epoll", "select"}, Sweeps: tiny, Repeat: 2, Out: out,
 		Runner: fakeRunner(&calls, 0, nil), Command: "muxbench compare --test"}
-	var stdout bytes.Buffer
-	if err := Run(context.Background(), o, &stdout); err != nil {
-		t.Fatalf("%v\n%s", err, stdout.String())
+	var stdout, stderr bytes.Buffer
+	if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
 	}
+	// Progress on stderr, the table alone on stdout.
+	if !strings.HasPrefix(stdout.String(), "\n# muxbench comparison") || strings.Contains(stdout.String(), "[1/") || strings.Contains(stdout.String(), "wrote") {
+		t.Errorf("stdout is not the table alone:\n%s", stdout.String())
+	}
+	stdout.WriteString(stderr.String())
 	pl := NewPlan(tiny, o.Backends, 2, 0, Limits{})
 	rate := 0.0
 	if int(calls.Load()) != len(pl.Points) {
@@ -167,7 +172,7 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 	o.Resume = true
 	o.noCharts = true
 	stdout.Reset()
-	if err := Run(context.Background(), o, &stdout); err != nil {
+	if err := Run(context.Background(), o, &stdout, &stdout); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Load() != 0 {
@@ -176,14 +181,14 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 	// A file the plan does not know is pointed out.
 	charttest.Write(filepath.Join(out, "json"), "other", charttest.Point{Backend: "epoll", Conns: 3, MsgSize: 64})
 	stdout.Reset()
-	Run(context.Background(), o, &stdout)
+	Run(context.Background(), o, &stdout, &stdout)
 	if !strings.Contains(stdout.String(), "1 result files") {
 		t.Errorf("foreign file not pointed out:\n%s", stdout.String())
 	}
 	// Resume after losing two files runs exactly those two.
 	os.Remove(filepath.Join(out, pl.Points[0].File()))
 	os.WriteFile(filepath.Join(out, pl.Points[3].File()), []byte("{trunc"), 0o644)
-	if err := Run(context.Background(), o, &stdout); err != nil {
+	if err := Run(context.Background(), o, &stdout, &stdout); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Load() != 2 {
@@ -198,7 +203,7 @@ func TestRunInterruptedKeepsWhatItMeasured(t *testing.T) {
 	var calls atomic.Int32
 	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: fakeRunner(&calls, 3, cancel)}
 	var stdout bytes.Buffer
-	err := Run(ctx, o, &stdout)
+	err := Run(ctx, o, &stdout, &stdout)
 	if !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "--resume") {
 		t.Fatalf("err = %v", err)
 	}
@@ -411,7 +416,7 @@ func TestRunStopsAHungRun(t *testing.T) {
 	out := t.TempDir()
 	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: hung, noCharts: true}
 	var stdout bytes.Buffer
-	err := Run(context.Background(), o, &stdout)
+	err := Run(context.Background(), o, &stdout, &stdout)
 	if err == nil || !strings.Contains(err.Error(), "1 of") {
 		t.Fatalf("err = %v", err)
 	}
@@ -439,8 +444,9 @@ func TestHelpAndBadFlags(t *testing.T) {
 	}
 	for name, cmd := range cmds {
 		var stdout, stderr bytes.Buffer
-		if code := cmd([]string{"--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: muxbench "+name) {
-			t.Errorf("%s --help: exit %d, %q", name, code, stderr.String())
+		if code := cmd([]string{"--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "usage: muxbench "+name) ||
+			!strings.Contains(stdout.String(), "\nFlags:\n") || stderr.Len() != 0 {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", name, code, stdout.String(), stderr.String())
 		}
 		stderr.Reset()
 		code := cmd([]string{"--nosuch"}, &stdout, &stderr)

@@ -2,7 +2,6 @@ package compare
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -180,29 +179,36 @@ func mergeLatency(files []chart.File, get func(*result.Result) *result.Latency) 
 	return &out, nil
 }
 
+const mergeUsage = `usage: muxbench merge -o OUT FILES...
+
+Merges results of one point measured from several load hosts: round
+trips and counters summed, latency histograms added.`
+
 // MergeCommand is `muxbench merge -o OUT FILES...`.
 func MergeCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("muxbench merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("o", "", "merged result file to write (required)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: muxbench merge -o OUT FILES...")
-		fmt.Fprintln(fs.Output(), "Merges results of one point measured from several load hosts.")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("merge", mergeUsage, stdout)
+	out := fs.String("out", "", "merged result `file` to write (required; - for stdout)")
+	cli.Alias(fs, "o", "out")
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if *out == "" {
-		fmt.Fprintln(stderr, "muxbench merge: -o OUT is required")
-		return 2
+		return cli.Exit(fs.Name(), cli.Usagef("--out FILE is required (usage: muxbench merge -o OUT FILES...)"), stderr)
+	}
+	if err := cli.CheckFile("out", *out); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	files, err := chart.Load(fs.Args()...)
 	if err == nil {
 		var res *result.Result
 		if res, err = Merge(files); err == nil {
-			if err = result.WriteFile(*out, res); err == nil {
-				fmt.Fprintf(stdout, "wrote %s: %d files, %d round trips, %.0f round trips/s\n", *out, len(files), res.RoundTrips, res.Throughput)
+			if *out == cli.Stdout {
+				err = result.Write(stdout, res)
+			} else {
+				err = result.WriteFile(*out, res)
+			}
+			if err == nil {
+				fmt.Fprintf(stderr, "wrote %s: %d files, %d round trips, %.0f round trips/s\n", *out, len(files), res.RoundTrips, res.Throughput)
 				return 0
 			}
 		}

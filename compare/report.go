@@ -2,7 +2,6 @@ package compare
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -184,21 +183,20 @@ func Duration(ns float64) string {
 	return fmt.Sprintf("%.2f %s", v, unit)
 }
 
+const reportUsage = `usage: muxbench report RESULTS...
+
+Prints the comparison table of saved results as Markdown. RESULTS are
+result JSON files or directories holding them.`
+
 // ReportCommand is `muxbench report RESULTS...`: the comparison table as
 // Markdown on stdout. Exit status 2 means bad usage or input.
 func ReportCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("muxbench report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: muxbench report RESULTS...")
-		fmt.Fprintln(fs.Output(), "RESULTS are result JSON files or directories holding them.")
-	}
+	fs := cli.NewFlagSet("report", reportUsage, stdout)
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "muxbench report: no result files given (usage: muxbench report RESULTS...)")
-		return 2
+		return cli.Exit(fs.Name(), cli.Usagef("no result files given (usage: muxbench report RESULTS...)"), stderr)
 	}
 	files, err := chart.Load(fs.Args()...)
 	if err != nil {

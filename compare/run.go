@@ -55,20 +55,21 @@ type Options struct {
 // Run carries out the plan: each run's result is saved as soon as it
 // completes, so an interrupted comparison keeps what it measured, and
 // Resume skips runs whose file is already there. Charts and summary.md
-// are drawn at the end from everything in Out/json.
-func Run(ctx context.Context, o Options, stdout io.Writer) error {
+// are drawn at the end from everything in Out/json. Progress goes to
+// stderr, the final table to stdout.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	pl := NewPlan(o.Sweeps, o.Backends, o.Repeat, o.Budget, o.Limits)
-	fmt.Fprintf(stdout, "compare: %s; %d points x %d repeats = %d runs of %s (+%s warm-up); planned time %s\n",
+	fmt.Fprintf(stderr, "compare: %s; %d points x %d repeats = %d runs of %s (+%s warm-up); planned time %s\n",
 		strings.Join(o.Backends, ", "), len(pl.Points)/max(pl.Repeat, 1), pl.Repeat, len(pl.Points),
 		o.Sweeps.Duration, o.Sweeps.Warmup, pl.Estimate().Round(time.Second))
 	for _, s := range pl.Skipped {
-		fmt.Fprintln(stdout, "compare: skipping", s)
+		fmt.Fprintln(stderr, "compare: skipping", s)
 	}
 	if err := os.MkdirAll(filepath.Join(o.Out, "json"), 0o755); err != nil {
 		return err
 	}
 	if n := foreignFiles(o.Out, pl); n > 0 {
-		fmt.Fprintf(stdout, "compare: note: %d result files in %s are not in this plan; the charts and table will include them\n", n, filepath.Join(o.Out, "json"))
+		fmt.Fprintf(stderr, "compare: note: %d result files in %s are not in this plan; the charts and table will include them\n", n, filepath.Join(o.Out, "json"))
 	}
 	start := time.Now()
 	var planDone time.Duration // planned time of the runs done so far
@@ -93,12 +94,12 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		if planDone > 0 {
 			left = time.Duration(float64(left) * float64(elapsed) / float64(planDone))
 		}
-		fmt.Fprintf(stdout, "[%d/%d] %-40s elapsed %s, about %s left\n", i+1, n, p, fmtDur(elapsed), fmtDur(left))
+		fmt.Fprintf(stderr, "[%d/%d] %-40s elapsed %s, about %s left\n", i+1, n, p, fmtDur(elapsed), fmtDur(left))
 		spec := RunSpec{Point: p, Duration: o.Sweeps.Duration, Warmup: o.Sweeps.Warmup}
 		if p.RateFraction > 0 {
 			capacity, err := Capacity(o.Out, pl, p.Conns)
 			if err != nil {
-				fmt.Fprintf(stdout, "[%d/%d] %s skipped: %v\n", i+1, n, p, err)
+				fmt.Fprintf(stderr, "[%d/%d] %s skipped: %v\n", i+1, n, p, err)
 				failed++
 				continue
 			}
@@ -106,7 +107,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		}
 		progress := func(string) {}
 		if o.Verbose {
-			progress = func(s string) { fmt.Fprintln(stdout, "        "+s) }
+			progress = func(s string) { fmt.Fprintln(stderr, "        "+s) }
 		}
 		t0 := time.Now()
 		// A run that hangs must not stall the comparison: stop it long
@@ -127,7 +128,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 			if ctx.Err() != nil {
 				break
 			}
-			fmt.Fprintf(stdout, "[%d/%d] %s failed: %v\n", i+1, n, p, err)
+			fmt.Fprintf(stderr, "[%d/%d] %s failed: %v\n", i+1, n, p, err)
 			failed++
 			continue
 		}
@@ -140,13 +141,13 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 			return err
 		}
 		ran++
-		fmt.Fprintf(stdout, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s)\n", i+1, n, p,
+		fmt.Fprintf(stderr, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s)\n", i+1, n, p,
 			chart.Human(res.Throughput), Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond))
 	}
 	interrupted := ctx.Err() != nil
-	fmt.Fprintf(stdout, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, failed, fmtDur(time.Since(start)))
+	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, failed, fmtDur(time.Since(start)))
 	if !o.noCharts {
-		if err := Finish(o.Out, o.Command, stdout); err != nil {
+		if err := Finish(o.Out, o.Command, stdout, stderr); err != nil {
 			return err
 		}
 	}
@@ -212,18 +213,19 @@ func Capacity(out string, pl Plan, conns int) (float64, error) {
 }
 
 // Finish draws the charts into out and writes out/summary.md from every
-// result in out/json, and prints the table.
-func Finish(out, command string, stdout io.Writer) error {
+// result in out/json, and prints the table on stdout, what it wrote on
+// stderr.
+func Finish(out, command string, stdout, stderr io.Writer) error {
 	files, err := chart.Load(filepath.Join(out, "json"))
 	if err != nil {
 		return err
 	}
 	written, skipped, err := chart.DrawAll(out, files)
 	for _, w := range written {
-		fmt.Fprintln(stdout, "wrote", w)
+		fmt.Fprintln(stderr, "wrote", w)
 	}
 	for _, s := range skipped {
-		fmt.Fprintln(stdout, "no chart", s)
+		fmt.Fprintln(stderr, "no chart", s)
 	}
 	if err != nil {
 		return err
@@ -244,7 +246,7 @@ func Finish(out, command string, stdout io.Writer) error {
 	if err := os.Rename(path+".tmp", path); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "wrote", path)
+	fmt.Fprintln(stderr, "wrote", path)
 	fmt.Fprint(stdout, "\n"+b.String())
 	return nil
 }

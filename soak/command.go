@@ -34,8 +34,8 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintln(stdout, describe(cfg))
-	out := Run(ctx, cfg, stdout)
+	fmt.Fprintln(stderr, describe(cfg))
+	out := Run(ctx, cfg, stderr)
 	ok := Print(stdout, out)
 	switch {
 	case ctx.Err() != nil:
@@ -59,26 +59,32 @@ func allBackends() []string {
 	return append(all, server.Stdlib)
 }
 
+// maxChurn bounds --churn: far beyond what one machine can accept, and
+// small enough for the churn driver's arithmetic.
+const maxChurn = 1_000_000
+
 const soakUsage = `usage: muxbench soak [flags]
 
 Soaks every backend in turn under a verified load with fault injection,
 connection churn and hostile peers, and fails on any integrity error,
-leaked descriptor, mishandled peer or unbounded memory.`
+leaked descriptor, mishandled peer or unbounded memory. Progress goes to
+stderr, the verdict to stdout.`
 
 func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	fs := cli.NewFlagSet("soak", soakUsage, stdout)
 	maxRSS := units.Size(256 << 20)
 	var (
-		duration = fs.Duration("duration", 5*time.Minute, "total `time`, shared out evenly between the backends")
+		duration = fs.Duration("duration", 5*time.Minute, "total `duration`, shared out evenly between the backends")
 		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(allBackends(), ", ")+" (-et: edge-triggered; stdlib runs without injection)")
 		inject   = fs.Float64("inject", 0.05, "`fraction` of server writes cut short, of writes and of reads failed with EAGAIN (0 turns injection off)")
-		churn    = fs.Int("churn", 200, "replace `n` connections per second, half with an orderly close and half with a reset (0: none)")
-		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep `n` churned connections open")
-		hostile  = fs.Int("hostile", fault.DefaultHostilePeer, "run `n` hostile peers at a time, cycling every kind (0: none)")
-		conns    = fs.Int("conns", 32, "`n` connections of verified ping-pong load")
+		churn    = fs.Int("churn", 200, "replace this `rate` of connections per second, half with an orderly close and half with a reset (0: none)")
+		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep this many churned `connections` open")
+		hostile  = fs.Int("hostile", fault.DefaultHostilePeer, "run this many hostile `peers` at a time, cycling every kind (0: none)")
+		conns    = fs.Int("conns", 32, "`connections` of verified ping-pong load")
 		msgSize  = units.Size(1024)
 		outDir   = fs.String("out", "", "write one result file per backend into this `directory`")
 	)
+	cli.Alias(fs, "o", "out")
 	fs.Var(&msgSize, "msg-size", "ping-pong message `size`")
 	fs.Var(&maxRSS, "max-rss-growth", "fail a backend whose server memory grows by more than this `size`")
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
@@ -109,19 +115,23 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("--duration %v is too short for %d backends: give each at least %v", cfg.Duration, len(cfg.Backends), minSlice)
 	case !(cfg.Inject >= 0 && cfg.Inject < 1):
 		return cfg, fmt.Errorf("--inject %v: want a fraction from 0 up to, not including, 1", cfg.Inject)
-	case cfg.Churn < 0 || cfg.HostilePeers < 0:
-		return cfg, errors.New("--churn and --hostile: want 0 or more")
-	case cfg.Churn > 0 && cfg.ChurnConns < 1:
-		return cfg, fmt.Errorf("--churn-conns %d: want at least 1 to churn", cfg.ChurnConns)
-	case cfg.Conns < 1:
-		return cfg, fmt.Errorf("--conns %d: want at least 1", cfg.Conns)
+	case cfg.Churn < 0 || cfg.Churn > maxChurn:
+		return cfg, fmt.Errorf("--churn %d: want 0 to %d connections per second", cfg.Churn, maxChurn)
+	case cfg.HostilePeers < 0 || cfg.HostilePeers > bench.MaxConns:
+		return cfg, fmt.Errorf("--hostile %d: want 0 to %d", cfg.HostilePeers, bench.MaxConns)
+	case cfg.Churn > 0 && cfg.ChurnConns < 1 || cfg.ChurnConns > bench.MaxConns:
+		return cfg, fmt.Errorf("--churn-conns %d: want 1 to %d", cfg.ChurnConns, bench.MaxConns)
+	case cfg.Conns < 1 || cfg.Conns > bench.MaxConns:
+		return cfg, fmt.Errorf("--conns %d: want 1 to %d", cfg.Conns, bench.MaxConns)
 	case cfg.MsgSize < bench.MinMsgSize || cfg.MsgSize > bench.MaxMsgSize:
 		return cfg, fmt.Errorf("--msg-size %d: want %d B to 16 MiB", cfg.MsgSize, bench.MinMsgSize)
 	case cfg.MaxRSSGrowth <= 0:
 		return cfg, errors.New("--max-rss-growth: want a positive size")
 	}
-	if err := checkOutDir(cfg.OutDir); err != nil {
-		return cfg, err
+	if cfg.OutDir != "" {
+		if err := cli.CheckDir("out", cfg.OutDir); err != nil {
+			return cfg, err
+		}
 	}
 	return cfg, nil
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/fault"
-	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
@@ -279,14 +277,4 @@ func splitEdge(name string) (backend string, edge bool) {
 		}
 	}
 	return name, false
-}
-
-func checkOutDir(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return cli.Usagef("--out %s: not a directory", dir)
-	}
-	return nil
 }

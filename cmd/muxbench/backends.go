@@ -7,17 +7,17 @@ import (
 	"text/tabwriter"
 
 	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 )
 
 func backendsCommand(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-			fmt.Fprintln(stdout, "usage: muxbench backends\n\nLists the servers run can measure: every poller backend built for this\nplatform, with its capabilities, and stdlib (Go's net package).")
-			return 0
-		}
-		fmt.Fprintf(stderr, "muxbench backends: takes no arguments, got %q\n", args[0])
-		return 2
+	fs := cli.NewFlagSet("backends", `usage: muxbench backends
+
+Lists the servers run can measure: every poller backend built for this
+platform, with its capabilities, and stdlib (Go's net package).`, stdout)
+	if err := cli.ParseFlagsOnly(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "backend\tcapabilities\tdescription")

@@ -12,7 +12,8 @@
 // Exit status: 0 success, 1 a failed run or integrity error, 2 bad input,
 // 130 interrupted (what was measured is still printed and saved).
 //
-// --json FILE saves each result (schema bench/result). With several
+// --json FILE saves each result (schema result, also published as the
+// JSON Schema result/schema.json; --json - writes it to stdout). With several
 // backends, FILE gets the backend before its extension (out.json:
 // out-epoll.json, out-poll.json...); a FILE that is a directory, or ends
 // in a slash, holds one BACKEND.json per backend.
@@ -26,6 +27,7 @@ import (
 
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/compare"
+	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/soak"
 
@@ -63,6 +65,15 @@ func main() {
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 {
+		switch args[0] {
+		case "-h", "-help", "--help":
+			return helpCommand(nil, stdout, stderr)
+		case "-version", "--version":
+			fmt.Fprintln(stdout, "muxbench", cli.Version())
+			return 0
+		}
+	}
 	name := "run"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
@@ -86,9 +97,10 @@ func commandNames() string {
 
 func helpCommand(_ []string, stdout, _ io.Writer) int {
 	fmt.Fprintln(stdout, "usage: muxbench [command] [flags]   (command defaults to run; muxbench COMMAND --help for its flags)")
-	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "\nCommands:")
 	for _, c := range commands {
 		fmt.Fprintf(stdout, "  %-9s %s\n", c.name, c.doc)
 	}
+	fmt.Fprintln(stdout, "\nFlags:\n  --help\n    \tthis list\n  --version\n    \tthe build's version, as results record it")
 	return 0
 }

@@ -28,7 +28,7 @@ type loadFlags struct {
 	conns, idle      int
 	msgSize          units.Size
 	duration, warmup time.Duration
-	rate             float64
+	rate             units.Rate
 	json             string
 	genCPUs          string
 	percentiles      string
@@ -41,24 +41,25 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.conns, "conns", 100, "active `connections`, one message in flight each")
 	fs.IntVar(&f.idle, "idle", 0, "extra `connections` that stay silent for the whole run")
 	fs.Var(&f.msgSize, "msg-size", "message `size`, 16 to 16MiB (64, 4k, 1MiB)")
-	fs.DurationVar(&f.duration, "duration", 5*time.Second, "measured `window`")
-	fs.DurationVar(&f.warmup, "warmup", time.Second, "load before the window, not measured (0 for none)")
-	fs.Float64Var(&f.rate, "rate", 0, "open loop at this many round trips per `second` in total (0: closed loop)")
-	fs.StringVar(&f.json, "json", "", "write the result to `file`; with several backends FILE gets -BACKEND before its extension, or name a directory (DIR/ or existing) for DIR/BACKEND.json")
+	fs.DurationVar(&f.duration, "duration", 5*time.Second, "measured window, a `duration` (5s, 1m)")
+	fs.DurationVar(&f.warmup, "warmup", time.Second, "load before the window, not measured, a `duration` (0 for none)")
+	fs.Var(&f.rate, "rate", fmt.Sprintf("open loop at this `rate` of round trips per second in total, %s to %s (10k, 1.5m; 0: closed loop)",
+		units.FormatRate(bench.MinRate), units.FormatRate(bench.MaxRate)))
+	fs.StringVar(&f.json, "json", "", "write the result to `file` (- for stdout, the table then going to stderr); with several backends FILE gets -BACKEND before its extension, or name a directory (DIR/ or existing) for DIR/BACKEND.json")
 	fs.StringVar(&f.genCPUs, "gen-cpus", "", "pin the generator, one event loop per `CPU` (0,1 or 1-3; default 1 on 2+ CPUs; none: no pinning)")
 	fs.StringVar(&f.percentiles, "percentiles", "", "extra latency `percentiles` to report, e.g. 75,99.999")
-	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `long`")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `duration`")
 	fs.BoolVar(&f.cfg.GenSpin, "gen-spin", false, "generator busy-polls instead of blocking: lower latency for a whole CPU")
 }
 
 // config checks the shared flags; errors name the flag.
 func (f *loadFlags) config() (bench.Config, error) {
 	c := f.cfg
-	if f.conns < 1 {
-		return c, fmt.Errorf("--conns %d: want 1 or more", f.conns)
+	if f.conns < 1 || f.conns > bench.MaxConns {
+		return c, fmt.Errorf("--conns %d: want 1 to %d", f.conns, bench.MaxConns)
 	}
-	if f.idle < 0 {
-		return c, fmt.Errorf("--idle %d: want 0 or more", f.idle)
+	if f.idle < 0 || f.idle > bench.MaxConns {
+		return c, fmt.Errorf("--idle %d: want 0 to %d", f.idle, bench.MaxConns)
 	}
 	if n := int64(f.msgSize); n < bench.MinMsgSize || n > bench.MaxMsgSize {
 		return c, fmt.Errorf("--msg-size %d: want 16 to 16MiB", n)
@@ -69,14 +70,15 @@ func (f *loadFlags) config() (bench.Config, error) {
 	if f.warmup < 0 {
 		return c, fmt.Errorf("--warmup %v: want 0 or a positive duration, e.g. 1s", f.warmup)
 	}
-	if f.rate < 0 {
-		return c, fmt.Errorf("--rate %g: want 0 (closed loop) or a positive rate", f.rate)
+	if r := float64(f.rate); r != 0 && !(r >= bench.MinRate && r <= bench.MaxRate) {
+		return c, fmt.Errorf("--rate %g: want %s to %s (%g) round trips per second in total, or 0 for a closed loop",
+			r, units.FormatRate(bench.MinRate), units.FormatRate(bench.MaxRate), float64(bench.MaxRate))
 	}
 	if f.connectTimeout <= 0 {
 		return c, fmt.Errorf("--connect-timeout %v: want a positive duration", f.connectTimeout)
 	}
 	c.Conns, c.Idle, c.MsgSize = f.conns, f.idle, f.msgSize.Int()
-	c.Duration, c.Rate, c.ConnectTimeout = f.duration, f.rate, f.connectTimeout
+	c.Duration, c.Rate, c.ConnectTimeout = f.duration, float64(f.rate), f.connectTimeout
 	c.Warmup = f.warmup
 	if c.Warmup == 0 {
 		c.Warmup = -1 // bench: zero means the default
@@ -134,10 +136,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		rcvBuf     units.Size
 		readBuf    units.Size
 		serverCPUs = fs.String("server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
-		procs      = fs.Int("server-gomaxprocs", 0, "the server's GOMAXPROCS (0: one per server CPU, plus one for a reactor's loop)")
+		procs      = fs.Int("server-gomaxprocs", 0, "set the server's GOMAXPROCS to `procs` (0: one per server CPU, plus one for a reactor's loop)")
 		listen     = fs.String("listen", "127.0.0.1:0", "the server's listen `address`")
 		edge       = fs.Bool("edge", false, "edge-triggered notification in the server, where the backend has it")
-		spin       = fs.Duration("spin-sleep", 0, "busy-waiting backend: sleep this `long` after an empty round")
+		spin       = fs.Duration("spin-sleep", 0, "busy-waiting backend: sleep this `duration` after an empty round")
 		short      = fs.Float64("inject-short-writes", 0, "server cuts this `fraction` of writes short (0 to 1)")
 		eagain     = fs.Float64("inject-eagain", 0, "server fails this `fraction` of writes with EAGAIN (0 to 1)")
 		seed       = fs.Int64("seed", 1, "fault injection `seed`")
@@ -235,7 +237,7 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 	target := fs.String("target", "", "echo server `address` (host:port)")
 	ctl := fs.String("control", "", "the server's control channel `address`, if it is a muxbench server")
 	token := fs.String("token", "", "control channel `token` (default $"+server.TokenEnv+")")
-	pid := fs.Int("server-pid", 0, "the server's process `id` on this host, to read its CPU from /proc")
+	pid := fs.Int("server-pid", 0, "the server's process `pid` on this host, to read its CPU from /proc")
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
@@ -260,6 +262,18 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 // execute runs each configuration in turn, prints progress and the table,
 // and saves the results.
 func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.Writer) int {
+	// Refuse an output that cannot be written now, not after the run.
+	if lf.json != "" {
+		for _, cfg := range runs {
+			if err := cli.CheckFile("json", jsonPath(lf.json, fileKey(cfg), len(runs) > 1)); err != nil {
+				return cli.Exit("muxbench "+name, err, stderr)
+			}
+		}
+	}
+	table := stdout
+	if lf.json == cli.Stdout {
+		table = stderr // stdout carries the data
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -275,13 +289,17 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		cfg.Progress = prog.update
 		res, err := bench.Run(ctx, cfg)
 		prog.done()
+		label := cfg.Backend // what the messages name this run by
+		if cfg.Target != "" {
+			label = cfg.Target
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintf(stderr, "muxbench %s: interrupted before anything was measured\n", name)
 				status = 130
 				break
 			}
-			fmt.Fprintf(stderr, "muxbench %s: %s: %v\n", name, cfg.Backend, err)
+			fmt.Fprintf(stderr, "muxbench %s: %s: %v\n", name, label, err)
 			if errors.Is(err, bench.ErrUsage) {
 				return 2
 			}
@@ -289,25 +307,25 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 			continue
 		}
 		results = append(results, res)
+		if cfg.Target != "" {
+			label = res.Params.Backend + " at " + cfg.Target
+		}
 		for _, w := range res.Warnings {
-			fmt.Fprintf(stderr, "muxbench %s: %s: warning: %s\n", name, res.Params.Backend, w)
+			fmt.Fprintf(stderr, "muxbench %s: %s: warning: %s\n", name, label, w)
 		}
 		if n := res.Integrity.Errors(); n > 0 {
 			i := res.Integrity
 			fmt.Fprintf(stderr, "muxbench %s: %s: INTEGRITY FAILURE: %d errors (%d mismatched, %d reset, %d connections failed, %d timed out)\n",
-				name, res.Params.Backend, n, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts)
+				name, label, n, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts)
 			status = 1
 		}
 		if res.Partial && ctx.Err() == nil {
-			fmt.Fprintf(stderr, "muxbench %s: %s: the run stopped early; its figures cover a shortened window\n", name, res.Params.Backend)
+			fmt.Fprintf(stderr, "muxbench %s: %s: the run stopped early; its figures cover a shortened window\n", name, label)
 			status = 1
 		}
-		if lf.json != "" {
-			path := jsonPath(lf.json, res.Params.Backend, len(runs) > 1)
-			if err := result.WriteFile(path, res); err != nil {
-				fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
-				status = 1
-			}
+		if err := saveJSON(lf.json, fileKey(cfg), len(runs) > 1, res, stdout); err != nil {
+			fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
+			status = 1
 		}
 		if ctx.Err() != nil {
 			status = 130
@@ -315,12 +333,34 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		}
 	}
 	if len(results) > 0 {
-		if err := bench.Table(stdout, results); err != nil {
+		if err := bench.Table(table, results); err != nil {
 			fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
 			return 1
 		}
 	}
 	return status
+}
+
+// fileKey is what a run's result file is named after in a directory:
+// its backend, known before the run starts, so that the file can be
+// checked then.
+func fileKey(cfg bench.Config) string {
+	if cfg.Target != "" {
+		return bench.External
+	}
+	return cfg.Backend
+}
+
+// saveJSON writes res where --json asked: nowhere, stdout, or the
+// backend's file.
+func saveJSON(flag, backend string, several bool, res *result.Result, stdout io.Writer) error {
+	switch flag {
+	case "":
+		return nil
+	case cli.Stdout:
+		return result.Write(stdout, res)
+	}
+	return result.WriteFile(jsonPath(flag, backend, several), res)
 }
 
 // jsonPath names a backend's result file: FILE itself for one run, a

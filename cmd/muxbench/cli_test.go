@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/result"
+)
+
+// Every command's --help: on stdout, exit 0, a "Flags:" heading, each flag
+// spelled as the README writes it, and a placeholder that says what the
+// value is.
+func TestHelpEveryCommand(t *testing.T) {
+	flagLine := regexp.MustCompile(`^  (?:-[a-z], )*(-[a-z]|--[a-z][a-z0-9-]+)(?: (\S+))?$`)
+	generic := map[string]bool{"string": true, "int": true, "uint": true, "float": true, "value": true,
+		"long": true, "second": true, "time": true, "n": true}
+	for _, c := range commands {
+		if c.name == "help" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			out, stderr, code := muxbench(t, c.name, "--help")
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			if !strings.Contains(out, "\nFlags:\n") {
+				t.Errorf("no Flags: heading:\n%s", out)
+			}
+			for _, line := range strings.Split(out, "\n") {
+				if !strings.HasPrefix(line, "  -") {
+					continue
+				}
+				m := flagLine.FindStringSubmatch(line)
+				if m == nil {
+					t.Errorf("flag line %q: want --name or -x, then one placeholder", line)
+					continue
+				}
+				if generic[m[2]] {
+					t.Errorf("flag line %q: placeholder %q says nothing", line, m[2])
+				}
+			}
+		})
+	}
+}
+
+func TestBareHelpAndVersion(t *testing.T) {
+	for _, arg := range []string{"--help", "-h"} {
+		out, stderr, code := muxbench(t, arg)
+		if code != 0 || stderr != "" {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, stderr)
+		}
+		for _, c := range commands {
+			if !strings.Contains(out, "  "+c.name+" ") {
+				t.Errorf("%s does not list %s:\n%s", arg, c.name, out)
+			}
+		}
+	}
+	out, _, code := muxbench(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "muxbench ") || strings.Count(out, "\n") != 1 {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+// Numbers and output paths are refused before anything runs.
+func TestBadNumbersAndPaths(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--duration=5"}, "use 5s"},
+		{[]string{"--warmup=2"}, "use 2s"},
+		{[]string{"--rate=NaN"}, "--rate NaN"},
+		{[]string{"--rate=Inf"}, "--rate Inf"},
+		{[]string{"--rate=-Inf"}, "--rate -Inf"},
+		{[]string{"--rate=1e-9"}, "--rate 1e-09: want 1 to"},
+		{[]string{"--rate=0.5"}, "--rate 0.5: want 1 to"},
+		{[]string{"--rate=2e8"}, "--rate 2e+08: want 1 to"},
+		{[]string{"--rate=10q"}, "--rate 10q"},
+		{[]string{"--conns=9223372036854775807", "--idle=9223372036854775807"}, "--conns 9223372036854775807"},
+		{[]string{"--idle=9223372036854775807"}, "--idle 9223372036854775807"},
+		{[]string{"--conns=99999999999999999999"}, "--conns 99999999999999999999: out of range"},
+		{[]string{"load", "--target=127.0.0.1:1", "--rate=NaN"}, "--rate NaN"},
+		{[]string{"--json=" + filepath.Join(file, "r.json")}, "--json"},
+		{[]string{"merge", "-o", filepath.Join(file, "m.json"), file}, "--out"},
+		{[]string{"compare", "--out", filepath.Join(file, "res")}, "--out"},
+		{[]string{"compare", "--repeat=9223372036854775807"}, "--repeat"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			start := time.Now()
+			_, stderr, code := muxbench(t, tc.args...)
+			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, stderr, tc.want)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("refused after %v: something ran first", d)
+			}
+		})
+	}
+}
+
+// --json - puts the result on stdout and the table on stderr; --rate
+// takes 10k.
+func TestJSONToStdoutAndRateSuffix(t *testing.T) {
+	out, stderr, code := muxbench(t, "--backend="+firstBackend(), "--conns=4", "--duration=1s", "--warmup=100ms",
+		"--rate=2k", "--server-cpus=none", "--gen-cpus=none", "--json=-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := result.Decode(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("stdout is not a result: %v\n%s", err, out)
+	}
+	if res.TargetRate != 2000 || res.Params.Backend != firstBackend() {
+		t.Errorf("target rate %g, backend %q; want 2000 and %s", res.TargetRate, res.Params.Backend, firstBackend())
+	}
+	if !strings.Contains(stderr, "rt/s") || !strings.Contains(stderr, "µs/rt") {
+		t.Errorf("no table on stderr:\n%s", stderr)
+	}
+}
+
+// serve starts `muxbench serve` with a token and returns its ready line.
+func serve(t *testing.T, token string) (listen, control string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	srv := exec.CommandContext(ctx, binary, "serve", "--backend="+firstBackend(), "--token="+token)
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srvErr bytes.Buffer
+	srv.Stderr = &srvErr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		srv.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no ready line: %v: %s", err, srvErr.String())
+	}
+	var ready struct{ Listen, Control string }
+	if err := json.Unmarshal([]byte(line), &ready); err != nil {
+		t.Fatalf("ready line %q: %v", line, err)
+	}
+	return ready.Listen, ready.Control
+}
+
+// load --control: a wrong token is bad input, found before any load; the
+// result names the server's backend as the server reports it.
+func TestLoadControl(t *testing.T) {
+	listen, ctl := serve(t, "right-token")
+	_, stderr, code := muxbench(t, "load", "--target="+listen, "--control="+ctl, "--token=wrong",
+		"--conns=2", "--duration=1s", "--gen-cpus=none")
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "token") || strings.Contains(stderr, ": :") {
+		t.Errorf("wrong token: exit %d, stderr %q; want 2 and one line about the token", code, stderr)
+	}
+	out, stderr, code := muxbench(t, "load", "--target="+listen, "--control="+ctl, "--token=right-token",
+		"--conns=2", "--duration=1s", "--warmup=100ms", "--gen-cpus=none", "--json=-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := result.Decode(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Params.Backend != firstBackend() || res.Params.Target != listen {
+		t.Errorf("backend %q target %q; want %s at %s", res.Params.Backend, res.Params.Target, firstBackend(), listen)
+	}
+}
+
+// A load that fails names its target, never an empty backend.
+func TestLoadErrorNamesTarget(t *testing.T) {
+	closed := closedPort(t)
+	_, stderr, _ := muxbench(t, "load", "--target="+closed, "--duration=1s")
+	if strings.Contains(stderr, ": :") || !strings.Contains(stderr, "muxbench load: ") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
