@@ -126,6 +126,10 @@ const (
 // them overflows.
 const MaxConns = 1 << 20
 
+// MaxDuration bounds the window, the warm-up and the connect timeout
+// each: a day is beyond any benchmark, and their sums cannot overflow.
+const MaxDuration = 24 * time.Hour
+
 // descriptorSlack covers what each process opens besides connections:
 // poller, listener, control channel, pipes, the runtime.
 const descriptorSlack = 64
@@ -164,8 +168,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Duration == 0 {
 		cfg.Duration = 5 * time.Second
 	}
-	if cfg.Duration < 0 {
-		return cfg, cli.Usagef("--duration must be positive, got %v", cfg.Duration)
+	if cfg.Duration < 0 || cfg.Duration > MaxDuration {
+		return cfg, cli.Usagef("--duration must be positive, up to %v, got %v", MaxDuration, cfg.Duration)
+	}
+	if cfg.Warmup > MaxDuration {
+		return cfg, cli.Usagef("--warmup must be at most %v, got %v", MaxDuration, cfg.Warmup)
 	}
 	if cfg.Warmup == 0 {
 		cfg.Warmup = time.Second

@@ -59,6 +59,9 @@ func allBackends() []string {
 	return append(all, server.Stdlib)
 }
 
+// maxSoak bounds --duration: a week, shared out between the backends.
+const maxSoak = 7 * 24 * time.Hour
+
 // maxChurn bounds --churn: far beyond what one machine can accept, and
 // small enough for the churn driver's arithmetic.
 const maxChurn = 1_000_000
@@ -109,8 +112,8 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		}
 	}
 	switch {
-	case cfg.Duration <= 0:
-		return cfg, fmt.Errorf("--duration %v: want a positive duration, e.g. 5m", cfg.Duration)
+	case cfg.Duration <= 0 || cfg.Duration > maxSoak:
+		return cfg, fmt.Errorf("--duration %v: want a positive duration up to %v, e.g. 5m", cfg.Duration, maxSoak)
 	case cfg.Duration/time.Duration(len(cfg.Backends)) < minSlice:
 		return cfg, fmt.Errorf("--duration %v is too short for %d backends: give each at least %v", cfg.Duration, len(cfg.Backends), minSlice)
 	case !(cfg.Inject >= 0 && cfg.Inject < 1):

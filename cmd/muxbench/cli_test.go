@@ -82,6 +82,10 @@ func TestBadNumbersAndPaths(t *testing.T) {
 	}{
 		{[]string{"--duration=5"}, "use 5s"},
 		{[]string{"--warmup=2"}, "use 2s"},
+		{[]string{"--duration=2562047h"}, "--duration 2562047h0m0s: want a positive duration up to 24h"},
+		{[]string{"--warmup=25h"}, "--warmup 25h0m0s"},
+		{[]string{"load", "--target=127.0.0.1:1", "--connect-timeout=1000000h"}, "--connect-timeout"},
+		{[]string{"soak", "--duration=2562047h"}, "--duration 2562047h0m0s"},
 		{[]string{"--rate=NaN"}, "--rate NaN"},
 		{[]string{"--rate=Inf"}, "--rate Inf"},
 		{[]string{"--rate=-Inf"}, "--rate -Inf"},

@@ -64,18 +64,18 @@ func (f *loadFlags) config() (bench.Config, error) {
 	if n := int64(f.msgSize); n < bench.MinMsgSize || n > bench.MaxMsgSize {
 		return c, fmt.Errorf("--msg-size %d: want 16 to 16MiB", n)
 	}
-	if f.duration <= 0 {
-		return c, fmt.Errorf("--duration %v: want a positive duration, e.g. 5s", f.duration)
+	if f.duration <= 0 || f.duration > bench.MaxDuration {
+		return c, fmt.Errorf("--duration %v: want a positive duration up to %v, e.g. 5s", f.duration, bench.MaxDuration)
 	}
-	if f.warmup < 0 {
-		return c, fmt.Errorf("--warmup %v: want 0 or a positive duration, e.g. 1s", f.warmup)
+	if f.warmup < 0 || f.warmup > bench.MaxDuration {
+		return c, fmt.Errorf("--warmup %v: want 0 or a positive duration up to %v, e.g. 1s", f.warmup, bench.MaxDuration)
 	}
 	if r := float64(f.rate); r != 0 && !(r >= bench.MinRate && r <= bench.MaxRate) {
 		return c, fmt.Errorf("--rate %g: want %s to %s (%g) round trips per second in total, or 0 for a closed loop",
 			r, units.FormatRate(bench.MinRate), units.FormatRate(bench.MaxRate), float64(bench.MaxRate))
 	}
-	if f.connectTimeout <= 0 {
-		return c, fmt.Errorf("--connect-timeout %v: want a positive duration", f.connectTimeout)
+	if f.connectTimeout <= 0 || f.connectTimeout > bench.MaxDuration {
+		return c, fmt.Errorf("--connect-timeout %v: want a positive duration up to %v", f.connectTimeout, bench.MaxDuration)
 	}
 	c.Conns, c.Idle, c.MsgSize = f.conns, f.idle, f.msgSize.Int()
 	c.Duration, c.Rate, c.ConnectTimeout = f.duration, float64(f.rate), f.connectTimeout
