@@ -43,6 +43,27 @@ const (
 	maxMargin  = 200_000
 )
 
+// genPoller is what the loop needs of a poller: poller.Poller's methods,
+// or the generator's own raw epoll set on Linux.
+type genPoller interface {
+	Add(fd int, token uint64, interest poller.Flags) error
+	Modify(fd int, token uint64, interest poller.Flags) error
+	Remove(fd int) error
+	Wait(events []poller.Event, timeout time.Duration) (int, error)
+	Wake() error
+	Close() error
+}
+
+// openGenPoller prefers the raw epoll set where there is one.
+func openGenPoller(backend string) (genPoller, error) {
+	if backend == "epoll" {
+		if p, err := newRawEpoll(); p != nil || err != nil {
+			return p, err
+		}
+	}
+	return poller.Open(backend, poller.Options{})
+}
+
 // genConn is one active connection of the generator: one message in
 // flight at most, its bytes produced and checked from (id, seq).
 type genConn struct {
@@ -74,7 +95,7 @@ type snapshot struct {
 // genLoop drives its share of the connections from one locked OS thread.
 type genLoop struct {
 	id      int
-	p       *poller.Poller
+	p       genPoller
 	conns   []*genConn
 	events  []poller.Event
 	rbuf    []byte
@@ -118,7 +139,7 @@ type genLoop struct {
 }
 
 func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) (*genLoop, error) {
-	p, err := poller.Open(backend, poller.Options{})
+	p, err := openGenPoller(backend)
 	if err != nil {
 		return nil, err
 	}
