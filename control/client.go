@@ -26,14 +26,21 @@ type Client struct {
 	used bool // conn has answered before, so it may have idled out
 }
 
-// Dial connects to the control channel at addr (host:port). timeout
-// bounds the connect and every later request; zero means 10 seconds.
+// Dial connects to the control channel at addr (host:port) and has the
+// token checked at once: the server gives a new connection only a few
+// seconds to authenticate, and an authenticated one keeps its place
+// whatever other clients do. timeout bounds the connect and every later
+// request; zero means 10 seconds.
 func Dial(addr, token string, timeout time.Duration) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
 	c := &Client{addr: addr, token: token, timeout: timeout}
 	if err := c.connect(); err != nil {
+		return nil, err
+	}
+	if _, err := c.roundTrip(OpHello); err != nil {
+		c.conn.Close()
 		return nil, err
 	}
 	return c, nil

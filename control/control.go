@@ -6,17 +6,22 @@
 // The wire format is newline-delimited JSON over a stream (loopback TCP by
 // default), one request and one reply per line:
 //
+//	-> {"op":"hello","token":"..."}
+//	<- {"ok":true}
 //	-> {"op":"stats","token":"..."}
 //	<- {"ok":true,"stats":{...}}
 //	-> {"op":"stop","token":"..."}
 //	<- {"ok":true}
 //	-> {"op":"shell"}
-//	<- {"ok":false,"error":"control: unknown op \"shell\" (want stats or stop)"}
+//	<- {"ok":false,"error":"control: unknown op \"shell\" (want hello, stats or stop)"}
 //
-// The server answers nothing but "stats" and "stop". It refuses, counts
-// and survives request lines over MaxRequest bytes, malformed JSON,
-// unknown ops and wrong tokens, and drops clients that go silent in the
-// middle of a request or hold a connection idle for too long.
+// The server answers nothing but "hello" (a token check, which a client
+// sends as soon as it connects), "stats" and "stop". It refuses, counts
+// and closes the connection after a request line over MaxRequest bytes,
+// malformed JSON, an unknown op or a wrong token; it drops clients that
+// take more than a few seconds to send their first line, go silent in the
+// middle of a request or hold a connection idle for too long; and wrong
+// tokens slow down the checks of the tokens that follow.
 package control
 
 import (
@@ -41,6 +46,7 @@ const MaxRequest = 4096
 
 // Ops the server answers.
 const (
+	OpHello = "hello"
 	OpStats = "stats"
 	OpStop  = "stop"
 )
@@ -129,12 +135,12 @@ func decodeRequest(line []byte) (request, error) {
 		return request{}, errors.New("control: malformed request: data after the JSON object")
 	}
 	switch req.Op {
-	case OpStats, OpStop:
+	case OpHello, OpStats, OpStop:
 		return req, nil
 	case "":
-		return request{}, errors.New(`control: request has no "op" (want stats or stop)`)
+		return request{}, errors.New(`control: request has no "op" (want hello, stats or stop)`)
 	}
-	return request{}, fmt.Errorf("control: unknown op %q (want stats or stop)", truncate(req.Op, 32))
+	return request{}, fmt.Errorf("control: unknown op %q (want hello, stats or stop)", truncate(req.Op, 32))
 }
 
 func truncate(s string, n int) string {
@@ -153,6 +159,9 @@ func tokenOK(want, got string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
+// ErrNoToken is RequireToken's error, wrapped with the address.
+var ErrNoToken = errors.New("not a loopback address: pass --token to protect the control channel")
+
 // RequireToken refuses an empty token when any of addrs (listen addresses,
 // host:port) is reachable from outside this machine: the control channel
 // would let anyone on the network stop the server.
@@ -162,7 +171,7 @@ func RequireToken(token string, addrs ...string) error {
 	}
 	for _, a := range addrs {
 		if !IsLoopback(a) {
-			return fmt.Errorf("control: %s is not a loopback address: pass --token to protect the control channel", a)
+			return fmt.Errorf("%s: %w", a, ErrNoToken)
 		}
 	}
 	return nil

@@ -3,10 +3,12 @@ package control
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,18 +144,23 @@ func (c *rawConn) ask(line string) string {
 	return rep
 }
 
+// closedByServer reads until the server closes the connection, for at
+// most the deadline dialRaw set.
 func (c *rawConn) closedByServer() bool {
-	_, err := c.r.ReadByte()
-	return err != nil
+	_, err := io.Copy(io.Discard, c.r)
+	// A close with the client's line unread resets the connection.
+	return err == nil || errors.Is(err, syscall.ECONNRESET)
 }
 
 func TestRefusals(t *testing.T) {
 	h := &fakeHandler{}
-	addr := start(t, &Server{Token: "tok", Handler: h})
+	s := &Server{Token: "tok", Handler: h}
+	s.pause = func(time.Duration, <-chan struct{}) {}
+	addr := start(t, s)
 
-	// Protocol errors are answered and the connection stays usable.
-	c := dialRaw(t, addr)
-	for _, line := range []string{
+	// Every refusal is answered, then the connection is closed: a
+	// refused client keeps no place on the server.
+	lines := []string{
 		"not json\n",
 		"\n",
 		`{"op":"shell","token":"tok"}` + "\n",
@@ -161,29 +168,27 @@ func TestRefusals(t *testing.T) {
 		`{"op":"stats","token":"tok"} {}` + "\n",
 		`["stats"]` + "\n",
 		`{"token":"tok"}` + "\n",
-	} {
-		if rep := c.ask(line); !strings.Contains(rep, `"ok":false`) || !strings.Contains(rep, "error") {
-			t.Errorf("%q: reply %q, want an error", line, rep)
-		}
-	}
-	if rep := c.ask(`{"op":"stats","token":"tok"}` + "\n"); !strings.Contains(rep, `"ok":true`) || !strings.Contains(rep, `"control_refused":7`) {
-		t.Errorf("stats after 7 refusals: %q", rep)
-	}
-
-	// A wrong token and an oversized line are answered, then dropped.
-	for _, line := range []string{
 		`{"op":"stop","token":"nope"}` + "\n",
 		`{"op":"stop"}` + "\n",
 		strings.Repeat("x", MaxRequest+1) + "\n",
 		`{"op":"stats","token":"` + strings.Repeat("a", 2*MaxRequest) + `"}` + "\n",
-	} {
+	}
+	for _, line := range lines {
 		c := dialRaw(t, addr)
-		if rep := c.ask(line); !strings.Contains(rep, `"ok":false`) {
+		if rep := c.ask(line); !strings.Contains(rep, `"ok":false`) || !strings.Contains(rep, "error") {
 			t.Errorf("%.40q: reply %q, want an error", line, rep)
 		}
 		if !c.closedByServer() {
 			t.Errorf("%.40q: connection left open", line)
 		}
+	}
+	// So is a refusal on a connection that had authenticated.
+	c := dialRaw(t, addr)
+	if rep := c.ask(`{"op":"hello","token":"tok"}` + "\n"); !strings.Contains(rep, `"ok":true`) {
+		t.Fatalf("hello: %q", rep)
+	}
+	if rep := c.ask("not json\n"); !strings.Contains(rep, `"ok":false`) || !c.closedByServer() {
+		t.Errorf("after authenticating, a malformed line got %q and the connection stayed open", rep)
 	}
 	if h.stops.Load() != 0 {
 		t.Fatal("an unauthorised stop was obeyed")
@@ -198,16 +203,145 @@ func TestRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ControlRefused != 11 {
-		t.Errorf("ControlRefused = %d, want 11", st.ControlRefused)
+	if want := uint64(len(lines) + 1); st.ControlRefused != want {
+		t.Errorf("ControlRefused = %d, want %d", st.ControlRefused, want)
 	}
-	bad, err := Dial(addr, "wrong", 5*time.Second)
+	if _, err := Dial(addr, "wrong", 5*time.Second); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "wrong token") {
+		t.Errorf("Dial with a wrong token: %v", err)
+	}
+}
+
+// The token holder is never locked out by clients that send garbage or
+// fail the token check.
+func TestBadLinesDoNotLockOut(t *testing.T) {
+	// Connections must close at once, not when a timeout expires.
+	s := &Server{Token: "tok", Handler: &fakeHandler{}, FirstLineTimeout: time.Hour, IdleTimeout: time.Hour}
+	s.pause = func(time.Duration, <-chan struct{}) {}
+	addr := start(t, s)
+	holder, err := Dial(addr, "tok", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bad.Close()
-	if _, err := bad.Stats(); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "wrong token") {
-		t.Errorf("wrong token: %v", err)
+	defer holder.Close()
+	// Twice as many as there are places, each sending one bad line and
+	// staying connected.
+	for i := range 2 * DefaultMaxPending {
+		c := dialRaw(t, addr)
+		line := "garbage\n"
+		if i%2 == 1 {
+			line = `{"op":"stats","token":"guess"}` + "\n"
+		}
+		c.Write([]byte(line))
+		if !c.closedByServer() {
+			t.Fatalf("connection %d left open after %q", i, line)
+		}
+	}
+	if _, err := holder.Stats(); err != nil {
+		t.Fatalf("token holder, already connected: %v", err)
+	}
+	again, err := Dial(addr, "tok", 5*time.Second)
+	if err != nil {
+		t.Fatalf("token holder, connecting anew: %v", err)
+	}
+	again.Close()
+}
+
+// Silent clients are dropped after FirstLineTimeout, not IdleTimeout, and
+// never touch the authenticated connection.
+func TestSilentClientsDoNotLockOut(t *testing.T) {
+	s := &Server{Token: "tok", Handler: &fakeHandler{}, FirstLineTimeout: 100 * time.Millisecond, IdleTimeout: time.Hour}
+	addr := start(t, s)
+	holder, err := Dial(addr, "tok", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	var silent []*rawConn
+	for range DefaultMaxPending {
+		silent = append(silent, dialRaw(t, addr))
+	}
+	if _, err := holder.Stats(); err != nil {
+		t.Fatalf("token holder with every pending place taken: %v", err)
+	}
+	for i, c := range silent {
+		if !c.closedByServer() {
+			t.Fatalf("silent connection %d left open", i)
+		}
+	}
+	if _, err := Dial(addr, "tok", 5*time.Second); err != nil {
+		t.Fatalf("after the silent clients were dropped: %v", err)
+	}
+}
+
+// Pending connections have places of their own: however many wait, the
+// authenticated ones keep theirs.
+func TestPendingConnsKeepOutOfAuthenticatedPlaces(t *testing.T) {
+	addr := start(t, &Server{Handler: &fakeHandler{}, MaxConns: 1, MaxPending: 3})
+	c, err := Dial(addr, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var pending []*rawConn
+	for range 3 {
+		pending = append(pending, dialRaw(t, addr))
+	}
+	// The fourth pending connection is one too many.
+	over := dialRaw(t, addr)
+	if rep, _ := over.r.ReadString('\n'); !strings.Contains(rep, "too many") {
+		t.Errorf("fourth pending connection: %q", rep)
+	}
+	if _, err := c.Stats(); err != nil {
+		t.Fatal(err)
+	}
+	// A pending connection that authenticates finds the one
+	// authenticated place taken.
+	if rep := pending[0].ask(`{"op":"hello"}` + "\n"); !strings.Contains(rep, "too many") || !pending[0].closedByServer() {
+		t.Errorf("second authenticated connection: %q", rep)
+	}
+}
+
+// Wrong tokens make the server wait longer and longer before it compares
+// the next one, up to a bound, and the wait is forgotten after a while.
+func TestWrongTokensBackOff(t *testing.T) {
+	s := &Server{Token: "tok", Handler: &fakeHandler{}}
+	var mu sync.Mutex
+	var waits []time.Duration
+	s.pause = func(d time.Duration, _ <-chan struct{}) {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+	}
+	addr := start(t, s)
+	for range 3 {
+		if _, err := Dial(addr, "guess", 5*time.Second); !errors.Is(err, ErrRefused) {
+			t.Fatalf("wrong token: %v", err)
+		}
+	}
+	c, err := Dial(addr, "tok", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	mu.Lock()
+	got := waits
+	mu.Unlock()
+	// No wait before the first guess; then one that doubles.
+	want := []time.Duration{minBackoff, 2 * minBackoff, 4 * minBackoff}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("waits before each token check (-want +got):\n%s", d)
+	}
+
+	var b backoff
+	now := time.Now()
+	for range 20 {
+		b.failed(now)
+	}
+	if d := b.wait(now); d != maxBackoff {
+		t.Errorf("after 20 failures the wait is %v, want the bound %v", d, maxBackoff)
+	}
+	if d := b.wait(now.Add(backoffReset + time.Second)); d != 0 {
+		t.Errorf("wait %v after a quiet spell, want none", d)
 	}
 }
 
@@ -225,12 +359,14 @@ func TestLongestRequestAccepted(t *testing.T) {
 }
 
 func TestSlowClientTimesOut(t *testing.T) {
-	s := &Server{Handler: &fakeHandler{}, IdleTimeout: 100 * time.Millisecond}
+	s := &Server{Handler: &fakeHandler{}, FirstLineTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond}
 	addr := start(t, s)
 	slow := dialRaw(t, addr)
 	slow.Write([]byte(`{"op":`))
 	silent := dialRaw(t, addr)
-	if !slow.closedByServer() || !silent.closedByServer() {
+	idle := dialRaw(t, addr)
+	idle.ask(`{"op":"hello"}` + "\n")
+	if !slow.closedByServer() || !silent.closedByServer() || !idle.closedByServer() {
 		t.Fatal("a stalled client kept its connection")
 	}
 	if s.Refused() != 1 {
@@ -261,7 +397,7 @@ func TestMaxConns(t *testing.T) {
 	a.ask(`{"op":"stats"}` + "\n")
 	b.ask(`{"op":"stats"}` + "\n")
 	c := dialRaw(t, addr)
-	if rep, _ := c.r.ReadString('\n'); !strings.Contains(rep, "too many") {
+	if rep := c.ask(`{"op":"stats"}` + "\n"); !strings.Contains(rep, "too many") || !c.closedByServer() {
 		t.Errorf("third connection: %q", rep)
 	}
 	a.Close()

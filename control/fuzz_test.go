@@ -6,7 +6,7 @@ import (
 )
 
 // FuzzControlRequest feeds arbitrary lines to the request decoder: it must
-// never panic, must accept only the two ops, and what it accepts must
+// never panic, must accept only the three ops, and what it accepts must
 // survive a round trip through the client's encoding.
 func FuzzControlRequest(f *testing.F) {
 	for _, s := range []string{
@@ -22,7 +22,7 @@ func FuzzControlRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if req.Op != OpStats && req.Op != OpStop {
+		if req.Op != OpHello && req.Op != OpStats && req.Op != OpStop {
 			t.Fatalf("accepted op %q", req.Op)
 		}
 		if len(line) > MaxRequest+2 {

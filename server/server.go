@@ -73,7 +73,8 @@ type Ready struct {
 	Backend string `json:"backend"`
 }
 
-// ListenError is a failure to bind one of the two addresses; Flag is
+// ListenError is one of the two addresses that cannot be used: it would
+// not bind, or it is open to the network without a token. Flag is
 // "listen" or "control".
 type ListenError struct {
 	Flag, Addr string
@@ -130,8 +131,10 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Control == "" {
 		cfg.Control = "127.0.0.1:0"
 	}
-	if err := control.RequireToken(cfg.Token, cfg.Listen, cfg.Control); err != nil {
-		return nil, badConfig{err}
+	for _, a := range []struct{ flag, addr string }{{"listen", cfg.Listen}, {"control", cfg.Control}} {
+		if err := control.RequireToken(cfg.Token, a.addr); err != nil {
+			return nil, badConfig{&ListenError{a.flag, a.addr, control.ErrNoToken}}
+		}
 	}
 	if cfg.ReadBufSize == 0 {
 		cfg.ReadBufSize = DefaultReadBuf
