@@ -51,8 +51,10 @@ func (p *controlProbe) sample() (serverSample, error) {
 }
 
 func (p *controlProbe) alive() error {
-	if p.child != nil && p.child.Alive() != nil {
-		return fmt.Errorf("server exited during the run: %s", p.child.Reason())
+	if p.child != nil {
+		if err := p.child.Alive(); err != nil {
+			return fmt.Errorf("server exited during the run: %w", err)
+		}
 	}
 	return nil
 }

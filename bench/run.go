@@ -15,6 +15,7 @@ import (
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -34,7 +35,9 @@ func GenBackend() string {
 
 // Run measures one server under one load. On ctx's end during the window
 // it stops the load and returns what was measured, marked Partial; the
-// error is non-nil only when nothing could be measured. A child server is
+// error is non-nil only when nothing could be measured, or when the child
+// server crashed: then it is a *server.CrashError, returned with what was
+// measured (marked Partial) if the window had begun. A child server is
 // always stopped, or killed, before Run returns.
 func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	cfg, err := cfg.withDefaults()
@@ -88,6 +91,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 
 	// The server.
 	var probe serverProbe
+	var child *server.Child
 	target := cfg.Target
 	if cfg.Target == "" {
 		res.Params.Extra["server_gomaxprocs"] = fmt.Sprint(cfg.ServerGOMAXPROCS)
@@ -96,6 +100,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 			return nil, err
 		}
 		defer ch.Stop()
+		child = ch
 		target = ch.Ready.Listen
 		res.Params.Target = target
 		res.Params.Extra["server_pid"] = fmt.Sprint(ch.Ready.PID)
@@ -230,6 +235,9 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		}
 		release()
 		wg.Wait()
+		if ce := crashOf(child, true); ce != nil {
+			return nil, ce
+		}
 		return nil, err
 	}
 
@@ -309,7 +317,27 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	if ctx.Err() != nil {
 		res.Partial = true
 	}
+	if ce := crashOf(child, runErr != nil || srvErr != nil); ce != nil {
+		res.Partial = true
+		return res, ce
+	}
 	return res, nil
+}
+
+// crashOf is the child server's crash, if it has one. After a failure,
+// which the control channel often sees before the child's exit is
+// reaped, it waits a moment for the exit.
+func crashOf(child *server.Child, failed bool) *server.CrashError {
+	if child == nil {
+		return nil
+	}
+	if failed {
+		select {
+		case <-child.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return child.Crash()
 }
 
 // saturation is the loop-thread utilisation above which the generator is

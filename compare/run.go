@@ -12,6 +12,7 @@ import (
 
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/server"
 )
 
 // hangGrace is added to three times a run's planned time before it is
@@ -128,7 +129,13 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			if ctx.Err() != nil {
 				break
 			}
-			fmt.Fprintf(stderr, "[%d/%d] %s failed: %v\n", i+1, n, p, err)
+			var crash *server.CrashError
+			if errors.As(err, &crash) {
+				// Its stderr goes where its result would have.
+				crash.Report(stderr, fmt.Sprintf("[%d/%d] %s failed: ", i+1, n, p), path)
+			} else {
+				fmt.Fprintf(stderr, "[%d/%d] %s failed: %v\n", i+1, n, p, err)
+			}
 			failed++
 			continue
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,20 +26,26 @@ import (
 const TokenEnv = "MUXBENCH_CONTROL_TOKEN"
 
 // Command is `muxbench serve`: it starts a server, prints its Ready line
-// on stdout, and serves until SIGINT, SIGTERM, a control "stop" or (with
+// on stdout (or a JSON line with "error" when it cannot), and serves until SIGINT, SIGTERM, a control "stop" or (with
 // --exit-on-stdin-eof) the end of stdin. It returns the exit status: 0
 // after a clean stop, 2 for bad input (one line on stderr), 1 when the
 // server fails.
 func Command(args []string, stdout, stderr io.Writer) int {
 	cfg, exitOnEOF, err := parseFlags(args, stdout)
 	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			refusal(stdout, err, true)
+		}
 		return cli.Exit("muxbench serve", err, stderr)
 	}
 	srv, err := Start(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "muxbench serve: %v\n", startError(err))
 		var le *ListenError
-		if errors.As(err, &le) || errors.Is(err, ErrConfig) {
+		usage := errors.As(err, &le) || errors.Is(err, ErrConfig)
+		err = startError(err)
+		refusal(stdout, err, usage)
+		fmt.Fprintf(stderr, "muxbench serve: %v\n", err)
+		if usage {
 			return 2
 		}
 		return 1
@@ -77,6 +84,18 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// refusal is the line printed on stdout instead of the ready line when the
+// server will not start: a parent learns why from it, and that the flags
+// were at fault (usage), without reading stderr or the exit status, which
+// a crashing Go program shares with a refusal (2).
+func refusal(stdout io.Writer, err error, usage bool) {
+	line, _ := json.Marshal(struct {
+		Error string `json:"error"`
+		Usage bool   `json:"usage"`
+	}{err.Error(), usage})
+	fmt.Fprintf(stdout, "%s\n", line)
 }
 
 // startError names the flag behind a Start error.

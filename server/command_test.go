@@ -48,15 +48,26 @@ func TestCommandBadInput(t *testing.T) {
 		{[]string{"--listen", "nope:port:x"}, "--listen"},
 		{[]string{"--listen", busy.Addr().String()}, "--listen"},
 		{[]string{"--control", busy.Addr().String()}, "--control"},
-		{[]string{"--listen", "0.0.0.0:0"}, "--token"},
+		{[]string{"--listen", "0.0.0.0:0"}, "--listen 0.0.0.0:0: not a loopback address: pass --token"},
+		{[]string{"--control", "0.0.0.0:0"}, "--control 0.0.0.0:0: not a loopback address"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := Command(tc.args, &stdout, &stderr)
 		msg := stderr.String()
-		if code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) || stdout.Len() != 0 {
-			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and one line naming %q", tc.args, code, msg, stdout.String(), tc.want)
+		if code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line naming %q", tc.args, code, msg, tc.want)
+		}
+		// The same, marked as a refusal of the flags, on stdout for a
+		// parent.
+		var line struct {
+			Error string
+			Usage bool
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &line); err != nil || !line.Usage ||
+			"muxbench serve: "+line.Error+"\n" != msg || strings.Count(stdout.String(), "\n") != 1 {
+			t.Errorf("%v: stdout %q, want the error as one JSON line", tc.args, stdout.String())
 		}
 		if strings.Contains(msg, "goroutine") || strings.Contains(msg, "panic") {
 			t.Errorf("%v: %s", tc.args, msg)

@@ -7,14 +7,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/muxbench/muxbench/control"
@@ -44,23 +45,103 @@ type Child struct {
 	// Control is connected to the server's control channel.
 	Control *control.Client
 
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	tail  *stderrTail
-	done  chan struct{}
-	err   error // the exit, once done is closed
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	stderr   *stderrLog
+	stopping atomic.Bool // Stop or Kill has begun
+	done     chan struct{}
+	err      error // the exit, once done is closed
+	crashed  bool  // it exited with err before Stop or Kill, once done is closed
 }
 
-// StartError is a child server that exited before its ready line.
+// StartError is a child server that refused to start and said why on
+// its stdout (see Command).
 type StartError struct {
-	// Reason is the server's last word on stderr, or its exit status.
+	// Reason is the server's own message.
 	Reason string
-	// Usage is set when the server refused its flags (exit status 2): a
-	// port in use or a bad size is the user's input, not a failure.
+	// Usage is set when the server refused its flags: a port in use or a
+	// bad size is the user's input, not a failure.
 	Usage bool
 }
 
 func (e *StartError) Error() string { return "server did not start: " + e.Reason }
+
+// CrashError is a child server that died without being asked to and
+// without saying why on stdout: a Go fatal error or panic (both exit 2,
+// which is why the exit status is never taken for a refusal), a signal,
+// or any other failing exit.
+type CrashError struct {
+	// Status is how the process ended ("exit status 2", "signal: killed").
+	Status string
+	// Headline is the runtime's first line ("fatal error: out of
+	// memory", "panic: ..."), when there is one.
+	Headline string
+	// Stderr is what the server wrote on stderr, its start and its end
+	// when there was too much to keep.
+	Stderr []byte
+}
+
+func (e *CrashError) Error() string {
+	s := "server crashed (" + e.Status + ")"
+	if e.Headline != "" {
+		s += ": " + e.Headline
+	}
+	return s
+}
+
+// LastLines is the end of the server's stderr, at most n lines.
+func (e *CrashError) LastLines(n int) []string {
+	lines := strings.Split(strings.TrimRight(string(e.Stderr), "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	return lines[max(0, len(lines)-n):]
+}
+
+// StderrPath is where a crashed server's stderr is kept beside the
+// result file resultPath.
+func StderrPath(resultPath string) string {
+	return strings.TrimSuffix(resultPath, filepath.Ext(resultPath)) + ".server-stderr.log"
+}
+
+// Report saves the server's stderr beside resultPath (a temporary file
+// when it is empty) and writes what happened to w: the crash, where its
+// stderr went, and its last lines, each line prefixed.
+func (e *CrashError) Report(w io.Writer, prefix, resultPath string) {
+	var where string
+	if resultPath != "" {
+		where = StderrPath(resultPath)
+		if err := os.WriteFile(where, e.Stderr, 0o644); err != nil {
+			where = ""
+		}
+	}
+	if where == "" {
+		if f, err := os.CreateTemp("", "muxbench-server-*.stderr.log"); err == nil {
+			_, err = f.Write(e.Stderr)
+			if f.Close() == nil && err == nil {
+				where = f.Name()
+			}
+		}
+	}
+	fmt.Fprintf(w, "%s%v\n", prefix, e)
+	if where != "" {
+		fmt.Fprintf(w, "%sits stderr is in %s", prefix, where)
+	} else {
+		fmt.Fprintf(w, "%sits stderr could not be saved", prefix)
+	}
+	last := e.LastLines(crashLines)
+	if len(last) == 0 {
+		fmt.Fprintln(w, "; it was empty")
+		return
+	}
+	fmt.Fprintln(w, "; it ends with:")
+	for _, l := range last {
+		fmt.Fprintf(w, "%s    %s\n", prefix, l)
+	}
+}
+
+// crashLines is how much of a crashed server's stderr Report prints.
+const crashLines = 6
 
 // Spawn starts a child server and waits for its ready line and control
 // channel. On any failure the child is killed before Spawn returns.
@@ -74,12 +155,12 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 	}
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
-	c := &Child{Token: hex.EncodeToString(tok[:]), tail: &stderrTail{}, done: make(chan struct{})}
+	c := &Child{Token: hex.EncodeToString(tok[:]), stderr: &stderrLog{}, done: make(chan struct{})}
 	c.cmd = exec.Command(exe, append([]string{"serve", "--exit-on-stdin-eof"}, cfg.Args...)...)
 	// The token goes through the environment, not the process list.
 	c.cmd.Env = append(os.Environ(), TokenEnv+"="+c.Token)
 	c.cmd.Env = append(c.cmd.Env, cfg.Env...)
-	c.cmd.Stderr = c.tail
+	c.cmd.Stderr = c.stderr
 	spawnAttr(c.cmd)
 	stdout, err := c.cmd.StdoutPipe()
 	if err != nil {
@@ -99,6 +180,7 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 		}
 		started <- nil
 		c.err = c.cmd.Wait()
+		c.crashed = c.err != nil && !c.stopping.Load()
 		close(c.done)
 	}()
 	if err := <-started; err != nil {
@@ -119,12 +201,25 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 	case line := <-lines:
 		if len(line) == 0 {
 			<-c.done
-			var ee *exec.ExitError
-			return fail(&StartError{Reason: c.Reason(), Usage: errors.As(c.err, &ee) && ee.ExitCode() == 2})
+			if err := c.crash(); err != nil {
+				return fail(err)
+			}
+			return fail(&StartError{Reason: "it exited without its ready line"})
 		}
-		if err := json.Unmarshal(line, &c.Ready); err != nil || c.Ready.Listen == "" || c.Ready.Control == "" {
+		// The ready line, or why the server would not start.
+		var first struct {
+			Ready
+			Error string `json:"error"`
+			Usage bool   `json:"usage"`
+		}
+		err := json.Unmarshal(line, &first)
+		switch {
+		case err == nil && first.Error != "":
+			return fail(&StartError{Reason: first.Error, Usage: first.Usage})
+		case err != nil || first.Listen == "" || first.Control == "":
 			return fail(fmt.Errorf("server printed %q, not its ready line", bytes.TrimSpace(line)))
 		}
+		c.Ready = first.Ready
 	case <-time.After(spawnReadyTimeout):
 		return fail(fmt.Errorf("server not ready after %v: %s", spawnReadyTimeout, c.Reason()))
 	case <-ctx.Done():
@@ -136,19 +231,58 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 	return c, nil
 }
 
-// Alive is nil while the server runs, and says why once it has exited.
+// Alive is nil while the server runs, and says why once it has exited:
+// a *CrashError when it died on its own.
 func (c *Child) Alive() error {
 	select {
 	case <-c.done:
+		if err := c.crash(); err != nil {
+			return err
+		}
 		return fmt.Errorf("server exited: %s", c.Reason())
 	default:
 		return nil
 	}
 }
 
+// Done is closed once the server has exited.
+func (c *Child) Done() <-chan struct{} { return c.done }
+
+// Crash is the server's crash, nil while it runs, after a clean exit or
+// when Stop or Kill ended it.
+func (c *Child) Crash() *CrashError {
+	select {
+	case <-c.done:
+		return c.crash()
+	default:
+		return nil
+	}
+}
+
+// crash is called once done is closed.
+func (c *Child) crash() *CrashError {
+	if !c.crashed {
+		return nil
+	}
+	stderr := c.stderr.bytes()
+	return &CrashError{Status: c.err.Error(), Headline: headline(stderr), Stderr: stderr}
+}
+
+// headline finds the Go runtime's first line of a crash.
+func headline(stderr []byte) string {
+	for _, l := range strings.Split(string(stderr), "\n") {
+		for _, p := range []string{"fatal error: ", "panic: ", "SIG"} {
+			if strings.HasPrefix(l, p) {
+				return strings.TrimSpace(l)
+			}
+		}
+	}
+	return ""
+}
+
 // Reason is the server's last word on stderr, or its exit status.
 func (c *Child) Reason() string {
-	if s := c.tail.last(); s != "" {
+	if s := c.stderr.last(); s != "" {
 		return s
 	}
 	select {
@@ -165,6 +299,7 @@ func (c *Child) Reason() string {
 // Stop asks the server to exit and waits; it kills the server if it will
 // not.
 func (c *Child) Stop() {
+	c.stopping.Store(true)
 	if c.Control != nil {
 		select {
 		case <-c.done:
@@ -188,33 +323,53 @@ func (c *Child) Kill() {
 		return
 	default:
 	}
+	c.stopping.Store(true)
 	_ = c.cmd.Process.Kill()
 	c.stdin.Close()
 	<-c.done
 }
 
-// stderrTail keeps the end of a child's stderr.
-type stderrTail struct {
-	mu  sync.Mutex
-	buf []byte
+// stderrLog keeps a child's stderr: all of it up to stderrKeep bytes,
+// beyond that its start and its end, where a Go crash puts its headline
+// and the goroutine that crashed, and the last lines.
+type stderrLog struct {
+	mu   sync.Mutex
+	head []byte
+	tail []byte // the last stderrKeep/2 bytes once head is full
+	cut  int64  // bytes dropped between head and tail
 }
 
-const stderrTailMax = 4096
+const stderrKeep = 1 << 20
 
-func (t *stderrTail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > stderrTailMax {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-stderrTailMax:]...)
+func (l *stderrLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(p)
+	if room := stderrKeep/2 - len(l.head); room > 0 {
+		k := min(room, len(p))
+		l.head = append(l.head, p[:k]...)
+		p = p[k:]
 	}
-	return len(p), nil
+	l.tail = append(l.tail, p...)
+	if over := len(l.tail) - stderrKeep/2; over > 0 {
+		l.cut += int64(over)
+		l.tail = append(l.tail[:0], l.tail[over:]...)
+	}
+	return n, nil
+}
+
+func (l *stderrLog) bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := append([]byte(nil), l.head...)
+	if l.cut > 0 {
+		b = fmt.Appendf(b, "\n[... %d bytes left out ...]\n", l.cut)
+	}
+	return append(b, l.tail...)
 }
 
 // last is the last non-empty line.
-func (t *stderrTail) last() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(string(t.buf)), "\n")
+func (l *stderrLog) last() string {
+	lines := strings.Split(strings.TrimSpace(string(l.bytes())), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }

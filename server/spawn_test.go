@@ -1,25 +1,47 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+
+	"github.com/muxbench/muxbench/internal/cli"
 )
 
 // spawnEnv makes the test binary play `muxbench serve` for Spawn.
 const spawnEnv = "MUXBENCH_SERVER_TEST_SPAWN"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(spawnEnv) == "1" && len(os.Args) > 1 && os.Args[1] == "serve" {
-		os.Exit(Command(os.Args[2:], os.Stdout, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		switch os.Getenv(spawnEnv) {
+		case "1":
+			os.Exit(Command(os.Args[2:], os.Stdout, os.Stderr))
+		case "fatal":
+			// The runtime's fatal error, exit status 2.
+			var mu sync.Mutex
+			mu.Unlock()
+		case "exit2":
+			// A refusal on stderr alone is no refusal.
+			fmt.Fprintln(os.Stderr, "muxbench serve: --backend: looks like bad input")
+			os.Exit(2)
+		}
 	}
 	os.Exit(m.Run())
 }
 
 func spawn(args ...string) (*Child, error) {
-	return Spawn(context.Background(), SpawnConfig{Executable: os.Args[0], Args: args, Env: []string{spawnEnv + "=1"}})
+	return spawnAs("1", args...)
+}
+
+func spawnAs(mode string, args ...string) (*Child, error) {
+	return Spawn(context.Background(), SpawnConfig{Executable: os.Args[0], Args: args, Env: []string{spawnEnv + "=" + mode}})
 }
 
 func TestSpawnStop(t *testing.T) {
@@ -77,4 +99,109 @@ func TestSpawnUsage(t *testing.T) {
 		t.Fatalf("err = %#v, want a usage StartError naming the backend", err)
 	}
 	t.Log(err)
+}
+
+// A server that dies before its ready line without saying why on stdout
+// crashed, whatever its exit status and its last words.
+func TestSpawnCrashBeforeReady(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	for mode, want := range map[string]string{
+		"fatal": "fatal error: sync: unlock of unlocked mutex",
+		"exit2": "",
+	} {
+		_, err := spawnAs(mode)
+		var ce *CrashError
+		if !errors.As(err, &ce) || errors.Is(err, cli.ErrUsage) {
+			t.Fatalf("%s: err = %v, want a CrashError", mode, err)
+		}
+		if ce.Status != "exit status 2" || ce.Headline != want || len(ce.Stderr) == 0 {
+			t.Errorf("%s: status %q, headline %q, %d bytes of stderr", mode, ce.Status, ce.Headline, len(ce.Stderr))
+		}
+	}
+}
+
+// A server that crashes while it serves is a CrashError with its stderr,
+// and Report saves that beside the result.
+func TestSpawnCrashWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	c, err := spawn("--backend", Stdlib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Kill()
+	if c.Crash() != nil {
+		t.Fatal("crash reported while serving")
+	}
+	// SIGQUIT makes the Go runtime dump its goroutines and exit 2.
+	if err := c.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	<-c.done
+	var ce *CrashError
+	if err := c.Alive(); !errors.As(err, &ce) || ce != nil && ce.Headline != "SIGQUIT: quit" {
+		t.Fatalf("Alive after SIGQUIT = %v, want a crash with the runtime's headline", err)
+	}
+	if c.Crash() == nil {
+		t.Error("Crash is nil")
+	}
+	c.Stop() // a crash stays a crash after Stop
+	if c.Crash() == nil {
+		t.Error("Stop after the crash hid it")
+	}
+
+	path := filepath.Join(t.TempDir(), "run.json")
+	var out bytes.Buffer
+	ce.Report(&out, "muxbench run: ", path)
+	saved, err := os.ReadFile(StderrPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(saved, []byte("goroutine ")) {
+		t.Errorf("saved stderr has no goroutine dump:\n%s", saved)
+	}
+	msg := out.String()
+	if !strings.HasPrefix(msg, "muxbench run: server crashed (exit status 2): SIGQUIT: quit\n") ||
+		!strings.Contains(msg, StderrPath(path)) || strings.Count(msg, "\n") < 3 {
+		t.Errorf("report:\n%s", msg)
+	}
+}
+
+// A server stopped or killed on purpose did not crash.
+func TestSpawnStopIsNoCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	c, err := spawn("--backend", Stdlib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Kill()
+	if ce := c.Crash(); ce != nil {
+		t.Errorf("Kill reported as %v", ce)
+	}
+}
+
+func TestStderrLogKeepsStartAndEnd(t *testing.T) {
+	var l stderrLog
+	l.Write([]byte("fatal error: first\n"))
+	filler := bytes.Repeat([]byte("x"), 1000)
+	for range 3 * stderrKeep / len(filler) {
+		l.Write(filler)
+	}
+	l.Write([]byte("\nlast line\n"))
+	b := l.bytes()
+	if len(b) > stderrKeep+100 || !bytes.HasPrefix(b, []byte("fatal error: first\n")) ||
+		!bytes.HasSuffix(b, []byte("last line\n")) || !bytes.Contains(b, []byte("bytes left out")) {
+		t.Errorf("kept %d bytes: %.40q ... %q", len(b), b, b[len(b)-20:])
+	}
+	if got := headline(b); got != "fatal error: first" {
+		t.Errorf("headline %q", got)
+	}
+	if l.last() != "last line" {
+		t.Errorf("last %q", l.last())
+	}
 }

@@ -259,3 +259,71 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("server child %d left running", pid)
 	}
 }
+
+// serverOf waits for pid's `muxbench serve` child (Linux). Any of its
+// threads may have started it.
+func serverOf(t *testing.T, pid int) int {
+	t.Helper()
+	for range 500 {
+		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+		for _, name := range files {
+			b, _ := os.ReadFile(name)
+			for _, f := range strings.Fields(string(b)) {
+				c, _ := strconv.Atoi(f)
+				if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c)); bytes.Contains(cmdline, []byte("\x00serve\x00")) {
+					return c
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no server child appeared")
+	return 0
+}
+
+// A server that crashes during the window is a failed run, not bad
+// input: exit 1, "server crashed", its last lines on stderr and all of
+// its stderr beside the result.
+func TestServerCrash(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds the child in /proc")
+	}
+	file := filepath.Join(t.TempDir(), "r.json")
+	cmd := exec.Command(binary, "--backend="+firstBackend(), "--conns=4", "--duration=60s", "--warmup=100ms",
+		"--server-cpus=none", "--gen-cpus=none", "--json="+file)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "measure") {
+	}
+	child := serverOf(t, cmd.Process.Pid)
+	// The Go runtime dumps its goroutines and exits 2 on SIGQUIT, as it
+	// does on a fatal error.
+	if err := syscall.Kill(child, syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	err = cmd.Wait()
+	msg := strings.Join(lines, "\n")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("exit %v, want 1\n%s", err, msg)
+	}
+	saved := strings.TrimSuffix(file, ".json") + ".server-stderr.log"
+	if !strings.Contains(msg, "server crashed (exit status 2): SIGQUIT: quit") || !strings.Contains(msg, saved) {
+		t.Errorf("stderr does not report the crash and where its stderr is:\n%s", msg)
+	}
+	b, err := os.ReadFile(saved)
+	if err != nil || !bytes.Contains(b, []byte("goroutine ")) {
+		t.Errorf("saved stderr: %v\n%.300s", err, b)
+	}
+}

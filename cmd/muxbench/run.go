@@ -293,6 +293,23 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		if cfg.Target != "" {
 			label = cfg.Target
 		}
+		var crash *server.CrashError
+		if errors.As(err, &crash) {
+			// Its stderr, and what was measured before, beside the
+			// result it would have had.
+			path := ""
+			if lf.json != "" {
+				path = jsonPath(lf.json, fileKey(cfg), len(runs) > 1)
+			}
+			crash.Report(stderr, fmt.Sprintf("muxbench %s: %s: ", name, label), path)
+			if res != nil && path != "" {
+				if err := result.WriteFile(path, res); err != nil {
+					fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
+				}
+			}
+			status = 1
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintf(stderr, "muxbench %s: interrupted before anything was measured\n", name)
