@@ -298,12 +298,12 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 			// Its stderr, and what was measured before, beside the
 			// result it would have had.
 			path := ""
-			if lf.json != "" {
+			if lf.json != "" && lf.json != cli.Stdout {
 				path = jsonPath(lf.json, fileKey(cfg), len(runs) > 1)
 			}
 			crash.Report(stderr, fmt.Sprintf("muxbench %s: %s: ", name, label), path)
-			if res != nil && path != "" {
-				if err := result.WriteFile(path, res); err != nil {
+			if res != nil {
+				if err := saveJSON(lf.json, fileKey(cfg), len(runs) > 1, res, stdout); err != nil {
 					fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
 				}
 			}
