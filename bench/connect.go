@@ -12,10 +12,15 @@ import (
 	"github.com/muxbench/muxbench/internal/rawio"
 )
 
-// connectBatch bounds the connections being set up at once: the server's
-// accept backlog (somaxconn, 4096 on a default Linux) must never overflow,
-// or the kernel drops SYNs and the connect waits for a retransmit.
-const connectBatch = 256
+// maxConnectBatch bounds the connections being set up at once even where
+// the backlog is deep: more in flight gains nothing.
+const maxConnectBatch = 256
+
+// connectBatch is how many connections are set up at once: never more
+// than the server's accept backlog (4096 on a default Linux, 128 on the
+// BSDs and darwin), or the kernel drops SYNs (or resets them) and the
+// connect waits for a retransmit.
+func connectBatch() int { return min(maxConnectBatch, listenBacklog()) }
 
 func sockaddr(addr string) (unix.Sockaddr, int, error) {
 	ap, err := net.ResolveTCPAddr("tcp", addr)
@@ -32,7 +37,7 @@ func sockaddr(addr string) (unix.Sockaddr, int, error) {
 	return sa, unix.AF_INET6, nil
 }
 
-// dialAll opens n non-blocking TCP connections to addr, connectBatch at a
+// dialAll opens n non-blocking TCP connections to addr, connectBatch() at a
 // time, each given timeout to complete. It returns the connected sockets
 // and the number that failed; it gives up with an error only when nothing
 // connects at all (an unreachable target) or ctx ends.
@@ -50,11 +55,12 @@ func dialAll(ctx context.Context, addr string, n int, timeout time.Duration) (fd
 			fds = nil
 		}
 	}()
+	perBatch := connectBatch()
 	for len(fds)+failed < n {
 		if err := ctx.Err(); err != nil {
 			return fds, failed, err
 		}
-		batch := min(connectBatch, n-len(fds)-failed)
+		batch := min(perBatch, n-len(fds)-failed)
 		pending := make([]unix.PollFd, 0, batch)
 		for range batch {
 			fd, err := rawio.Socket(family)

@@ -1,8 +1,8 @@
-//go:build !linux
+//go:build dragonfly || netbsd || openbsd
 
 package sysstat
 
-// OpenFDs is -1 here: /dev/fd is not reliably a full listing on the BSDs
-// and darwin (fdescfs may be unmounted), and a wrong count would make a
-// soak report a leak that is not there.
+// OpenFDs is -1 here: these kernels offer no count that is known to be
+// complete (/dev/fd is a fixed set of nodes, or fdescfs may be unmounted),
+// and a wrong count would make a soak report a leak that is not there.
 func OpenFDs() int { return -1 }

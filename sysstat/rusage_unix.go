@@ -4,7 +4,6 @@ package sysstat
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -46,20 +45,34 @@ func NoFile() (NoFileLimit, error) {
 
 // RaiseNoFile raises the soft RLIMIT_NOFILE to the hard one (the Go
 // runtime does so at start-up since 1.19, but a parent may have lowered
-// it for us) and returns the limits now in force.
+// it for us), or to the platform's own ceiling below it, and returns the
+// limits now in force.
 func RaiseNoFile() (NoFileLimit, error) {
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
 		return NoFileLimit{}, fmt.Errorf("sysstat: getrlimit: %w", err)
 	}
-	if rl.Cur < rl.Max {
-		want := rl
-		want.Cur = rl.Max
-		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &want); err != nil {
-			return NoFileLimit{Soft: uint64(rl.Cur), Hard: uint64(rl.Max)}, fmt.Errorf("sysstat: raising RLIMIT_NOFILE to %d: %w", rl.Max, err)
+	if want := softTarget(uint64(rl.Max), noFileCeiling()); uint64(rl.Cur) < want {
+		set := rl
+		setLimit(&set.Cur, want)
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &set); err != nil {
+			return NoFileLimit{Soft: uint64(rl.Cur), Hard: uint64(rl.Max)}, fmt.Errorf("sysstat: raising RLIMIT_NOFILE to %d: %w", want, err)
 		}
 	}
 	return NoFile()
+}
+
+// setLimit stores v in an Rlimit field, int64 on some BSDs, uint64
+// elsewhere.
+func setLimit[T int64 | uint64](field *T, v uint64) { *field = T(v) }
+
+// softTarget is the soft limit to ask for: the hard one, or ceiling when
+// that is lower (zero: no ceiling).
+func softTarget(hard, ceiling uint64) uint64 {
+	if ceiling > 0 && ceiling < hard {
+		return ceiling
+	}
+	return hard
 }
 
 // CheckFDs reports whether need more descriptors fit next to those
@@ -78,18 +91,7 @@ func CheckFDs(need int) (NoFileLimit, error) {
 }
 
 // openFDs counts the process's open descriptors, zero when unknown.
-func openFDs() int {
-	for _, dir := range []string{"/proc/self/fd", "/dev/fd"} {
-		if f, err := os.Open(dir); err == nil {
-			names, _ := f.Readdirnames(-1)
-			f.Close()
-			if len(names) > 0 {
-				return len(names) - 1 // the one we opened to look
-			}
-		}
-	}
-	return 0
-}
+func openFDs() int { return max(OpenFDs(), 0) }
 
 func kernel() string {
 	var u unix.Utsname

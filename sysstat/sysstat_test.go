@@ -244,3 +244,16 @@ func TestRSSByPID(t *testing.T) {
 		t.Error("a pid that cannot exist gave no error")
 	}
 }
+
+// darwin's hard limit is RLIM_INFINITY, which its setrlimit refuses as a
+// soft one: the ceiling must win there, and never raise a limit.
+func TestSoftTarget(t *testing.T) {
+	const inf = ^uint64(0)
+	for _, c := range []struct{ hard, ceiling, want uint64 }{
+		{inf, 10240, 10240}, {inf, 0, inf}, {1000, 0, 1000}, {1000, 5000, 1000}, {524288, 245760, 245760},
+	} {
+		if got := softTarget(c.hard, c.ceiling); got != c.want {
+			t.Errorf("softTarget(hard %d, ceiling %d) = %d, want %d", c.hard, c.ceiling, got, c.want)
+		}
+	}
+}

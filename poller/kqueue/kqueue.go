@@ -68,14 +68,21 @@ func (b *backend) apply(changes []unix.Kevent_t) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	for {
-		_, err := unix.Kevent(b.kq, changes, nil, nil)
-		// Changes are applied before any EINTR; applying them again is
-		// harmless for EV_ADD and turns EV_DELETE into ENOENT.
-		if err != unix.EINTR {
-			return err
-		}
+	err := submit(b.kq, changes)
+	if err == unix.EINTR {
+		// kevent applies the change list before it could sleep, so an
+		// EINTR here comes after the changes took effect; submitting them
+		// again would turn an EV_DELETE into ENOENT.
+		return nil
 	}
+	return err
+}
+
+// submit is kevent with changes only; a variable so that tests can make
+// it fail as the kernel would.
+var submit = func(kq int, changes []unix.Kevent_t) error {
+	_, err := unix.Kevent(kq, changes, nil, nil)
+	return err
 }
 
 var filters = [...]struct {

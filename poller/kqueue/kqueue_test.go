@@ -124,3 +124,39 @@ func TestTimespecCap(t *testing.T) {
 		t.Fatalf("timespec(1.5s) = %v", ts)
 	}
 }
+
+// A change-only kevent that reports EINTR has applied its changes: apply
+// must neither fail nor submit them again (an EV_DELETE twice is ENOENT).
+func TestApplyEINTRIsApplied(t *testing.T) {
+	be, err := New(poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := be.(*backend)
+	defer b.Close()
+	a, _ := pair(t)
+	if err := b.Add(a, 1, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	orig, calls := submit, 0
+	submit = func(kq int, ch []unix.Kevent_t) error {
+		calls++
+		if err := orig(kq, ch); err != nil {
+			return err
+		}
+		return unix.EINTR
+	}
+	defer func() { submit = orig }()
+	if err := b.Remove(a, poller.Readable); err != nil {
+		t.Fatalf("Remove after an interrupted kevent: %v", err)
+	}
+	if calls != 1 {
+		t.Errorf("the change list was submitted %d times, want once", calls)
+	}
+	submit = orig
+	var ch [1]unix.Kevent_t
+	unix.SetKevent(&ch[0], a, unix.EVFILT_READ, unix.EV_DELETE)
+	if err := orig(b.kq, ch[:]); err != unix.ENOENT {
+		t.Errorf("the filter is still there after Remove: deleting it again gave %v, want ENOENT", err)
+	}
+}

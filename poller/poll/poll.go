@@ -11,6 +11,8 @@
 package poll
 
 import (
+	"fmt"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +36,7 @@ type backend struct {
 	tokens []uint64      // parallel to fds
 	index  []int32       // by descriptor: position in fds, 0 if absent
 	next   int           // position the next scan starts at
+	limit  int           // most entries poll(2) takes, the wake-up's included; 0: no limit
 }
 
 // New opens the wake-up pipe and makes it the array's first entry.
@@ -46,6 +49,7 @@ func New(poller.Options) (poller.Backend, error) {
 		wake:   w,
 		fds:    []unix.PollFd{{Fd: int32(w.Fd()), Events: unix.POLLIN}},
 		tokens: []uint64{0},
+		limit:  maxEntries,
 	}, nil
 }
 
@@ -63,7 +67,13 @@ func events(interest poller.Flags) int16 {
 	return ev
 }
 
+// Add refuses a descriptor beyond the kernel's array limit at once, as
+// select refuses one past FD_SETSIZE: otherwise every later Wait fails.
 func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+	if b.limit > 0 && len(b.fds) >= b.limit {
+		return fmt.Errorf("%w: poll on %s takes at most %d descriptors (OPEN_MAX, the wake-up pipe included), fd %d would be one more",
+			poller.ErrFDRange, runtime.GOOS, b.limit, fd)
+	}
 	for len(b.index) <= fd {
 		b.index = append(b.index, 0)
 	}

@@ -3,7 +3,9 @@
 package poll
 
 import (
+	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +149,41 @@ func TestHangUp(t *testing.T) {
 	n, err := p.Wait(ev, time.Second)
 	if err != nil || n != 1 || ev[0].Token != 7 || ev[0].Flags&poller.HangUp == 0 {
 		t.Fatalf("Wait = %d, %v, %v; want token 7 with HUP", n, err, ev[:n])
+	}
+}
+
+// TestArrayLimit gives the backend darwin's kind of limit, made small: the
+// descriptor past it is refused at Add, by name, and those within it still
+// wait without error.
+func TestArrayLimit(t *testing.T) {
+	bk, err := New(poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bk.(*backend)
+	defer b.Close()
+	if b.limit != maxEntries {
+		t.Fatalf("limit %d, want the platform's %d", b.limit, maxEntries)
+	}
+	b.limit = 3 // the wake-up pipe and two descriptors
+	x, _ := socketpair(t)
+	y, _ := socketpair(t)
+	z, _ := socketpair(t)
+	for _, fd := range []int{x, y} {
+		if err := b.Add(fd, uint64(fd), poller.Writable); err != nil {
+			t.Fatalf("Add(%d) within the limit: %v", fd, err)
+		}
+	}
+	err = b.Add(z, 3, poller.Writable)
+	if !errors.Is(err, poller.ErrFDRange) || !strings.Contains(err.Error(), "at most 3") {
+		t.Fatalf("Add past the limit: %v, want ErrFDRange naming the limit", err)
+	}
+	evs := make([]poller.Event, 4)
+	if n, err := b.Wait(evs, 0); err != nil || n != 2 {
+		t.Fatalf("Wait = %d, %v; want the two writable descriptors", n, err)
+	}
+	b.Remove(x, poller.Writable)
+	if err := b.Add(z, 3, poller.Writable); err != nil {
+		t.Errorf("Add after a Remove made room: %v", err)
 	}
 }

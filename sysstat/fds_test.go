@@ -2,11 +2,15 @@ package sysstat
 
 import (
 	"os"
+	"runtime"
 	"testing"
 )
 
 func TestOpenFDs(t *testing.T) {
 	before := OpenFDs()
+	if before == -1 && runtime.GOOS != "linux" && runtime.GOOS != "darwin" && runtime.GOOS != "freebsd" {
+		t.Skip("no complete descriptor count on " + runtime.GOOS)
+	}
 	if before < 3 {
 		t.Fatalf("OpenFDs = %d, want at least stdin, stdout and stderr", before)
 	}
