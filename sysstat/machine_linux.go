@@ -67,3 +67,27 @@ func LoadAvg() (float64, error) {
 	}
 	return v, nil
 }
+
+// SockBufMax is the largest SO_SNDBUF and SO_RCVBUF an unprivileged
+// process may set (net.core.wmem_max and rmem_max): larger requests are
+// clamped without an error.
+func SockBufMax() (snd, rcv int, err error) {
+	read := func(name string) (int, error) {
+		data, err := os.ReadFile("/proc/sys/net/core/" + name)
+		if err != nil {
+			return 0, fmt.Errorf("sysstat: %w", err)
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil {
+			return 0, fmt.Errorf("sysstat: net.core.%s: %w", name, err)
+		}
+		return v, nil
+	}
+	if snd, err = read("wmem_max"); err != nil {
+		return 0, 0, err
+	}
+	if rcv, err = read("rmem_max"); err != nil {
+		return 0, 0, err
+	}
+	return snd, rcv, nil
+}

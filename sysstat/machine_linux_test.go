@@ -92,3 +92,10 @@ func TestLoadAvg(t *testing.T) {
 		t.Errorf("LoadAvg = %v, %v", v, err)
 	}
 }
+
+func TestSockBufMax(t *testing.T) {
+	snd, rcv, err := SockBufMax()
+	if err != nil || snd <= 0 || rcv <= 0 {
+		t.Errorf("SockBufMax = %d, %d, %v", snd, rcv, err)
+	}
+}
