@@ -20,6 +20,7 @@ const serveEnv = "MUXBENCH_BENCH_TEST_SERVE"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(serveEnv) == "1" {
+		lowerNoFile()
 		args := os.Args[1:]
 		if len(args) > 0 && args[0] == "serve" {
 			args = args[1:]
@@ -70,8 +71,18 @@ func TestRunChildEveryBackend(t *testing.T) {
 			if b != Stdlib && (s.LoopThread == nil || s.IO.Waits == 0) {
 				t.Errorf("reactor server without loop thread CPU or waits: %+v", s)
 			}
-			if s.RSSPerConn <= 0 {
-				t.Errorf("RSS per connection %v", s.RSSPerConn)
+			// What the connections added, not the whole process over them.
+			if s.RSSBase <= 0 || s.RSS < s.RSSBase || s.RSSPerConn != float64(s.RSS-s.RSSBase)/20 {
+				t.Errorf("RSS %d, %d before the first connection, %v per connection", s.RSS, s.RSSBase, s.RSSPerConn)
+			}
+			if s.Options.ReadBuf <= 0 || s.Options.SndBuf <= 0 || s.Options.RcvBuf <= 0 {
+				t.Errorf("options %+v: want the sizes applied", s.Options)
+			}
+			if a := s.Accepts; a == nil || a.Accepted < 20 || a.Refused() != 0 {
+				t.Errorf("accepts %+v", a)
+			}
+			if res.Integrity.MissingConns != 0 {
+				t.Errorf("%d connections missing: %q", res.Integrity.MissingConns, res.Warnings)
 			}
 			pid, _ := strconv.Atoi(res.Params.Extra["server_pid"])
 			if pid <= 0 {

@@ -10,6 +10,7 @@
 package bench
 
 import (
+	"math"
 	"runtime"
 	"time"
 
@@ -89,6 +90,11 @@ type Config struct {
 	// NoPin turns the pinning defaults off.
 	NoPin bool
 
+	// NoiseThreshold is the CPU, in CPUs, that other processes and the
+	// hypervisor may take during the window before the run is marked
+	// noisy (default DefaultNoiseThreshold).
+	NoiseThreshold float64
+
 	// Percentiles are extra points (0-100) to report.
 	Percentiles []float64
 	// ConnectTimeout bounds each connection's set-up (default 10s).
@@ -164,6 +170,9 @@ func (cfg Config) withDefaults() (Config, error) {
 		if v.n < 0 {
 			return cfg, cli.Usagef("%s must be positive, got %d", v.name, v.n)
 		}
+		if v.name != "--read-buf" && v.n > math.MaxInt32 {
+			return cfg, cli.Usagef("%s %d is above the largest size a socket takes (2 GiB - 1)", v.name, v.n)
+		}
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 5 * time.Second
@@ -179,6 +188,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Warmup < 0 {
 		cfg.Warmup = 0
+	}
+	if cfg.NoiseThreshold == 0 {
+		cfg.NoiseThreshold = DefaultNoiseThreshold
+	}
+	if !(cfg.NoiseThreshold > 0) || math.IsInf(cfg.NoiseThreshold, 0) {
+		return cfg, cli.Usagef("--noise-threshold must be a positive number of CPUs, got %g", cfg.NoiseThreshold)
 	}
 	if cfg.Rate != 0 && !(cfg.Rate >= MinRate && cfg.Rate <= MaxRate) { // NaN too
 		return cfg, cli.Usagef("--rate must be from %g to %g round trips per second, or 0, got %g", float64(MinRate), MaxRate, cfg.Rate)

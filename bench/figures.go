@@ -176,11 +176,14 @@ func cpuDiff(a, b cpuTimes) result.CPU {
 	}
 }
 
-func serverFigures(a, b serverSample, res *result.Result, allConns int) *result.Server {
+// serverFigures are the server's figures over the window from samples a
+// and b at its edges; base is its RSS before the first connection (0 if
+// unknown), allConns every connection, idle ones included.
+func serverFigures(a, b serverSample, base int64, res *result.Result, allConns int) *result.Server {
 	s := &result.Server{
 		Backend: b.backend, Options: b.options,
 		Process: cpuDiff(a.proc, b.proc),
-		MaxRSS:  b.maxRSS, RSS: b.rss, Conns: b.conns,
+		MaxRSS:  b.maxRSS, RSS: b.rss, RSSBase: base, Conns: b.conns,
 	}
 	fillCPU(&s.Process, res.RoundTrips, res.WindowSec)
 	if a.thread.ok && b.thread.ok {
@@ -191,9 +194,13 @@ func serverFigures(a, b serverSample, res *result.Result, allConns int) *result.
 	if b.hasIO {
 		s.IO = b.io.Sub(a.io)
 		s.Rates = s.IO.Rates(res.RoundTrips)
+		acc := b.accept
+		s.Accepts = &acc
 	}
-	if allConns > 0 {
-		s.RSSPerConn = float64(b.rss) / float64(allConns)
+	// What the connections added, not the process's size: a runtime and
+	// its heap are there before the first one.
+	if allConns > 0 && base > 0 && b.rss > base {
+		s.RSSPerConn = float64(b.rss-base) / float64(allConns)
 	}
 	return s
 }

@@ -18,7 +18,9 @@ type serverSample struct {
 	io          result.IO
 	hasIO       bool
 	rss, maxRSS int64
-	conns       int
+	// conns and accept come with the control channel (hasIO).
+	conns  int
+	accept result.Accepts
 }
 
 // serverProbe reads a server's figures: over its control channel, or
@@ -42,7 +44,7 @@ func (p *controlProbe) sample() (serverSample, error) {
 	s := serverSample{
 		backend: st.Backend, options: st.Options,
 		proc: cpuTimes{userNs: st.ProcUserNs, sysNs: st.ProcSysNs, volCS: st.VolCtxSw, involCS: st.InvolCtxSw, ok: true},
-		io:   st.IO, hasIO: true, rss: st.RSS, maxRSS: st.MaxRSS, conns: st.Conns,
+		io:   st.IO, hasIO: true, rss: st.RSS, maxRSS: st.MaxRSS, conns: st.Conns, accept: st.Accept,
 	}
 	if st.ThreadUserNs >= 0 {
 		s.thread = cpuTimes{userNs: st.ThreadUserNs, sysNs: st.ThreadSysNs, ok: true}

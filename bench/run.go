@@ -133,6 +133,25 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		}
 	}
 
+	var serverPID int
+	switch p := probe.(type) {
+	case *controlProbe:
+		serverPID = p.pid
+	case *pidProbe:
+		serverPID = p.pid
+	}
+	if cfg.Target == "" {
+		res.Warnings = append(res.Warnings, bufWarnings(&cfg)...)
+	}
+	// The server's memory before the first connection, so that RSS per
+	// connection is what connections add.
+	var rssBase int64
+	if probe != nil {
+		if s, err := probe.sample(); err == nil {
+			rssBase = s.rss
+		}
+	}
+
 	// Connections: active ones first, so that idle ones cannot starve
 	// them of ports or backlog.
 	progress := newProgressor(&cfg)
@@ -246,10 +265,26 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	if err := sleep(ctx, cfg.Warmup, loopErr); err != nil {
 		return abort(err)
 	}
+	// Every connection the result will claim, open at the window's start.
+	want := max(cfg.Conns+cfg.Idle-int(res.Integrity.ConnFailures), 0)
+	var held *serverSample
+	if probe != nil {
+		if held, err = settle(probe, want); err != nil {
+			return abort(err)
+		}
+	}
+	missing, missingWhy := shortfall("start", idle, held, want)
 	res.WindowStart = time.Now().UTC()
 	winStart := nanotime()
 	for _, l := range loops {
 		l.setPhase(phaseMeasure)
+	}
+	noise := startNoise()
+	var foreign *foreignSeries
+	if serverPID > 0 {
+		foreign = startForeignSeries(time.Duration(seriesSlot(cfg.Duration)), serverPID)
+	} else {
+		foreign = startForeignSeries(time.Duration(seriesSlot(cfg.Duration)))
 	}
 	proc0 := fromUsage(sysstat.Process())
 	var srv0 serverSample
@@ -286,6 +321,15 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	}
 	winEnd := nanotime()
 	proc1 := fromUsage(sysstat.Process())
+	noise.end()
+	foreignVals := foreign.finish()
+	var srvEnd *serverSample
+	if probe != nil && srvErr == nil {
+		srvEnd = &srv1
+	}
+	if n, why := shortfall("end", idle, srvEnd, want); n > missing {
+		missing, missingWhy = n, why
+	}
 	ends := make([]snapshot, len(loops))
 	for i, l := range loops {
 		// A loop that failed inside the window counts up to where it
@@ -299,6 +343,11 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 
 	res.WindowSec = float64(winEnd-winStart) / 1e9
 	collect(res, loops, starts, ends, cfg.Percentiles)
+	fillForeign(res.Series, foreignVals)
+	if missing > 0 {
+		res.Integrity.MissingConns = uint64(missing)
+		res.Warnings = append(res.Warnings, "connections missing: "+missingWhy)
+	}
 	if proc0.ok && proc1.ok {
 		p := cpuDiff(proc0, proc1)
 		fillCPU(&p, res.RoundTrips, res.WindowSec)
@@ -308,7 +357,26 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		if srvErr != nil {
 			res.Warnings = append(res.Warnings, "server figures at window end: "+srvErr.Error())
 		} else {
-			res.Server = serverFigures(srv0, srv1, res, cfg.Conns+cfg.Idle)
+			res.Server = serverFigures(srv0, srv1, rssBase, res, cfg.Conns+cfg.Idle)
+		}
+	}
+	// The run's own CPU, taken out of the machine's.
+	var own time.Duration
+	if proc0.ok && proc1.ok {
+		own += time.Duration(proc1.userNs + proc1.sysNs - proc0.userNs - proc0.sysNs)
+	}
+	if probe != nil && srvErr == nil && srv0.proc.ok && srv1.proc.ok {
+		own += time.Duration(srv1.proc.userNs + srv1.proc.sysNs - srv0.proc.userNs - srv0.proc.sysNs)
+	} else if serverPID == 0 {
+		res.Warnings = append(res.Warnings, "noise: the server's CPU is not measured (no --control or --server-pid): if it runs on this machine, foreign_cpu includes it")
+	}
+	if n, err := noise.figures(own, cfg.NoiseThreshold); err != nil {
+		res.Warnings = append(res.Warnings, "noise unavailable: "+err.Error())
+	} else {
+		res.Noise = n
+		if n.Noisy {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("noisy machine: other processes used %.2f CPUs and the hypervisor stole %.2f during the window (threshold %.2f)",
+				n.ForeignCPU, n.StealCPU, cfg.NoiseThreshold))
 		}
 	}
 	if res.Generator.Saturated {

@@ -16,7 +16,7 @@ import (
 // memory and integrity, with footnotes for what the figures hide.
 func Table(w io.Writer, results []*result.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
-	var partial, saturated, noServer, overflow, late, gated bool
+	var partial, saturated, noServer, overflow, late, gated, noisy bool
 	// Names read best left-aligned; tabwriter aligns every column alike,
 	// so pad them here.
 	width := len("backend")
@@ -49,6 +49,7 @@ func Table(w io.Writer, results []*result.Result) error {
 			name += "*"
 			partial = true
 		}
+
 		name = fmt.Sprintf("%-*s", width, name)
 		gen := fmt.Sprintf("%.1f", r.Generator.CPU.PerRTus)
 		switch {
@@ -84,6 +85,12 @@ func Table(w io.Writer, results []*result.Result) error {
 		} else {
 			noServer = true
 		}
+		rate := fmtCount(r.Throughput)
+		if r.Noise != nil && r.Noise.Noisy {
+			// A figure the neighbours moved gets no decimal, and a mark.
+			rate = fmtRough(r.Throughput) + "~"
+			noisy = true
+		}
 		p50 := fmtNs(r.Latency.P50)
 		if r.Latency.Count > 0 && r.Latency.Count < result.MinSamples(99.9) {
 			gated = true
@@ -104,16 +111,25 @@ func Table(w io.Writer, results []*result.Result) error {
 			extraCols += "\t" + v
 		}
 		fmt.Fprint(tw, spaced("%s\t%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
-			name, fmtCount(r.Throughput), p50, fmtNs(r.Latency.P99), fmtNs(r.Latency.P999), extraCols,
+			name, rate, p50, fmtNs(r.Latency.P99), fmtNs(r.Latency.P999), extraCols,
 			maxv, srv, gen, short, eagain, waits, events, rss, r.Integrity.Errors()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	var notes []string
-	notes = append(notes, "server µs/rt: process/loop thread CPU per round trip; short, eagain, waits, ev(ents): server side;\nrss: server resident memory per connection, idle ones included")
+	notes = append(notes, "server µs/rt: process/loop thread CPU per round trip; short, eagain, waits, ev(ents): server side;\nrss: server memory the connections added, per connection, idle ones included")
 	if partial {
 		notes = append(notes, "*: stopped early (Ctrl-C or a fault), figures cover a shortened window")
+	}
+	if noisy {
+		n := "~: noisy machine, other processes' (and the hypervisor's) CPU during the window:"
+		for _, r := range results {
+			if r.Noise != nil && r.Noise.Noisy {
+				n += fmt.Sprintf("\n  %s %.2f CPUs (steal %.2f, load average %.2f at the start)", r.Params.Backend, r.Noise.ForeignCPU, r.Noise.StealCPU, r.Noise.LoadAvg)
+			}
+		}
+		notes = append(notes, n)
 	}
 	if saturated {
 		notes = append(notes, "!: generator saturated (its loop CPU near 100%): it may have limited the run")
@@ -129,6 +145,15 @@ func Table(w io.Writer, results []*result.Result) error {
 		notes = append(notes, "n/a: no server figures (no control channel, or it failed)")
 	}
 	for _, r := range results {
+		if m := r.Integrity.MissingConns; m > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d of %d connections missing (closed, or never accepted, by the server)",
+				r.Params.Backend, m, r.Params.Conns+r.Params.Idle))
+		}
+		if s := r.Server; s != nil && s.Accepts != nil && (s.Accepts.Refused() > 0 || s.Accepts.Pauses > 0) {
+			a := s.Accepts
+			notes = append(notes, fmt.Sprintf("%s: server accepts: %d taken, %d EMFILE, %d ENFILE, %d pauses, %d dropped, %d other errors",
+				r.Params.Backend, a.Accepted, a.EMFILE, a.ENFILE, a.Pauses, a.Dropped, a.Errors))
+		}
 		if r.TargetRate > 0 {
 			n := fmt.Sprintf("%s: open loop, %s of the %s rt/s target achieved;\n  latency from intended send times",
 				r.Params.Backend, fmtCount(r.Throughput), fmtCount(r.TargetRate))
@@ -204,6 +229,14 @@ func fmtNs(ns int64) string {
 	default:
 		return fmt.Sprintf("%.0fs", v/1e9)
 	}
+}
+
+// fmtRough is fmtCount without the decimal of thousands.
+func fmtRough(v float64) string {
+	if v >= 1e4 && v < 1e6 {
+		return fmt.Sprintf("%.0fk", v/1e3)
+	}
+	return fmtCount(v)
 }
 
 func fmtCount(v float64) string {

@@ -16,9 +16,11 @@ func TestTableFitsAndMarks(t *testing.T) {
 			Process: result.CPU{PerRTus: 16.9}, LoopThread: &result.CPU{PerRTus: 16.6},
 			IO: result.IO{Writes: 10, Waits: 5}, Rates: result.Rates{ShortWritesPerWrite: 0.125, WaitsPerRT: 0.02, EventsPerWait: 56.9},
 			RSSPerConn: 107.5 * 1024,
+			Accepts:    &result.Accepts{Accepted: 70, EMFILE: 40, Pauses: 2},
 		},
+		Noise:     &result.Noise{ForeignCPU: 0.31, StealCPU: 0.02, LoadAvg: 1.5, Noisy: true},
 		Generator: result.Generator{CPU: result.CPU{PerRTus: 16.1}, Saturated: true},
-		Integrity: result.Integrity{Mismatches: 12345},
+		Integrity: result.Integrity{Mismatches: 12305, MissingConns: 40},
 		Partial:   true,
 	}
 	ext := &result.Result{Params: result.Params{Backend: "external"}, Latency: result.Latency{Count: 29, P50: 7_000, P90: 9_100, Max: 70e9, Overflow: 1},
@@ -34,7 +36,8 @@ func TestTableFitsAndMarks(t *testing.T) {
 			t.Errorf("over 100 columns (%d): %q", n, line)
 		}
 	}
-	for _, want := range []string{"busywait-sleep*", "16.9/16.6", "16.1!", "0.125", "108KiB", "µs/rt", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k",
+	for _, want := range []string{"busywait-sleep*", " 123k~ ", "busywait-sleep 0.31 CPUs (steal 0.02", "40 of 0 connections missing",
+		"70 taken, 40 EMFILE, 0 ENFILE, 2 pauses", "16.9/16.6", "16.1!", "0.125", "108KiB", "µs/rt", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k",
 		"0.0?", "external 29", "617.3k", "too few samples", "late by p50 1.2µs, p99 3.4µs", "sent open-loop messages late"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

@@ -99,6 +99,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--msg-size=lots"}, "-msg-size"},
 		{[]string{"--sndbuf=xyz"}, "-sndbuf"},
 		{[]string{"--rate=-1"}, "--rate"},
+		{[]string{"--rcvbuf=2GiB"}, "--rcvbuf"},
+		{[]string{"--sndbuf=3GiB", "--backend=stdlib"}, "--sndbuf"},
+		{[]string{"--noise-threshold=-1"}, "--noise-threshold"},
+		{[]string{"--noise-threshold=x"}, "-noise-threshold"},
 		{[]string{"--gen-cpus=999"}, "--gen-cpus"},
 		{[]string{"--server-cpus=x"}, "--server-cpus"},
 		{[]string{"--percentiles=200"}, "--percentiles"},
@@ -325,5 +329,56 @@ func TestServerCrash(t *testing.T) {
 	b, err := os.ReadFile(saved)
 	if err != nil || !bytes.Contains(b, []byte("goroutine ")) {
 		t.Errorf("saved stderr: %v\n%.300s", err, b)
+	}
+}
+
+// A server that closes the silent connections fails the run: exit 1 and
+// one line naming the count, the table still printed.
+func TestIdleClosedFailsRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				// Silent for 200 ms: an idle connection, closed.
+				c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+				buf := make([]byte, 64<<10)
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				c.SetReadDeadline(time.Time{})
+				for ; err == nil; n, err = c.Read(buf) {
+					if _, werr := c.Write(buf[:n]); werr != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	stdout, stderr, code := muxbench(t, "load", "--target="+ln.Addr().String(), "--conns=2", "--idle=3",
+		"--warmup=100ms", "--duration=500ms", "--gen-cpus=none")
+	if code != 1 {
+		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	var lines []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "MISSING") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "3 of the 5 connections") {
+		t.Errorf("want one line naming 3 of 5 connections missing, stderr %q", stderr)
+	}
+	if !strings.Contains(stdout, "external") {
+		t.Errorf("no table: %q", stdout)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,7 @@ type loadFlags struct {
 	genCPUs          string
 	percentiles      string
 	connectTimeout   time.Duration
+	noiseThreshold   float64
 	cfg              bench.Config
 }
 
@@ -49,6 +51,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.genCPUs, "gen-cpus", "", "pin the generator, one event loop per `CPU` (0,1 or 1-3; default 1 on 2+ CPUs; none: no pinning)")
 	fs.StringVar(&f.percentiles, "percentiles", "", "extra latency `percentiles` to report, e.g. 75,99.999")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `duration`")
+	fs.Float64Var(&f.noiseThreshold, "noise-threshold", bench.DefaultNoiseThreshold, "mark a run noisy when other processes and the hypervisor take more than this many `CPUs` during its window")
 	fs.BoolVar(&f.cfg.GenSpin, "gen-spin", false, "generator busy-polls instead of blocking: lower latency for a whole CPU")
 }
 
@@ -77,6 +80,10 @@ func (f *loadFlags) config() (bench.Config, error) {
 	if f.connectTimeout <= 0 || f.connectTimeout > bench.MaxDuration {
 		return c, fmt.Errorf("--connect-timeout %v: want a positive duration up to %v", f.connectTimeout, bench.MaxDuration)
 	}
+	if !(f.noiseThreshold > 0) || math.IsInf(f.noiseThreshold, 0) {
+		return c, fmt.Errorf("--noise-threshold %g: want a positive number of CPUs, e.g. 0.05", f.noiseThreshold)
+	}
+	c.NoiseThreshold = f.noiseThreshold
 	c.Conns, c.Idle, c.MsgSize = f.conns, f.idle, f.msgSize.Int()
 	c.Duration, c.Rate, c.ConnectTimeout = f.duration, float64(f.rate), f.connectTimeout
 	c.Warmup = f.warmup
@@ -330,7 +337,12 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		for _, w := range res.Warnings {
 			fmt.Fprintf(stderr, "muxbench %s: %s: warning: %s\n", name, label, w)
 		}
-		if n := res.Integrity.Errors(); n > 0 {
+		if m := res.Integrity.MissingConns; m > 0 {
+			fmt.Fprintf(stderr, "muxbench %s: %s: CONNECTIONS MISSING: %d of the %d connections were not held through the window\n",
+				name, res.Params.Backend, m, res.Params.Conns+res.Params.Idle)
+			status = 1
+		}
+		if n := res.Integrity.Errors() - res.Integrity.MissingConns; n > 0 {
 			i := res.Integrity
 			fmt.Fprintf(stderr, "muxbench %s: %s: INTEGRITY FAILURE: %d errors (%d mismatched, %d reset, %d connections failed, %d timed out)\n",
 				name, label, n, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts)

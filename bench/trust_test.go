@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// A server that closes the silent connections leaves the run short of
+// what it claims: the run fails, naming the count.
+func TestRunIdleClosedByServer(t *testing.T) {
+	addr := echoServer(t, func(c net.Conn) {
+		// Active connections send at once; a connection silent for
+		// 150 ms is an idle one, and is closed.
+		c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+		var b [1]byte
+		if n, err := c.Read(b[:]); err != nil || n == 0 {
+			c.Close()
+			return
+		}
+		c.SetReadDeadline(time.Time{})
+		c.Write(b[:1])
+		honest(c)
+	})
+	cfg := quick(addr)
+	cfg.Idle = 5
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Integrity.MissingConns != 5 || res.Integrity.Errors() != 5 {
+		t.Fatalf("integrity %+v, want 5 missing connections; warnings %q", res.Integrity, res.Warnings)
+	}
+	if !strings.Contains(strings.Join(res.Warnings, "\n"), "5 of 5 idle connections closed") {
+		t.Errorf("no warning names the closed connections: %q", res.Warnings)
+	}
+}
+
+// A server out of descriptors (a low RLIMIT_NOFILE) takes only some of
+// the connections: its own count says so, and the run fails; its accept
+// counters reach the result.
+func TestRunServerOutOfDescriptors(t *testing.T) {
+	backend := "epoll"
+	if _, ok := poller.Lookup(backend); !ok {
+		backend = "poll"
+	}
+	cfg := childConfig(backend)
+	cfg.Conns, cfg.Idle = 8, 80
+	cfg.ServerEnv = append(cfg.ServerEnv, noFileEnv+"=48")
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Server
+	if s == nil || s.Accepts == nil {
+		t.Fatalf("no server accept figures: %+v", s)
+	}
+	if s.Accepts.EMFILE == 0 || s.Accepts.Pauses == 0 {
+		t.Errorf("accepts %+v: want EMFILE and pauses", s.Accepts)
+	}
+	if m := res.Integrity.MissingConns; m == 0 || int(m) != 88-s.Conns {
+		t.Errorf("%d connections missing with %d of 88 held by the server; warnings %q", m, s.Conns, res.Warnings)
+	}
+}
+
+// noFileEnv lowers the child server's RLIMIT_NOFILE (see TestMain).
+const noFileEnv = "MUXBENCH_BENCH_TEST_NOFILE"
+
+// lowerNoFile sets RLIMIT_NOFILE from noFileEnv, if set: after the Go
+// runtime's own raise at start-up, so that it holds.
+func lowerNoFile() {
+	v := os.Getenv(noFileEnv)
+	if v == "" {
+		return
+	}
+	var n uint64
+	for _, c := range v {
+		n = n*10 + uint64(c-'0')
+	}
+	unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: n, Max: n})
+}
+
+// A busy process beside the run is foreign CPU: the run is marked noisy,
+// and each second of its series carries the figure.
+func TestRunNoise(t *testing.T) {
+	if _, err := sysstat.ReadMachineCPU(); err != nil {
+		t.Skip(err)
+	}
+	busy := exec.Command("sh", "-c", "while :; do :; done")
+	if err := busy.Start(); err != nil {
+		t.Skip("no shell for a busy process:", err)
+	}
+	defer func() { busy.Process.Kill(); busy.Wait() }()
+	cfg := quick(echoServer(t, honest))
+	cfg.Duration = 2 * time.Second
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := res.Noise
+	if n == nil {
+		t.Fatalf("no noise figures; warnings %q", res.Warnings)
+	}
+	if !n.Noisy || n.ForeignCPU < 0.2 || n.LoadAvg <= 0 {
+		t.Errorf("noise %+v beside a busy process", *n)
+	}
+	if len(res.Series) == 0 || res.Series[0].ForeignCPU == nil || *res.Series[0].ForeignCPU < 0.2 {
+		t.Errorf("series without the foreign CPU: %+v", res.Series)
+	}
+	// The same figures against a threshold above them: not noisy.
+	cfg.NoiseThreshold = 64
+	if res, err = Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if res.Noise == nil || res.Noise.Noisy {
+		t.Errorf("noisy at a threshold of 64 CPUs: %+v", res.Noise)
+	}
+}
+
+func TestRunBadSocketOptions(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"sndbuf beyond int32": {Backend: "epoll", SndBuf: math.MaxInt32 + 1},
+		"rcvbuf beyond int32": {Backend: "epoll", RcvBuf: math.MaxInt32 + 1},
+		"noise threshold":     {Backend: "epoll", NoiseThreshold: -1},
+	} {
+		_, err := Run(context.Background(), cfg)
+		if !errors.Is(err, ErrUsage) {
+			t.Errorf("%s: err = %v, want a usage error", name, err)
+		}
+	}
+}
