@@ -5,13 +5,11 @@ import (
 	"errors"
 	"math"
 	"net"
-	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
@@ -51,6 +49,9 @@ func TestRunIdleClosedByServer(t *testing.T) {
 // the connections: its own count says so, and the run fails; its accept
 // counters reach the result.
 func TestRunServerOutOfDescriptors(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("lowers the child's RLIMIT_NOFILE on Linux only")
+	}
 	backend := "epoll"
 	if _, ok := poller.Lookup(backend); !ok {
 		backend = "poll"
@@ -76,20 +77,6 @@ func TestRunServerOutOfDescriptors(t *testing.T) {
 
 // noFileEnv lowers the child server's RLIMIT_NOFILE (see TestMain).
 const noFileEnv = "MUXBENCH_BENCH_TEST_NOFILE"
-
-// lowerNoFile sets RLIMIT_NOFILE from noFileEnv, if set: after the Go
-// runtime's own raise at start-up, so that it holds.
-func lowerNoFile() {
-	v := os.Getenv(noFileEnv)
-	if v == "" {
-		return
-	}
-	var n uint64
-	for _, c := range v {
-		n = n*10 + uint64(c-'0')
-	}
-	unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: n, Max: n})
-}
 
 // A busy process beside the run is foreign CPU: the run is marked noisy,
 // and each second of its series carries the figure.
