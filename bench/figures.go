@@ -55,11 +55,10 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 		gen.CPU.VolCtxSw += e.cpu.volCS - s.cpu.volCS
 		gen.CPU.InvolCtxSw += e.cpu.involCS - s.cpu.involCS
 		// Loop time is spent on one CPU: near 1.0 the generator, not the
-		// server, sets the pace. A spinning loop is always near 1.0; its
-		// busy share is the time not spent in polls that found nothing.
-		if l.spin {
-			ns = e.at - s.at - (e.idle - s.idle)
-		}
+		// server, sets the pace. A loop that polls (--gen-spin, or the
+		// open loop's last microseconds before a send) is busy only for
+		// the time not spent in polls that found nothing.
+		ns -= e.idle - s.idle
 		if sec := float64(e.at-s.at) / 1e9; sec > 0 && float64(ns)/1e9/sec >= saturation {
 			gen.Saturated = true
 		}

@@ -85,7 +85,7 @@ type genConn struct {
 // snapshot is a loop's counters at one edge of the window.
 type snapshot struct {
 	at    int64
-	idle  int64 // spinning loops: time in polls that found nothing
+	idle  int64 // time in polls (waits that do not block) that found nothing
 	rts   uint64
 	io    result.IO
 	integ result.Integrity
@@ -284,9 +284,11 @@ func (l *genLoop) loop() error {
 		} else if l.open && len(l.timers) > 0 && !l.spin {
 			timeout = l.untilDue(l.timers[0].due)
 		}
-		var t0 int64
 		if l.spin {
 			timeout = 0
+		}
+		var t0 int64
+		if timeout == 0 {
 			t0 = nanotime()
 		}
 		n, err := l.p.Wait(l.events, timeout)
@@ -295,8 +297,12 @@ func (l *genLoop) loop() error {
 		}
 		l.io.Waits++
 		l.io.Events += uint64(n)
-		if l.spin && n == 0 && (len(l.timers) == 0 || l.timers[0].due > nanotime()) {
-			l.idle += nanotime() - t0
+		if timeout == 0 && n == 0 {
+			// A poll that found nothing, before a send is due: the CPU
+			// it took was spent waiting, not working.
+			if t := nanotime(); len(l.timers) == 0 || l.timers[0].due > t {
+				l.idle += t - t0
+			}
 		}
 		for i := range l.events[:n] {
 			ev := l.events[i]

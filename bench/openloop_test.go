@@ -187,4 +187,32 @@ func TestRunGenSpinRecorded(t *testing.T) {
 	if w := res.Generator.IO.Waits; w < 3*res.RoundTrips || res.RoundTrips == 0 {
 		t.Errorf("%d polls for %d round trips: not spinning", w, res.RoundTrips)
 	}
+	// Its CPU is all spent, but polls that found nothing are not work: at
+	// 2,000 rt/s it is far from saturated.
+	if res.Generator.Saturated {
+		t.Errorf("spinning generator flagged saturated at 2000 rt/s (loop CPU %.2f)", res.Generator.CPU.Utilization)
+	}
+}
+
+// A loop whose CPU went to polls that found nothing is not saturated; one
+// whose CPU went to work is.
+func TestCollectPollingIsNotSaturation(t *testing.T) {
+	for _, idle := range []int64{0, 900e6} {
+		l, err := newGenLoop(0, GenBackend(), 64, false, schedule{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.spin = true
+		start := snapshot{at: 1e9, cpu: cpuTimes{ok: true}}
+		end := snapshot{at: 2e9, idle: idle, rts: 1000, cpu: cpuTimes{userNs: 1e9, ok: true}}
+		res := &result.Result{WindowSec: 1}
+		collect(res, []*genLoop{l}, []snapshot{start}, []snapshot{end}, nil)
+		l.closeAll()
+		if want := idle == 0; res.Generator.Saturated != want {
+			t.Errorf("a second of loop CPU, %v of it in empty polls: saturated %v, want %v", time.Duration(idle), res.Generator.Saturated, want)
+		}
+		if !res.Generator.Spin {
+			t.Error("spin not recorded")
+		}
+	}
 }
