@@ -2,31 +2,26 @@ package chart
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/muxbench/muxbench/result"
 )
 
-// machineLine names where the results were measured; several machines
-// are all listed, since the figures are then not one machine's.
+// machineLine names where, when and with what the results were measured:
+// every machine and muxbench version present, since figures pooled from
+// several are then not one machine's.
 func machineLine(files []File) string {
-	seen := map[string]bool{}
-	var machines []string
+	machines, versions := hostsAndVersions(files)
+	var gos []string
 	var first, last string
 	for _, f := range files {
-		e := f.Env
-		kernel := orUnknown(e.Kernel)
-		if e.OS != "" && !strings.HasPrefix(strings.ToLower(kernel), strings.ToLower(e.OS)) {
-			kernel = e.OS + " " + kernel
+		if g := orUnknown(f.Env.GoVersion); !slices.Contains(gos, g) {
+			gos = append(gos, g)
 		}
-		m := fmt.Sprintf("%s, %d cores, %s, %s", orUnknown(e.CPUModel), e.Cores, kernel, orUnknown(e.GoVersion))
-		if !seen[m] {
-			seen[m] = true
-			machines = append(machines, m)
-		}
-		if !e.Start.IsZero() {
-			d := e.Start.UTC().Format("2006-01-02")
+		if !f.Env.Start.IsZero() {
+			d := f.Env.Start.UTC().Format("2006-01-02")
 			if first == "" || d < first {
 				first = d
 			}
@@ -35,7 +30,11 @@ func machineLine(files []File) string {
 			}
 		}
 	}
-	s := "Machine: " + strings.Join(machines, "; ")
+	s := "Machine: "
+	if len(machines) > 1 {
+		s = fmt.Sprintf("%d machines: ", len(machines))
+	}
+	s += strings.Join(machines, "; ") + "; " + strings.Join(gos, ", ")
 	switch {
 	case first == "":
 	case first == last:
@@ -43,10 +42,12 @@ func machineLine(files []File) string {
 	default:
 		s += "; run " + first + " to " + last
 	}
-	if v := files[0].Env.Version; v != "" {
-		s += "; muxbench " + v
+	if len(versions) > 1 {
+		s += "; muxbench versions " + strings.Join(versions, ", ")
+	} else {
+		s += "; muxbench " + versions[0]
 	}
-	return s
+	return Printable(s)
 }
 
 func orUnknown(s string) string {
@@ -128,7 +129,7 @@ func paramLine(files []File) string {
 	sort.Ints(rs)
 	s := "Parameters: " + strings.Join(parts, ", ")
 	if len(rs) > 0 && rs[len(rs)-1] > 1 {
-		s += fmt.Sprintf(". Runs per point: %s; the median is drawn, bars span min to max", joinInts(rs))
+		s += fmt.Sprintf(". Runs per point (n): %s; the median is drawn, bars span its 95%% confidence interval where n >= 6, else min to max", joinInts(rs))
 	}
 	return s + "."
 }

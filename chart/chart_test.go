@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/muxbench/muxbench/chart/charttest"
+	"github.com/muxbench/muxbench/result"
 	"gonum.org/v1/plot"
 )
 
@@ -89,7 +90,7 @@ func checkSVG(t *testing.T, path string) {
 			t.Errorf("%s: no legend entry %q in the SVG", path, b)
 		}
 	}
-	if !strings.Contains(s, ">Machine: Test CPU") {
+	if !strings.Contains(s, ">Machine: testhost (Test CPU") {
 		t.Errorf("%s: no caption naming the machine", path)
 	}
 }
@@ -247,5 +248,69 @@ func TestSummarize(t *testing.T) {
 	}
 	if s := Summarize([]float64{2, 7, 1}); s.Med != 2 {
 		t.Errorf("%+v", s)
+	}
+}
+
+func TestSummarizeInterval(t *testing.T) {
+	few := Summarize([]float64{3, 1, 2})
+	if few.CI || few.Lo != 1 || few.Hi != 3 || few.Range() != "min-max" {
+		t.Errorf("3 values: %+v, want min-max as the range", few)
+	}
+	var vs []float64
+	for i := 1; i <= 20; i++ {
+		vs = append(vs, float64(i))
+	}
+	many := Summarize(vs)
+	if !many.CI || many.Range() != "95% CI" {
+		t.Fatalf("20 values: %+v, want a confidence interval", many)
+	}
+	// The median's interval lies inside the data and around the median,
+	// narrower than min-max.
+	if !(many.Min < many.Lo && many.Lo <= many.Med && many.Med <= many.Hi && many.Hi < many.Max) {
+		t.Errorf("20 values: %+v", many)
+	}
+}
+
+// plot refuses results of two machines unless asked, and never draws a
+// failed run.
+func TestPlotMixedAndFailed(t *testing.T) {
+	in := t.TempDir()
+	if _, err := charttest.Suite(in, []string{"epoll", "select"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	r := charttest.Result(charttest.Point{Backend: "kqueue", Conns: 10, MsgSize: 64})
+	r.Env.Hostname = "elsewhere"
+	other := filepath.Join(t.TempDir(), "other.json")
+	if err := result.WriteFile(other, r); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := PlotCommand([]string{"-o", t.TempDir(), in, other}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "elsewhere") {
+		t.Errorf("mixed: exit %d, %q", code, stderr.String())
+	}
+	out := t.TempDir()
+	stderr.Reset()
+	if code := PlotCommand([]string{"-o", out, "--allow-mixed", in, other}, &stdout, &stderr); code != 0 {
+		t.Fatalf("--allow-mixed: exit %d, %q", code, stderr.String())
+	}
+	svg, _ := os.ReadFile(filepath.Join(out, Active+".svg"))
+	if !strings.Contains(string(svg), "2 machines: ") || !strings.Contains(string(svg), ">kqueue</text>") {
+		t.Error("the pooled chart does not name both machines or lacks kqueue")
+	}
+
+	// A failed run is left out, said on stderr.
+	r.Env.Hostname = "testhost"
+	r.Integrity.Resets = 4
+	if err := result.WriteFile(other, r); err != nil {
+		t.Fatal(err)
+	}
+	out = t.TempDir()
+	stderr.Reset()
+	if code := PlotCommand([]string{"-o", out, in, other}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+	svg, _ = os.ReadFile(filepath.Join(out, Active+".svg"))
+	if strings.Contains(string(svg), ">kqueue</text>") || !strings.Contains(stderr.String(), "left out "+other+": failed run (4 connection resets)") {
+		t.Errorf("failed run drawn, or not said: %q", stderr.String())
 	}
 }

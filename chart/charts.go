@@ -71,7 +71,10 @@ func filter(files []File, keep func(*result.Result) bool) []File {
 
 // DrawAll writes every chart the results have data for into dir (PNG and
 // SVG) and returns the paths written and one line per chart skipped.
+//
+// Failed results (see Failure) are left out.
 func DrawAll(dir string, files []File) (written, skipped []string, err error) {
+	files, _ = Split(files)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}

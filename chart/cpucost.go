@@ -41,7 +41,7 @@ func cpuFigure(g []File) (*figure, error) {
 			bc.Offset = offset
 			p.Add(bc)
 			if st[0].N > 1 {
-				eb, err := plotter.NewYErrorBars(errXY{{X: float64(i), Med: st[0].Med, Min: st[0].Min, Max: st[0].Max}})
+				eb, err := plotter.NewYErrorBars(errXY{{X: float64(i), Med: st[0].Med, Lo: st[0].Lo, Hi: st[0].Hi}})
 				if err != nil {
 					return err
 				}

@@ -25,7 +25,8 @@ func distinctX(data map[string][]Stat) []float64 {
 	return xs
 }
 
-// errXY feeds medians and their min-max spread to gonum's error bars.
+// errXY feeds medians and their ranges (Stat.Lo, Stat.Hi) to gonum's
+// error bars.
 type errXY []Stat
 
 func (e errXY) Len() int { return len(e) }
@@ -33,10 +34,10 @@ func (e errXY) Len() int { return len(e) }
 func (e errXY) XY(i int) (float64, float64) { return e[i].X, e[i].Med }
 
 func (e errXY) YError(i int) (float64, float64) {
-	return e[i].Med - e[i].Min, e[i].Max - e[i].Med
+	return e[i].Med - e[i].Lo, e[i].Hi - e[i].Med
 }
 
-// addLines draws one line per backend through the medians, with min-max
+// addLines draws one line per backend through the medians, with range
 // bars where a point was repeated, and scales y (log when the data spans
 // more than 30x, else linear from zero). scale divides every value.
 func addLines(p *plot.Plot, data map[string][]Stat, scale float64) error {
@@ -45,7 +46,8 @@ func addLines(p *plot.Plot, data map[string][]Stat, scale float64) error {
 		st := make(errXY, len(data[b]))
 		repeated := false
 		for i, s := range data[b] {
-			st[i] = Stat{X: s.X, Med: s.Med / scale, Min: s.Min / scale, Max: s.Max / scale, N: s.N}
+			st[i] = Stat{X: s.X, Med: s.Med / scale, Min: s.Min / scale, Max: s.Max / scale,
+				Lo: s.Lo / scale, Hi: s.Hi / scale, CI: s.CI, N: s.N}
 			lo, hi = math.Min(lo, st[i].Min), math.Max(hi, st[i].Max)
 			repeated = repeated || s.N > 1
 		}

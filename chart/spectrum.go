@@ -63,7 +63,7 @@ func groupTitle(g []File) string {
 
 // spectrumFigure draws latency against percentile on HdrHistogram's
 // 1/(1-p) axis, so that the tail (99.9%, 99.99%) gets as much room as the
-// median; repeats give the median line and min-max bars at the labelled
+// median; repeats give the median line and range bars at the labelled
 // percentiles.
 func spectrumFigure(name string, g []File) (*figure, error) {
 	type hist struct {
@@ -139,7 +139,7 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 		l.LineStyle = sty.line()
 		p.Add(l)
 		// Markers at the labelled percentiles, nudged sideways per backend
-		// so that their min-max bars do not hide each other.
+		// so that their range bars do not hide each other.
 		hs := byBackend[b]
 		n := hs[0].n
 		for _, h := range hs {
@@ -207,7 +207,7 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 		reps = reps || len(hs) > 1
 	}
 	if reps {
-		notes = append(notes, "Markers at 50%, 90%, 99%...: the median over the repeats, bars from min to max.")
+		notes = append(notes, "Markers at 50%, 90%, 99%...: the median over the repeats, bars its 95% confidence interval (6 or more runs) or min to max.")
 	}
 	return &figure{
 		name:     name,

@@ -56,12 +56,15 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("compare", compareUsage, stdout)
 	backends := fs.String("backend", "", "comma-separated `backends` to compare (default: all of "+strings.Join(Available(), ",")+")")
 	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
-	repeat := fs.Int("repeat", 0, "`runs` per point (default: as many as fit in "+FullBudget.String()+", 1 with --quick)")
+	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", Full.MinRepeat, FullBudget, maxRepeat))
 	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
 	cli.Alias(fs, "o", "out")
 	resume := fs.Bool("resume", false, "skip runs whose result file already exists")
 	planOnly := fs.Bool("plan", false, "print the plan and its planned time, run nothing")
 	verbose := fs.Bool("v", false, "show the load generator's own progress lines")
+	allowMixed := fs.Bool("allow-mixed", false, "chart results of other machines or muxbench versions found in the output directory")
+	noRerun := fs.Bool("no-rerun", false, "keep a noisy run (busy machine) instead of running it again")
+	quietWait := fs.Duration("quiet-wait", DefaultQuietWait, "longest `wait` for a quiet machine before each run (0: no wait)")
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
@@ -91,7 +94,16 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	o := Options{
 		Backends: list, Sweeps: Full, Budget: FullBudget, Repeat: *repeat,
 		Out: *out, Resume: *resume, Limits: limits(), Runner: DefaultRunner, Verbose: *verbose,
-		Command: "muxbench compare " + strings.Join(args, " "),
+		Command:    "muxbench compare " + strings.Join(args, " "),
+		AllowMixed: *allowMixed,
+		Busy:       machineBusy, QuietBelow: DefaultQuietBelow, QuietWait: *quietWait,
+		Reruns: DefaultReruns,
+	}
+	if *noRerun {
+		o.Reruns = 0
+	}
+	if *quietWait <= 0 {
+		o.Busy = nil
 	}
 	if *quick {
 		o.Sweeps, o.Budget = Quick, QuickBudget

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/muxbench/muxbench/chart"
@@ -30,30 +33,18 @@ import (
 //     server process, so summing would count it once per host), with
 //     per_rt_us recomputed against the summed round trips.
 //
-// All inputs must have the same backend, message size, socket buffers and
-// load kind (open or closed loop); the error names the first that differs.
+// All inputs must be distinct runs, each from its own load host, of the
+// same point (backend, message size, socket buffers, window and warm-up,
+// load kind) over windows that overlap; the error names the first file
+// that is not.
 func Merge(files []chart.File) (*result.Result, error) {
 	if len(files) < 2 {
 		return nil, chart.BadInput(errors.New("merge needs two or more result files"))
 	}
-	first := files[0]
-	for _, f := range files[1:] {
-		a, b := first.Params, f.Params
-		var diff string
-		switch {
-		case a.Backend != b.Backend:
-			diff = fmt.Sprintf("backend %q, not %q", b.Backend, a.Backend)
-		case a.MsgSize != b.MsgSize:
-			diff = fmt.Sprintf("message size %d, not %d", b.MsgSize, a.MsgSize)
-		case a.SndBuf != b.SndBuf || a.RcvBuf != b.RcvBuf:
-			diff = "other socket buffer sizes"
-		case (a.Rate > 0) != (b.Rate > 0):
-			diff = "another load kind (open vs closed loop)"
-		}
-		if diff != "" {
-			return nil, chart.BadInput(fmt.Errorf("%s: not the same point as %s: %s", f.Path, first.Path, diff))
-		}
+	if err := mergeable(files); err != nil {
+		return nil, chart.BadInput(err)
 	}
+	first := files[0]
 	out := *first.Result
 	out.Params.Extra = map[string]string{}
 	for k, v := range first.Params.Extra {
@@ -67,6 +58,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 	out.Generator = result.Generator{}
 	out.Integrity = result.Integrity{}
 	out.Faults = nil
+	out.Noise = nil
 	var hosts []string
 	for i, f := range files {
 		r := f.Result
@@ -75,7 +67,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 		for _, w := range r.Warnings {
 			out.Warnings = append(out.Warnings, r.Env.Hostname+": "+w)
 		}
-		out.RoundTrips += r.RoundTrips
+		out.RoundTrips = result.SatAdd(out.RoundTrips, r.RoundTrips)
 		out.Throughput += r.Throughput
 		out.TargetRate += r.TargetRate
 		out.Params.Conns += r.Params.Conns
@@ -85,6 +77,10 @@ func Merge(files []chart.File) (*result.Result, error) {
 		out.WindowSec = math.Max(out.WindowSec, r.WindowSec)
 		if r.WindowStart.Before(out.WindowStart) {
 			out.WindowStart = r.WindowStart
+		}
+		if r.Noise != nil && (out.Noise == nil || r.Noise.ForeignCPU+r.Noise.StealCPU > out.Noise.ForeignCPU+out.Noise.StealCPU) {
+			n := *r.Noise // the noisiest host speaks for the merge
+			out.Noise = &n
 		}
 		g := &out.Generator
 		g.CPU.UserSec += r.Generator.CPU.UserSec
@@ -98,10 +94,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 		out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
 		out.Params.Extra[key+"gen_cpu_per_rt_us"] = fmt.Sprintf("%.4f", r.Generator.CPU.PerRTus)
 		out.Params.Extra[key+"file"] = f.Path
-		out.Integrity.Mismatches += r.Integrity.Mismatches
-		out.Integrity.Resets += r.Integrity.Resets
-		out.Integrity.ConnFailures += r.Integrity.ConnFailures
-		out.Integrity.Timeouts += r.Integrity.Timeouts
+		out.Integrity = out.Integrity.Add(r.Integrity)
 	}
 	out.Env.Hostname = strings.Join(hosts, "+")
 	if out.RoundTrips > 0 {
@@ -132,6 +125,79 @@ func Merge(files []chart.File) (*result.Result, error) {
 	sort.Strings(out.Warnings)
 	out.Schema = result.Schema
 	return &out, nil
+}
+
+// mergeable checks that files are distinct runs from distinct hosts of
+// one point, measured at the same time.
+func mergeable(files []chart.File) error {
+	first := files[0]
+	for i, f := range files {
+		for _, g := range files[:i] {
+			if same(f.Path, g.Path) {
+				return fmt.Errorf("%s is given twice (as %s too): merging a file with itself doubles its throughput", f.Path, g.Path)
+			}
+			if f.Env.Hostname == g.Env.Hostname {
+				what := "are from the same load host"
+				if f.WindowStart.Equal(g.WindowStart) && f.RoundTrips == g.RoundTrips {
+					what = "are the same run"
+				}
+				return fmt.Errorf("%s and %s %s (%q): merge takes one result per host", g.Path, f.Path, what, chart.Printable(f.Env.Hostname))
+			}
+		}
+		if i == 0 {
+			continue
+		}
+		a, b := first.Params, f.Params
+		var diff string
+		switch {
+		case a.Backend != b.Backend:
+			diff = fmt.Sprintf("backend %q, not %q", b.Backend, a.Backend)
+		case a.Target != b.Target:
+			diff = fmt.Sprintf("target %q, not %q", b.Target, a.Target)
+		case a.MsgSize != b.MsgSize:
+			diff = fmt.Sprintf("message size %d, not %d", b.MsgSize, a.MsgSize)
+		case a.SndBuf != b.SndBuf || a.RcvBuf != b.RcvBuf:
+			diff = "other socket buffer sizes"
+		case a.DurationSec != b.DurationSec || a.WarmupSec != b.WarmupSec:
+			diff = fmt.Sprintf("window %gs after %gs warm-up, not %gs after %gs", b.DurationSec, b.WarmupSec, a.DurationSec, a.WarmupSec)
+		case (a.Rate > 0) != (b.Rate > 0):
+			diff = "another load kind (open vs closed loop)"
+		}
+		if diff != "" {
+			return fmt.Errorf("%s: not the same point as %s: %s", f.Path, first.Path, chart.Printable(diff))
+		}
+	}
+	// The hosts loaded one server together only if their windows share
+	// a stretch of time.
+	var latestStart, earliestEnd time.Time
+	var startFile, endFile string
+	for _, f := range files {
+		if f.WindowStart.IsZero() || f.WindowSec <= 0 {
+			return fmt.Errorf("%s: no measurement window recorded, cannot tell whether it overlaps the others", f.Path)
+		}
+		end := f.WindowStart.Add(time.Duration(f.WindowSec * float64(time.Second)))
+		if latestStart.IsZero() || f.WindowStart.After(latestStart) {
+			latestStart, startFile = f.WindowStart, f.Path
+		}
+		if earliestEnd.IsZero() || end.Before(earliestEnd) {
+			earliestEnd, endFile = end, f.Path
+		}
+	}
+	if !latestStart.Before(earliestEnd) {
+		return fmt.Errorf("%s's window starts at %s, after %s's ended at %s: the windows do not overlap, so the hosts did not load the server together",
+			startFile, latestStart.UTC().Format(time.RFC3339Nano), endFile, earliestEnd.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// same reports whether two paths name one file.
+func same(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	if err1 != nil || err2 != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(sa, sb)
 }
 
 func mergeLatency(files []chart.File, get func(*result.Result) *result.Latency) (*result.Latency, error) {

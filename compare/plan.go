@@ -73,6 +73,9 @@ type Sweeps struct {
 	RateFraction float64
 	Duration     time.Duration
 	Warmup       time.Duration
+	// MinRepeat is the fewest runs per point when the count is chosen
+	// for the budget: one run cannot tell a difference from noise.
+	MinRepeat int
 }
 
 // Full is the default comparison: the sweeps of the literature (Banga et
@@ -90,6 +93,7 @@ var Full = Sweeps{
 	RateFraction: 0.5,
 	Duration:     2 * time.Second,
 	Warmup:       500 * time.Millisecond,
+	MinRepeat:    3,
 }
 
 // Quick keeps one point per regime, each run short.
@@ -109,7 +113,7 @@ var Quick = Sweeps{
 
 // Budgets the default repeat count is chosen for.
 const (
-	FullBudget  = 15 * time.Minute
+	FullBudget  = 25 * time.Minute
 	QuickBudget = 2 * time.Minute
 	maxRepeat   = 5
 )
@@ -169,7 +173,8 @@ type Plan struct {
 // it (100 active is in the active and the idle sweep). Repeats are the
 // outer loop, so an interrupted compare has every point at fewer repeats
 // rather than some points at all repeats and others at none. repeat <= 0
-// picks the largest count (up to 5) whose planned time fits budget.
+// picks the largest count (from s.MinRepeat up to 5) whose planned time
+// fits budget.
 func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim Limits) Plan {
 	var one []Point
 	seen := map[string]bool{}
@@ -214,7 +219,7 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 	}
 	if repeat <= 0 {
 		per := estimate(s, fit)
-		repeat = 1
+		repeat = max(s.MinRepeat, 1)
 		for repeat < maxRepeat && per*time.Duration(repeat+1) <= budget {
 			repeat++
 		}

@@ -49,6 +49,20 @@ type Options struct {
 	Command string
 	// Verbose passes the generator's own progress lines through.
 	Verbose bool
+	// AllowMixed pools results of other machines or versions found in
+	// Out/json into the charts and summary.
+	AllowMixed bool
+
+	// Busy measures the CPUs other processes keep busy (over a second or
+	// so); nil skips the wait for a quiet machine.
+	Busy func(ctx context.Context) (float64, error)
+	// QuietBelow is the busy CPUs a quiet machine stays under; QuietWait
+	// bounds each wait for one.
+	QuietBelow float64
+	QuietWait  time.Duration
+	// Reruns is how often a point measured as noisy is run again (0:
+	// never); the least noisy attempt is kept.
+	Reruns int
 
 	noCharts bool // tests that check charts elsewhere
 }
@@ -74,7 +88,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	var planDone time.Duration // planned time of the runs done so far
-	var failed, ran, kept int
+	var failures []string
+	var ran, kept int
+	quiet := quietState{}
 	remaining := pl.Estimate()
 	n := len(pl.Points)
 	for i, p := range pl.Points {
@@ -100,8 +116,8 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		if p.RateFraction > 0 {
 			capacity, err := Capacity(o.Out, pl, p.Conns)
 			if err != nil {
-				fmt.Fprintf(stderr, "[%d/%d] %s skipped: %v\n", i+1, n, p, err)
-				failed++
+				fmt.Fprintf(stderr, "[%d/%d] %s FAILED: %v\n", i+1, n, p, err)
+				failures = append(failures, fmt.Sprintf("%s: %v", p, err))
 				continue
 			}
 			spec.Rate = capacity * p.RateFraction
@@ -111,58 +127,101 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			progress = func(s string) { fmt.Fprintln(stderr, "        "+s) }
 		}
 		t0 := time.Now()
-		// A run that hangs must not stall the comparison: stop it long
-		// after it should have ended and go on with the next.
-		limit := 3*planned + hangGrace
-		rctx, cancel := context.WithTimeout(ctx, limit)
-		res, err := o.Runner(rctx, spec, progress)
-		timedOut := rctx.Err() != nil && ctx.Err() == nil
-		cancel()
+		res, err := o.attempt(ctx, spec, planned, progress, &quiet, stderr)
 		planDone += planned
-		if timedOut {
-			err = fmt.Errorf("stopped after %s (planned %s)", fmtDur(limit), fmtDur(planned))
-		}
-		if err == nil && res != nil && res.Partial {
-			err = errors.New("interrupted before its window ended; not saved")
-		}
-		if err != nil {
-			if ctx.Err() != nil {
+		// A noisy run is run again on a quieter machine, up to o.Reruns
+		// times; the least noisy attempt is kept, and the others'
+		// noise recorded with it.
+		var discarded []string
+		for k := 0; k < o.Reruns && err == nil && noisy(res) && Failure(res) == "" && ctx.Err() == nil; k++ {
+			fmt.Fprintf(stderr, "compare: %s was noisy (%.2f CPUs used by others); running it again\n", p, foreignOf(res))
+			again, aerr := o.attempt(ctx, spec, planned, progress, &quiet, stderr)
+			if aerr != nil || Failure(again) != "" {
+				res, err = again, aerr
 				break
 			}
+			worse := res
+			if foreignOf(again) < foreignOf(res) {
+				worse, res = res, again
+			}
+			discarded = append(discarded, fmt.Sprintf("%.3f", foreignOf(worse)))
+		}
+		if res != nil {
+			if res.Params.Extra == nil {
+				res.Params.Extra = map[string]string{}
+			}
+			res.Params.Extra["sweep"] = p.Sweep
+			res.Params.Extra["repeat"] = fmt.Sprint(p.Repeat)
+			if len(discarded) > 0 {
+				res.Params.Extra[ExtraReruns] = fmt.Sprint(len(discarded))
+				res.Params.Extra[ExtraDiscarded] = strings.Join(discarded, ",")
+			}
+		}
+		if err != nil && ctx.Err() != nil {
+			break
+		}
+		failedPath := filepath.Join(o.Out, "json", "failed", filepath.Base(path))
+		if err == nil {
+			if why := Failure(res); why != "" {
+				err = errors.New(why)
+			}
+		}
+		if err != nil {
+			// Not a data point: whatever was measured is kept apart for
+			// a look, and an older result of this point must not stand
+			// in for it.
 			var crash *server.CrashError
 			if errors.As(err, &crash) {
 				// Its stderr goes where its result would have.
-				crash.Report(stderr, fmt.Sprintf("[%d/%d] %s failed: ", i+1, n, p), path)
+				os.MkdirAll(filepath.Dir(failedPath), 0o755)
+				crash.Report(stderr, fmt.Sprintf("[%d/%d] %s FAILED: ", i+1, n, p), failedPath)
 			} else {
-				fmt.Fprintf(stderr, "[%d/%d] %s failed: %v\n", i+1, n, p, err)
+				fmt.Fprintf(stderr, "[%d/%d] %s FAILED: %v\n", i+1, n, p, err)
 			}
-			failed++
+			failures = append(failures, fmt.Sprintf("%s: %v", p, err))
+			os.Remove(path)
+			if res != nil {
+				res.Params.Extra[chart.ExtraFailed] = err.Error()
+				if err := os.MkdirAll(filepath.Dir(failedPath), 0o755); err != nil {
+					return err
+				}
+				if err := result.WriteFile(failedPath, res); err != nil {
+					return err
+				}
+			}
 			continue
 		}
-		if res.Params.Extra == nil {
-			res.Params.Extra = map[string]string{}
-		}
-		res.Params.Extra["sweep"] = p.Sweep
-		res.Params.Extra["repeat"] = fmt.Sprint(p.Repeat)
 		if err := result.WriteFile(path, res); err != nil {
 			return err
 		}
+		os.Remove(failedPath)
 		ran++
-		fmt.Fprintf(stderr, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s)\n", i+1, n, p,
-			chart.Human(res.Throughput), Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond))
+		mark := ""
+		if noisy(res) {
+			mark = fmt.Sprintf(", NOISY: %.2f CPUs used by others", foreignOf(res))
+		}
+		fmt.Fprintf(stderr, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s%s)\n", i+1, n, p,
+			chart.Human(res.Throughput), Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond), mark)
 	}
 	interrupted := ctx.Err() != nil
-	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, failed, fmtDur(time.Since(start)))
+	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, len(failures), fmtDur(time.Since(start)))
 	if !o.noCharts {
-		if err := Finish(o.Out, o.Command, stdout, stderr); err != nil {
+		if err := Finish(o.Out, o.Command, o.AllowMixed, stdout, stderr); err != nil {
 			return err
+		}
+	}
+	if len(failures) > 0 {
+		fmt.Fprintf(stderr, "compare: %d runs FAILED, left out of the charts and summary.md (in %s; --resume runs them again):\n",
+			len(failures), filepath.Join(o.Out, "json", "failed"))
+		for _, f := range failures {
+			fmt.Fprintln(stderr, "  "+f)
 		}
 	}
 	switch {
 	case interrupted:
 		return fmt.Errorf("%w: what was measured is in %s; run again with --resume to finish", ErrInterrupted, filepath.Join(o.Out, "json"))
-	case failed > 0:
-		return fmt.Errorf("%d of %d runs failed", failed, n)
+	case len(failures) > 0:
+		return fmt.Errorf("%d of %d runs failed", len(failures), n)
 	}
 	return nil
 }
@@ -219,31 +278,64 @@ func Capacity(out string, pl Plan, conns int) (float64, error) {
 	return best, nil
 }
 
-// Finish draws the charts into out and writes out/summary.md from every
-// result in out/json, and prints the table on stdout, what it wrote on
-// stderr.
-func Finish(out, command string, stdout, stderr io.Writer) error {
-	files, err := chart.Load(filepath.Join(out, "json"))
-	if err != nil {
-		return err
+// Finish draws the charts into out and writes out/summary.md from the
+// results in out/json, and prints the table on stdout, what it wrote on
+// stderr. The failed runs in
+// out/json/failed are listed at the end, never charted. Results of other
+// machines or versions are refused unless allowMixed.
+func Finish(out, command string, allowMixed bool, stdout, stderr io.Writer) error {
+	good, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))
+	bad, _ := filepath.Glob(filepath.Join(out, "json", "failed", "*.json"))
+	var files, failed []chart.File
+	var err error
+	if len(good) > 0 {
+		if files, err = chart.Load(good...); err != nil {
+			return err
+		}
 	}
-	written, skipped, err := chart.DrawAll(out, files)
-	for _, w := range written {
-		fmt.Fprintln(stderr, "wrote", w)
+	if len(bad) > 0 {
+		if failed, err = chart.Load(bad...); err != nil {
+			return err
+		}
 	}
-	for _, s := range skipped {
-		fmt.Fprintln(stderr, "no chart", s)
+	files, alsoFailed := chart.Split(files)
+	failed = append(alsoFailed, failed...)
+	for i := range failed {
+		if chart.Failure(failed[i].Result) == "" {
+			// Saved apart by hand or by an older version: still no
+			// data point here.
+			failed[i].Params.Extra = map[string]string{chart.ExtraFailed: "saved among the failed runs"}
+		}
 	}
-	if err != nil {
-		return err
+	if !allowMixed {
+		if err := chart.CheckMixed(files); err != nil {
+			return fmt.Errorf("%w (or use a new --out directory)", err)
+		}
+	}
+	if len(files) > 0 {
+		written, skipped, err := chart.DrawAll(out, files)
+		for _, w := range written {
+			fmt.Fprintln(stderr, "wrote", w)
+		}
+		for _, s := range skipped {
+			fmt.Fprintln(stderr, "no chart", s)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	var b strings.Builder
 	b.WriteString("# muxbench comparison\n\n")
-	b.WriteString(chart.MachineLine(files) + ".\n\n")
-	if command != "" {
-		fmt.Fprintf(&b, "Made with `%s`. Medians over the repeats; throughput also gives min-max.\n\n", command)
+	if all := append(append([]chart.File(nil), files...), failed...); len(all) > 0 {
+		b.WriteString(chart.MachineLine(all) + ".\n\n")
 	}
-	if err := Report(&b, files); err != nil {
+	if command != "" {
+		fmt.Fprintf(&b, "Made with `%s`.\n\n", mdCell(command))
+	}
+	for i := range failed {
+		failed[i].Path = relTo(out, failed[i].Path)
+	}
+	if err := Report(&b, append(files, failed...)); err != nil {
 		return err
 	}
 	path := filepath.Join(out, "summary.md")

@@ -60,7 +60,7 @@ func Result(p Point) *result.Result {
 	}
 	params := result.Params{
 		Backend: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize,
-		SndBuf: p.SndBuf, DurationSec: window, WarmupSec: 0.5, Rate: p.Rate, GenLoops: 1,
+		SndBuf: p.SndBuf, DurationSec: 2, WarmupSec: 0.5, Rate: p.Rate, GenLoops: 1,
 		Extra: map[string]string{"repeat": fmt.Sprint(p.Repeat)},
 	}
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

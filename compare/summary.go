@@ -1,0 +1,252 @@
+package compare
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/result"
+)
+
+// Table is one sweep of the comparison as summary.md prints it. It is the
+// one place the summary's figures are computed, for every page that shows
+// them.
+type Table struct {
+	Title   string
+	Columns []Column
+	Rows    []Row
+}
+
+// Column heads a table column.
+type Column struct {
+	Name    string
+	Numeric bool // sorted by Cell.Sort rather than by text
+}
+
+// Row is one point and backend: the median over its runs.
+type Row struct {
+	Point   string
+	Backend string
+	Cells   []Cell
+	// Noisy counts the runs measured on a busy machine.
+	Noisy int
+}
+
+// Cell is a value as printed and, for numeric columns, as sorted (the
+// median; NaN when there is none).
+type Cell struct {
+	Text string
+	Sort float64
+}
+
+// FailedRun is a result kept out of the charts and tables.
+type FailedRun struct {
+	File   string
+	Point  string
+	Reason string
+}
+
+// Columns of every table, in order.
+var columns = []Column{
+	{"point", false}, {"backend", false}, {"runs", true},
+	{"round trips/s", true}, {"p50", true}, {"p99", true}, {"p99.9", true},
+	{"server CPU µs/rt", true}, {"generator CPU µs/rt", true},
+	{"short writes/write", true}, {"EAGAIN/write", true}, {"RSS/conn", true},
+	{"notes", false},
+}
+
+// Tables groups results by sweep, one row per point and backend, points
+// in sweep order and backends in legend order. Failed results are left
+// out (see Failed).
+func Tables(files []chart.File) []Table {
+	files, _ = chart.Split(files)
+	var out []Table
+	for _, sec := range chart.Sections(files) {
+		type group struct {
+			label, backend string
+			order          int
+			rs             []*result.Result
+		}
+		groups := map[string]*group{}
+		var keys []string
+		for i, f := range sec.Files {
+			k := sec.Label(f.Result) + "\x00" + f.Params.Backend
+			if groups[k] == nil {
+				groups[k] = &group{label: sec.Label(f.Result), backend: f.Params.Backend, order: i}
+				keys = append(keys, k)
+			}
+			groups[k].rs = append(groups[k].rs, f.Result)
+		}
+		first := map[string]int{}
+		for _, k := range keys {
+			g := groups[k]
+			if o, ok := first[g.label]; !ok || g.order < o {
+				first[g.label] = g.order
+			}
+		}
+		var names []string
+		for _, k := range keys {
+			names = append(names, groups[k].backend)
+		}
+		chart.BackendOrder(names)
+		rank := map[string]int{}
+		for i, n := range names {
+			if _, ok := rank[n]; !ok {
+				rank[n] = i
+			}
+		}
+		sort.SliceStable(keys, func(i, j int) bool {
+			a, c := groups[keys[i]], groups[keys[j]]
+			if first[a.label] != first[c.label] {
+				return first[a.label] < first[c.label]
+			}
+			return rank[a.backend] < rank[c.backend]
+		})
+		t := Table{Title: sec.Title, Columns: columns}
+		for _, k := range keys {
+			g := groups[k]
+			t.Rows = append(t.Rows, row(g.label, g.backend, g.rs))
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Failed lists the failed results among files, with their reasons.
+func Failed(files []chart.File) []FailedRun {
+	_, failed := chart.Split(files)
+	var out []FailedRun
+	for _, f := range failed {
+		p := f.Params
+		out = append(out, FailedRun{
+			File:   f.Path,
+			Point:  fmt.Sprintf("%s, %d conns + %d idle, %s messages", p.Backend, p.Conns, p.Idle, chart.Bytes(float64(p.MsgSize))),
+			Reason: chart.Failure(f.Result),
+		})
+	}
+	return out
+}
+
+func row(label, backend string, rs []*result.Result) Row {
+	stat := func(get func(*result.Result) (float64, bool)) chart.Stat {
+		var vs []float64
+		for _, r := range rs {
+			if v, ok := get(r); ok {
+				vs = append(vs, v)
+			}
+		}
+		return chart.Summarize(vs)
+	}
+	server := func(get func(*result.Server) float64) func(*result.Result) (float64, bool) {
+		return func(r *result.Result) (float64, bool) {
+			if r.Server == nil {
+				return 0, false
+			}
+			return get(r.Server), true
+		}
+	}
+	// A percentile the window's samples cannot support is zero in the
+	// file and no figure here.
+	lat := func(get func(result.Latency) int64) func(*result.Result) (float64, bool) {
+		return func(r *result.Result) (float64, bool) { return float64(get(r.Latency)), get(r.Latency) > 0 }
+	}
+	// cell prints the median; withRange adds the spread when there are
+	// repeats: the 95% CI of the median with 6 or more, else min-max.
+	cell := func(s chart.Stat, f func(float64) string, withRange bool) Cell {
+		if s.N == 0 {
+			return Cell{Text: "–", Sort: nan}
+		}
+		text := f(s.Med)
+		if withRange && s.N > 1 {
+			lo, hi := f(s.Lo), f(s.Hi)
+			// One unit for both ends: "(19.9–20.3 µs)".
+			if i := strings.LastIndexByte(lo, ' '); i > 0 && strings.HasSuffix(hi, lo[i:]) {
+				lo = lo[:i]
+			}
+			text += " (" + lo + "–" + hi + ")"
+		}
+		return Cell{Text: text, Sort: s.Med}
+	}
+	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	f3 := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
+	notes, noisy := rowNotes(rs)
+	cells := []Cell{
+		{Text: label},
+		{Text: backend},
+		{Text: fmt.Sprint(len(rs)), Sort: float64(len(rs))},
+		cell(stat(func(r *result.Result) (float64, bool) { return r.Throughput, true }), chart.Human, true),
+		cell(stat(lat(func(l result.Latency) int64 { return l.P50 })), Duration, true),
+		cell(stat(lat(func(l result.Latency) int64 { return l.P99 })), Duration, true),
+		cell(stat(lat(func(l result.Latency) int64 { return l.P999 })), Duration, false),
+		cell(stat(server(func(s *result.Server) float64 { return s.Process.PerRTus })), f2, true),
+		cell(stat(func(r *result.Result) (float64, bool) { return r.Generator.CPU.PerRTus, true }), f2, false),
+		cell(stat(server(func(s *result.Server) float64 { return s.Rates.ShortWritesPerWrite })), f3, false),
+		cell(stat(server(func(s *result.Server) float64 { return s.Rates.WriteEAGAINPerWrite })), f3, false),
+		cell(stat(server(func(s *result.Server) float64 { return s.RSSPerConn })), chart.Bytes, false),
+		{Text: strings.Join(notes, "; ")},
+	}
+	return Row{Point: label, Backend: backend, Cells: cells, Noisy: noisy}
+}
+
+func rowNotes(rs []*result.Result) (notes []string, noisy int) {
+	partial, saturated, overflow, reruns := 0, 0, int64(0), 0
+	foreign := 0.0
+	for _, r := range rs {
+		if r.Partial {
+			partial++
+		}
+		if r.Generator.Saturated {
+			saturated++
+		}
+		overflow += r.Latency.Overflow
+		if r.Noise != nil && r.Noise.Noisy {
+			noisy++
+			foreign = max(foreign, r.Noise.ForeignCPU+r.Noise.StealCPU)
+		}
+		if n, err := strconv.Atoi(r.Params.Extra[ExtraReruns]); err == nil && n > 0 {
+			reruns += n
+		}
+	}
+	if noisy > 0 {
+		notes = append(notes, fmt.Sprintf("NOISY: %d of %d runs on a busy machine (up to %.2f CPUs used by others)", noisy, len(rs), foreign))
+	}
+	if reruns > 0 {
+		notes = append(notes, fmt.Sprintf("%d noisy attempts rerun", reruns))
+	}
+	if partial > 0 {
+		notes = append(notes, fmt.Sprintf("%d partial", partial))
+	}
+	if saturated > 0 {
+		notes = append(notes, fmt.Sprintf("generator saturated in %d", saturated))
+	}
+	var shares []float64
+	for _, r := range rs {
+		target := r.TargetRate
+		if target == 0 {
+			target = r.Params.Rate
+		}
+		if target > 0 {
+			shares = append(shares, r.Throughput/target)
+		}
+	}
+	if sh := chart.Summarize(shares); sh.N > 0 && sh.Min < 0.95 {
+		// Open loop that fell behind its schedule: the server (or the
+		// machine) could not keep up with the offered load.
+		notes = append(notes, fmt.Sprintf("achieved %.0f%% of the target rate (lowest run)", 100*sh.Min))
+	}
+	if overflow > 0 {
+		notes = append(notes, fmt.Sprintf("%d samples above histogram range", overflow))
+	}
+	return notes, noisy
+}
+
+// relTo names path relative to dir where it lies below it.
+func relTo(dir, path string) string {
+	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}

@@ -1,0 +1,327 @@
+package compare
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/chart/charttest"
+	"github.com/muxbench/muxbench/result"
+)
+
+// A run with integrity errors is no data point: saved apart, left out of
+// summary.md, listed at the end, and the comparison fails; --resume runs
+// it again.
+func TestRunKeepsFailedRunsApart(t *testing.T) {
+	out := t.TempDir()
+	var calls atomic.Int32
+	var broken atomic.Bool
+	broken.Store(true)
+	normal := fakeRunner(&calls, 0, nil)
+	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		r, err := normal(ctx, s, progress)
+		if err == nil && broken.Load() && s.Sweep == SweepIdle && s.Backend == "select" && s.Idle == 1000 {
+			r.Integrity.Mismatches = 3
+		}
+		return r, err
+	}
+	o := Options{Backends: []string{"epoll", "select"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: runner}
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), o, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "1 of") {
+		t.Fatalf("err = %v, want one failed run", err)
+	}
+	name := "idle-select-c100-i1000-r1.json"
+	if _, err := os.Stat(filepath.Join(out, "json", name)); err == nil {
+		t.Error("the failed run is among the results")
+	}
+	kept, err := result.ReadFile(filepath.Join(out, "json", "failed", name))
+	if err != nil {
+		t.Fatal("the failed run is not kept apart:", err)
+	}
+	if kept.Params.Extra[chart.ExtraFailed] != "3 integrity mismatches" {
+		t.Errorf("reason kept: %q", kept.Params.Extra[chart.ExtraFailed])
+	}
+	sum, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sum), "| 1000 idle | select |") {
+		t.Error("summary.md has a row for the failed point")
+	}
+	if !strings.Contains(string(sum), "- json/failed/"+name+": select, 100 conns + 1000 idle, 64 B messages: 3 integrity mismatches") {
+		t.Errorf("summary.md does not list the failed run:\n%s", sum)
+	}
+	log := stderr.String()
+	if i := strings.LastIndex(log, "runs FAILED"); i < 0 || !strings.Contains(log[i:], "idle select c100-i1000 r1: 3 integrity mismatches") {
+		t.Errorf("the failure is not listed at the end:\n%s", log)
+	}
+
+	// --resume runs only the failed point again; once it passes it
+	// leaves the failed directory.
+	broken.Store(false)
+	calls.Store(0)
+	o.Resume = true
+	stdout.Reset()
+	if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("--resume ran %d points, want the failed one", calls.Load())
+	}
+	if _, err := os.Stat(filepath.Join(out, "json", "failed", name)); err == nil {
+		t.Error("a passing rerun left the failed file")
+	}
+	if _, err := result.ReadFile(filepath.Join(out, "json", name)); err != nil {
+		t.Error(err)
+	}
+}
+
+// A noisy run is run again after a wait for a quiet machine; the reruns
+// are recorded with the result kept, and a run that stays noisy is
+// marked in summary.md.
+func TestRunRerunsNoisyPoints(t *testing.T) {
+	out := t.TempDir()
+	var calls atomic.Int32
+	normal := fakeRunner(&calls, 0, nil)
+	attempts := map[string]int{}
+	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		r, err := normal(ctx, s, progress)
+		if err != nil {
+			return r, err
+		}
+		attempts[s.Point.String()]++
+		r.Noise = &result.Noise{ForeignCPU: 0.01}
+		switch {
+		case s.Sweep == SweepActive && s.Conns == 1:
+			// Noisy twice, then quiet.
+			if attempts[s.Point.String()] <= 2 {
+				r.Noise = &result.Noise{ForeignCPU: 0.5 - 0.1*float64(attempts[s.Point.String()]), Noisy: true}
+			}
+		case s.Sweep == SweepActive && s.Conns == 100 && s.Backend == "epoll":
+			r.Noise = &result.Noise{ForeignCPU: 0.3, StealCPU: 0.1, Noisy: true} // always
+		}
+		return r, nil
+	}
+	var busyCalls atomic.Int32
+	busy := func(ctx context.Context) (float64, error) {
+		if busyCalls.Add(1) == 1 {
+			return 0.9, nil // busy at first, then quiet
+		}
+		return 0.01, nil
+	}
+	var stdout, stderr bytes.Buffer
+	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: runner,
+		Busy: busy, QuietBelow: 0.05, QuietWait: time.Minute, Reruns: 2}
+	if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if attempts["active epoll c1 r1"] != 3 || attempts["active epoll c100 r1"] != 3 || attempts["idle epoll c100-i1000 r1"] != 1 {
+		t.Errorf("attempts %v: want 3 for noisy points (2 reruns), 1 for quiet ones", attempts)
+	}
+	r, err := result.ReadFile(filepath.Join(out, "json", "active-epoll-c1-r1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Noise.Noisy || r.Params.Extra[ExtraReruns] != "2" || r.Params.Extra[ExtraDiscarded] != "0.400,0.300" {
+		t.Errorf("kept %+v, extra %v: want the quiet attempt, with two discarded", r.Noise, r.Params.Extra)
+	}
+	if !strings.Contains(stderr.String(), "waiting up to 1m00s for a quiet machine (0.90 CPUs used by others") ||
+		!strings.Contains(stderr.String(), "was noisy (0.40 CPUs used by others); running it again") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	sum, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	if !strings.Contains(string(sum), "| 100 conns | epoll | 1 |") || !strings.Contains(string(sum), "NOISY: 1 of 1 runs on a busy machine (up to 0.40 CPUs used by others); 2 noisy attempts rerun") {
+		t.Errorf("noisy point not marked in summary.md:\n%s", sum)
+	}
+	if !strings.Contains(stderr.String(), "NOISY: 0.40 CPUs used by others") {
+		t.Errorf("progress line does not mark the noisy run")
+	}
+
+	// --no-rerun: one attempt per point.
+	for k := range attempts {
+		delete(attempts, k)
+	}
+	o.Reruns, o.Out, o.noCharts = 0, t.TempDir(), true
+	if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if attempts["active epoll c100 r1"] != 1 {
+		t.Errorf("without reruns: %d attempts", attempts["active epoll c100 r1"])
+	}
+}
+
+// A machine that stays busy costs one bounded wait, said on stderr, not
+// one per run.
+func TestWaitQuietIsBounded(t *testing.T) {
+	var calls atomic.Int32
+	busy := func(ctx context.Context) (float64, error) {
+		calls.Add(1)
+		time.Sleep(time.Millisecond)
+		return 0.7, nil
+	}
+	var stderr bytes.Buffer
+	o := Options{Busy: busy, QuietBelow: 0.05, QuietWait: 20 * time.Millisecond}
+	q := quietState{}
+	o.waitQuiet(context.Background(), &q, &stderr)
+	first := calls.Load()
+	o.waitQuiet(context.Background(), &q, &stderr)
+	if !q.gaveUp || calls.Load() != first+1 {
+		t.Errorf("gave up %v; second wait checked %d times, want once", q.gaveUp, calls.Load()-first)
+	}
+	if !strings.Contains(stderr.String(), "still busy after") || strings.Count(stderr.String(), "\n") != 2 {
+		t.Errorf("stderr %q: want the wait and its end, once", stderr.String())
+	}
+}
+
+// Strings from a result file cannot change the table or drive the
+// terminal.
+func TestReportEscapesFileStrings(t *testing.T) {
+	dir := t.TempDir()
+	r := charttest.Result(charttest.Point{Backend: "ep|oll\n| x | y |\x1b[2J", Conns: 5, MsgSize: 64})
+	p := filepath.Join(dir, "hostile.json")
+	if err := result.WriteFile(p, r); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := ReportCommand([]string{p}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s := stdout.String()
+	if strings.ContainsRune(s, 0x1b) {
+		t.Error("escape character reaches the terminal")
+	}
+	if !strings.Contains(s, `| ep\|oll\n\| x \| y \|\x1b[2J |`) {
+		t.Errorf("backend cell not escaped:\n%s", s)
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "| 5 conns") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != len(columns)+1 {
+			t.Errorf("row has another column count: %q", line)
+		}
+	}
+}
+
+// Results of two machines, two versions, or one point measured two ways
+// are not pooled unless asked, and then every host and version is named.
+func TestReportRefusesMixedResults(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, edit func(*result.Result)) string {
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+		r.Env.Version = "v1.0.0"
+		edit(r)
+		p := filepath.Join(dir, name)
+		if err := result.WriteFile(p, r); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := write("a.json", func(*result.Result) {})
+	cases := map[string]struct {
+		edit func(*result.Result)
+		want string
+	}{
+		"machine": {func(r *result.Result) { r.Env.Hostname = "otherhost" }, "otherhost"},
+		"version": {func(r *result.Result) { r.Env.Version = "v2.0.0" }, "muxbench v2.0.0"},
+		"params":  {func(r *result.Result) { r.Params.WarmupSec = 3 }, "measured differently"},
+	}
+	for name, c := range cases {
+		other := write(name+".json", c.edit)
+		var stdout, stderr bytes.Buffer
+		code := ReportCommand([]string{base, other}, &stdout, &stderr)
+		if msg := stderr.String(); code != 2 || !strings.Contains(msg, c.want) || !strings.Contains(msg, "--allow-mixed") || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q", name, code, msg)
+		}
+		stdout.Reset()
+		stderr.Reset()
+		if code := ReportCommand([]string{"--allow-mixed", base, other}, &stdout, &stderr); code != 0 {
+			t.Errorf("%s --allow-mixed: exit %d: %s", name, code, stderr.String())
+		}
+		if name == "machine" && !(strings.Contains(stdout.String(), "2 machines: testhost (") && strings.Contains(stdout.String(), "; otherhost (")) {
+			t.Errorf("caption does not name both hosts:\n%s", stdout.String())
+		}
+		if name == "version" && !strings.Contains(stdout.String(), "muxbench versions v1.0.0, v2.0.0") {
+			t.Errorf("caption does not name both versions:\n%s", stdout.String())
+		}
+	}
+}
+
+// A forged counter of 2^64-1 beside another failing file cannot add up
+// to zero errors.
+func TestReportForgedCounters(t *testing.T) {
+	files := loadSuite(t)[:2]
+	files[0].Integrity.Mismatches = math.MaxUint64
+	files[1].Integrity.Mismatches = 1
+	files[1].Params = files[0].Params
+	var b bytes.Buffer
+	if err := Report(&b, files); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.String(); !strings.Contains(s, "### Failed runs (2,") || !strings.Contains(s, "18446744073709551615 integrity mismatches") {
+		t.Errorf("forged counters:\n%s", s)
+	}
+}
+
+// merge refuses what would double-count or pool unrelated runs, and its
+// counter sums saturate.
+func TestMergeRefusals(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, host string, edit func(*result.Result)) string {
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+		r.Env.Hostname = host
+		if edit != nil {
+			edit(r)
+		}
+		p := filepath.Join(dir, name)
+		if err := result.WriteFile(p, r); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a.json", "gen1", nil)
+	b := write("b.json", "gen2", nil)
+	copyOfA := write("a-copy.json", "gen1", nil)
+	longer := write("long.json", "gen3", func(r *result.Result) { r.Params.DurationSec = 10 })
+	later := write("later.json", "gen4", func(r *result.Result) { r.WindowStart = r.WindowStart.Add(time.Minute) })
+	out := filepath.Join(dir, "m.json")
+	for name, c := range map[string]struct {
+		files []string
+		want  string
+	}{
+		"same file":    {[]string{a, b, dir + "/./a.json"}, "is given twice"},
+		"same run":     {[]string{a, copyOfA}, "are the same run"},
+		"same host":    {[]string{a, write("a2.json", "gen1", func(r *result.Result) { r.RoundTrips++ })}, "same load host"},
+		"other window": {[]string{a, longer}, "window 10s"},
+		"no overlap":   {[]string{a, b, later}, "do not overlap"},
+	} {
+		files := c.files
+		var stdout, stderr bytes.Buffer
+		code := MergeCommand(append([]string{"-o", out}, files...), &stdout, &stderr)
+		if msg := stderr.String(); code != 2 || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", name, code, msg, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%s: wrote a merge", name)
+		}
+	}
+
+	forged := write("forged.json", "gen5", func(r *result.Result) { r.Integrity.Mismatches = math.MaxUint64 })
+	other := write("other.json", "gen6", func(r *result.Result) { r.Integrity.Mismatches = 1 })
+	var stdout, stderr bytes.Buffer
+	if code := MergeCommand([]string{"-o", out, forged, other}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	m, err := result.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Integrity.Mismatches != math.MaxUint64 {
+		t.Errorf("mismatches %d: the sum wrapped", m.Integrity.Mismatches)
+	}
+}
