@@ -23,9 +23,12 @@ import (
 const DefaultNoiseThreshold = 0.05
 
 // connSettle bounds the wait, before the window, for a server to report
-// every connection: accepting thousands takes it a moment after the
-// generator's connects have returned.
-const connSettle = 3 * time.Second
+// want connections: accepting thousands takes it a moment after the
+// generator's connects have returned (a reactor takes some 10k a second
+// under the race detector, ten times that without).
+func connSettle(want int) time.Duration {
+	return min(time.Second+time.Duration(want)*100*time.Microsecond, 10*time.Second)
+}
 
 // closedIdle counts the idle sockets that are no longer open: a peek
 // that does not block finds the peer's FIN or reset instead of EAGAIN.
@@ -68,7 +71,7 @@ func shortfall(edge string, idle []int, s *serverSample, want int) (int, string)
 // settle waits, bounded, until the server reports want connections, and
 // returns its last sample.
 func settle(p serverProbe, want int) (*serverSample, error) {
-	deadline := time.Now().Add(connSettle)
+	deadline := time.Now().Add(connSettle(want))
 	for {
 		s, err := p.sample()
 		if err != nil {

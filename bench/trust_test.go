@@ -58,6 +58,7 @@ func TestRunServerOutOfDescriptors(t *testing.T) {
 	}
 	cfg := childConfig(backend)
 	cfg.Conns, cfg.Idle = 8, 80
+	cfg.Duration = 300 * time.Millisecond
 	cfg.ServerEnv = append(cfg.ServerEnv, noFileEnv+"=48")
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -105,13 +106,45 @@ func TestRunNoise(t *testing.T) {
 	if len(res.Series) == 0 || res.Series[0].ForeignCPU == nil || *res.Series[0].ForeignCPU < 0.2 {
 		t.Errorf("series without the foreign CPU: %+v", res.Series)
 	}
-	// The same figures against a threshold above them: not noisy.
-	cfg.NoiseThreshold = 64
-	if res, err = Run(context.Background(), cfg); err != nil {
-		t.Fatal(err)
+}
+
+// Noisy is the foreign and steal CPU against the run's threshold.
+func TestNoiseThreshold(t *testing.T) {
+	m := &noiseMeter{
+		m0: sysstat.MachineCPU{ProcNs: 10e9, StealNs: 1e9},
+		m1: sysstat.MachineCPU{ProcNs: 13e9, StealNs: 1.1e9},
+		t1: time.Unix(2, 0), t0: time.Unix(0, 0), load: 0.5,
 	}
-	if res.Noise == nil || res.Noise.Noisy {
-		t.Errorf("noisy at a threshold of 64 CPUs: %+v", res.Noise)
+	// 3 s of process time over 2 s, 2.8 s of it ours: 0.1 CPUs foreign,
+	// 0.05 stolen.
+	for _, tc := range []struct {
+		threshold float64
+		noisy     bool
+	}{{0.05, true}, {0.14, true}, {0.16, false}} {
+		n, err := m.figures(2800*time.Millisecond, tc.threshold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.ForeignCPU != 0.1 || n.StealCPU != 0.05 || n.LoadAvg != 0.5 || n.Noisy != tc.noisy {
+			t.Errorf("threshold %v: %+v, want foreign 0.1, steal 0.05, noisy %v", tc.threshold, *n, tc.noisy)
+		}
+	}
+}
+
+// A buffer above what the kernel lets a process set is said to be
+// clamped.
+func TestBufWarnings(t *testing.T) {
+	snd, rcv, err := sysstat.SockBufMax()
+	if err != nil {
+		t.Skip(err)
+	}
+	if w := bufWarnings(&Config{SndBuf: snd, RcvBuf: rcv}); len(w) != 0 {
+		t.Errorf("warnings at the maximum: %q", w)
+	}
+	w := bufWarnings(&Config{SndBuf: snd + 1, RcvBuf: rcv + 1})
+	if len(w) != 2 || !strings.Contains(w[0], "--sndbuf") || !strings.Contains(w[0], "wmem_max") ||
+		!strings.Contains(w[1], "--rcvbuf") || !strings.Contains(w[1], "clamps") {
+		t.Errorf("warnings above the maximum: %q", w)
 	}
 }
 
