@@ -345,6 +345,10 @@ func TestMergeArithmetic(t *testing.T) {
 	a.Generator.CPU = result.CPU{UserSec: 1, SysSec: 1, Utilization: 0.5}
 	b.Generator.CPU = result.CPU{UserSec: 2, SysSec: 1, Utilization: 0.75}
 	a.Integrity.Resets, b.Integrity.Resets = 1, 2
+	la, lb := a.Latency, b.Latency
+	a.SendLateness, b.SendLateness = &la, &lb
+	b.Generator.SendLate = true
+	a.Series = []result.Second{{Start: 0, End: 1, RoundTrips: 3}}
 	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	result.WriteFile(pa, a)
 	result.WriteFile(pb, b)
@@ -359,6 +363,10 @@ func TestMergeArithmetic(t *testing.T) {
 	}
 	if m.Latency.Count != 5 {
 		t.Errorf("count %d, want 3+2", m.Latency.Count)
+	}
+	if m.SendLateness == nil || m.SendLateness.Count != 5 || !m.Generator.SendLate || m.Series != nil {
+		t.Errorf("send lateness %+v, flagged %v, series %v: want both hosts' lateness, the flag, no series",
+			m.SendLateness, m.Generator.SendLate, m.Series)
 	}
 	h, err := hdrhistogram.Decode([]byte(m.Latency.Histogram))
 	if err != nil {

@@ -90,6 +90,8 @@ func Merge(files []chart.File) (*result.Result, error) {
 		g.CPU.InvolCtxSw += r.Generator.CPU.InvolCtxSw
 		g.IO = g.IO.Add(r.Generator.IO)
 		g.Saturated = g.Saturated || r.Generator.Saturated
+		g.SendLate = g.SendLate || r.Generator.SendLate
+		g.Spin = g.Spin || r.Generator.Spin
 		key := fmt.Sprintf("host.%d.%s.", i+1, r.Env.Hostname)
 		out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
 		out.Params.Extra[key+"gen_cpu_per_rt_us"] = fmt.Sprintf("%.4f", r.Generator.CPU.PerRTus)
@@ -122,6 +124,16 @@ func Merge(files []chart.File) (*result.Result, error) {
 		}
 		out.LatencyUncorrected = lu
 	}
+	out.SendLateness = nil
+	if first.SendLateness != nil {
+		sl, err := mergeLatency(files, func(r *result.Result) *result.Latency { return r.SendLateness })
+		if err != nil {
+			return nil, err
+		}
+		out.SendLateness = sl
+	}
+	// The hosts' windows are not aligned to the second: no series.
+	out.Series = nil
 	sort.Strings(out.Warnings)
 	out.Schema = result.Schema
 	return &out, nil
