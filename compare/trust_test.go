@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -323,5 +324,26 @@ func TestMergeRefusals(t *testing.T) {
 	}
 	if m.Integrity.Mismatches != math.MaxUint64 {
 		t.Errorf("mismatches %d: the sum wrapped", m.Integrity.Mismatches)
+	}
+}
+
+// The quiet-machine check sees a process that keeps a CPU busy.
+func TestMachineBusySeesALoad(t *testing.T) {
+	if _, err := machineBusy(context.Background()); err != nil {
+		t.Skip("no machine-wide CPU figures here:", err)
+	}
+	// A child process, not a goroutine: this process's own CPU is not
+	// foreign.
+	cmd := exec.Command("sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	busy, err := machineBusy(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy < 0.5 {
+		t.Errorf("a spinning process reads as %.2f CPUs busy", busy)
 	}
 }
