@@ -55,6 +55,7 @@ func init() {
 		{"merge", "merge result files from several load hosts", compare.MergeCommand},
 		{"plot", "draw charts from result files", chart.PlotCommand},
 		{"report", "print a comparison of result files as Markdown", compare.ReportCommand},
+		{"diff", "compare two sets of results, with significance (benchstat's test)", compare.DiffCommand},
 		{"soak", "every backend under faults, churn and hostile peers: PASS or FAIL", soak.Command},
 		{"help", "show this help", helpCommand},
 	}

@@ -1,0 +1,186 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/result"
+	"golang.org/x/perf/benchmath"
+)
+
+// A diff metric: what is compared, its unit, and how to print it.
+type diffMetric struct {
+	name string
+	get  func(*result.Result) (float64, bool)
+	f    func(float64) string
+}
+
+var diffMetrics = []diffMetric{
+	{"server CPU µs/rt", func(r *result.Result) (float64, bool) {
+		if r.Server == nil {
+			return 0, false
+		}
+		return r.Server.Process.PerRTus, true
+	}, func(v float64) string { return fmt.Sprintf("%.3f", v) }},
+	{"round trips/s", func(r *result.Result) (float64, bool) { return r.Throughput, true }, chart.Human},
+	{"p50", func(r *result.Result) (float64, bool) { return float64(r.Latency.P50), r.Latency.P50 > 0 }, Duration},
+	{"p99", func(r *result.Result) (float64, bool) { return float64(r.Latency.P99), r.Latency.P99 > 0 }, Duration},
+}
+
+// diffKey names a point so that the same point matches in both sets: an
+// open-loop point's rate is scaled from each run's own capacity, so the
+// load kind matches, not the rate.
+func diffKey(r *result.Result) string {
+	p := r.Params
+	s := fmt.Sprintf("%s %d conns", p.Backend, p.Conns)
+	if p.Target != "" {
+		s = fmt.Sprintf("%s %s %d conns", p.Backend, p.Target, p.Conns)
+	}
+	if p.Idle > 0 {
+		s += fmt.Sprintf(" + %d idle", p.Idle)
+	}
+	s += ", " + chart.Bytes(float64(p.MsgSize))
+	if p.SndBuf > 0 {
+		s += ", sndbuf " + chart.Bytes(float64(p.SndBuf))
+	}
+	if p.Rate > 0 || r.TargetRate > 0 {
+		s += ", open loop"
+	}
+	return chart.Printable(s)
+}
+
+// Diff writes, per metric and point found in both sets, the medians of
+// old and new and the change, benchstat's way: a Mann-Whitney U test of
+// the runs (golang.org/x/perf/benchmath), "~" when the difference is not
+// significant at alpha 0.05, with the p-value and the run counts.
+func Diff(w io.Writer, old, neu []chart.File) error {
+	old, _ = chart.Split(old)
+	neu, _ = chart.Split(neu)
+	group := func(files []chart.File) map[string][]*result.Result {
+		m := map[string][]*result.Result{}
+		for _, f := range files {
+			k := diffKey(f.Result)
+			m[k] = append(m[k], f.Result)
+		}
+		return m
+	}
+	og, ng := group(old), group(neu)
+	var keys, onlyOld, onlyNew []string
+	for k := range og {
+		if _, ok := ng[k]; ok {
+			keys = append(keys, k)
+		} else {
+			onlyOld = append(onlyOld, k)
+		}
+	}
+	for k := range ng {
+		if _, ok := og[k]; !ok {
+			onlyNew = append(onlyNew, k)
+		}
+	}
+	if len(keys) == 0 {
+		return chart.BadInput(errors.New("no point is in both sets: nothing to compare"))
+	}
+	sort.Strings(keys)
+	sort.Strings(onlyOld)
+	sort.Strings(onlyNew)
+	fmt.Fprintf(w, "old: %s\nnew: %s\n", chart.MachineLine(old), chart.MachineLine(neu))
+	thr := benchmath.DefaultThresholds
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	few := false
+	for _, m := range diffMetrics {
+		fmt.Fprintf(tw, "\n%s\told\t\tnew\t\tvs old\n", m.name)
+		for _, k := range keys {
+			ov, nv := values(og[k], m.get), values(ng[k], m.get)
+			if len(ov) == 0 || len(nv) == 0 {
+				continue
+			}
+			so, sn := benchmath.NewSample(ov, &thr), benchmath.NewSample(nv, &thr)
+			osum := benchmath.AssumeNothing.Summary(so, chart.Confidence)
+			nsum := benchmath.AssumeNothing.Summary(sn, chart.Confidence)
+			cmp := benchmath.AssumeNothing.Compare(so, sn)
+			few = few || len(cmp.Warnings) > 0
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s (%s)\n", k,
+				m.f(osum.Center), spread(osum), m.f(nsum.Center), spread(nsum),
+				cmp.FormatDelta(osum.Center, nsum.Center), cmp)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nMedians; ± is the 95%% confidence interval of the median (∞ with fewer than 6 runs). "+
+		"A change is shown where a Mann-Whitney U test finds it significant (p < %g), \"~\" otherwise.\n", thr.CompareAlpha)
+	if few {
+		fmt.Fprintln(w, "Too few runs to tell a difference in some rows: a difference needs at least 4 runs a side at p < 0.05 (muxbench compare --repeat 5).")
+	}
+	if len(onlyOld) > 0 {
+		fmt.Fprintf(w, "Only in old: %s.\n", strings.Join(onlyOld, "; "))
+	}
+	if len(onlyNew) > 0 {
+		fmt.Fprintf(w, "Only in new: %s.\n", strings.Join(onlyNew, "; "))
+	}
+	return nil
+}
+
+func values(rs []*result.Result, get func(*result.Result) (float64, bool)) []float64 {
+	var vs []float64
+	for _, r := range rs {
+		if v, ok := get(r); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// spread is benchstat's "± 3%" (or "± ∞" when the runs give no interval).
+func spread(s benchmath.Summary) string {
+	return "± " + s.PctRangeString()
+}
+
+const diffUsage = `usage: muxbench diff [--allow-mixed] OLD NEW
+
+Compares two sets of results point by point, as benchstat does: for
+server CPU per round trip, round trips per second, p50 and p99, the
+median of each and the change, with "~" where a Mann-Whitney U test
+finds no significant difference. OLD and NEW are result JSON files or
+directories holding them (a comparison's json/ directory).`
+
+// DiffCommand is `muxbench diff OLD NEW`. Exit status 2 means bad usage
+// or input.
+func DiffCommand(args []string, stdout, stderr io.Writer) int {
+	fs := cli.NewFlagSet("diff", diffUsage, stdout)
+	allowMixed := fs.Bool("allow-mixed", false, "pool, within OLD or NEW, results of several machines or muxbench versions, or one point measured with different settings")
+	if err := cli.Parse(fs, args); err != nil {
+		return cli.Exit(fs.Name(), err, stderr)
+	}
+	if fs.NArg() != 2 {
+		return cli.Exit(fs.Name(), cli.Usagef("want two result sets, OLD and NEW, got %d arguments", fs.NArg()), stderr)
+	}
+	var sets [2][]chart.File
+	for i, arg := range fs.Args() {
+		files, err := chart.Load(arg)
+		if err == nil && !*allowMixed {
+			err = chart.CheckMixed(files)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "muxbench diff:", err)
+			return 2
+		}
+		sets[i] = files
+	}
+	if err := Diff(stdout, sets[0], sets[1]); err != nil {
+		fmt.Fprintln(stderr, "muxbench diff:", err)
+		if errors.Is(err, chart.ErrInput) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}

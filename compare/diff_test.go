@@ -1,0 +1,81 @@
+package compare
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/muxbench/muxbench/chart/charttest"
+	"github.com/muxbench/muxbench/result"
+)
+
+// writeRuns saves n runs of epoll at 100 and 10 connections; cpu gives
+// the 100-connection point's server CPU per round trip of run k.
+func writeRuns(t *testing.T, dir string, n int, cpu func(k int) float64) {
+	t.Helper()
+	for k := 1; k <= n; k++ {
+		for _, c := range []int{10, 100} {
+			r := charttest.Result(charttest.Point{Backend: "epoll", Conns: c, MsgSize: 64, Repeat: k})
+			if c == 100 {
+				r.Server.Process.PerRTus = cpu(k)
+			}
+			if err := result.WriteFile(filepath.Join(dir, fmt.Sprintf("c%d-r%d.json", c, k)), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestDiffSignificance(t *testing.T) {
+	old, neu := t.TempDir(), t.TempDir()
+	writeRuns(t, old, 5, func(k int) float64 { return 8 + 0.1*float64(k) })
+	writeRuns(t, neu, 5, func(k int) float64 { return 6 + 0.1*float64(k) })
+	var stdout, stderr bytes.Buffer
+	if code := DiffCommand([]string{old, neu}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s := stdout.String()
+	sec := s[strings.Index(s, "server CPU µs/rt"):strings.Index(s, "round trips/s")]
+	// 8.3 -> 6.3 with five runs a side, no overlap: significant.
+	if !regexp.MustCompile(`epoll 100 conns, 64 B +8\.300 +± \S+ +6\.300 +± \S+ +-24\.10% \(p=0\.008 n=5\)`).MatchString(sec) {
+		t.Errorf("the 100-connection change is not reported:\n%s", s)
+	}
+	// The 10-connection point is the same runs on both sides: "~".
+	if !regexp.MustCompile(`epoll 10 conns, 64 B .* ~ \(p=1\.000 n=5\)`).MatchString(sec) {
+		t.Errorf("an unchanged point is not \"~\":\n%s", s)
+	}
+	for _, m := range []string{"round trips/s", "\np50", "\np99"} {
+		if !strings.Contains(s, m) {
+			t.Errorf("no %q section", m)
+		}
+	}
+
+	// Two runs a side cannot show a difference at 0.05: "~", and said.
+	a, b := t.TempDir(), t.TempDir()
+	writeRuns(t, a, 2, func(k int) float64 { return 8 })
+	writeRuns(t, b, 2, func(k int) float64 { return 1 })
+	stdout.Reset()
+	if code := DiffCommand([]string{a, b}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if s := stdout.String(); !regexp.MustCompile(`epoll 100 conns, 64 B +8\.000 +± ∞ +1\.000 +± ∞ +~ \(p=0\.333 n=2\)`).MatchString(s) || !strings.Contains(s, "Too few runs") {
+		t.Errorf("two runs a side:\n%s", s)
+	}
+}
+
+func TestDiffBadInput(t *testing.T) {
+	dir := t.TempDir()
+	writeRuns(t, dir, 1, func(int) float64 { return 1 })
+	other := t.TempDir()
+	r := charttest.Result(charttest.Point{Backend: "select", Conns: 7, MsgSize: 64})
+	result.WriteFile(filepath.Join(other, "x.json"), r)
+	for _, args := range [][]string{{dir}, {dir, dir, dir}, {dir, filepath.Join(dir, "nope")}, {dir, other}} {
+		var stdout, stderr bytes.Buffer
+		if code := DiffCommand(args, &stdout, &stderr); code != 2 || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+}
