@@ -452,7 +452,10 @@ func (l *genLoop) complete(c *genConn) {
 		return
 	}
 	if !l.open {
-		l.send(c, now, now)
+		// A fresh clock read: the recording above is not the next
+		// round trip's latency.
+		t := nanotime()
+		l.send(c, t, t)
 		return
 	}
 	// Open loop: the next message keeps its place in the schedule; if it
