@@ -168,6 +168,9 @@ func Table(w io.Writer, results []*result.Result) error {
 			}
 			notes = append(notes, n)
 		}
+		if r.Generator.Spin {
+			notes = append(notes, r.Params.Backend+": generator busy-polled (--gen-spin): its CPU is a whole core")
+		}
 	}
 	for _, n := range notes {
 		if _, err := fmt.Fprintln(w, n); err != nil {

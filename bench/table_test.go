@@ -25,7 +25,7 @@ func TestTableFitsAndMarks(t *testing.T) {
 	}
 	ext := &result.Result{Params: result.Params{Backend: "external"}, Latency: result.Latency{Count: 29, P50: 7_000, P90: 9_100, Max: 70e9, Overflow: 1},
 		TargetRate: 100000, Throughput: 99900, LatencyUncorrected: &result.Latency{P50: 612_000, P99: 4_180_000},
-		SendLateness: &result.Latency{P50: 1_200, P99: 3_400}, Generator: result.Generator{SendLate: true}}
+		SendLateness: &result.Latency{P50: 1_200, P99: 3_400}, Generator: result.Generator{SendLate: true, Spin: true}}
 	var b strings.Builder
 	if err := Table(&b, []*result.Result{full, ext}); err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestTableFitsAndMarks(t *testing.T) {
 	}
 	for _, want := range []string{"busywait-sleep*", " 123k~ ", "busywait-sleep 0.31 CPUs (steal 0.02", "40 of 0 connections missing",
 		"70 taken, 40 EMFILE, 0 ENFILE, 2 pauses", "16.9/16.6", "16.1!", "0.125", "108KiB", "µs/rt", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k",
-		"0.0?", "external 29", "617.3k", "too few samples", "late by p50 1.2µs, p99 3.4µs", "sent open-loop messages late"} {
+		"0.0?", "external 29", "617.3k", "too few samples", "late by p50 1.2µs, p99 3.4µs", "sent open-loop messages late", "external: generator busy-polled"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
