@@ -79,7 +79,9 @@ func Table(w io.Writer, results []*result.Result) error {
 				}
 				events = fmt.Sprintf("%.1f", s.Rates.EventsPerWait)
 			}
-			if s.RSSPerConn > 0 {
+			// Zero is a finding (the connections added less than the
+			// runtime gave back meanwhile); n/a is no base to subtract.
+			if s.RSSBase > 0 && s.RSS > 0 {
 				rss = fmtBytes(s.RSSPerConn)
 			}
 		} else {

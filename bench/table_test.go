@@ -15,8 +15,8 @@ func TestTableFitsAndMarks(t *testing.T) {
 		Server: &result.Server{
 			Process: result.CPU{PerRTus: 16.9}, LoopThread: &result.CPU{PerRTus: 16.6},
 			IO: result.IO{Writes: 10, Waits: 5}, Rates: result.Rates{ShortWritesPerWrite: 0.125, WaitsPerRT: 0.02, EventsPerWait: 56.9},
-			RSSPerConn: 107.5 * 1024,
-			Accepts:    &result.Accepts{Accepted: 70, EMFILE: 40, Pauses: 2},
+			RSS: 20 << 20, RSSBase: 10 << 20, RSSPerConn: 107.5 * 1024,
+			Accepts: &result.Accepts{Accepted: 70, EMFILE: 40, Pauses: 2},
 		},
 		Noise:     &result.Noise{ForeignCPU: 0.31, StealCPU: 0.02, LoadAvg: 1.5, Noisy: true},
 		Generator: result.Generator{CPU: result.CPU{PerRTus: 16.1}, Saturated: true},
