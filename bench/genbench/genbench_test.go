@@ -10,6 +10,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,4 +115,63 @@ func openLoopTarget(b *testing.B) string {
 			b.Fatalf("%s does not listen on %s: %v", bin, addr, err)
 		}
 	}
+}
+
+// BenchmarkGeneratorShare measures the generator's own share of latency:
+// at one connection against the C echo server ($MUXBENCH_C_ECHO, on CPU
+// 0), b.N interleaved pairs of a c-ping run ($MUXBENCH_C_PING, the
+// blocking C client, on CPU 1) and a generator run (on CPU 1), 2 s each.
+// It reports both medians of p50 and their ratio, the figure to keep
+// within 1.05.
+//
+//	MUXBENCH_C_ECHO=/tmp/c-echo MUXBENCH_C_PING=/tmp/c-ping \
+//	  go test -run '^$' -bench GeneratorShare -benchtime 7x ./bench/genbench/
+func BenchmarkGeneratorShare(b *testing.B) {
+	ping := os.Getenv("MUXBENCH_C_PING")
+	if ping == "" || os.Getenv("MUXBENCH_C_ECHO") == "" {
+		b.Skip("needs $MUXBENCH_C_ECHO and $MUXBENCH_C_PING (c-echo.c and c-ping.c, built)")
+	}
+	addr := openLoopTarget(b)
+	_, port, _ := net.SplitHostPort(addr)
+	for _, spin := range []bool{false, true} {
+		b.Run(fmt.Sprintf("spin=%v", spin), func(b *testing.B) {
+			var cp, gen []float64
+			for range b.N {
+				out, err := exec.Command(ping, "-p", port, "-c", "1", "-t", "2", "-w", "0.5").Output()
+				if err != nil {
+					b.Fatalf("c-ping: %v", err)
+				}
+				var p50 float64
+				for _, f := range strings.Fields(string(out)) {
+					if v, ok := strings.CutPrefix(f, "p50="); ok {
+						p50, err = strconv.ParseFloat(v, 64)
+					}
+				}
+				if p50 <= 0 || err != nil {
+					b.Fatalf("c-ping said %q", out)
+				}
+				cp = append(cp, p50*1e3)
+				res, err := bench.Run(context.Background(), bench.Config{Target: addr, Conns: 1, GenSpin: spin,
+					Warmup: 500 * time.Millisecond, Duration: 2 * time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				gen = append(gen, float64(res.Latency.P50))
+			}
+			mc, mg := median(cp), median(gen)
+			b.ReportMetric(mc, "c-ping-p50-ns")
+			b.ReportMetric(mg, "gen-p50-ns")
+			b.ReportMetric(mg/mc, "gen/c-ping")
+		})
+	}
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
