@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"fmt"
 	"hash/fnv"
 	"image/color"
 	"sort"
@@ -102,4 +103,11 @@ func (t thumb) Thumbnail(c *draw.Canvas) {
 	y := c.Center().Y
 	c.StrokeLine2(t.s.line(), c.Min.X, y, c.Max.X, y)
 	c.DrawGlyph(t.s.glyph(), c.Center())
+}
+
+// CSSColor is backend's colour in every chart, as "#rrggbb", for pages
+// that draw their own.
+func CSSColor(backend string) string {
+	r, g, b, _ := styleOf(backend).Color.RGBA()
+	return fmt.Sprintf("#%02x%02x%02x", r>>8, g>>8, b>>8)
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/htmlreport"
 	"github.com/muxbench/muxbench/internal/cli"
 )
 
@@ -79,21 +81,31 @@ func Duration(ns float64) string {
 	return fmt.Sprintf("%.2f %s", v, unit)
 }
 
-const reportUsage = `usage: muxbench report [--allow-mixed] RESULTS...
+const reportUsage = `usage: muxbench report [--allow-mixed] [--html --out FILE] RESULTS...
 
-Prints the comparison table of saved results as Markdown. RESULTS are
-result JSON files or directories holding them.`
+Prints the comparison table of saved results as Markdown, or with --html
+writes the results page: one self-contained HTML file with every chart,
+the tables and the failed runs. RESULTS are result JSON files or
+directories holding them.`
 
 // ReportCommand is `muxbench report RESULTS...`: the comparison table as
 // Markdown on stdout. Exit status 2 means bad usage or input.
 func ReportCommand(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("report", reportUsage, stdout)
 	allowMixed := fs.Bool("allow-mixed", false, "pool results from several machines or muxbench versions, or one point measured with different settings")
+	asHTML := fs.Bool("html", false, "write the results page (HTML) instead of Markdown")
+	out := fs.String("out", "-", "`file` to write (- for stdout)")
+	cli.Alias(fs, "o", "out")
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
 	if fs.NArg() == 0 {
 		return cli.Exit(fs.Name(), cli.Usagef("no result files given (usage: muxbench report RESULTS...)"), stderr)
+	}
+	if *out != "-" {
+		if err := cli.CheckFile("out", *out); err != nil {
+			return cli.Exit(fs.Name(), err, stderr)
+		}
 	}
 	files, err := chart.Load(fs.Args()...)
 	if err == nil && !*allowMixed {
@@ -106,13 +118,41 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	if *allowMixed {
-		fmt.Fprintln(stdout, chart.MachineLine(files)+".")
-		fmt.Fprintln(stdout)
+	if *asHTML {
+		if *out == "-" {
+			err = htmlreport.Write(stdout, HTMLPage(files, "", "."))
+		} else {
+			err = WriteHTML(*out, files, "")
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "muxbench report:", err)
+			return 1
+		}
+		return 0
 	}
-	if err := Report(stdout, files); err != nil {
+	w := stdout
+	var f *os.File
+	if *out != "-" {
+		if f, err = os.Create(*out); err != nil {
+			fmt.Fprintln(stderr, "muxbench report:", err)
+			return 1
+		}
+		defer f.Close()
+		w = f
+	}
+	if *allowMixed {
+		fmt.Fprintln(w, chart.MachineLine(files)+".")
+		fmt.Fprintln(w)
+	}
+	if err := Report(w, files); err != nil {
 		fmt.Fprintln(stderr, "muxbench report:", err)
 		return 1
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(stderr, "muxbench report:", err)
+			return 1
+		}
 	}
 	return 0
 }

@@ -324,6 +324,13 @@ func Finish(out, command string, allowMixed bool, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	// The page before summary.md: it links the failed runs by their
+	// paths as read, which the summary then shortens.
+	page := filepath.Join(out, "index.html")
+	if err := WriteHTML(page, append(append([]chart.File(nil), files...), failed...), command); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "wrote", page)
 	var b strings.Builder
 	b.WriteString("# muxbench comparison\n\n")
 	if all := append(append([]chart.File(nil), files...), failed...); len(all) > 0 {

@@ -33,6 +33,8 @@ type Row struct {
 	Cells   []Cell
 	// Noisy counts the runs measured on a busy machine.
 	Noisy int
+	// Files are the result files of the runs.
+	Files []string
 }
 
 // Cell is a value as printed and, for numeric columns, as sorted (the
@@ -40,6 +42,10 @@ type Row struct {
 type Cell struct {
 	Text string
 	Sort float64
+	// Lo and Hi are the range the text gives in brackets (Sort when none),
+	// N the runs behind the median.
+	Lo, Hi float64
+	N      int
 }
 
 // FailedRun is a result kept out of the charts and tables.
@@ -69,6 +75,7 @@ func Tables(files []chart.File) []Table {
 			label, backend string
 			order          int
 			rs             []*result.Result
+			files          []string
 		}
 		groups := map[string]*group{}
 		var keys []string
@@ -79,6 +86,7 @@ func Tables(files []chart.File) []Table {
 				keys = append(keys, k)
 			}
 			groups[k].rs = append(groups[k].rs, f.Result)
+			groups[k].files = append(groups[k].files, f.Path)
 		}
 		first := map[string]int{}
 		for _, k := range keys {
@@ -108,7 +116,9 @@ func Tables(files []chart.File) []Table {
 		t := Table{Title: sec.Title, Columns: columns}
 		for _, k := range keys {
 			g := groups[k]
-			t.Rows = append(t.Rows, row(g.label, g.backend, g.rs))
+			r := row(g.label, g.backend, g.rs)
+			r.Files = g.files
+			t.Rows = append(t.Rows, r)
 		}
 		out = append(out, t)
 	}
@@ -160,7 +170,9 @@ func row(label, backend string, rs []*result.Result) Row {
 			return Cell{Text: "–", Sort: nan}
 		}
 		text := f(s.Med)
+		c := Cell{Sort: s.Med, Lo: s.Med, Hi: s.Med, N: s.N}
 		if withRange && s.N > 1 {
+			c.Lo, c.Hi = s.Lo, s.Hi
 			lo, hi := f(s.Lo), f(s.Hi)
 			// One unit for both ends: "(19.9–20.3 µs)".
 			if i := strings.LastIndexByte(lo, ' '); i > 0 && strings.HasSuffix(hi, lo[i:]) {
@@ -168,7 +180,8 @@ func row(label, backend string, rs []*result.Result) Row {
 			}
 			text += " (" + lo + "–" + hi + ")"
 		}
-		return Cell{Text: text, Sort: s.Med}
+		c.Text = text
+		return c
 	}
 	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 	f3 := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }

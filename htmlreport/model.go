@@ -17,6 +17,15 @@ type Page struct {
 	Failed  []Failed
 	// Backends in legend order; their colours are the charts' colours.
 	Backends []Backend
+	// Static holds charts drawn elsewhere (SVG documents), shown as they
+	// are: the legend cannot hide their series.
+	Static []StaticChart
+}
+
+// StaticChart is one SVG document and its name.
+type StaticChart struct {
+	Name string
+	SVG  string
 }
 
 // Backend is one legend entry.
@@ -44,7 +53,10 @@ type Panel struct {
 	XTicks []Tick
 	// Bars draws each series as bars at categorical x positions 0..n-1
 	// (XTicks name them) instead of lines.
-	Bars   bool
+	Bars bool
+	// Points draws markers without joining lines, for x positions that are
+	// categories rather than a sweep (message size by buffer size).
+	Points bool
 	Series []Series
 }
 
@@ -104,6 +116,7 @@ type Cell struct {
 // Failed is a run kept out of the charts and tables, with its reason.
 type Failed struct {
 	File   string
+	Href   string // link to the file, "" when it does not sit beside the page
 	Point  string
 	Reason string
 }

@@ -49,12 +49,18 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </table></div>
 </section>
 {{end}}
+{{if .Static}}<section class="static">
+<h2>The charts as drawn for print</h2>
+<p class="note">The same runs as the PNG and SVG files beside this page; the legend above does not apply to them.</p>
+{{range .Static}}<figure><figcaption>{{.Name}}</figcaption>{{.SVG}}</figure>
+{{end}}</section>
+{{end}}
 {{if .Failed}}<section class="failed">
 <h2>Failed runs (left out of the charts and tables)</h2>
 <table>
 <thead><tr><th>point</th><th>file</th><th>reason</th></tr></thead>
 <tbody>
-{{range .Failed}}<tr><td>{{.Point}}</td><td><a href="{{.File}}">{{.File}}</a></td><td>{{.Reason}}</td></tr>
+{{range .Failed}}<tr><td>{{.Point}}</td><td>{{if .Href}}<a href="{{.Href}}">{{.File}}</a>{{else}}{{.File}}{{end}}</td><td>{{.Reason}}</td></tr>
 {{end}}</tbody>
 </table>
 </section>
@@ -69,6 +75,20 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 type figureView struct {
 	Figure
 	SVG []template.HTML
+}
+
+type staticView struct {
+	Name string
+	SVG  template.HTML
+}
+
+// stripProlog drops an XML declaration and doctype, which have no place
+// inside an HTML document.
+func stripProlog(svg string) string {
+	if i := strings.Index(svg, "<svg"); i > 0 {
+		return svg[i:]
+	}
+	return svg
 }
 
 type cellView struct {
@@ -119,11 +139,16 @@ func Write(w io.Writer, p Page) error {
 		}
 		tables = append(tables, tv)
 	}
+	var static []staticView
+	for _, c := range p.Static {
+		static = append(static, staticView{Name: c.Name, SVG: template.HTML(stripProlog(c.SVG))}) //nolint:gosec // our own chart files
+	}
 	return pageTmpl.Execute(w, struct {
 		Page
 		Figures []figureView
+		Static  []staticView
 		Tables  []tableView
 		CSS     template.CSS
 		JS      template.JS
-	}{p, figs, tables, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
+	}{p, figs, static, tables, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
 }

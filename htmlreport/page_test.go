@@ -45,7 +45,7 @@ func sample() Page {
 				{Backend: "poll", Cells: []Cell{{Text: "1 conn"}, {Text: "poll"}, {Text: "9k", Sort: 9000}}},
 				{Backend: "epoll", Cells: []Cell{{Text: "10 conns"}, {Text: "epoll"}, {Text: "1k", Sort: 1000}}},
 			}}},
-		Failed: []Failed{{File: "json/failed/x.json", Point: "10 conns epoll", Reason: "3 integrity errors"}},
+		Failed: []Failed{{File: "json/failed/x.json", Href: "json/failed/x.json", Point: "10 conns epoll", Reason: "3 integrity errors"}},
 	}
 }
 

@@ -11,11 +11,11 @@ import (
 // Panel geometry in SVG user units; the page scales it to the screen.
 const (
 	panelW  = 520
-	panelH  = 320
+	panelH  = 340
 	marginL = 64
 	marginR = 16
 	marginT = 28
-	marginB = 48
+	marginB = 68
 )
 
 // axis maps data values to one screen dimension, on a log scale or not.
@@ -190,10 +190,21 @@ func panelSVG(p Panel, colors map[string]string, id string) string {
 			ticks = append(ticks, Tick{At: v, Label: short(v)})
 		}
 	}
+	// Labels that would run into each other are slanted.
+	slant := false
+	for _, t := range ticks {
+		if len(t.Label)*6 > (panelW-marginL-marginR)/max(1, len(ticks)) {
+			slant = true
+		}
+	}
 	for _, t := range ticks {
 		x := X.f(t.At)
 		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`, x, x, marginT, panelH-marginB)
-		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, panelH-marginB+14, attr(t.Label))
+		if slant {
+			fmt.Fprintf(&b, `<text class="tick" transform="translate(%.1f %d) rotate(-25)" text-anchor="end">%s</text>`, x+3, panelH-marginB+12, attr(t.Label))
+		} else {
+			fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, panelH-marginB+14, attr(t.Label))
+		}
 	}
 	fmt.Fprintf(&b, `<rect class="frame" x="%d" y="%d" width="%d" height="%d"/>`, marginL, marginT, panelW-marginL-marginR, panelH-marginT-marginB)
 	fmt.Fprintf(&b, `<text class="alabel" x="%d" y="%d" text-anchor="middle">%s</text>`, (marginL+panelW-marginR)/2, panelH-10, attr(p.XLabel))
@@ -205,7 +216,7 @@ func panelSVG(p Panel, colors map[string]string, id string) string {
 	for si, s := range p.Series {
 		col := colors[s.Backend]
 		fmt.Fprintf(&b, `<g class="series" data-backend="%s" style="--c:%s">`, attr(s.Backend), attr(col))
-		if !p.Bars && len(s.Points) > 1 {
+		if !p.Bars && !p.Points && len(s.Points) > 1 {
 			var pts []string
 			for _, pt := range s.Points {
 				if drawable(pt, X, Y) {

@@ -1,0 +1,207 @@
+package compare
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/htmlreport"
+)
+
+// htmlMetric is one chart panel per sweep: a column of the summary table
+// drawn against the sweep's points, so that the page shows exactly the
+// figures summary.md prints.
+type htmlMetric struct {
+	column string
+	title  string
+	ylabel string
+	scale  float64 // divides the column's value for the axis
+	logY   bool
+}
+
+var htmlMetrics = []htmlMetric{
+	{"round trips/s", "Throughput (higher is better)", "thousand round trips per second", 1e3, false},
+	{"server CPU µs/rt", "Server CPU per round trip (lower is better)", "CPU µs per round trip", 1, false},
+	{"p50", "Median latency", "µs (log scale)", 1e3, true},
+	{"p99", "99th percentile latency", "µs (log scale)", 1e3, true},
+}
+
+// HTMLPage builds the results page of files (failed ones included, listed
+// apart) from Tables and Failed, the code that writes summary.md. dir is
+// where the page will be written: result files below it are linked.
+func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
+	p := htmlreport.Page{Title: "muxbench comparison"}
+	if len(files) > 0 {
+		p.Caption = append(p.Caption, chart.MachineLine(files)+".")
+	}
+	if command != "" {
+		p.Caption = append(p.Caption, "Made with "+command+".")
+	}
+	p.Caption = append(p.Caption, rangeNote)
+	link := func(path string) string {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return ""
+		}
+		base, err := filepath.Abs(dir)
+		if err != nil {
+			return ""
+		}
+		rel, err := filepath.Rel(base, abs)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return ""
+		}
+		return filepath.ToSlash(rel)
+	}
+	seen := map[string]bool{}
+	var backends []string
+	for _, t := range Tables(files) {
+		col := map[string]int{}
+		for i, c := range t.Columns {
+			col[c.Name] = i
+		}
+		var points []string
+		at := map[string]int{}
+		for _, r := range t.Rows {
+			if _, ok := at[r.Point]; !ok {
+				at[r.Point] = len(points)
+				points = append(points, r.Point)
+			}
+			if !seen[r.Backend] {
+				seen[r.Backend] = true
+				backends = append(backends, r.Backend)
+			}
+		}
+		var ticks []htmlreport.Tick
+		for i, pt := range points {
+			ticks = append(ticks, htmlreport.Tick{At: float64(i), Label: pt})
+		}
+		fig := htmlreport.Figure{ID: slug(t.Title), Title: t.Title}
+		for _, m := range htmlMetrics {
+			ci, ok := col[m.column]
+			if !ok {
+				continue
+			}
+			pan := htmlreport.Panel{Title: m.title, XLabel: "point", YLabel: m.ylabel, LogY: m.logY,
+				XTicks: ticks, Bars: len(points) == 1, Points: categorical(points)}
+			series := map[string]int{}
+			for _, r := range t.Rows {
+				c := r.Cells[ci]
+				if c.N == 0 {
+					continue
+				}
+				si, ok := series[r.Backend]
+				if !ok {
+					si = len(pan.Series)
+					series[r.Backend] = si
+					pan.Series = append(pan.Series, htmlreport.Series{Backend: r.Backend})
+				}
+				pt := htmlreport.Point{
+					X: float64(at[r.Point]), Y: c.Sort / m.scale, Lo: c.Lo / m.scale, Hi: c.Hi / m.scale,
+					N: c.N, Value: c.Text, XLabel: r.Point,
+				}
+				if c.Lo != c.Hi {
+					pt.Spread = "range in brackets"
+				}
+				if notes := r.Cells[col["notes"]].Text; notes != "" {
+					pt.Warnings = strings.Split(notes, "; ")
+				}
+				for _, f := range r.Files {
+					if l := link(f); l != "" {
+						pt.Files = append(pt.Files, l)
+					}
+				}
+				pan.Series[si].Points = append(pan.Series[si].Points, pt)
+			}
+			if len(pan.Series) > 0 {
+				fig.Panels = append(fig.Panels, pan)
+			}
+		}
+		if len(fig.Panels) > 0 {
+			p.Figures = append(p.Figures, fig)
+		}
+		ht := htmlreport.Table{Title: t.Title}
+		for _, c := range t.Columns {
+			ht.Columns = append(ht.Columns, htmlreport.Column{Name: c.Name, Numeric: c.Numeric})
+		}
+		for _, r := range t.Rows {
+			hr := htmlreport.Row{Backend: r.Backend}
+			for _, c := range r.Cells {
+				hr.Cells = append(hr.Cells, htmlreport.Cell{Text: c.Text, Sort: c.Sort})
+			}
+			ht.Rows = append(ht.Rows, hr)
+		}
+		p.Tables = append(p.Tables, ht)
+	}
+	chart.BackendOrder(backends)
+	for _, b := range backends {
+		p.Backends = append(p.Backends, htmlreport.Backend{Name: b, Color: chart.CSSColor(b)})
+	}
+	for _, f := range Failed(files) {
+		p.Failed = append(p.Failed, htmlreport.Failed{File: f.File, Href: link(f.File), Point: f.Point, Reason: f.Reason})
+	}
+	return p
+}
+
+// categorical tells points that are combinations of settings ("64 B,
+// 4 KiB buf"): a line through them would suggest a trend that is not there.
+func categorical(points []string) bool {
+	for _, p := range points {
+		if strings.Contains(p, ",") {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteHTML writes the page of files to path, atomically, with the SVG
+// charts found beside it (as compare and plot draw them) shown as drawn.
+func WriteHTML(path string, files []chart.File, command string) error {
+	page := HTMLPage(files, command, filepath.Dir(path))
+	svgs, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.svg"))
+	for _, name := range svgs {
+		st, err := os.Stat(name)
+		if err != nil || !st.Mode().IsRegular() || st.Size() > 16<<20 {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil || !strings.Contains(string(b), "<svg") {
+			continue
+		}
+		page.Static = append(page.Static, htmlreport.StaticChart{Name: filepath.Base(name), SVG: string(b)})
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	err = htmlreport.Write(f, page)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
