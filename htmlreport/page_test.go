@@ -168,6 +168,21 @@ func TestInBrowser(t *testing.T) {
 	if strings.Join(order, ",") != "100,1k,9k" {
 		t.Errorf("sorted column reads %v, want 100,1k,9k", order)
 	}
+	// Printed, the charts keep their size and their marks.
+	pdf, err := tab.Print()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Error("printing gave no PDF")
+	}
+	printed, err := browser.Eval[int](tab, `Array.from(document.querySelectorAll("svg.panel")).filter(function(s){var r=s.getBoundingClientRect();return r.width>100&&r.height>50&&s.querySelector("circle.pt").getClientRects().length>0;}).length`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if printed != 3 {
+		t.Errorf("%d of 3 charts keep their drawing in print", printed)
+	}
 	if errs := tab.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
@@ -141,4 +142,13 @@ func (p *Tab) Click(sel string) error {
 		return err
 	}
 	return chromedp.Do(p.Ctx, chromedp.MouseClickXY(x, y))
+}
+
+// Print switches the tab to print media, as printing to PDF does, and
+// returns the PDF the browser prints.
+func (p *Tab) Print() ([]byte, error) {
+	if _, err := chromedp.Call(p.Ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		return nil, err
+	}
+	return chromedp.Run(p.Ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPrintBackground()))
 }
