@@ -3,6 +3,8 @@ package chart
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"html"
 	"image/png"
 	"io"
 	"os"
@@ -314,5 +316,47 @@ func TestPlotMixedAndFailed(t *testing.T) {
 	svg, _ = os.ReadFile(filepath.Join(out, Active+".svg"))
 	if strings.Contains(string(svg), ">kqueue</text>") || !strings.Contains(stderr.String(), "left out "+other+": failed run (4 connection resets)") {
 		t.Errorf("failed run drawn, or not said: %q", stderr.String())
+	}
+}
+
+// The cost chart compares backends at the lightest open-loop load and
+// says which load that is, against epoll's closed-loop capacity.
+func TestCostChartAtALightLoad(t *testing.T) {
+	in := t.TempDir()
+	for _, b := range []string{"epoll", "busywait"} {
+		if _, err := charttest.Write(in, "active", charttest.Point{Backend: b, Conns: 100, MsgSize: 64}); err != nil {
+			t.Fatal(err)
+		}
+		for _, rate := range []float64{2000, 500} {
+			if _, err := charttest.Write(in, fmt.Sprintf("rate%g", rate), charttest.Point{Backend: b, Conns: 100, MsgSize: 64, Rate: rate}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	files, err := Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var epollCap float64
+	for _, f := range files {
+		if f.Params.Backend == "epoll" && f.Params.Rate == 0 {
+			epollCap = f.Throughput
+		}
+	}
+	out := t.TempDir()
+	if _, _, err := DrawAll(out, files); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, CPUBars+".svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := html.UnescapeString(string(data))
+	want := fmt.Sprintf("at 500 rt/s offered, %.0f%% of epoll's capacity", 100*500/epollCap)
+	if !strings.Contains(svg, want) {
+		t.Errorf("cost chart does not say %q", want)
+	}
+	if !strings.Contains(svg, "Load: open loop at 500 rt/s over 100 connections") {
+		t.Error("no note of the load")
 	}
 }

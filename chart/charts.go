@@ -100,15 +100,12 @@ func DrawAll(dir string, files []File) (written, skipped []string, err error) {
 	if len(groups) == 0 {
 		makers = append(makers, maker{Spectrum, "no latency histograms", func() (*figure, error) { return nil, nil }})
 	}
-	cpuGroup := []File(nil)
-	if len(groups) > 0 {
-		cpuGroup = groups[0]
-	}
+	cpuGroup := costGroup(groups)
 	makers = append(makers, maker{CPUBars, "no server CPU figures", func() (*figure, error) {
 		if cpuGroup == nil {
 			return nil, nil
 		}
-		return cpuFigure(cpuGroup)
+		return cpuFigure(cpuGroup, filter(files, s.active))
 	}})
 	for i, g := range groups {
 		if name := TimeSeries; hasSeries(g) {

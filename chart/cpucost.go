@@ -1,8 +1,10 @@
 package chart
 
 import (
+	"fmt"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/muxbench/muxbench/result"
 	"gonum.org/v1/plot"
@@ -11,9 +13,94 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// cpuFigure puts busy-waiting's CPU next to the others at one point: the
-// server's CPU utilisation, CPU per round trip, and the latency it buys.
-func cpuFigure(g []File) (*figure, error) {
+// costGroup is the point the cost chart compares backends at: the
+// open-loop point with the lightest load, where no backend should be near
+// saturation (at a heavy load the latency panel would compare queueing,
+// not wake-up costs); the first group when none is open loop.
+func costGroup(groups [][]File) []File {
+	var best []File
+	for _, g := range groups {
+		if closedLoop(g[0].Result) {
+			continue
+		}
+		if best == nil || offered(g[0].Result) < offered(best[0].Result) {
+			best = g
+		}
+	}
+	if best == nil && len(groups) > 0 {
+		best = groups[0]
+	}
+	return best
+}
+
+// offered is a result's open-loop rate, 0 for a closed loop.
+func offered(r *result.Result) float64 {
+	if r.Params.Rate > 0 {
+		return r.Params.Rate
+	}
+	return r.TargetRate
+}
+
+// spins tells the backends that poll without sleeping: their CPU is a
+// core whatever the load, by design.
+func spins(backend string) bool { return strings.HasPrefix(backend, "busywait") }
+
+// loadOf says which load g was measured at, as a share of epoll's
+// closed-loop capacity at the same point where active holds it, and
+// names the backends that were near saturation all the same.
+func loadOf(g []File, active []File) (title string, notes []string) {
+	if closedLoop(g[0].Result) {
+		return groupTitle(g), []string{"Closed loop: every backend runs flat out, so this compares costs at saturation. A light open-loop point (muxbench compare) draws this chart at a load no backend is near saturating."}
+	}
+	p := g[0].Params
+	rate := offered(g[0].Result)
+	title = fmt.Sprintf("at %s rt/s offered", humanTick(rate))
+	note := fmt.Sprintf("Load: open loop at %s rt/s over %d connections, %s messages", humanTick(rate), p.Conns, bytesTick(float64(p.MsgSize)))
+	var caps []float64
+	for _, f := range active {
+		q := f.Params
+		if q.Backend == "epoll" && q.Conns == p.Conns && q.Idle == p.Idle && q.MsgSize == p.MsgSize && q.SndBuf == p.SndBuf {
+			caps = append(caps, f.Throughput)
+		}
+	}
+	if c := Summarize(caps); c.N > 0 && c.Med > 0 {
+		title += fmt.Sprintf(", %.0f%% of epoll's capacity", 100*rate/c.Med)
+		note += fmt.Sprintf(": %.0f%% of what epoll managed there in closed loop (%s rt/s, median of %d).", 100*rate/c.Med, humanTick(c.Med), c.N)
+	} else {
+		note += "; no closed-loop epoll run at this point to put it in proportion."
+	}
+	notes = append(notes, note)
+	var near []string
+	for _, b := range backendsOf(collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 }, throughput)) {
+		var share, util []float64
+		for _, f := range g {
+			if f.Params.Backend != b {
+				continue
+			}
+			share = append(share, f.Throughput/offered(f.Result))
+			if f.Server != nil {
+				util = append(util, f.Server.Process.Utilization)
+			}
+		}
+		sh, u := Summarize(share), Summarize(util)
+		switch {
+		case sh.N > 0 && sh.Med < 0.95:
+			near = append(near, fmt.Sprintf("%s reached %.0f%% of the offered load", b, 100*sh.Med))
+		case u.N > 0 && u.Med >= 0.8 && !spins(b):
+			near = append(near, fmt.Sprintf("%s kept %.2f CPUs busy", b, u.Med))
+		}
+	}
+	if len(near) > 0 {
+		notes = append(notes, "Near saturation at this load: "+strings.Join(near, "; ")+". Its latency is queueing, not wake-up cost.")
+	}
+	return title, notes
+}
+
+// cpuFigure puts busy-waiting's CPU next to the others at one point, at
+// a load none of them is near saturating: the server's CPU utilisation,
+// CPU per round trip, and the latency it buys. active holds the
+// closed-loop runs the load is put in proportion to.
+func cpuFigure(g []File, active []File) (*figure, error) {
 	util := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 }, serverUtil)
 	if len(util) == 0 {
 		return nil, nil
@@ -73,15 +160,17 @@ func cpuFigure(g []File) (*figure, error) {
 			p.X.Tick.Label.YAlign = draw.YCenter
 		}
 	}
+	load, loadNotes := loadOf(g, active)
 	return &figure{
 		name:     CPUBars,
-		title:    "What busy-waiting costs: server CPU at the same load, " + groupTitle(g),
+		title:    "What busy-waiting costs and buys, " + load,
 		panels:   [][]*plot.Plot{{p1, p2, p3}},
 		backends: names,
 		bars:     true,
-		notes:    []string{"Latency panel: the marker is the median (p50), the line reaches up to p99.", "A spinning backend keeps a core busy whatever the load."},
-		caption:  []string{machineLine(g), paramLine(g)},
-		w:        12 * vg.Inch, h: 5 * vg.Inch,
+		notes: append([]string{"Latency panel: the marker is the median (p50), the line reaches up to p99.",
+			"A spinning backend keeps a core busy whatever the load."}, loadNotes...),
+		caption: []string{machineLine(g), paramLine(g)},
+		w:       12 * vg.Inch, h: 5 * vg.Inch,
 	}, nil
 }
 

@@ -21,7 +21,7 @@ func latencyGroups(files []File, s sweeps) [][]File {
 			continue
 		}
 		p := f.Params
-		k := fmt.Sprintf("c%06d-i%06d-m%08d-s%08d", p.Conns, p.Idle, p.MsgSize, p.SndBuf)
+		k := fmt.Sprintf("c%06d-i%06d-m%08d-s%08d-r%015.3f", p.Conns, p.Idle, p.MsgSize, p.SndBuf, offered(f.Result))
 		if groups[k] == nil {
 			keys = append(keys, k)
 		}
@@ -53,6 +53,9 @@ func groupTitle(g []File) string {
 	load := "closed loop"
 	if !closedLoop(g[0].Result) {
 		load = "open loop"
+	}
+	if !closedLoop(g[0].Result) {
+		load = "open loop at " + humanTick(offered(g[0].Result)) + " rt/s"
 	}
 	s := fmt.Sprintf("%s, %d connections", load, p.Conns)
 	if p.Idle > 0 {

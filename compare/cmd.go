@@ -50,6 +50,10 @@ summary table. Progress goes to stderr, the table to stdout.`
 // maxRepeats bounds --repeat: the plan multiplies it by its points.
 const maxRepeats = 1000
 
+// drawCharts is false in tests that check a comparison's verdict, not its
+// charts (drawing is slow under the race detector).
+var drawCharts = true
+
 // Command is `muxbench compare`. Exit status: 0 all runs saved, 1 some run
 // failed or the comparison was interrupted, 2 bad usage.
 func Command(args []string, stdout, stderr io.Writer) int {
@@ -98,6 +102,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		AllowMixed: *allowMixed,
 		Busy:       machineBusy, QuietBelow: DefaultQuietBelow, QuietWait: *quietWait,
 		Reruns: DefaultReruns,
+		noDraw: !drawCharts,
 	}
 	if *noRerun {
 		o.Reruns = 0

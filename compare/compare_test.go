@@ -26,8 +26,9 @@ var suiteRepeats = 3
 func TestPlanCounts(t *testing.T) {
 	pl := NewPlan(Full, five, 1, FullBudget, Limits{})
 	// Per backend: 5 active, 3 idle (0 idle is the active sweep's 100),
-	// 7 sizes x 2 buffers less the active sweep's 64 B at 10 conns, 1 open loop.
-	if want := 5 * (5 + 3 + 13 + 1); len(pl.Points) != want {
+	// 7 sizes x 2 buffers less the active sweep's 64 B at 10 conns, 1 open
+	// loop, 1 light open loop for the cost chart.
+	if want := 5 * (5 + 3 + 13 + 1 + 1); len(pl.Points) != want {
 		t.Errorf("%d points, want %d", len(pl.Points), want)
 	}
 	files := map[string]bool{}

@@ -82,7 +82,8 @@ func TestCommandExitsOneOnAFailingPoint(t *testing.T) {
 		t.Skip("runs the load generator")
 	}
 	good, bad := echoServer(t, false), echoServer(t, true)
-	defer func(q Sweeps, r Runner) { Quick, DefaultRunner = q, r }(Quick, DefaultRunner)
+	defer func(q Sweeps, r Runner) { Quick, DefaultRunner, drawCharts = q, r, true }(Quick, DefaultRunner)
+	drawCharts = false
 	Quick = Sweeps{Active: []int{1, 4}, BaseMsg: 64, Duration: 300 * time.Millisecond, Warmup: 50 * time.Millisecond}
 	DefaultRunner = func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
 		target := good

@@ -15,7 +15,15 @@ const (
 	SweepIdle    = "idle"
 	SweepMsgSize = "msgsize"
 	SweepLatency = "latency"
+	// SweepCost is one open-loop point at a light load (a fraction of
+	// epoll's capacity), where what busy-waiting costs and buys is not
+	// hidden by queueing near saturation.
+	SweepCost = "cost"
 )
+
+// CostBase is the backend whose capacity the cost point's load is a
+// fraction of.
+const CostBase = "epoll"
 
 // Point is one run of the plan.
 type Point struct {
@@ -44,7 +52,7 @@ func (p Point) Param() string {
 			buf = fmt.Sprint(p.SndBuf)
 		}
 		return fmt.Sprintf("c%d-m%d-sndbuf%s", p.Conns, p.MsgSize, buf)
-	case SweepLatency:
+	case SweepLatency, SweepCost:
 		return fmt.Sprintf("c%d-rate%g", p.Conns, p.RateFraction)
 	}
 	return fmt.Sprintf("c%d-i%d-m%d-s%d", p.Conns, p.Idle, p.MsgSize, p.SndBuf)
@@ -71,6 +79,9 @@ type Sweeps struct {
 	BaseMsg      int
 	LatencyConns int
 	RateFraction float64
+	// CostFraction > 0 adds the cost sweep: open loop at this fraction
+	// of CostBase's closed-loop capacity at LatencyConns.
+	CostFraction float64
 	Duration     time.Duration
 	Warmup       time.Duration
 	// MinRepeat is the fewest runs per point when the count is chosen
@@ -91,6 +102,7 @@ var Full = Sweeps{
 	BaseMsg:      64,
 	LatencyConns: 100,
 	RateFraction: 0.5,
+	CostFraction: 0.2,
 	Duration:     2 * time.Second,
 	Warmup:       500 * time.Millisecond,
 	MinRepeat:    3,
@@ -107,6 +119,7 @@ var Quick = Sweeps{
 	BaseMsg:      64,
 	LatencyConns: 100,
 	RateFraction: 0.5,
+	CostFraction: 0.2,
 	Duration:     time.Second,
 	Warmup:       250 * time.Millisecond,
 }
@@ -179,7 +192,10 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 	var one []Point
 	seen := map[string]bool{}
 	add := func(p Point) {
-		k := fmt.Sprintf("%s/%d/%d/%d/%d/%g", p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.RateFraction)
+		k := fmt.Sprintf("%s/%s/%d/%d/%d/%d/%g", p.Sweep, p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.RateFraction)
+		if p.RateFraction == 0 {
+			k = fmt.Sprintf("%s/%d/%d/%d/%d", p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf)
+		}
 		if seen[k] {
 			return
 		}
@@ -206,6 +222,11 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 	if s.RateFraction > 0 {
 		for _, b := range backends {
 			add(Point{Sweep: SweepLatency, Backend: b, Conns: s.LatencyConns, MsgSize: s.BaseMsg, RateFraction: s.RateFraction})
+		}
+	}
+	if s.CostFraction > 0 {
+		for _, b := range backends {
+			add(Point{Sweep: SweepCost, Backend: b, Conns: s.LatencyConns, MsgSize: s.BaseMsg, RateFraction: s.CostFraction})
 		}
 	}
 	pl := Plan{Sweeps: s}

@@ -65,6 +65,7 @@ type Options struct {
 	Reruns int
 
 	noCharts bool // tests that check charts elsewhere
+	noDraw   bool // tests that check summary.md only
 }
 
 // Run carries out the plan: each run's result is saved as soon as it
@@ -114,7 +115,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "[%d/%d] %-40s elapsed %s, about %s left\n", i+1, n, p, fmtDur(elapsed), fmtDur(left))
 		spec := RunSpec{Point: p, Duration: o.Sweeps.Duration, Warmup: o.Sweeps.Warmup}
 		if p.RateFraction > 0 {
-			capacity, err := Capacity(o.Out, pl, p.Conns)
+			capacity, err := Capacity(o.Out, pl, p)
 			if err != nil {
 				fmt.Fprintf(stderr, "[%d/%d] %s FAILED: %v\n", i+1, n, p, err)
 				failures = append(failures, fmt.Sprintf("%s: %v", p, err))
@@ -206,7 +207,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	interrupted := ctx.Err() != nil
 	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, len(failures), fmtDur(time.Since(start)))
 	if !o.noCharts {
-		if err := Finish(o.Out, o.Command, o.AllowMixed, stdout, stderr); err != nil {
+		if err := finish(o.Out, o.Command, o.AllowMixed, !o.noDraw, stdout, stderr); err != nil {
 			return err
 		}
 	}
@@ -241,14 +242,16 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// Capacity is the throughput the open-loop runs are scaled from: the
-// median closed-loop throughput at conns active connections, of the
-// backend that managed least, so every backend gets the same offered load.
-// Once an open-loop run is saved its rate is reused, so that every repeat
-// (and a resumed comparison) offers the same load.
-func Capacity(out string, pl Plan, conns int) (float64, error) {
+// Capacity is the throughput an open-loop point's rate is a fraction of:
+// the median closed-loop throughput at its connection count, of the
+// backend that managed least for the latency sweep (so every backend gets
+// the same offered load and all can keep up), of CostBase for the cost
+// sweep (or, without it, of the backend that managed most). Once an
+// open-loop run of the sweep is saved its rate is reused, so that every
+// repeat (and a resumed comparison) offers the same load.
+func Capacity(out string, pl Plan, at Point) (float64, error) {
 	for _, p := range pl.Points {
-		if p.Sweep != SweepLatency || p.Conns != conns || p.RateFraction <= 0 {
+		if p.Sweep != at.Sweep || p.Conns != at.Conns || p.RateFraction != at.RateFraction || p.RateFraction <= 0 {
 			continue
 		}
 		if r, err := result.ReadFile(filepath.Join(out, p.File())); err == nil && r.Params.Rate > 0 {
@@ -257,7 +260,7 @@ func Capacity(out string, pl Plan, conns int) (float64, error) {
 	}
 	per := map[string][]float64{}
 	for _, p := range pl.Points {
-		if p.Sweep != SweepActive || p.Conns != conns {
+		if p.Sweep != SweepActive || p.Conns != at.Conns {
 			continue
 		}
 		r, err := result.ReadFile(filepath.Join(out, p.File()))
@@ -266,16 +269,25 @@ func Capacity(out string, pl Plan, conns int) (float64, error) {
 		}
 		per[p.Backend] = append(per[p.Backend], r.Throughput)
 	}
-	best := 0.0
-	for _, vs := range per {
-		if m := chart.Summarize(vs).Med; m > 0 && (best == 0 || m < best) {
-			best = m
+	if at.Sweep == SweepCost {
+		if m := chart.Summarize(per[CostBase]).Med; m > 0 {
+			return m, nil
 		}
 	}
-	if best == 0 {
-		return 0, fmt.Errorf("no closed-loop result at %d connections to scale the rate from", conns)
+	pick := 0.0
+	for _, vs := range per {
+		m := chart.Summarize(vs).Med
+		if m <= 0 {
+			continue
+		}
+		if pick == 0 || (at.Sweep == SweepCost && m > pick) || (at.Sweep != SweepCost && m < pick) {
+			pick = m
+		}
 	}
-	return best, nil
+	if pick == 0 {
+		return 0, fmt.Errorf("no closed-loop result at %d connections to scale the rate from", at.Conns)
+	}
+	return pick, nil
 }
 
 // Finish draws the charts into out and writes out/summary.md from the
@@ -284,6 +296,10 @@ func Capacity(out string, pl Plan, conns int) (float64, error) {
 // out/json/failed are listed at the end, never charted. Results of other
 // machines or versions are refused unless allowMixed.
 func Finish(out, command string, allowMixed bool, stdout, stderr io.Writer) error {
+	return finish(out, command, allowMixed, true, stdout, stderr)
+}
+
+func finish(out, command string, allowMixed, draw bool, stdout, stderr io.Writer) error {
 	good, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))
 	bad, _ := filepath.Glob(filepath.Join(out, "json", "failed", "*.json"))
 	var files, failed []chart.File
@@ -312,7 +328,7 @@ func Finish(out, command string, allowMixed bool, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w (or use a new --out directory)", err)
 		}
 	}
-	if len(files) > 0 {
+	if len(files) > 0 && draw {
 		written, skipped, err := chart.DrawAll(out, files)
 		for _, w := range written {
 			fmt.Fprintln(stderr, "wrote", w)

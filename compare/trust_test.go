@@ -33,7 +33,7 @@ func TestRunKeepsFailedRunsApart(t *testing.T) {
 		}
 		return r, err
 	}
-	o := Options{Backends: []string{"epoll", "select"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: runner}
+	o := Options{Backends: []string{"epoll", "select"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: runner, noDraw: true}
 	var stdout, stderr bytes.Buffer
 	err := Run(context.Background(), o, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "1 of") {
@@ -120,7 +120,7 @@ func TestRunRerunsNoisyPoints(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: runner,
-		Busy: busy, QuietBelow: 0.05, QuietWait: time.Minute, Reruns: 2}
+		Busy: busy, QuietBelow: 0.05, QuietWait: time.Minute, Reruns: 2, noDraw: true}
 	if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
@@ -345,5 +345,38 @@ func TestMachineBusySeesALoad(t *testing.T) {
 	}
 	if busy < 0.5 {
 		t.Errorf("a spinning process reads as %.2f CPUs busy", busy)
+	}
+}
+
+// The cost point runs at a fifth of epoll's closed-loop capacity (the
+// median of its runs), the latency point at half the weakest backend's.
+func TestCostPointLoad(t *testing.T) {
+	out := t.TempDir()
+	var calls atomic.Int32
+	normal := fakeRunner(&calls, 0, nil)
+	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		r, err := normal(ctx, s, progress)
+		if err == nil && s.Sweep == SweepActive && s.Conns == 100 {
+			r.Throughput = map[string]float64{"epoll": 50000, "select": 30000}[s.Backend] + float64(s.Repeat)
+		}
+		return r, err
+	}
+	o := Options{Backends: []string{"select", "epoll"}, Sweeps: tiny, Repeat: 3, Out: out, Runner: runner, noCharts: true}
+	o.Sweeps.CostFraction = 0.2
+	var stdout, stderr bytes.Buffer
+	if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{
+		"cost-select-c100-rate0.2-r3.json":   0.2 * 50001, // from the first repeat, then reused
+		"latency-epoll-c100-rate0.5-r2.json": 0.5 * 30001,
+	} {
+		r, err := result.ReadFile(filepath.Join(out, "json", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(r.Params.Rate-want) > 1e-6 {
+			t.Errorf("%s: rate %g, want %g", name, r.Params.Rate, want)
+		}
 	}
 }
