@@ -5,13 +5,16 @@ import (
 	"errors"
 	"math"
 	"net"
+	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -158,5 +161,29 @@ func TestRunBadSocketOptions(t *testing.T) {
 		if !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: err = %v, want a usage error", name, err)
 		}
+	}
+}
+
+// A muxbench server reached over loopback says its pid, so that its CPU
+// is not foreign in the per-second noise.
+func TestRunLoadControlLearnsServerPID(t *testing.T) {
+	ch, err := server.Spawn(context.Background(), server.SpawnConfig{
+		Executable: os.Args[0], Args: []string{"--backend=" + Stdlib}, Env: []string{serveEnv + "=1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Stop()
+	cfg := quick(ch.Ready.Listen)
+	cfg.Control, cfg.Token = ch.Ready.Control, ch.Token
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Params.Extra["server_pid"]; got != strconv.Itoa(ch.Ready.PID) {
+		t.Errorf("server_pid %q, want %d", got, ch.Ready.PID)
+	}
+	if res.Integrity.Errors() != 0 || res.Server == nil || res.Server.Accepts == nil {
+		t.Errorf("integrity %+v, server %+v", res.Integrity, res.Server)
 	}
 }

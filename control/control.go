@@ -88,6 +88,9 @@ type Stats struct {
 	// ControlRefused counts control requests refused: malformed,
 	// oversized, unknown or unauthorised. Serve fills it in.
 	ControlRefused uint64 `json:"control_refused"`
+	// PID is the server's process id, for a load side on the same host
+	// to read its CPU between stats calls.
+	PID int `json:"pid,omitempty"`
 }
 
 // Handler is the server behind the channel. Stats may be called from

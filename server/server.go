@@ -312,6 +312,7 @@ func (s *Server) Stats() (control.Stats, error) {
 		st.RSS = rss
 	}
 	st.OpenFDs = sysstat.OpenFDs()
+	st.PID = os.Getpid()
 	if s.ctl != nil {
 		st.ControlRefused = s.ctl.Refused()
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -119,7 +120,7 @@ func TestEchoAndStats(t *testing.T) {
 				after.IO.Accepts-before.IO.Accepts != nconn || after.IO.Reads == 0 || after.IO.Writes == 0 {
 				t.Errorf("after %d round trips: %+v", nconn*rounds, after)
 			}
-			if after.ProcUserNs+after.ProcSysNs <= 0 || after.MaxRSS <= 0 || after.RSS <= 0 {
+			if after.ProcUserNs+after.ProcSysNs <= 0 || after.MaxRSS <= 0 || after.RSS <= 0 || after.PID != os.Getpid() {
 				t.Errorf("process figures: %+v", after)
 			}
 			if after.Options.ReadBuf != 4096 {
