@@ -33,6 +33,9 @@ type Counters struct {
 	AcceptDropped uint64
 
 	Opened, Closed uint64 // transports
+	// BudgetPauses counts times the write buffers together went above
+	// OutputBudget and transports with output waiting stopped reading.
+	BudgetPauses uint64
 
 	// Injected faults, kept apart from the real ones above.
 	InjectedShortWrites uint64

@@ -23,6 +23,10 @@
 //   - A transport stops reading once its write buffer passes HighWater
 //     and resumes below LowWater: an echo's buffer stays under HighWater
 //     plus one read, whatever the peer does.
+//   - All write buffers together stay near OutputBudget: above it, every
+//     transport with output waiting stops reading until the total is back
+//     under three quarters of it, so many peers that never read cannot
+//     take the memory that HighWater allows each of them.
 //   - Nothing spins: accept under EMFILE pauses or drains through a spare
 //     descriptor; a transport that neither reads nor writes leaves the
 //     poller; the backends report a peer's half-close only to readers.
@@ -42,9 +46,10 @@ import (
 
 // Defaults chosen so that every backend reads the same way.
 const (
-	DefaultReadBufSize = 64 << 10
-	DefaultHighWater   = 1 << 20
-	DefaultMaxEvents   = 256
+	DefaultReadBufSize  = 64 << 10
+	DefaultHighWater    = 1 << 20
+	DefaultOutputBudget = 64 << 20
+	DefaultMaxEvents    = 256
 )
 
 // Errors passed to ConnectionLost or returned, testable with errors.Is.
@@ -76,6 +81,14 @@ type Config struct {
 	HighWater int
 	// LowWater is where reading resumes. Default HighWater/4.
 	LowWater int
+	// OutputBudget bounds the memory of all write buffers together:
+	// above it, transports with output waiting stop reading, and resume
+	// once the total is under three quarters of it. Transports with
+	// nothing waiting read on, so peers that read their replies are
+	// still served while others hold the budget. A transport can still
+	// take one read beyond it, so the worst case is the budget plus a
+	// read buffer per connection. Default 64 MiB.
+	OutputBudget int
 	// DisableNoDelay leaves Nagle's algorithm on; TCP_NODELAY is set on
 	// every accepted and connected socket otherwise.
 	DisableNoDelay bool
@@ -133,6 +146,8 @@ type Reactor struct {
 
 	conns     int
 	transp    map[*Transport]struct{}
+	held      int  // capacity of every transport's write buffer
+	squeezed  bool // held went above OutputBudget, not yet under 3/4 of it
 	listeners map[*Listener]struct{}
 	paused    []*Listener // listeners waiting for a descriptor to be freed
 	spare     int         // /dev/null, given up to accept-and-close under EMFILE
@@ -166,6 +181,9 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	if cfg.LowWater > cfg.HighWater {
 		return nil, fmt.Errorf("reactor: low water %d above high water %d", cfg.LowWater, cfg.HighWater)
+	}
+	if cfg.OutputBudget <= 0 {
+		cfg.OutputBudget = DefaultOutputBudget
 	}
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = DefaultMaxEvents
@@ -206,6 +224,35 @@ func (r *Reactor) Counters() Counters { return r.c }
 
 // Conns is the number of open transports. Loop thread only.
 func (r *Reactor) Conns() int { return r.conns }
+
+// OutputHeld is the memory every transport's write buffer holds together,
+// what OutputBudget bounds. Loop thread only.
+func (r *Reactor) OutputHeld() int { return r.held }
+
+// heldChanged follows a change of the transports' buffers: it starts or
+// ends the squeeze on reading and tells the transports whose reading it
+// changes.
+func (r *Reactor) heldChanged() {
+	switch {
+	case !r.squeezed && r.held > r.cfg.OutputBudget:
+		r.squeezed = true
+		r.c.BudgetPauses++
+	case r.squeezed && r.held <= r.cfg.OutputBudget/4*3:
+		r.squeezed = false
+	default:
+		return
+	}
+	for t := range r.transp {
+		if t.Buffered() > 0 {
+			was := t.reading()
+			t.update()
+			if r.et && !was && t.reading() {
+				// Data that arrived while squeezed raised no edge since.
+				r.retryLater(t.tok, poller.Readable)
+			}
+		}
+	}
+}
 
 // token packs a slot index with its generation, so an event for a slot
 // freed (and perhaps reused) since the Wait is recognised and dropped.

@@ -45,6 +45,17 @@ type Transport struct {
 	// nothing is kept, so an idle connection owns no buffer.
 	wbuf []byte
 	woff int
+	held int // cap(wbuf) as counted in the reactor's held
+}
+
+// account brings the reactor's total of buffer memory up to date after
+// wbuf changed.
+func (t *Transport) account() {
+	if d := cap(t.wbuf) - t.held; d != 0 {
+		t.held += d
+		t.r.held += d
+		t.r.heldChanged()
+	}
 }
 
 // Fd is the socket's descriptor, -1 once closed.
@@ -92,6 +103,7 @@ func (t *Transport) keep(p []byte) {
 		t.woff = 0
 	}
 	t.wbuf = append(t.wbuf, p...)
+	t.account()
 }
 
 func (t *Transport) afterKeep() {
@@ -180,6 +192,7 @@ func (t *Transport) Abort() {
 	}
 	t.linger0 = true
 	t.wbuf, t.woff = nil, 0
+	t.account()
 	t.closeWith(ErrAborted)
 }
 
@@ -218,12 +231,14 @@ func (t *Transport) closeNow() {
 	r.conns--
 	r.c.Closed++
 	t.wbuf, t.woff = nil, 0
+	t.account()
 	r.resumeListeners()
 	t.proto.ConnectionLost(t.err)
 }
 
 func (t *Transport) reading() bool {
-	return t.state == stOpen && !t.connecting && !t.paused && !t.eof
+	return t.state == stOpen && !t.connecting && !t.paused && !t.eof &&
+		!(t.r.squeezed && t.Buffered() > 0)
 }
 
 // update brings the poller's interest in line with the transport's state.
@@ -352,6 +367,7 @@ func (t *Transport) readEOF() {
 }
 
 func (t *Transport) doWrite() {
+	was := t.reading()
 	n, err := t.send(t.wbuf[t.woff:])
 	if err != nil {
 		t.closeWith(err)
@@ -360,6 +376,7 @@ func (t *Transport) doWrite() {
 	t.woff += n
 	if t.Buffered() == 0 {
 		t.wbuf, t.woff = nil, 0
+		t.account()
 		switch {
 		case t.state == stClosing:
 			t.closeWith(nil)
@@ -370,10 +387,10 @@ func (t *Transport) doWrite() {
 	}
 	if t.paused && t.Buffered() <= t.r.cfg.LowWater {
 		t.paused = false
-		if t.r.et {
-			// Data that arrived while paused raised no edge since.
-			t.r.retryLater(t.tok, poller.Readable)
-		}
+	}
+	if t.r.et && !was && t.reading() {
+		// Data that arrived while paused raised no edge since.
+		t.r.retryLater(t.tok, poller.Readable)
 	}
 	t.update()
 }
