@@ -137,27 +137,30 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 		rcvBuf    units.Size
 		highWater units.Size
 		lowWater  units.Size
+		budget    units.Size
 	)
 	fs.Var(&readBuf, "read-buf", "read buffer `size` (64, 4k, 1MiB), the same for every backend")
 	fs.Var(&sndBuf, "sndbuf", "SO_SNDBUF `size` per connection (0: the kernel's)")
 	fs.Var(&rcvBuf, "rcvbuf", "SO_RCVBUF `size` per connection (0: the kernel's)")
 	fs.Var(&highWater, "high-water", "pause reading while a connection's write buffer is above this `size` (0: default)")
 	fs.Var(&lowWater, "low-water", "resume reading below this `size` (0: default)")
+	fs.Var(&budget, "output-budget", "pause reading, on every connection with output waiting, while all write buffers together hold more than this `size` (0: 64MiB)")
 
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return Config{}, false, err
 	}
 	cfg := Config{
-		Backend:     *backend,
-		Poller:      poller.Options{EdgeTriggered: *edge, SpinSleep: *spin},
-		Token:       *token,
-		GOMAXPROCS:  *procs,
-		ReadBufSize: readBuf.Int(),
-		SndBuf:      sndBuf.Int(),
-		RcvBuf:      rcvBuf.Int(),
-		HighWater:   highWater.Int(),
-		LowWater:    lowWater.Int(),
-		Faults:      Faults{ShortWriteFrac: *short, WriteEAGAINFrac: *eagain, ReadEAGAINFrac: *readAgain, Seed: *seed},
+		Backend:      *backend,
+		Poller:       poller.Options{EdgeTriggered: *edge, SpinSleep: *spin},
+		Token:        *token,
+		GOMAXPROCS:   *procs,
+		ReadBufSize:  readBuf.Int(),
+		SndBuf:       sndBuf.Int(),
+		RcvBuf:       rcvBuf.Int(),
+		HighWater:    highWater.Int(),
+		LowWater:     lowWater.Int(),
+		OutputBudget: budget.Int(),
+		Faults:       Faults{ShortWriteFrac: *short, WriteEAGAINFrac: *eagain, ReadEAGAINFrac: *readAgain, Seed: *seed},
 	}
 	if cfg.Token == "" {
 		cfg.Token = os.Getenv(TokenEnv)
@@ -177,8 +180,8 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 		if *edge && !info.Caps.EdgeTriggered {
 			return cfg, false, cli.Usagef("--edge: %s is level-triggered only", cfg.Backend)
 		}
-	} else if *edge || *spin != 0 {
-		return cfg, false, cli.Usagef("--edge and --spin-sleep apply to poller backends, not stdlib")
+	} else if *edge || *spin != 0 || budget != 0 {
+		return cfg, false, cli.Usagef("--edge, --spin-sleep and --output-budget apply to poller backends, not stdlib")
 	}
 	if *spin < 0 {
 		return cfg, false, cli.Usagef("--spin-sleep %v: want a duration >= 0, e.g. 100us", *spin)

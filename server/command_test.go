@@ -41,6 +41,8 @@ func TestCommandBadInput(t *testing.T) {
 		{[]string{"--inject-read-eagain", "1"}, "--inject-read-eagain"},
 		{[]string{"--backend", "stdlib", "--inject-eagain", "0.1"}, "poller backend"},
 		{[]string{"--backend", "stdlib", "--edge"}, "--edge"},
+		{[]string{"--backend", "stdlib", "--output-budget", "1m"}, "--output-budget"},
+		{[]string{"--output-budget", "lots"}, "output-budget"},
 		{[]string{"--cpus", "0,x"}, "--cpus"},
 		{[]string{"--cpus", "4096"}, "CPU 4096 does not exist"},
 		{[]string{"--gomaxprocs", "-2"}, "--gomaxprocs"},

@@ -31,14 +31,15 @@ type reactorEngine struct {
 
 func newReactorEngine(cfg Config) (*reactorEngine, error) {
 	r, err := reactor.New(reactor.Config{
-		Backend:     cfg.Backend,
-		Poller:      cfg.Poller,
-		ReadBufSize: cfg.ReadBufSize,
-		HighWater:   cfg.HighWater,
-		LowWater:    cfg.LowWater,
-		SndBuf:      cfg.SndBuf,
-		RcvBuf:      cfg.RcvBuf,
-		Faults:      cfg.Faults,
+		Backend:      cfg.Backend,
+		Poller:       cfg.Poller,
+		ReadBufSize:  cfg.ReadBufSize,
+		HighWater:    cfg.HighWater,
+		OutputBudget: cfg.OutputBudget,
+		LowWater:     cfg.LowWater,
+		SndBuf:       cfg.SndBuf,
+		RcvBuf:       cfg.RcvBuf,
+		Faults:       cfg.Faults,
 	})
 	if err != nil {
 		return nil, badConfig{err}

@@ -60,6 +60,9 @@ type Config struct {
 	// reading from a peer pauses above HighWater and resumes below
 	// LowWater. Zero takes the reactor's defaults.
 	HighWater, LowWater int
+	// OutputBudget bounds a reactor's write buffers together (see
+	// reactor.Config); zero takes the reactor's default.
+	OutputBudget int
 	// Faults injects short writes and EAGAIN into a reactor backend.
 	Faults Faults
 }
@@ -211,7 +214,8 @@ func (cfg *Config) check() error {
 		name string
 		v    int
 	}{{"read buffer", cfg.ReadBufSize}, {"SO_SNDBUF", cfg.SndBuf}, {"SO_RCVBUF", cfg.RcvBuf},
-		{"high water mark", cfg.HighWater}, {"low water mark", cfg.LowWater}, {"GOMAXPROCS", cfg.GOMAXPROCS}} {
+		{"high water mark", cfg.HighWater}, {"low water mark", cfg.LowWater}, {"output budget", cfg.OutputBudget},
+		{"GOMAXPROCS", cfg.GOMAXPROCS}} {
 		if f.v < 0 {
 			return fmt.Errorf("server: negative %s %d", f.name, f.v)
 		}
@@ -241,6 +245,9 @@ func (cfg *Config) check() error {
 	}
 	if cfg.Backend == Stdlib && (cfg.Poller != poller.Options{}) {
 		return errors.New("server: poller options (edge-triggered, spin sleep) do not apply to the stdlib server")
+	}
+	if cfg.Backend == Stdlib && cfg.OutputBudget > 0 {
+		return errors.New("server: the output budget applies to the reactor, not the stdlib server, whose buffers are per connection")
 	}
 	return nil
 }
