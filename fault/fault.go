@@ -49,6 +49,10 @@ const (
 	// the socket buffers of both ends and a transport's high-water mark
 	// can hold, far below what an unbounded buffer would swallow.
 	DefaultNeverReadLimit = 256 << 20
+	// DefaultNeverReaderBytes is 1.5 times the reactor's default high
+	// water mark: enough to fill a transport's buffer, little enough
+	// that hundreds of peers do not fill the kernel's.
+	DefaultNeverReaderBytes = 3 << 19
 )
 
 // Config says which drivers run and how hard. Zero values take the
@@ -75,6 +79,15 @@ type Config struct {
 	// NeverReadLimit is what a peer that never reads may push before the
 	// server counts as not bounding its memory.
 	NeverReadLimit int
+	// NeverReaders peers connect at the start, push messages without
+	// reading until the server stops taking them and stay connected to
+	// the end, so that together they hold all the output the server lets
+	// them (the report's NeverReadCrowd); 0 turns them off.
+	NeverReaders int
+	// NeverReaderBytes is the most each of them pushes: more than a
+	// transport's high-water mark, so that a server without a bound on
+	// all buffers together holds that much for each.
+	NeverReaderBytes int
 	// Timeout bounds connecting and each echo.
 	Timeout time.Duration
 }
@@ -89,7 +102,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Churn < 0 {
 		return cfg, fmt.Errorf("fault: churn %d connections per second: want 0 or more", cfg.Churn)
 	}
-	if cfg.Churn == 0 && !cfg.Hostile {
+	if cfg.Churn == 0 && !cfg.Hostile && cfg.NeverReaders == 0 {
 		return cfg, errors.New("fault: nothing to do: neither churn nor hostile peers asked")
 	}
 	def := func(v *int, d int) {
@@ -103,11 +116,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	def(&cfg.HostilePeers, DefaultHostilePeer)
 	def(&cfg.LargeMsg, DefaultLargeMsg)
 	def(&cfg.NeverReadLimit, DefaultNeverReadLimit)
+	def(&cfg.NeverReaderBytes, DefaultNeverReaderBytes)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
 	switch {
-	case cfg.ChurnConns < 0 || cfg.ChurnMsgs < 0 || cfg.HostilePeers < 0:
+	case cfg.ChurnConns < 0 || cfg.ChurnMsgs < 0 || cfg.HostilePeers < 0 || cfg.NeverReaders < 0 || cfg.NeverReaderBytes < 0:
 		return cfg, errors.New("fault: negative connection or message count")
 	case cfg.MsgSize < bench.MinMsgSize || cfg.MsgSize > bench.MaxMsgSize:
 		return cfg, fmt.Errorf("fault: message size %d outside %d..%d", cfg.MsgSize, bench.MinMsgSize, bench.MaxMsgSize)
@@ -159,6 +173,9 @@ func Run(parent context.Context, cfg Config) (*Report, error) {
 			go func() { defer wg.Done(); st.hostileLoop(ctx, i) }()
 		}
 	}
+	if cfg.NeverReaders > 0 {
+		wg.Go(func() { st.crowd(ctx, cfg.NeverReaders) })
+	}
 	wg.Wait()
 
 	rep := st.rep
@@ -175,6 +192,13 @@ func Run(parent context.Context, cfg Config) (*Report, error) {
 			}
 			rep.Hostile = append(rep.Hostile, h)
 		}
+	}
+	if cfg.NeverReaders > 0 {
+		h := result.HostileKind{Kind: NeverReadCrowd}
+		if p := st.hostile[NeverReadCrowd]; p != nil {
+			h = *p
+		}
+		rep.Hostile = append(rep.Hostile, h)
 	}
 	return &rep, nil
 }

@@ -358,3 +358,21 @@ func TestStaleDeliveryCaught(t *testing.T) {
 		t.Errorf("errors do not name the connection the bytes came from: %q", rep.Errors)
 	}
 }
+
+// The crowd of never-readers connects, pushes and holds on without a
+// failure, and every connection is gone once the run ends.
+func TestNeverReadCrowd(t *testing.T) {
+	const n = 30
+	f := start(t, "poll", server.Config{OutputBudget: 1 << 20, SndBuf: 64 << 10})
+	rep := run(t, 2*time.Second, fault.Config{Target: f.srv.Addr(), NeverReaders: n, NeverReaderBytes: 1 << 20})
+	if len(rep.Hostile) != 1 {
+		t.Fatalf("hostile kinds reported: %+v", rep.Hostile)
+	}
+	if h := rep.Hostile[0]; h.Kind != fault.NeverReadCrowd || h.Attempted != n || h.Expected != n {
+		t.Errorf("crowd: %+v, want %d peers as expected", h, n)
+	}
+	if rep.ConnFailures != 0 || len(rep.Errors) != 0 {
+		t.Errorf("report %+v", rep)
+	}
+	f.settled(t)
+}

@@ -1,0 +1,84 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/muxbench/muxbench/result"
+)
+
+// NeverReadCrowd is the kind of the NeverReaders peers in the report:
+// many peers that never read, all connected at once.
+const NeverReadCrowd = "never_read_crowd"
+
+// crowdBuf is the socket buffer size of a crowd peer, both ways: the
+// crowd is there to fill the server's memory, not the kernel's.
+const crowdBuf = 64 << 10
+
+// crowd connects cfg.NeverReaders peers, has each push messages without
+// reading until the server stops taking them or NeverReaderBytes have
+// gone, and holds them all connected until ctx ends. A server that bounds
+// only each connection's buffer, not their total, swallows n times that
+// bound here.
+func (s *state) crowd(ctx context.Context, n int) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			err := s.crowdPeer(ctx)
+			if err != nil && ctx.Err() != nil {
+				return // cut short by the end of the run: neither way
+			}
+			s.mu.Lock()
+			h := s.hostile[NeverReadCrowd]
+			if h == nil {
+				h = &result.HostileKind{Kind: NeverReadCrowd}
+				s.hostile[NeverReadCrowd] = h
+			}
+			h.Attempted++
+			if err == nil {
+				h.Expected++
+			} else {
+				h.Unexpected++
+			}
+			s.mu.Unlock()
+			if err != nil {
+				s.errorf("%s: %v", NeverReadCrowd, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// crowdPeer connects and writes NeverReaderBytes, for as long as the
+// server takes to read them (it may never, once its buffers are full),
+// then holds the connection until ctx ends. Blocked at the end is as
+// expected as done; an error is not.
+func (s *state) crowdPeer(ctx context.Context) error {
+	c, err := dial(ctx, s.cfg.Target, s.cfg.Timeout)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.count(func(r *Report) { r.ConnFailures++ })
+		}
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer reset(c)
+	c.SetReadBuffer(crowdBuf)
+	c.SetWriteBuffer(crowdBuf)
+	id := hostileIDBase + nextID.Add(1)
+	stop := interruptible(ctx, c)
+	defer stop()
+	msg := pattern(id, s.cfg.LargeMsg, 0)
+	for total := 0; total < s.cfg.NeverReaderBytes; {
+		n, err := c.Write(msg[:min(len(msg), s.cfg.NeverReaderBytes-total)])
+		total += n
+		if ctx.Err() != nil {
+			return nil // still blocked, or just done: the server held on
+		}
+		if err != nil {
+			return fmt.Errorf("after %d bytes: %w", total, err)
+		}
+	}
+	<-ctx.Done()
+	return nil
+}
