@@ -76,6 +76,7 @@ stderr, the verdict to stdout.`
 func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	fs := cli.NewFlagSet("soak", soakUsage, stdout)
 	maxRSS := units.Size(256 << 20)
+	maxPeak := units.Size(DefaultMaxPeakRSSGrowth)
 	var (
 		duration = fs.Duration("duration", 5*time.Minute, "total `duration`, shared out evenly between the backends")
 		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(allBackends(), ", ")+" (-et: edge-triggered; stdlib runs without injection)")
@@ -84,12 +85,16 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep this many churned `connections` open")
 		hostile  = fs.Int("hostile", fault.DefaultHostilePeer, "run this many hostile `peers` at a time, cycling every kind (0: none)")
 		conns    = fs.Int("conns", 32, "`connections` of verified ping-pong load")
+		crowd    = fs.Int("never-readers", DefaultNeverReaders, "hold this many `peers` that push without reading, all through the load (0: none)")
+		idle     = fs.Duration("idle-window", time.Second, "after the load, watch the idle server's CPU for this `duration` (0: no check)")
+		idleCPU  = fs.Float64("max-idle-cpu", 0.02, "fail a backend whose idle server uses more than this `fraction` of a CPU (spinning backends excepted)")
 		msgSize  = units.Size(1024)
 		outDir   = fs.String("out", "", "write one result file per backend into this `directory`")
 	)
 	cli.Alias(fs, "o", "out")
 	fs.Var(&msgSize, "msg-size", "ping-pong message `size`")
 	fs.Var(&maxRSS, "max-rss-growth", "fail a backend whose server memory grows by more than this `size`")
+	fs.Var(&maxPeak, "max-peak-rss-growth", "fail a backend whose server memory peaks more than this `size` above its start")
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return Config{}, err
 	}
@@ -97,6 +102,8 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		Duration: *duration, Inject: *inject, Churn: *churn, ChurnConns: *churnK,
 		HostilePeers: *hostile, Conns: *conns, MsgSize: msgSize.Int(),
 		MaxRSSGrowth: int64(maxRSS), OutDir: *outDir,
+		NeverReaders: *crowd, MaxPeakRSSGrowth: int64(maxPeak),
+		IdleWindow: *idle, MaxIdleCPU: *idleCPU,
 	}
 	if *backends == "all" {
 		cfg.Backends = allBackends()
@@ -130,6 +137,14 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("--msg-size %d: want %d B to 16 MiB", cfg.MsgSize, bench.MinMsgSize)
 	case cfg.MaxRSSGrowth <= 0:
 		return cfg, errors.New("--max-rss-growth: want a positive size")
+	case cfg.MaxPeakRSSGrowth <= 0:
+		return cfg, errors.New("--max-peak-rss-growth: want a positive size")
+	case cfg.NeverReaders < 0 || cfg.NeverReaders > bench.MaxConns:
+		return cfg, fmt.Errorf("--never-readers %d: want 0 to %d", cfg.NeverReaders, bench.MaxConns)
+	case cfg.IdleWindow < 0 || cfg.IdleWindow > time.Hour:
+		return cfg, fmt.Errorf("--idle-window %v: want 0 to 1h", cfg.IdleWindow)
+	case !(cfg.MaxIdleCPU >= 0 && cfg.MaxIdleCPU <= 1):
+		return cfg, fmt.Errorf("--max-idle-cpu %v: want a fraction from 0 to 1", cfg.MaxIdleCPU)
 	}
 	if cfg.OutDir != "" {
 		if err := cli.CheckDir("out", cfg.OutDir); err != nil {
@@ -147,9 +162,9 @@ func describe(cfg Config) string {
 			inj += " (stdlib: none, it writes through the Go runtime)"
 		}
 	}
-	return fmt.Sprintf("muxbench soak: %s, %v each\n  load: %d verified ping-pong connections of %d B\n  injection: %s\n  churn: %d connections/s among %d\n  hostile peers: %d at a time, kinds %s",
+	return fmt.Sprintf("muxbench soak: %s, %v each\n  load: %d verified ping-pong connections of %d B\n  injection: %s\n  churn: %d connections/s among %d\n  hostile peers: %d at a time, kinds %s\n  never-reading peers held through the load: %d",
 		strings.Join(cfg.Backends, ", "), (cfg.Duration / time.Duration(len(cfg.Backends))).Round(100*time.Millisecond),
-		cfg.Conns, cfg.MsgSize, inj, cfg.Churn, cfg.ChurnConns, cfg.HostilePeers, strings.Join(fault.Kinds, ", "))
+		cfg.Conns, cfg.MsgSize, inj, cfg.Churn, cfg.ChurnConns, cfg.HostilePeers, strings.Join(fault.Kinds, ", "), cfg.NeverReaders)
 }
 
 // Print writes the verdict: one line per backend, the hostile peers per
@@ -158,7 +173,7 @@ func describe(cfg Config) string {
 func Print(w io.Writer, out []*Outcome) bool {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "backend\tround trips\tinjected short/wEAGAIN/rEAGAIN\treal short/wEAGAIN/rEAGAIN\tchurned (reset)\tintegrity errors\tfd growth\tRSS growth\tverdict\t")
+	fmt.Fprintln(tw, "backend\tround trips\tinjected short/wEAGAIN/rEAGAIN\treal short/wEAGAIN/rEAGAIN\tchurned (reset)\tintegrity errors\tfd growth\tRSS growth\tpeak\tidle CPU\tverdict\t")
 	pass := len(out) > 0
 	for _, o := range out {
 		var rts, churned, resets, integ uint64
@@ -188,22 +203,38 @@ func Print(w io.Writer, out []*Outcome) bool {
 		if !o.Pass() {
 			verdict, pass = "FAIL", false
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s\t\n", o.Backend, rts, inj,
-			real, churned, resets, integ, fd, signedSize(o.RSSGrowth), verdict)
+		idle := "-"
+		switch {
+		case o.IdleCPU >= 0 && o.Spins:
+			idle = fmt.Sprintf("%.1f%% (spins)", 100*o.IdleCPU)
+		case o.IdleCPU >= 0:
+			idle = fmt.Sprintf("%.1f%%", 100*o.IdleCPU)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s\t%s\t%s\t\n", o.Backend, rts, inj,
+			real, churned, resets, integ, fd, signedSize(o.RSSGrowth), signedSize(o.PeakRSSGrowth), idle, verdict)
 	}
 	tw.Flush()
 
 	// Hostile peers: expected/attempted per kind.
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "hostile peers (as expected/run)\t%s\ttaken from a never-read peer\t\n", strings.Join(fault.Kinds, "\t"))
+	kinds := append(slices.Clone(fault.Kinds), fault.NeverReadCrowd)
+	fmt.Fprintf(tw, "hostile peers (as expected/run)\t%s\ttaken from a never-read peer\t\n", strings.Join(kinds, "\t"))
 	for _, o := range out {
 		fmt.Fprintf(tw, "%s", o.Backend)
 		var hs []string
 		got := "-"
 		if f := o.Result; f != nil && f.Faults != nil {
+			byKind := map[string]string{}
 			for _, h := range f.Faults.Hostile {
-				hs = append(hs, fmt.Sprintf("%d/%d", h.Expected, h.Attempted))
+				byKind[h.Kind] = fmt.Sprintf("%d/%d", h.Expected, h.Attempted)
+			}
+			for _, k := range kinds {
+				if v, ok := byKind[k]; ok {
+					hs = append(hs, v)
+				} else {
+					hs = append(hs, "-")
+				}
 			}
 			if n := f.Faults.NeverReadMaxBytes; n > 0 {
 				// What backpressure let through, both ends' socket
@@ -211,7 +242,7 @@ func Print(w io.Writer, out []*Outcome) bool {
 				got = fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 			}
 		}
-		for range len(fault.Kinds) - len(hs) {
+		for range len(kinds) - len(hs) {
 			hs = append(hs, "-")
 		}
 		hs = append(hs, got)

@@ -2,8 +2,9 @@
 // ping-pong load, with fault injection in the server (short writes, write
 // and read EAGAIN), connections churned and hostile peers beside the load,
 // ending in a verdict per backend that fails on any integrity error, any
-// leaked descriptor, a hostile peer the server mishandled, or memory that
-// grew past a bound.
+// leaked descriptor, a hostile peer the server mishandled, memory that
+// grew past a bound at its peak or at the end, or CPU spent once the
+// load has stopped.
 package soak
 
 import (
@@ -41,11 +42,36 @@ type Config struct {
 	// Conns and MsgSize are the verified ping-pong load.
 	Conns, MsgSize int
 	// MaxRSSGrowth is how much the server's resident memory may grow
-	// over a backend's soak.
+	// over a backend's soak, measured once every connection has closed.
 	MaxRSSGrowth int64
+	// NeverReaders peers push without reading and hold their connections
+	// for the whole load (fault.Config.NeverReaders).
+	NeverReaders int
+	// MaxPeakRSSGrowth bounds the server's peak resident memory above
+	// what it used at the start: the never-readers and the hostile peers
+	// must not push it further while they are connected.
+	MaxPeakRSSGrowth int64
+	// IdleWindow is how long the server is watched once the load has
+	// stopped and every connection closed; it may use MaxIdleCPU of one
+	// CPU then (backends that spin by design are not judged). Zero skips
+	// the check.
+	IdleWindow time.Duration
+	MaxIdleCPU float64
 	// OutDir, if set, receives one result file per backend.
 	OutDir string
 }
+
+// Defaults of the never-reading crowd and the bound on peak memory: 500
+// peers that each could hold a transport's whole high-water mark (1 MiB)
+// would take 500 MiB; the reactor's output budget (64 MiB) plus one read
+// buffer per connection (64 KiB) keeps them near 100 MiB.
+const (
+	DefaultNeverReaders     = 500
+	DefaultMaxPeakRSSGrowth = 192 << 20
+)
+
+// serverSndBuf is the soak server's SO_SNDBUF.
+const serverSndBuf = 64 << 10
 
 // minSlice is the shortest soak per backend: start-up, a warm-up, a
 // window of a few seconds and the wait for connections to close.
@@ -71,6 +97,13 @@ type Outcome struct {
 	FDGrowth  int
 	FDKnown   bool
 	RSSGrowth int64
+	// PeakRSSGrowth is the server's peak RSS minus its RSS at the start.
+	PeakRSSGrowth int64
+	// IdleCPU is the CPU the server used, as a fraction of one CPU, over
+	// IdleWindow after the load; -1 when not measured. Spins is set for
+	// a backend that burns CPU while idle by design.
+	IdleCPU float64
+	Spins   bool
 	// Failures are the reasons for a FAIL, in words.
 	Failures []string
 }
@@ -102,8 +135,14 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) []*Outcome {
 
 func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duration) *Outcome {
 	name, edge := splitEdge(backend)
-	o := &Outcome{Backend: backend, Injected: cfg.Inject > 0 && name != server.Stdlib}
-	args := []string{"--backend=" + name}
+	o := &Outcome{Backend: backend, Injected: cfg.Inject > 0 && name != server.Stdlib, IdleCPU: -1}
+	if info, ok := poller.Lookup(name); ok {
+		o.Spins = info.Caps.Spins
+	}
+	// A small send buffer, fixed (the kernel would grow it to MiBs): the
+	// echo to a peer that never reads backs up into the server's memory,
+	// where the soak can see whether it is bounded, not the kernel's.
+	args := []string{"--backend=" + name, "--sndbuf=" + strconv.Itoa(serverSndBuf)}
 	if edge {
 		args = append(args, "--edge")
 	}
@@ -135,8 +174,9 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	fcfg := fault.Config{
 		Target: ch.Ready.Listen, Churn: cfg.Churn, ChurnConns: cfg.ChurnConns,
 		Hostile: cfg.HostilePeers > 0, HostilePeers: cfg.HostilePeers,
+		NeverReaders: cfg.NeverReaders,
 	}
-	if fcfg.Churn > 0 || fcfg.Hostile {
+	if fcfg.Churn > 0 || fcfg.Hostile || fcfg.NeverReaders > 0 {
 		go func() {
 			rep, err := fault.Run(fctx, fcfg)
 			fch <- faults{rep, err}
@@ -191,6 +231,11 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if cfg.IdleWindow > 0 && o.After.Conns == 0 && ch.Alive() == nil {
+		if o.IdleCPU, err = idleCPU(ch.Control, cfg.IdleWindow); err != nil {
+			o.failf("server stats while idle: %v", err)
+		}
+	}
 	if err := ch.Alive(); err != nil {
 		o.failf("%v", err)
 	}
@@ -202,6 +247,30 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		}
 	}
 	return o
+}
+
+// idleQuiet is left to the server after the load, before the idle window
+// opens: the last closes and a garbage collection are not idling.
+const idleQuiet = 500 * time.Millisecond
+
+// idleCPU is the CPU the server used over d, as a fraction of one CPU.
+func idleCPU(c *control.Client, d time.Duration) (float64, error) {
+	time.Sleep(idleQuiet)
+	a, err := c.Stats()
+	if err != nil {
+		return -1, err
+	}
+	time.Sleep(d)
+	b, err := c.Stats()
+	if err != nil {
+		return -1, err
+	}
+	wall := b.Time.Sub(a.Time)
+	if wall <= 0 {
+		return -1, fmt.Errorf("the server's clock gave a window of %v", wall)
+	}
+	cpu := (b.ProcUserNs + b.ProcSysNs) - (a.ProcUserNs + a.ProcSysNs)
+	return float64(cpu) / float64(wall), nil
 }
 
 // judge adds the failures the figures show.
@@ -222,6 +291,14 @@ func (o *Outcome) judge(cfg Config) {
 	o.RSSGrowth = o.After.RSS - o.Before.RSS
 	if o.RSSGrowth > cfg.MaxRSSGrowth {
 		o.failf("server RSS grew by %d MiB, above the %d MiB allowed", o.RSSGrowth>>20, cfg.MaxRSSGrowth>>20)
+	}
+	o.PeakRSSGrowth = o.After.MaxRSS - o.Before.RSS
+	if cfg.MaxPeakRSSGrowth > 0 && o.PeakRSSGrowth > cfg.MaxPeakRSSGrowth {
+		o.failf("server RSS peaked %d MiB above its start, above the %d MiB allowed", o.PeakRSSGrowth>>20, cfg.MaxPeakRSSGrowth>>20)
+	}
+	if cfg.IdleWindow > 0 && !o.Spins && o.IdleCPU > cfg.MaxIdleCPU {
+		o.failf("the idle server used %.1f%% of a CPU over %v after the load stopped, above the %.1f%% allowed: something spins",
+			100*o.IdleCPU, cfg.IdleWindow, 100*cfg.MaxIdleCPU)
 	}
 	if o.Injected {
 		inj := o.After.Injected

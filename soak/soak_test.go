@@ -2,12 +2,16 @@ package soak
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 )
@@ -17,10 +21,18 @@ import (
 const serveEnv = "MUXBENCH_SOAK_TEST_SERVE"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(serveEnv) == "1" {
+	if mode := os.Getenv(serveEnv); mode != "" {
 		args := os.Args[1:]
 		if len(args) > 0 && args[0] == "serve" {
 			args = args[1:]
+		}
+		if mode == "busy" {
+			// The regression the idle check is for: a loop that spins
+			// whether or not there is anything to do.
+			go func() {
+				for {
+				}
+			}()
 		}
 		os.Exit(server.Command(args, os.Stdout, os.Stderr))
 	}
@@ -74,7 +86,8 @@ func TestSoak(t *testing.T) {
 	t.Setenv(serveEnv, "1")
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	code := Command([]string{"--duration", "7s", "--backend", "select,stdlib", "--churn", "100", "--churn-conns", "4", "--conns", "4", "--out", dir}, &stdout, &stderr)
+	code := Command([]string{"--duration", "7s", "--backend", "select,stdlib", "--churn", "100", "--churn-conns", "4", "--conns", "4",
+		"--never-readers", "40", "--out", dir}, &stdout, &stderr)
 	t.Log(stdout.String())
 	if code != 0 || !strings.Contains(stderr.String(), "soak select (1/2)") {
 		t.Fatalf("exit %d, stderr %q: want the progress there", code, stderr.String())
@@ -89,7 +102,7 @@ func TestSoak(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := res.Faults
-		if res.Params.Backend != b || res.RoundTrips == 0 || f == nil || f.Churned == 0 || len(f.Hostile) != 5 {
+		if res.Params.Backend != b || res.RoundTrips == 0 || f == nil || f.Churned == 0 || len(f.Hostile) != 6 {
 			t.Errorf("%s result: backend %q, %d round trips, faults %+v", b, res.Params.Backend, res.RoundTrips, f)
 		}
 	}
@@ -97,11 +110,13 @@ func TestSoak(t *testing.T) {
 
 // TestJudge checks that each kind of trouble fails a backend.
 func TestJudge(t *testing.T) {
-	cfg := Config{Churn: 10, MaxRSSGrowth: 1 << 20}
+	cfg := Config{Churn: 10, MaxRSSGrowth: 1 << 20, MaxPeakRSSGrowth: 4 << 20, IdleWindow: time.Second, MaxIdleCPU: 0.02}
 	good := func() *Outcome {
 		o := &Outcome{Backend: "epoll", Injected: true}
-		o.Before = control.Stats{OpenFDs: 10, RSS: 5 << 20}
+		o.Before = control.Stats{OpenFDs: 10, RSS: 5 << 20, MaxRSS: 5 << 20}
 		o.After = o.Before
+		o.After.MaxRSS = 8 << 20
+		o.IdleCPU = 0.004
 		o.After.Time = o.After.Time.AddDate(2026, 0, 0)
 		o.After.Injected = map[string]uint64{"short_writes": 1, "write_eagain": 1, "read_eagain": 1}
 		o.Result = &result.Result{RoundTrips: 100, Faults: &result.Faults{Churned: 5,
@@ -117,6 +132,8 @@ func TestJudge(t *testing.T) {
 		"fd leak":        func(o *Outcome) { o.After.OpenFDs++ },
 		"conns left":     func(o *Outcome) { o.After.Conns = 1 },
 		"RSS":            func(o *Outcome) { o.After.RSS += 2 << 20 },
+		"peak RSS":       func(o *Outcome) { o.After.MaxRSS = o.Before.RSS + 5<<20 },
+		"idle CPU":       func(o *Outcome) { o.IdleCPU = 0.3 },
 		"no injection":   func(o *Outcome) { o.After.Injected["read_eagain"] = 0 },
 		"no round trips": func(o *Outcome) { o.Result.RoundTrips = 0 },
 		"mismatch":       func(o *Outcome) { o.Result.Integrity.Mismatches = 1 },
@@ -131,6 +148,42 @@ func TestJudge(t *testing.T) {
 		o.judge(cfg)
 		if o.Pass() {
 			t.Errorf("%s: passed", name)
+		}
+	}
+	// A backend that spins by design is not judged on idle CPU.
+	o = good()
+	o.IdleCPU, o.Spins = 1, true
+	if o.judge(cfg); !o.Pass() {
+		t.Errorf("a spinning backend failed on idle CPU: %v", o.Failures)
+	}
+}
+
+// A server that keeps a CPU busy once the load has stopped fails the
+// soak, and the same soak of a server that idles passes.
+func TestIdleBusyLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a soak takes seconds")
+	}
+	backend := "poll"
+	if _, ok := poller.Lookup(backend); !ok {
+		backend = server.Stdlib
+	}
+	cfg := Config{Duration: minSlice, Backends: []string{backend}, Conns: 2, MsgSize: 1024,
+		MaxRSSGrowth: 1 << 30, MaxPeakRSSGrowth: 1 << 30, IdleWindow: time.Second, MaxIdleCPU: 0.02}
+	for _, mode := range []string{"1", "busy"} {
+		t.Setenv(serveEnv, mode)
+		out := Run(context.Background(), cfg, nil)
+		if len(out) != 1 {
+			t.Fatalf("%d outcomes", len(out))
+		}
+		o := out[0]
+		spins := slices.ContainsFunc(o.Failures, func(f string) bool { return strings.Contains(f, "something spins") })
+		t.Logf("%s: idle CPU %.1f%%, failures %q", mode, 100*o.IdleCPU, o.Failures)
+		switch {
+		case mode == "busy" && !spins:
+			t.Errorf("a server with a busy loop passed the idle check (%.1f%% of a CPU)", 100*o.IdleCPU)
+		case mode == "1" && !o.Pass():
+			t.Errorf("an idle server failed: %q", o.Failures)
 		}
 	}
 }
