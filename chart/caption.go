@@ -128,6 +128,9 @@ func paramLine(files []File) string {
 	}
 	sort.Ints(rs)
 	s := "Parameters: " + strings.Join(parts, ", ")
+	if n := noisyRuns(files); n != "" {
+		s = n + " " + s
+	}
 	if len(rs) > 0 && rs[len(rs)-1] > 1 {
 		s += fmt.Sprintf(". Runs per point (n): %s; the median is drawn, bars span its 95%% confidence interval where n >= 6, else min to max", joinInts(rs))
 	}
@@ -155,4 +158,29 @@ func MachineLine(files []File) string {
 		return "Machine: unknown"
 	}
 	return machineLine(files)
+}
+
+// noisyRuns says which runs were measured on a busy machine, "" if none.
+func noisyRuns(files []File) string {
+	var names []string
+	n := 0
+	for _, f := range files {
+		if Noisy(f.Result) {
+			n++
+			name := fmt.Sprintf("%s %d conns", f.Params.Backend, f.Params.Conns)
+			if f.Params.Idle > 0 {
+				name += fmt.Sprintf(" + %d idle", f.Params.Idle)
+			}
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	if len(names) > 6 {
+		names = append(names[:6], "...")
+	}
+	return fmt.Sprintf("NOISY: %d of %d runs were measured on a busy machine (%s); ringed in red on line charts, marked NOISY under bars.", n, len(files), Printable(strings.Join(names, ", ")))
 }

@@ -360,3 +360,41 @@ func TestCostChartAtALightLoad(t *testing.T) {
 		t.Error("no note of the load")
 	}
 }
+
+// Runs on a busy machine are marked on the charts: ringed on line charts,
+// named under the cost chart's bars, counted in the caption.
+func TestNoisyRunsMarked(t *testing.T) {
+	in := t.TempDir()
+	for _, c := range []int{1, 10} {
+		for _, b := range []string{"epoll", "poll"} {
+			r := charttest.Result(charttest.Point{Backend: b, Conns: c, MsgSize: 64})
+			r.Noise = &result.Noise{ForeignCPU: 0.01}
+			if b == "poll" {
+				r.Noise = &result.Noise{ForeignCPU: 0.4, Noisy: true}
+			}
+			if err := result.WriteFile(filepath.Join(in, fmt.Sprintf("%s-%d.json", b, c)), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	files, err := Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, _, err := DrawAll(out, files); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(out, Active+".svg"))
+	svg := html.UnescapeString(string(data))
+	if !strings.Contains(svg, "NOISY: 2 of 4 runs were measured on a busy machine (poll 1 conns, poll 10 conns)") {
+		t.Error("active chart's caption does not count the noisy run")
+	}
+	if !strings.Contains(svg, "stroke:#C00000") {
+		t.Error("no red ring on the active chart")
+	}
+	data, _ = os.ReadFile(filepath.Join(out, CPUBars+".svg"))
+	if !strings.Contains(string(data), ">poll (NOISY)</text>") {
+		t.Error("cost chart does not mark poll as noisy")
+	}
+}

@@ -111,6 +111,16 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 	p99 := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 },
 		func(r *result.Result) (float64, bool) { return float64(r.Latency.P99) / 1e3, r.Latency.P99 > 0 })
 	names := backendsOf(util)
+	// Backends with runs on a busy machine say so under their bars.
+	labels := append([]string(nil), names...)
+	for i, b := range names {
+		for _, f := range g {
+			if f.Params.Backend == b && Noisy(f.Result) {
+				labels[i] = b + " (NOISY)"
+				break
+			}
+		}
+	}
 	bars := func(p *plot.Plot, data map[string][]Stat, width vg.Length, offset vg.Length, alpha uint8) error {
 		for i, b := range names {
 			st, ok := data[b]
@@ -135,7 +145,7 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 				p.Add(offsetPlotter{eb, offset})
 			}
 		}
-		p.NominalX(names...)
+		p.NominalX(labels...)
 		p.Y.Min = 0
 		p.Y.Max *= 1.12 // room above the tallest bar and its error bar
 		p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
@@ -150,7 +160,7 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 	if err := bars(p2, perRT, vg.Points(26), 0, 0xff); err != nil {
 		return nil, err
 	}
-	if err := latencyRanges(p3, names, p50, p99); err != nil {
+	if err := latencyRanges(p3, names, labels, p50, p99); err != nil {
 		return nil, err
 	}
 	if len(names) > 4 { // long names side by side would overlap
@@ -177,7 +187,7 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 // latencyRanges draws, per backend, its p50 as its marker and a line up to
 // its p99, on a log axis when the backends differ by more than 30x (a
 // spinning backend's tail can be 100x the others').
-func latencyRanges(p *plot.Plot, names []string, p50, p99 map[string][]Stat) error {
+func latencyRanges(p *plot.Plot, names, labels []string, p50, p99 map[string][]Stat) error {
 	lo, hi := math.Inf(1), 0.0
 	for i, b := range names {
 		m, ok := p50[b]
@@ -209,7 +219,7 @@ func latencyRanges(p *plot.Plot, names []string, p50, p99 map[string][]Stat) err
 		p.Add(l, sc, cap)
 		lo, hi = math.Min(lo, m[0].Med), math.Max(hi, top)
 	}
-	p.NominalX(names...)
+	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	if lo > 0 && hi/lo > 30 {
 		setLog(&p.Y, lo, hi, humanTick)

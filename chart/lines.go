@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 func distinctX(data map[string][]Stat) []float64 {
@@ -47,7 +48,7 @@ func addLines(p *plot.Plot, data map[string][]Stat, scale float64) error {
 		repeated := false
 		for i, s := range data[b] {
 			st[i] = Stat{X: s.X, Med: s.Med / scale, Min: s.Min / scale, Max: s.Max / scale,
-				Lo: s.Lo / scale, Hi: s.Hi / scale, CI: s.CI, N: s.N}
+				Lo: s.Lo / scale, Hi: s.Hi / scale, CI: s.CI, N: s.N, Noisy: s.Noisy}
 			lo, hi = math.Min(lo, st[i].Min), math.Max(hi, st[i].Max)
 			repeated = repeated || s.N > 1
 		}
@@ -59,6 +60,9 @@ func addLines(p *plot.Plot, data map[string][]Stat, scale float64) error {
 		l.LineStyle = sty.line()
 		pts.GlyphStyle = sty.glyph()
 		p.Add(l, pts)
+		if err := ringNoisy(p, st); err != nil {
+			return err
+		}
 		if repeated {
 			eb, err := plotter.NewYErrorBars(st)
 			if err != nil {
@@ -143,4 +147,27 @@ func sweepFigure(name, title, xlabel string, files []File, x func(*result.Result
 		caption:  []string{machineLine(files), paramLine(files)},
 		w:        11 * vg.Inch, h: 5.5 * vg.Inch,
 	}, nil
+}
+
+// noisyColor rings the points that include runs on a busy machine.
+var noisyColor = rgb(0xC00000)
+
+// ringNoisy draws a ring around each point of st with noisy runs.
+func ringNoisy(p *plot.Plot, st []Stat) error {
+	var xy plotter.XYs
+	for _, s := range st {
+		if s.Noisy > 0 {
+			xy = append(xy, plotter.XY{X: s.X, Y: s.Med})
+		}
+	}
+	if len(xy) == 0 {
+		return nil
+	}
+	sc, err := plotter.NewScatter(xy)
+	if err != nil {
+		return err
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: noisyColor, Radius: vg.Points(7), Shape: draw.RingGlyph{}}
+	p.Add(sc)
+	return nil
 }

@@ -19,6 +19,8 @@ type Stat struct {
 	Lo, Hi        float64
 	CI            bool
 	N             int
+	// Noisy counts the runs measured on a busy machine (collect sets it).
+	Noisy int
 }
 
 // Confidence is the level of the intervals Summarize gives.
@@ -57,6 +59,7 @@ func (s Stat) Range() string {
 func collect(files []File, keep func(*result.Result) bool, x func(*result.Result) float64,
 	y func(*result.Result) (float64, bool)) map[string][]Stat {
 	vals := map[string]map[float64][]float64{}
+	noisy := map[string]map[float64]int{}
 	for _, f := range files {
 		if !keep(f.Result) {
 			continue
@@ -71,12 +74,18 @@ func collect(files []File, keep func(*result.Result) bool, x func(*result.Result
 		}
 		xv := x(f.Result)
 		vals[b][xv] = append(vals[b][xv], v)
+		if Noisy(f.Result) {
+			if noisy[b] == nil {
+				noisy[b] = map[float64]int{}
+			}
+			noisy[b][xv]++
+		}
 	}
 	out := map[string][]Stat{}
 	for b, byX := range vals {
 		for xv, vs := range byX {
 			s := Summarize(vs)
-			s.X = xv
+			s.X, s.Noisy = xv, noisy[b][xv]
 			out[b] = append(out[b], s)
 		}
 		sort.Slice(out[b], func(i, j int) bool { return out[b][i].X < out[b][j].X })
@@ -110,3 +119,7 @@ func mostCommon(files []File, keep func(*result.Result) bool, key func(*result.R
 	}
 	return best, bestN > 0
 }
+
+// Noisy reports whether r was measured while other processes kept the
+// machine busy.
+func Noisy(r *result.Result) bool { return r.Noise != nil && r.Noise.Noisy }
