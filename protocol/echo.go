@@ -8,14 +8,14 @@ import "github.com/muxbench/muxbench/reactor"
 // When the peer shuts down its side the transport flushes what Echo owes
 // and then closes.
 type Echo struct {
-	t *reactor.Transport
+	t reactor.Conn
 }
 
 // NewEcho is a factory for Reactor.Listen.
 func NewEcho() reactor.Protocol { return &Echo{} }
 
 // ConnectionMade keeps the transport to answer on.
-func (e *Echo) ConnectionMade(t *reactor.Transport) { e.t = t }
+func (e *Echo) ConnectionMade(c reactor.Conn) { e.t = c }
 
 // DataReceived relies on Write copying only what the socket does not take.
 func (e *Echo) DataReceived(data []byte) { e.t.Write(data) }

@@ -35,7 +35,7 @@ type PingPong struct {
 	Received, Sent int
 	Err            error
 
-	t       *reactor.Transport
+	t       reactor.Conn
 	partial int // bytes of the current incoming message so far
 	done    bool
 }
@@ -56,8 +56,8 @@ func (p *PingPong) logf(format string, args ...any) {
 }
 
 // ConnectionMade serves first: both sides do, so two messages bounce.
-func (p *PingPong) ConnectionMade(t *reactor.Transport) {
-	p.t = t
+func (p *PingPong) ConnectionMade(c reactor.Conn) {
+	p.t = c
 	p.send()
 }
 

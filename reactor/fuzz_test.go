@@ -22,7 +22,7 @@ type fuzzWriter struct {
 	done   func()
 }
 
-func (w *fuzzWriter) ConnectionMade(t *Transport) { w.t = t; w.next() }
+func (w *fuzzWriter) ConnectionMade(c Conn) { w.t = c.(*Transport); w.next() }
 
 func (w *fuzzWriter) next() {
 	if w.t.Fd() < 0 {
@@ -56,9 +56,9 @@ type collector struct {
 	done  func()
 }
 
-func (c *collector) ConnectionMade(*Transport) {}
-func (c *collector) DataReceived(d []byte)     { c.got = append(c.got, d...) }
-func (c *collector) ConnectionLost(err error)  { c.lostN++; c.err = err; c.done() }
+func (c *collector) ConnectionMade(Conn)      {}
+func (c *collector) DataReceived(d []byte)    { c.got = append(c.got, d...) }
+func (c *collector) ConnectionLost(err error) { c.lostN++; c.err = err; c.done() }
 
 // FuzzTransportBuffer drives the write buffer and the read path through
 // random chunkings, injected short writes and EAGAINs, small socket

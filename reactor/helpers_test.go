@@ -122,7 +122,7 @@ type echoRec struct {
 
 func newEchoRec() *echoRec { return &echoRec{lost: make(chan error, 4)} }
 
-func (e *echoRec) ConnectionMade(t *Transport) { e.t = t }
+func (e *echoRec) ConnectionMade(c Conn) { e.t = c.(*Transport) }
 
 func (e *echoRec) DataReceived(data []byte) {
 	e.in += len(data)

@@ -102,11 +102,27 @@ type Config struct {
 	Faults Faults
 }
 
+// Conn is what a protocol does with its connection. The reactor's
+// *Transport is one; an engine that does not run on a Poller (the
+// io_uring proactor) has its own, so that the same protocols run on both.
+type Conn interface {
+	// Write sends p, keeping what the socket does not take at once; p may
+	// be reused when Write returns.
+	Write(p []byte)
+	// LoseConnection closes once everything written is sent.
+	LoseConnection()
+	// LoseWriteConnection shuts down the writing side once everything
+	// written is sent, and keeps reading.
+	LoseWriteConnection()
+	// Abort drops what is unsent and resets the connection.
+	Abort()
+}
+
 // Protocol gives meaning to a transport's bytes. Its methods are called on
 // the loop thread.
 type Protocol interface {
 	// ConnectionMade is called once the socket is connected.
-	ConnectionMade(t *Transport)
+	ConnectionMade(c Conn)
 	// DataReceived gets bytes read from the socket; data is the loop's
 	// shared read buffer and valid only during the call.
 	DataReceived(data []byte)

@@ -28,7 +28,7 @@ type pp struct {
 	onLost  func()
 }
 
-func (p *pp) ConnectionMade(t *Transport) { p.t = t; t.Write(p.msg) }
+func (p *pp) ConnectionMade(c Conn) { p.t = c.(*Transport); c.Write(p.msg) }
 
 func (p *pp) DataReceived(d []byte) {
 	if p.done {
@@ -319,9 +319,9 @@ type staleProto struct {
 	do    func(self *staleProto)
 }
 
-func (s *staleProto) ConnectionMade(t *Transport) { s.t = t }
-func (s *staleProto) DataReceived(d []byte)       { s.data += len(d); s.do(s) }
-func (s *staleProto) ConnectionLost(err error)    { s.lostN++; s.err = err }
+func (s *staleProto) ConnectionMade(c Conn)    { s.t = c.(*Transport) }
+func (s *staleProto) DataReceived(d []byte)    { s.data += len(d); s.do(s) }
+func (s *staleProto) ConnectionLost(err error) { s.lostN++; s.err = err }
 
 // newOwner records in which round (Wait call) it first saw data.
 type newOwner struct {
@@ -330,7 +330,7 @@ type newOwner struct {
 	dataRound uint64
 }
 
-func (o *newOwner) ConnectionMade(t *Transport) { o.t = t }
+func (o *newOwner) ConnectionMade(c Conn) { o.t = c.(*Transport) }
 func (o *newOwner) DataReceived([]byte) {
 	if o.dataRound == 0 {
 		o.dataRound = o.r.c.Waits
@@ -600,7 +600,7 @@ type abortOnData struct {
 	lost   chan error
 }
 
-func (a *abortOnData) ConnectionMade(t *Transport) { a.t = t }
+func (a *abortOnData) ConnectionMade(c Conn) { a.t = c.(*Transport) }
 func (a *abortOnData) DataReceived([]byte) {
 	a.inData = true
 	a.t.Write([]byte("dropped by Abort"))
