@@ -1,0 +1,514 @@
+//go:build linux
+
+// Package proactor is an io_uring completion loop, the proactor beside
+// the reactor: instead of asking which sockets are ready and then reading
+// and writing them, it hands the kernel the work itself (a multishot
+// accept per listener, a multishot recv per connection into a ring of
+// provided buffers, a send whenever there is something to send) and runs
+// the protocols on the completions. Protocols are the reactor's
+// (reactor.Protocol over a reactor.Conn), so the same echo and ping-pong
+// run on both.
+//
+// The loop is one goroutine locked to one thread, which creates the ring:
+// the ring is single-issuer with deferred task work where the kernel has
+// them (6.1), so completions are produced only when the loop asks for
+// them, in one io_uring_enter that also submits everything queued since
+// the last one.
+//
+// Every request carries its connection's slot and generation in
+// user_data; a connection's slot is reused only after all its requests
+// have completed, and completions of a closed connection are dropped.
+package proactor
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/internal/uring"
+	"github.com/muxbench/muxbench/reactor"
+)
+
+// Defaults match the reactor's, so both read the same amount per call.
+const (
+	DefaultReadBufSize = reactor.DefaultReadBufSize
+	DefaultHighWater   = reactor.DefaultHighWater
+	DefaultBuffers     = 512
+)
+
+// ErrClosed is the reason given to protocols still open when the loop is
+// closed, and the error of calls on a closed loop.
+var ErrClosed = errors.New("proactor: closed")
+
+// Config tunes the loop. Zero values take the defaults.
+type Config struct {
+	// ReadBufSize is the size of each provided buffer: the most one recv
+	// completion carries. Default 64 KiB, as the reactor reads.
+	ReadBufSize int
+	// Buffers is how many provided buffers the kernel may fill before the
+	// loop recycles them (a power of two). Default 512.
+	Buffers int
+	// HighWater bounds what a connection keeps unsent: above it the loop
+	// stops receiving from it, and resumes below LowWater.
+	HighWater, LowWater int
+	DisableNoDelay      bool
+	SndBuf, RcvBuf      int
+	// SingleShotRecv receives with one recv request at a time instead of
+	// a multishot one: the path taken on kernels before 6.0, selectable
+	// so that it is tested everywhere.
+	SingleShotRecv bool
+	// ShortSendFrac of sends offer the kernel only a random non-empty
+	// prefix of what is pending, like the reactor's injected short
+	// writes; Seed makes it repeatable.
+	ShortSendFrac float64
+	Seed          int64
+}
+
+// needOps are the operations the loop cannot do without.
+var needOps = []uint8{uring.OpAccept, uring.OpRecv, uring.OpSend, uring.OpAsyncCancel, uring.OpRead}
+
+// Available reports why the loop cannot run here, or nil. Besides the
+// operations it needs provided-buffer rings (5.19).
+func Available() error {
+	if err := uring.Check(); err != nil {
+		return err
+	}
+	if err := uring.Supported().Require("the uring engine", needOps, uring.FeatSingleMmap|uring.FeatNoDrop|uring.FeatFastPoll); err != nil {
+		return err
+	}
+	bufRingOnce.Do(func() { bufRingErr = probeBufRing() })
+	return bufRingErr
+}
+
+var (
+	bufRingOnce sync.Once
+	bufRingErr  error
+)
+
+func probeBufRing() error {
+	r, err := uring.New(uring.Params{Entries: 4})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	b, err := r.NewBufRing(0, 2, 64)
+	if err != nil {
+		return fmt.Errorf("io_uring: no provided-buffer rings in this kernel (before 5.19): %w", uring.ErrUnavailable)
+	}
+	b.Close()
+	return nil
+}
+
+// Counters are the loop's tallies, written by the loop thread only.
+type Counters struct {
+	BytesIn, BytesOut uint64
+	// Reads and Writes count recv and send completions that moved data.
+	Reads, Writes uint64
+	// ShortWrites counts sends that took some but not all they offered.
+	ShortWrites uint64
+	// ENOBUFS counts recvs that found the buffer ring empty.
+	ENOBUFS uint64
+	// Retries counts completions that had to be submitted again: EAGAIN,
+	// EINTR, a multishot request the kernel ended.
+	Retries uint64
+	// Enters counts io_uring_enter calls; Waits those that waited.
+	Enters, Waits uint64
+	// Completions counts CQEs; Stale those of closed connections.
+	Completions, Stale uint64
+	// Syscalls counts every system call the loop made: enters, closes,
+	// socket options, wake-ups it sent itself.
+	Syscalls uint64
+
+	Accepts, AcceptErrors, AcceptEMFILE uint64
+	Opened, Closed                      uint64
+
+	InjectedShortWrites uint64
+}
+
+// user_data: slot index in the low 32 bits, generation in the next 24,
+// the operation in the top 8.
+const (
+	opRecv = iota + 1
+	opSend
+	opAccept
+	opWake
+	opCancel
+)
+
+func userData(op uint8, idx, gen uint32) uint64 {
+	return uint64(op)<<56 | uint64(gen&0xffffff)<<32 | uint64(idx)
+}
+
+type handler interface {
+	complete(op uint8, c *uring.CQE)
+}
+
+type slot struct {
+	gen uint32
+	h   handler
+}
+
+// Loop is the proactor. Create it with New on the goroutine that will run
+// it; Stop and Call may be called from any goroutine.
+type Loop struct {
+	cfg    Config
+	ring   *uring.Ring
+	bufs   *uring.BufRing
+	multi  bool // multishot recv
+	dirty  bool // buffers recycled but not published
+	slots  []slot
+	free   []uint32
+	c      Counters
+	conns  int
+	transp map[*Transport]struct{}
+	lns    map[*Listener]struct{}
+	rng    *rand.Rand
+
+	wakefd   int
+	wakeBuf  []byte
+	wakeIdle bool // no wake-up read in flight
+
+	mu       sync.Mutex
+	calls    []func()
+	spare    []func()
+	hasCalls atomic.Bool
+	stop     atomic.Bool
+	closed   bool
+	deferred []*Transport
+}
+
+// New creates the ring and its buffers. Call it on the thread that will
+// run the loop (runtime.LockOSThread first): the ring is single-issuer.
+func New(cfg Config) (*Loop, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	if cfg.ReadBufSize <= 0 {
+		cfg.ReadBufSize = DefaultReadBufSize
+	}
+	if cfg.Buffers <= 0 {
+		cfg.Buffers = DefaultBuffers
+	}
+	if cfg.HighWater <= 0 {
+		cfg.HighWater = DefaultHighWater
+	}
+	if cfg.LowWater <= 0 {
+		cfg.LowWater = cfg.HighWater / 4
+	}
+	if cfg.LowWater > cfg.HighWater {
+		return nil, fmt.Errorf("proactor: low water %d above high water %d", cfg.LowWater, cfg.HighWater)
+	}
+	if !(cfg.ShortSendFrac >= 0 && cfg.ShortSendFrac < 1) {
+		return nil, fmt.Errorf("proactor: short-send fraction %v outside [0, 1)", cfg.ShortSendFrac)
+	}
+	ring, err := newRing()
+	if err != nil {
+		return nil, err
+	}
+	l := &Loop{cfg: cfg, ring: ring, multi: !cfg.SingleShotRecv, transp: map[*Transport]struct{}{},
+		lns: map[*Listener]struct{}{}, wakefd: -1, wakeIdle: true}
+	fail := func(err error) (*Loop, error) {
+		l.release()
+		return nil, err
+	}
+	if l.bufs, err = ring.NewBufRing(0, cfg.Buffers, cfg.ReadBufSize); err != nil {
+		return fail(err)
+	}
+	if l.wakefd, err = unix.Eventfd(0, unix.EFD_CLOEXEC); err != nil {
+		return fail(err)
+	}
+	if l.wakeBuf, err = unix.Mmap(-1, 0, 8, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANONYMOUS|unix.MAP_PRIVATE); err != nil {
+		return fail(err)
+	}
+	if cfg.ShortSendFrac > 0 {
+		s := uint64(cfg.Seed)
+		l.rng = rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+	}
+	l.slots = append(l.slots, slot{gen: 1}) // slot 0: the loop itself (wake-ups)
+	return l, nil
+}
+
+// newRing prefers a single-issuer ring with deferred task work (6.1),
+// then cooperative task work (5.19), then a plain ring.
+func newRing() (*uring.Ring, error) {
+	var err error
+	for _, f := range []uint32{
+		uring.SetupSingleIssuer | uring.SetupDeferTaskrun,
+		uring.SetupCoopTaskrun | uring.SetupTaskrunFlag,
+		0,
+	} {
+		var r *uring.Ring
+		if r, err = uring.New(uring.Params{Entries: 4096, CQEntries: 16384, Flags: f | uring.SetupSubmitAll}); err == nil {
+			return r, nil
+		}
+		if r, err = uring.New(uring.Params{Entries: 4096, CQEntries: 16384, Flags: f}); err == nil {
+			return r, nil
+		}
+	}
+	return nil, err
+}
+
+// Counters returns a copy of the tallies. Loop thread only.
+func (l *Loop) Counters() Counters {
+	c := l.c
+	c.Enters = l.ring.Enters
+	c.Syscalls += l.ring.Enters
+	return c
+}
+
+// Conns is the number of open connections. Loop thread only.
+func (l *Loop) Conns() int { return l.conns }
+
+// MultishotRecv reports whether connections receive with multishot recv.
+func (l *Loop) MultishotRecv() bool { return l.multi }
+
+func (l *Loop) alloc(h handler) (uint32, uint32) {
+	var idx uint32
+	if n := len(l.free); n > 0 {
+		idx = l.free[n-1]
+		l.free = l.free[:n-1]
+	} else {
+		idx = uint32(len(l.slots))
+		l.slots = append(l.slots, slot{gen: 1})
+	}
+	l.slots[idx].h = h
+	return idx, l.slots[idx].gen
+}
+
+func (l *Loop) releaseSlot(idx uint32) {
+	s := &l.slots[idx]
+	s.h = nil
+	s.gen = (s.gen + 1) & 0xffffff
+	if s.gen == 0 {
+		s.gen = 1
+	}
+	l.free = append(l.free, idx)
+}
+
+// sqe returns a free submission entry, submitting what is queued when the
+// queue is full.
+func (l *Loop) sqe() *uring.SQE {
+	for {
+		if s := l.ring.GetSQE(); s != nil {
+			return s
+		}
+		if _, err := l.ring.Submit(); err != nil && !errors.Is(err, unix.EINTR) {
+			// EBUSY: completions must be reaped first.
+			l.reap()
+		}
+	}
+}
+
+// Run runs the loop until Stop, on the calling goroutine's thread, which
+// must be the one that called New.
+func (l *Loop) Run() error {
+	if l.closed {
+		return ErrClosed
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for {
+		l.runCalls()
+		if l.stop.Swap(false) {
+			return nil
+		}
+		if l.wakeIdle {
+			l.armWake()
+		}
+		if l.dirty {
+			l.bufs.Publish()
+			l.dirty = false
+		}
+		var want uint32 = 1
+		if l.hasCalls.Load() || len(l.deferred) > 0 {
+			want = 0
+		}
+		timeout := time.Duration(-1)
+		retryAccept := l.conns == 0 && l.pausedListeners()
+		switch {
+		case want == 0:
+			timeout = 0
+		case retryAccept:
+			// Out of descriptors with no connection of ours to close:
+			// try accepting again shortly.
+			timeout = 10 * time.Millisecond
+		}
+		err := l.ring.SubmitAndWait(want, timeout)
+		if want > 0 {
+			l.c.Waits++
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.EAGAIN) {
+			return fmt.Errorf("proactor: io_uring_enter: %w", err)
+		}
+		l.reap()
+		if retryAccept {
+			l.resumeListeners()
+		}
+	}
+}
+
+func (l *Loop) reap() {
+	for {
+		c := l.ring.Peek()
+		if c == nil {
+			break
+		}
+		l.c.Completions++
+		cqe := *c
+		l.ring.Advance(1)
+		op := uint8(cqe.UserData >> 56)
+		idx, gen := uint32(cqe.UserData), uint32(cqe.UserData>>32)&0xffffff
+		switch op {
+		case opWake:
+			l.wakeIdle = true
+			continue
+		case opCancel:
+			if cqe.Res == -int32(unix.EALREADY) {
+				l.recancel(idx, gen)
+			}
+			continue
+		}
+		if int(idx) >= len(l.slots) || l.slots[idx].gen != gen || l.slots[idx].h == nil {
+			l.c.Stale++
+			if cqe.Flags&uring.CQEFBuffer != 0 {
+				l.recycle(uint16(cqe.Flags >> uring.CQEBufferShift))
+			}
+			continue
+		}
+		l.slots[idx].h.complete(op, &cqe)
+		l.flushDeferred()
+	}
+}
+
+// recancel repeats a cancellation that found its request running: a
+// paused or closed connection's multishot recv must end.
+func (l *Loop) recancel(idx, gen uint32) {
+	if int(idx) < len(l.slots) && l.slots[idx].gen == gen {
+		if t, ok := l.slots[idx].h.(*Transport); ok && t.recvArmed && !t.reading() {
+			t.cancel(opRecv, true)
+		}
+	}
+}
+
+func (l *Loop) recycle(id uint16) {
+	l.bufs.Recycle(id)
+	l.dirty = true
+}
+
+func (l *Loop) armWake() {
+	s := l.sqe()
+	s.Opcode, s.Fd, s.Addr, s.Len = uring.OpRead, int32(l.wakefd), uint64(addr(l.wakeBuf)), 8
+	s.UserData = userData(opWake, 0, 0)
+	l.wakeIdle = false
+}
+
+func (l *Loop) wake() {
+	one := [8]byte{1}
+	unix.Write(l.wakefd, one[:])
+}
+
+// Stop makes Run return after the current round. Any goroutine.
+func (l *Loop) Stop() {
+	l.stop.Store(true)
+	l.wake()
+}
+
+// Call runs fn on the loop thread soon. Any goroutine.
+func (l *Loop) Call(fn func()) {
+	l.mu.Lock()
+	l.calls = append(l.calls, fn)
+	l.hasCalls.Store(true)
+	l.mu.Unlock()
+	l.wake()
+}
+
+func (l *Loop) runCalls() {
+	l.flushDeferred()
+	if !l.hasCalls.Load() {
+		return
+	}
+	l.mu.Lock()
+	calls := l.calls
+	l.calls = l.spare[:0]
+	l.hasCalls.Store(false)
+	l.mu.Unlock()
+	for i, fn := range calls {
+		fn()
+		l.flushDeferred()
+		calls[i] = nil
+	}
+	l.spare = calls[:0]
+}
+
+func (l *Loop) flushDeferred() {
+	for i := 0; i < len(l.deferred); i++ {
+		t := l.deferred[i]
+		l.deferred[i] = nil
+		t.closeNow()
+	}
+	l.deferred = l.deferred[:0]
+}
+
+// Close closes every connection (ConnectionLost(ErrClosed)) and listener,
+// then the ring, which cancels whatever is still in flight. Call it from
+// the loop's goroutine when Run has returned.
+func (l *Loop) Close() error {
+	if l.closed {
+		return ErrClosed
+	}
+	l.runCalls()
+	for ln := range l.lns {
+		ln.Close()
+	}
+	for t := range l.transp {
+		t.closeWith(ErrClosed)
+	}
+	l.flushDeferred()
+	l.closed = true
+	// The ring's own teardown is asynchronous: wait here for the
+	// cancellations, so that the sockets are gone (a listener no longer
+	// accepts) when Close returns.
+	deadline := time.Now().Add(2 * time.Second)
+	for l.held() > 0 && time.Now().Before(deadline) {
+		if err := l.ring.SubmitAndWait(1, 50*time.Millisecond); err != nil && !errors.Is(err, unix.EINTR) {
+			break
+		}
+		l.reap()
+		l.flushDeferred()
+	}
+	return l.release()
+}
+
+// held counts the slots whose requests the kernel still holds.
+func (l *Loop) held() int {
+	n := 0
+	for i := range l.slots {
+		if l.slots[i].h != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *Loop) release() error {
+	var err error
+	if l.bufs != nil {
+		l.bufs.Close()
+	}
+	if l.ring != nil {
+		err = l.ring.Close()
+	}
+	if l.wakefd >= 0 {
+		unix.Close(l.wakefd)
+	}
+	if l.wakeBuf != nil {
+		unix.Munmap(l.wakeBuf)
+	}
+	return err
+}
