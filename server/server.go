@@ -29,6 +29,9 @@ import (
 // connection over the runtime's own netpoller.
 const Stdlib = "stdlib"
 
+// Uring names the io_uring completion engine (package proactor).
+const Uring = "uring"
+
 // DefaultReadBuf is the read buffer size when Config.ReadBufSize is zero.
 // Every backend must read with the same size for a fair comparison.
 const DefaultReadBuf = 64 << 10
@@ -151,9 +154,16 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 	var eng engine
-	if cfg.Backend == Stdlib {
+	switch cfg.Backend {
+	case Stdlib:
 		eng = newStdEngine(cfg)
-	} else {
+	case Uring:
+		e, err := newUringEngine(cfg)
+		if err != nil {
+			return nil, err
+		}
+		eng = e
+	default:
 		e, err := newReactorEngine(cfg)
 		if err != nil {
 			return nil, err
@@ -205,7 +215,7 @@ func (cfg *Config) check() error {
 	if cfg.Backend == "" {
 		return errors.New("server: no backend given")
 	}
-	if cfg.Backend != Stdlib {
+	if cfg.Backend != Stdlib && cfg.Backend != Uring {
 		if _, ok := poller.Lookup(cfg.Backend); !ok {
 			return fmt.Errorf("server: unknown backend %q (available: %s)", cfg.Backend, Available())
 		}
@@ -242,6 +252,12 @@ func (cfg *Config) check() error {
 	}
 	if cfg.Backend == Stdlib && faultsActive(cfg.Faults) {
 		return errors.New("server: fault injection needs a poller backend: the stdlib server writes through the Go runtime")
+	}
+	if cfg.Backend == Uring && (cfg.Faults.WriteEAGAINFrac > 0 || cfg.Faults.ReadEAGAINFrac > 0) {
+		return errors.New("server: the uring engine injects short sends only: it makes no read or write calls to fail with EAGAIN")
+	}
+	if cfg.Backend == Uring && (cfg.Poller != poller.Options{}) {
+		return errors.New("server: poller options (edge-triggered, spin sleep) do not apply to the uring engine")
 	}
 	if cfg.Backend == Stdlib && (cfg.Poller != poller.Options{}) {
 		return errors.New("server: poller options (edge-triggered, spin sleep) do not apply to the stdlib server")

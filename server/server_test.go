@@ -16,7 +16,13 @@ import (
 )
 
 // backends are every backend a server can run here.
-func backends() []string { return append([]string{Stdlib}, poller.Names()...) }
+func backends() []string {
+	out := []string{Stdlib}
+	if uringAvailable() == nil {
+		out = append(out, Uring)
+	}
+	return append(out, poller.Names()...)
+}
 
 func startServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
@@ -241,5 +247,30 @@ func TestInjectedFaults(t *testing.T) {
 				t.Errorf("options %v", st.Options)
 			}
 		})
+	}
+}
+
+// TestUringShortSends: the uring engine injects short sends, and only
+// them; every byte still comes back.
+func TestUringShortSends(t *testing.T) {
+	if err := uringAvailable(); err != nil {
+		t.Skipf("the uring engine is unavailable, skipping: %v", err)
+	}
+	s := startServer(t, Config{Backend: Uring, Faults: Faults{ShortWriteFrac: 0.5, Seed: 7}})
+	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	echo(t, dialN(t, s.Addr(), 4), bytes.Repeat([]byte("fault"), 1000), 20)
+	st, err := ctl.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Injected["short_writes"] == 0 {
+		t.Errorf("injected %v", st.Injected)
+	}
+	if _, err := Start(Config{Backend: Uring, Faults: Faults{WriteEAGAINFrac: 0.1}}); err == nil || !strings.Contains(err.Error(), "short sends only") {
+		t.Errorf("uring with injected EAGAIN: %v", err)
 	}
 }

@@ -1,0 +1,135 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/proactor"
+	"github.com/muxbench/muxbench/protocol"
+	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// uringAvailable says why the uring engine cannot run here, or nil.
+func uringAvailable() error { return proactor.Available() }
+
+// uringEngine runs protocol.Echo on the io_uring proactor. Like the
+// reactor engine, the loop lives on one locked thread, which here also
+// creates the ring (it is single-issuer); counters are read through Call.
+type uringEngine struct {
+	cfg    Config
+	l      *proactor.Loop
+	ended  chan struct{}
+	runErr error
+}
+
+func newUringEngine(cfg Config) (engine, error) {
+	if err := proactor.Available(); err != nil {
+		return nil, badConfig{err}
+	}
+	return &uringEngine{cfg: cfg, ended: make(chan struct{})}, nil
+}
+
+func (e *uringEngine) listen(addr string) (string, error) {
+	type bound struct {
+		addr string
+		err  error
+	}
+	ch := make(chan bound, 1)
+	go func() {
+		defer close(e.ended)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if len(e.cfg.CPUs) > 0 {
+			if err := sysstat.PinThread(e.cfg.CPUs[:1]); err != nil {
+				ch <- bound{err: fmt.Errorf("pinning the event loop: %w", err)}
+				return
+			}
+		}
+		l, err := proactor.New(proactor.Config{
+			ReadBufSize:   e.cfg.ReadBufSize,
+			HighWater:     e.cfg.HighWater,
+			LowWater:      e.cfg.LowWater,
+			SndBuf:        e.cfg.SndBuf,
+			RcvBuf:        e.cfg.RcvBuf,
+			ShortSendFrac: e.cfg.Faults.ShortWriteFrac,
+			Seed:          e.cfg.Faults.Seed,
+		})
+		if err != nil {
+			ch <- bound{err: err}
+			return
+		}
+		e.l = l
+		defer l.Close()
+		ln, err := l.Listen("tcp", addr, protocol.NewEcho)
+		if err != nil {
+			ch <- bound{err: err}
+			return
+		}
+		ch <- bound{addr: ln.Addr().String()}
+		e.runErr = l.Run()
+	}()
+	b := <-ch
+	return b.addr, b.err
+}
+
+func (e *uringEngine) run() error {
+	<-e.ended
+	return e.runErr
+}
+
+func (e *uringEngine) stop() {
+	if e.l != nil {
+		e.l.Stop()
+	}
+}
+
+func (e *uringEngine) fill(st *control.Stats) error {
+	type snap struct {
+		c      proactor.Counters
+		conns  int
+		thread sysstat.Usage
+		err    error
+	}
+	ch := make(chan snap, 1)
+	e.l.Call(func() {
+		var s snap
+		s.c, s.conns = e.l.Counters(), e.l.Conns()
+		s.thread, s.err = sysstat.Thread()
+		ch <- s
+	})
+	var s snap
+	select {
+	case s = <-ch:
+	case <-e.ended:
+		return errors.New("the event loop has stopped")
+	case <-time.After(statsTimeout):
+		return fmt.Errorf("the event loop did not answer within %v", statsTimeout)
+	}
+	st.Conns = s.conns
+	if s.err == nil {
+		st.ThreadUserNs, st.ThreadSysNs = s.thread.UserNs, s.thread.SysNs
+	}
+	c := s.c
+	st.IO = result.IO{
+		BytesIn:     c.BytesIn,
+		BytesOut:    c.BytesOut,
+		Reads:       c.Reads,
+		Writes:      c.Writes,
+		ShortWrites: c.ShortWrites,
+		Waits:       c.Waits,
+		Events:      c.Completions,
+		Dispatches:  c.Completions - c.Stale,
+		Accepts:     c.Accepts,
+		AcceptErrs:  c.AcceptErrors,
+	}
+	if faultsActive(e.cfg.Faults) {
+		st.Injected = map[string]uint64{"short_writes": c.InjectedShortWrites}
+	}
+	return nil
+}
