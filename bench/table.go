@@ -41,8 +41,8 @@ func Table(w io.Writer, results []*result.Result) error {
 		extraHead += "\tp" + strconv.FormatFloat(p, 'f', -1, 64)
 		extraPad += "\t"
 	}
-	fmt.Fprint(tw, spaced("%-*s\trt/s\tp50\tp99\tp99.9%s\tmax\tserver\tgen\tshort\teagain\twaits\tev\trss\tinteg\t\n", width, "backend", extraHead))
-	fmt.Fprint(tw, spaced("%-*s\t\t\t\t%s\t\tµs/rt\tµs/rt\t/write\t/write\t/rt\t/wait\t/conn\terrs\t\n", width, "", extraPad))
+	fmt.Fprint(tw, spaced("%-*s\trt/s\tp50\tp99\tp99.9%s\tmax\tserver\tgen\tshort\teagain\twaits\tsys\trss\tinteg\t\n", width, "backend", extraHead))
+	fmt.Fprint(tw, spaced("%-*s\t\t\t\t%s\t\tµs/rt\tµs/rt\t/write\t/write\t/rt\t/rt\t/conn\terrs\t\n", width, "", extraPad))
 	for _, r := range results {
 		name := r.Params.Backend
 		if r.Partial {
@@ -62,7 +62,7 @@ func Table(w io.Writer, results []*result.Result) error {
 			gen += "?"
 			late = true
 		}
-		srv, short, eagain, waits, events, rss := "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"
+		srv, short, eagain, waits, sys, rss := "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"
 		if s := r.Server; s != nil {
 			srv = fmt.Sprintf("%.1f", s.Process.PerRTus)
 			if s.LoopThread != nil {
@@ -77,7 +77,9 @@ func Table(w io.Writer, results []*result.Result) error {
 				if s.Rates.WaitsPerRT < 0.1 {
 					waits = fmt.Sprintf("%.3f", s.Rates.WaitsPerRT)
 				}
-				events = fmt.Sprintf("%.1f", s.Rates.EventsPerWait)
+			}
+			if s.IO.Syscalls > 0 {
+				sys = fmt.Sprintf("%.2f", s.Rates.SyscallsPerRT)
 			}
 			// Zero is a finding (the connections added less than the
 			// runtime gave back meanwhile); n/a is no base to subtract.
@@ -114,13 +116,13 @@ func Table(w io.Writer, results []*result.Result) error {
 		}
 		fmt.Fprint(tw, spaced("%s\t%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
 			name, rate, p50, fmtNs(r.Latency.P99), fmtNs(r.Latency.P999), extraCols,
-			maxv, srv, gen, short, eagain, waits, events, rss, r.Integrity.Errors()))
+			maxv, srv, gen, short, eagain, waits, sys, rss, r.Integrity.Errors()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	var notes []string
-	notes = append(notes, "server µs/rt: process/loop thread CPU per round trip; short, eagain, waits, ev(ents): server side;\nrss: server memory the connections added, per connection, idle ones included")
+	notes = append(notes, "server µs/rt: process/loop thread CPU per round trip; short, eagain, waits: server side;\nsys: system calls per round trip, counted by the server's loop (waits, reads, writes, ring enters);\nrss: server memory the connections added, per connection, idle ones included")
 	if partial {
 		notes = append(notes, "*: stopped early (Ctrl-C or a fault), figures cover a shortened window")
 	}

@@ -14,7 +14,7 @@ func TestTableFitsAndMarks(t *testing.T) {
 		Throughput: 123456, Latency: result.Latency{Count: 617280, P50: 612_000, P99: 4_180_000, P999: 12_000_000, Max: 19_000_000_000},
 		Server: &result.Server{
 			Process: result.CPU{PerRTus: 16.9}, LoopThread: &result.CPU{PerRTus: 16.6},
-			IO: result.IO{Writes: 10, Waits: 5}, Rates: result.Rates{ShortWritesPerWrite: 0.125, WaitsPerRT: 0.02, EventsPerWait: 56.9},
+			IO: result.IO{Writes: 10, Waits: 5, Syscalls: 25}, Rates: result.Rates{ShortWritesPerWrite: 0.125, WaitsPerRT: 0.02, EventsPerWait: 56.9, SyscallsPerRT: 2.5},
 			RSS: 20 << 20, RSSBase: 10 << 20, RSSPerConn: 107.5 * 1024,
 			Accepts: &result.Accepts{Accepted: 70, EMFILE: 40, Pauses: 2},
 		},
@@ -37,7 +37,7 @@ func TestTableFitsAndMarks(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"busywait-sleep*", " 123k~ ", "busywait-sleep 0.31 CPUs (steal 0.02", "40 of 0 connections missing",
-		"70 taken, 40 EMFILE, 0 ENFILE, 2 pauses", "16.9/16.6", "16.1!", "0.125", "108KiB", "µs/rt", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k",
+		"70 taken, 40 EMFILE, 0 ENFILE, 2 pauses", "16.9/16.6", "16.1!", "0.125", "2.50", "108KiB", "µs/rt", "12345", "n/a", ">70s", "stopped early", "saturated", "99.9k of the 100.0k",
 		"0.0?", "external 29", "617.3k", "too few samples", "late by p50 1.2µs, p99 3.4µs", "sent open-loop messages late", "external: generator busy-polled"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

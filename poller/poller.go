@@ -127,6 +127,11 @@ var (
 	ErrUnknown       = errors.New("poller: unknown backend")
 )
 
+// syscaller is implemented by backends that count their own system
+// calls; for the others the wrapper counts one per Wait, Add, Modify and
+// Remove it passes on, which is what epoll and kqueue make.
+type syscaller interface{ Syscalls() uint64 }
+
 type registration struct {
 	token    uint64
 	interest Flags
@@ -143,6 +148,7 @@ type Poller struct {
 	count   int
 	closed  atomic.Bool
 	wakeSig atomic.Bool
+	calls   uint64 // backend calls, for backends that do not count
 }
 
 // Name is the registry name the poller was opened with.
@@ -180,6 +186,7 @@ func (p *Poller) Add(fd int, token uint64, interest Flags) error {
 	if fd < len(p.regs) && p.regs[fd].live {
 		return fmt.Errorf("%w: fd %d", ErrRegistered, fd)
 	}
+	p.calls++
 	if err := p.b.Add(fd, token, interest); err != nil {
 		return err
 	}
@@ -205,6 +212,7 @@ func (p *Poller) Modify(fd int, token uint64, interest Flags) error {
 	if r.token == token && r.interest == interest {
 		return nil
 	}
+	p.calls++
 	if err := p.b.Modify(fd, token, r.interest, interest); err != nil {
 		return err
 	}
@@ -220,6 +228,7 @@ func (p *Poller) Remove(fd int) error {
 	if fd >= len(p.regs) || !p.regs[fd].live {
 		return fmt.Errorf("%w: fd %d", ErrNotRegistered, fd)
 	}
+	p.calls++
 	err := p.b.Remove(fd, p.regs[fd].interest)
 	p.regs[fd] = registration{}
 	p.count--
@@ -249,6 +258,7 @@ func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
 		deadline = time.Now().Add(timeout)
 	}
 	for {
+		p.calls++
 		n, err := p.b.Wait(events, timeout)
 		p.wakeSig.Store(false)
 		if err == nil {
@@ -264,6 +274,16 @@ func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
 			}
 		}
 	}
+}
+
+// Syscalls is the number of system calls the backend made for the loop
+// (Add, Modify, Remove, Wait; not Wake, which other goroutines call).
+// Loop goroutine only.
+func (p *Poller) Syscalls() uint64 {
+	if s, ok := p.b.(syscaller); ok {
+		return s.Syscalls()
+	}
+	return p.calls
 }
 
 // Wake makes a blocked Wait return, from any goroutine. Wakes that arrive

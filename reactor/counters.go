@@ -37,6 +37,11 @@ type Counters struct {
 	// OutputBudget and transports with output waiting stopped reading.
 	BudgetPauses uint64
 
+	// Syscalls counts every system call the loop made: the reads and
+	// writes above, the poller's waits and changes, accepts, closes,
+	// shutdowns and socket options.
+	Syscalls uint64
+
 	// Injected faults, kept apart from the real ones above.
 	InjectedShortWrites uint64
 	InjectedReadEAGAIN  uint64

@@ -119,6 +119,7 @@ func (l *Listener) handle(poller.Flags) {
 			return
 		}
 		nfd, err := rawio.Accept(l.fd)
+		r.c.Syscalls++
 		if err != nil {
 			switch err {
 			case unix.EAGAIN:

@@ -236,7 +236,11 @@ func (r *Reactor) Backend() string { return r.p.Name() }
 func (r *Reactor) EdgeTriggered() bool { return r.et }
 
 // Counters returns a copy of the loop's counters. Loop thread only.
-func (r *Reactor) Counters() Counters { return r.c }
+func (r *Reactor) Counters() Counters {
+	c := r.c
+	c.Syscalls += c.Reads + c.Writes + r.p.Syscalls()
+	return c
+}
 
 // Conns is the number of open transports. Loop thread only.
 func (r *Reactor) Conns() int { return r.conns }

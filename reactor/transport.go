@@ -179,6 +179,7 @@ func (t *Transport) LoseWriteConnection() {
 
 func (t *Transport) shutdownWrite() {
 	t.wrDone = true
+	t.r.c.Syscalls++
 	if err := unix.Shutdown(t.fd, unix.SHUT_WR); err != nil {
 		t.closeWith(err)
 	}
@@ -221,7 +222,9 @@ func (t *Transport) closeNow() {
 	if t.registered {
 		r.p.Remove(t.fd)
 	}
+	r.c.Syscalls++ // close
 	if t.linger0 {
+		r.c.Syscalls++
 		unix.SetsockoptLinger(t.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	}
 	unix.Close(t.fd)
@@ -463,6 +466,7 @@ func (r *Reactor) setConnOpts(fd int) {
 // on a Unix-domain socket.
 func (r *Reactor) setNoDelay(fd int) {
 	if !r.cfg.DisableNoDelay {
+		r.c.Syscalls++
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
 }

@@ -218,6 +218,14 @@ type IO struct {
 	Dispatches  uint64 `json:"dispatches"`
 	Accepts     uint64 `json:"accepts,omitempty"`
 	AcceptErrs  uint64 `json:"accept_errors,omitempty"`
+	// Syscalls counts every system call the event loop made (waits,
+	// reads, writes, poller changes, ring enters, accepts, closes), as
+	// the loop itself counted them; zero where nobody counts (stdlib).
+	Syscalls uint64 `json:"syscalls,omitempty"`
+	// ENOBUFS and Retries are the io_uring engine's: receives that found
+	// the provided-buffer ring empty, and completions submitted again.
+	ENOBUFS uint64 `json:"enobufs,omitempty"`
+	Retries uint64 `json:"retries,omitempty"`
 }
 
 // Add sums two counts: loops of one process, hosts of one point. Sums
@@ -236,6 +244,9 @@ func (io IO) Add(b IO) IO {
 	io.Dispatches = SatAdd(io.Dispatches, b.Dispatches)
 	io.Accepts = SatAdd(io.Accepts, b.Accepts)
 	io.AcceptErrs = SatAdd(io.AcceptErrs, b.AcceptErrs)
+	io.Syscalls = SatAdd(io.Syscalls, b.Syscalls)
+	io.ENOBUFS = SatAdd(io.ENOBUFS, b.ENOBUFS)
+	io.Retries = SatAdd(io.Retries, b.Retries)
 	return io
 }
 
@@ -262,6 +273,9 @@ func (io IO) Sub(b IO) IO {
 	io.Dispatches -= b.Dispatches
 	io.Accepts -= b.Accepts
 	io.AcceptErrs -= b.AcceptErrs
+	io.Syscalls -= b.Syscalls
+	io.ENOBUFS -= b.ENOBUFS
+	io.Retries -= b.Retries
 	return io
 }
 
@@ -273,6 +287,7 @@ type Rates struct {
 	WriteEAGAINPerRT    float64 `json:"write_eagain_per_rt"`
 	WaitsPerRT          float64 `json:"waits_per_rt"`
 	EventsPerWait       float64 `json:"events_per_wait"`
+	SyscallsPerRT       float64 `json:"syscalls_per_rt,omitempty"`
 }
 
 // Rates divides io out over its own counts and roundTrips; a zero
@@ -291,6 +306,7 @@ func (io IO) Rates(roundTrips uint64) Rates {
 		WriteEAGAINPerRT:    div(io.WriteEAGAIN, roundTrips),
 		WaitsPerRT:          div(io.Waits, roundTrips),
 		EventsPerWait:       div(io.Events, io.Waits),
+		SyscallsPerRT:       div(io.Syscalls, roundTrips),
 	}
 }
 

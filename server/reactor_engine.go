@@ -135,6 +135,7 @@ func (e *reactorEngine) fill(st *control.Stats) error {
 		Dispatches:  c.Dispatches,
 		Accepts:     c.Accepts,
 		AcceptErrs:  c.AcceptErrors,
+		Syscalls:    c.Syscalls,
 	}
 	st.Accept = result.Accepts{
 		Accepted: c.Accepts,

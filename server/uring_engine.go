@@ -127,6 +127,9 @@ func (e *uringEngine) fill(st *control.Stats) error {
 		Dispatches:  c.Completions - c.Stale,
 		Accepts:     c.Accepts,
 		AcceptErrs:  c.AcceptErrors,
+		Syscalls:    c.Syscalls,
+		ENOBUFS:     c.ENOBUFS,
+		Retries:     c.Retries,
 	}
 	if faultsActive(e.cfg.Faults) {
 		st.Injected = map[string]uint64{"short_writes": c.InjectedShortWrites}

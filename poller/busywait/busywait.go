@@ -70,6 +70,7 @@ type backend struct {
 
 	// Counters read by tests.
 	rounds, sleeps int
+	calls          uint64 // system calls: one poll per descriptor per round, naps
 }
 
 // New returns a busy-waiting backend; o.SpinSleep > 0 sleeps that long
@@ -150,6 +151,7 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 // timer wait has millisecond resolution, and time.Sleep(100us) lasts
 // about 1.1 ms here.
 func (b *backend) nap(d time.Duration) {
+	b.calls++
 	b.sleeps++
 	sleepThread(d)
 }
@@ -211,6 +213,7 @@ func (b *backend) ask(e *entry) (poller.Flags, error) {
 	for {
 		// A signal arriving during the call would lose this answer for
 		// the round; ask again instead.
+		b.calls++
 		err := poll1(pfd)
 		if err == nil {
 			break
@@ -244,3 +247,7 @@ func (b *backend) Wake() error {
 }
 
 func (b *backend) Close() error { return nil }
+
+// Syscalls counts the loop's system calls: a zero-timeout poll per
+// descriptor per round, and the naps of busywait-sleep.
+func (b *backend) Syscalls() uint64 { return b.calls }

@@ -32,6 +32,7 @@ type backend struct {
 	et     uint32
 	buf    []unix.EpollEvent
 	tokens []uint64
+	calls  uint64 // system calls: waits, ctls, wake-up drains
 }
 
 // New opens an epoll instance with an eventfd for wake-ups.
@@ -76,6 +77,7 @@ func (b *backend) mask(interest poller.Flags) uint32 {
 // ctl stores fd in the first 32 bits of epoll_data, which x/sys exposes as
 // ev.Fd on every Linux architecture.
 func (b *backend) ctl(op, fd int, mask uint32) error {
+	b.calls++
 	ev := unix.EpollEvent{Events: mask, Fd: int32(fd)}
 	return unix.EpollCtl(b.epfd, op, fd, &ev)
 }
@@ -104,6 +106,7 @@ func (b *backend) Modify(fd int, token uint64, old, interest poller.Flags) error
 func (b *backend) Remove(fd int, _ poller.Flags) error {
 	// A non-nil event keeps kernels before 2.6.9 happy; harmless after.
 	var ev unix.EpollEvent
+	b.calls++
 	return unix.EpollCtl(b.epfd, unix.EPOLL_CTL_DEL, fd, &ev)
 }
 
@@ -112,6 +115,7 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 		b.buf = make([]unix.EpollEvent, len(events))
 	}
 	buf := b.buf[:len(events)]
+	b.calls++
 	n, err := unix.EpollWait(b.epfd, buf, msec.Timeout(timeout))
 	if err != nil {
 		return 0, err
@@ -144,7 +148,11 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 	return out, nil
 }
 
+// Syscalls counts the loop's system calls: waits, ctls, drains.
+func (b *backend) Syscalls() uint64 { return b.calls }
+
 func (b *backend) drainWake() {
+	b.calls++
 	var buf [8]byte
 	unix.Read(b.wakefd, buf[:])
 }

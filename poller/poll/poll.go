@@ -37,6 +37,7 @@ type backend struct {
 	index  []int32       // by descriptor: position in fds, 0 if absent
 	next   int           // position the next scan starts at
 	limit  int           // most entries poll(2) takes, the wake-up's included; 0: no limit
+	calls  uint64        // system calls: polls and wake-up drains
 }
 
 // New opens the wake-up pipe and makes it the array's first entry.
@@ -106,11 +107,13 @@ func (b *backend) Remove(fd int, _ poller.Flags) error {
 }
 
 func (b *backend) Wait(evs []poller.Event, timeout time.Duration) (int, error) {
+	b.calls++
 	n, err := unix.Poll(b.fds, msec.Timeout(timeout))
 	if err != nil || n == 0 {
 		return 0, err
 	}
 	if b.fds[0].Revents != 0 {
+		b.calls++
 		b.wake.Drain()
 		n--
 	}
@@ -156,5 +159,9 @@ func (b *backend) Wait(evs []poller.Event, timeout time.Duration) (int, error) {
 }
 
 func (b *backend) Wake() error { return b.wake.Wake() }
+
+// Syscalls counts the loop's system calls: Add, Modify and Remove make
+// none, each Wait one poll(2), and a wake-up one drain.
+func (b *backend) Syscalls() uint64 { return b.calls }
 
 func (b *backend) Close() error { return b.wake.Close() }

@@ -43,6 +43,7 @@ type backend struct {
 	tokens       []uint64 // by descriptor
 	maxfd        int      // highest descriptor in rd or wr; the wake-up's at least
 	next         int      // descriptor the next scan starts at
+	calls        uint64   // system calls: selects and wake-up drains
 }
 
 // New opens the wake-up pipe and watches it.
@@ -107,11 +108,13 @@ func (b *backend) Remove(fd int, _ poller.Flags) error {
 }
 
 func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error) {
+	b.calls++
 	n, err := b.selectWait(timeout)
 	if err != nil || n == 0 {
 		return 0, err
 	}
 	if wfd := b.wake.Fd(); b.rdOut.has(wfd) {
+		b.calls++
 		b.wake.Drain()
 		b.rdOut.clear(wfd)
 		n--
@@ -154,5 +157,9 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 }
 
 func (b *backend) Wake() error { return b.wake.Wake() }
+
+// Syscalls counts the loop's system calls: one select per Wait, one
+// drain per wake-up.
+func (b *backend) Syscalls() uint64 { return b.calls }
 
 func (b *backend) Close() error { return b.wake.Close() }
