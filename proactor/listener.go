@@ -65,6 +65,19 @@ func (l *Loop) Listen(network, address string, f func() reactor.Protocol) (*List
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("setsockopt", err)
 	}
+	// Set on the listener, the buffer sizes are inherited by every
+	// accepted socket before its handshake ends, when the window scale
+	// is chosen (as the reactor and stdlib servers do).
+	if l.cfg.SndBuf > 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, l.cfg.SndBuf); err != nil {
+			return fail("SO_SNDBUF", err)
+		}
+	}
+	if l.cfg.RcvBuf > 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, l.cfg.RcvBuf); err != nil {
+			return fail("SO_RCVBUF", err)
+		}
+	}
 	if err := unix.Bind(fd, sa); err != nil {
 		return fail("bind", err)
 	}

@@ -360,18 +360,11 @@ func (t *Transport) made() {
 	t.armRecv()
 }
 
+// setConnOpts sets TCP_NODELAY; the buffer sizes come from the listener.
 func (l *Loop) setConnOpts(fd int) {
 	if !l.cfg.DisableNoDelay {
 		l.c.Syscalls++
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	}
-	if l.cfg.SndBuf > 0 {
-		l.c.Syscalls++
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, l.cfg.SndBuf)
-	}
-	if l.cfg.RcvBuf > 0 {
-		l.c.Syscalls++
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, l.cfg.RcvBuf)
 	}
 }
 
