@@ -231,7 +231,7 @@ func TestStylesAreDistinct(t *testing.T) {
 	}
 	// A backend the table does not know gets a spare colour, never one
 	// that a known backend is recognised by.
-	for _, name := range []string{"someday", "iouring", "epoll-et", "x"} {
+	for _, name := range []string{"someday", "io_uring", "epoll-et", "x"} {
 		if other, dup := seen[styleOf(name).Color]; dup {
 			t.Errorf("unknown %s looks like %s", name, other)
 		}

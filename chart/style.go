@@ -29,7 +29,8 @@ var known = []struct {
 	{"select", style{rgb(0xD55E00), draw.PyramidGlyph{}}},
 	{"busywait", style{rgb(0xCC79A7), draw.CrossGlyph{}}},
 	{"busywait-sleep", style{rgb(0x882255), draw.PlusGlyph{}}},
-	{"io_uring", style{rgb(0x56B4E9), draw.BoxGlyph{}}},
+	{"iouring", style{rgb(0x56B4E9), draw.BoxGlyph{}}},
+	{"uring", style{rgb(0x332288), draw.TriangleGlyph{}}},
 	{"stdlib", style{rgb(0x000000), draw.RingGlyph{}}},
 	{"external", style{rgb(0x7F7F7F), draw.BoxGlyph{}}},
 }
