@@ -145,6 +145,9 @@ func pingPong(b *testing.B, backend string, conns, size int) {
 		srvNs = st1.ProcUserNs + st1.ProcSysNs - st0.ProcUserNs - st0.ProcSysNs - genNs
 	}
 	b.ReportMetric(float64(srvNs)/1e3/rts, "server-cpu-us/rt")
+	if st1.IO.Syscalls > 0 {
+		b.ReportMetric(float64(st1.IO.Syscalls-st0.IO.Syscalls)/rts, "server-syscalls/rt")
+	}
 }
 
 // benchstat's baseline is the first column it meets.
