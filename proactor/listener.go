@@ -24,7 +24,14 @@ type Listener struct {
 	armed    bool
 	single   bool // multishot accept refused (before 5.19)
 	paused   bool
+	// sndBuf and rcvBuf are what the first accepted connection's socket
+	// reported: the sizes the kernel applied, read back once.
+	sndBuf, rcvBuf int
 }
+
+// AcceptedBufs are SO_SNDBUF and SO_RCVBUF as the first accepted socket
+// has them; zero before any accept.
+func (ln *Listener) AcceptedBufs() (snd, rcv int) { return ln.sndBuf, ln.rcvBuf }
 
 // Addr is the bound address.
 func (ln *Listener) Addr() net.Addr { return ln.addr }
@@ -131,6 +138,11 @@ func (ln *Listener) complete(_ uint8, c *uring.CQE) {
 	switch {
 	case c.Res >= 0:
 		l.c.Accepts++
+		if ln.sndBuf == 0 {
+			l.c.Syscalls += 2
+			ln.sndBuf, _ = unix.GetsockoptInt(int(c.Res), unix.SOL_SOCKET, unix.SO_SNDBUF)
+			ln.rcvBuf, _ = unix.GetsockoptInt(int(c.Res), unix.SOL_SOCKET, unix.SO_RCVBUF)
+		}
 		l.setConnOpts(int(c.Res))
 		l.newTransport(int(c.Res), ln.factory()).made()
 	case c.Res == -int32(unix.EMFILE), c.Res == -int32(unix.ENFILE):

@@ -24,6 +24,7 @@ func uringAvailable() error { return proactor.Available() }
 type uringEngine struct {
 	cfg    Config
 	l      *proactor.Loop
+	ln     *proactor.Listener
 	ended  chan struct{}
 	runErr error
 }
@@ -71,6 +72,7 @@ func (e *uringEngine) listen(addr string) (string, error) {
 			ch <- bound{err: err}
 			return
 		}
+		e.ln = ln
 		ch <- bound{addr: ln.Addr().String()}
 		e.runErr = l.Run()
 	}()
@@ -91,15 +93,17 @@ func (e *uringEngine) stop() {
 
 func (e *uringEngine) fill(st *control.Stats) error {
 	type snap struct {
-		c      proactor.Counters
-		conns  int
-		thread sysstat.Usage
-		err    error
+		c        proactor.Counters
+		conns    int
+		snd, rcv int
+		thread   sysstat.Usage
+		err      error
 	}
 	ch := make(chan snap, 1)
 	e.l.Call(func() {
 		var s snap
 		s.c, s.conns = e.l.Counters(), e.l.Conns()
+		s.snd, s.rcv = e.ln.AcceptedBufs()
 		s.thread, s.err = sysstat.Thread()
 		ch <- s
 	})
@@ -112,6 +116,7 @@ func (e *uringEngine) fill(st *control.Stats) error {
 		return fmt.Errorf("the event loop did not answer within %v", statsTimeout)
 	}
 	st.Conns = s.conns
+	st.Options.SndBuf, st.Options.RcvBuf = s.snd, s.rcv
 	if s.err == nil {
 		st.ThreadUserNs, st.ThreadSysNs = s.thread.UserNs, s.thread.SysNs
 	}
@@ -130,6 +135,11 @@ func (e *uringEngine) fill(st *control.Stats) error {
 		Syscalls:    c.Syscalls,
 		ENOBUFS:     c.ENOBUFS,
 		Retries:     c.Retries,
+	}
+	st.Accept = result.Accepts{
+		Accepted: c.Accepts,
+		EMFILE:   c.AcceptEMFILE,
+		Errors:   c.AcceptErrors,
 	}
 	if faultsActive(e.cfg.Faults) {
 		st.Injected = map[string]uint64{"short_writes": c.InjectedShortWrites}

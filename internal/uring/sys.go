@@ -56,6 +56,7 @@ const (
 	RecvMultishot     = 1 << 1
 	AsyncCancelAll    = 1 << 0
 	AsyncCancelFD     = 1 << 1
+	AsyncCancelAny    = 1 << 2
 )
 
 // CQE flags.

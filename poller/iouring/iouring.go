@@ -449,12 +449,38 @@ func (b *backend) Wake() error {
 	return err
 }
 
+// cancelAll ends every request before the ring goes. A request holds its
+// file, and the ring's own teardown is asynchronous: without this a
+// descriptor removed and closed just before Close (a listener) would live
+// on, still accepting, for a while after Close returned.
+func (b *backend) cancelAll() {
+	sqe, err := b.ring.NextSQE()
+	if err != nil {
+		return
+	}
+	const marker = kindRemove<<62 | 1
+	sqe.Opcode, sqe.Fd, sqe.OpFlags, sqe.UserData = uring.OpAsyncCancel, -1, uring.AsyncCancelAll|uring.AsyncCancelAny, marker
+	deadline := time.Now().Add(time.Second)
+	for done := false; !done && time.Now().Before(deadline); {
+		if err := b.ring.SubmitAndWait(1, 50*time.Millisecond); err != nil && !errors.Is(err, unix.EINTR) {
+			return
+		}
+		for c := b.ring.Peek(); c != nil; c = b.ring.Peek() {
+			done = done || c.UserData == marker
+			b.ring.Advance(1)
+		}
+	}
+	// The cancelled requests complete in task work, which an enter runs.
+	b.ring.SubmitAndWait(0, 0)
+}
+
 // Syscalls counts the system calls the backend made: ring enters and the
 // rare epoll calls for parked writers.
 func (b *backend) Syscalls() uint64 { return b.ring.Enters + b.syscalls }
 
 func (b *backend) Close() error {
-	err := b.ring.Close() // cancels every request, the wake-up read included
+	b.cancelAll()
+	err := b.ring.Close()
 	unix.Close(b.wakefd)
 	if b.epfd >= 0 {
 		unix.Close(b.epfd)
