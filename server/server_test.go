@@ -16,13 +16,7 @@ import (
 )
 
 // backends are every backend a server can run here.
-func backends() []string {
-	out := []string{Stdlib}
-	if uringAvailable() == nil {
-		out = append(out, Uring)
-	}
-	return append(out, poller.Names()...)
-}
+func backends() []string { return append([]string{Stdlib}, poller.Names()...) }
 
 func startServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
