@@ -134,9 +134,17 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		// times; the least noisy attempt is kept, and the others'
 		// noise recorded with it.
 		var discarded []string
+		last := res
 		for k := 0; k < o.Reruns && err == nil && noisy(res) && Failure(res) == "" && ctx.Err() == nil; k++ {
-			fmt.Fprintf(stderr, "compare: %s was noisy (%.2f CPUs used by others); running it again\n", p, foreignOf(res))
+			if quiet.gaveUp {
+				// Busy before this run and not quiet since: another
+				// run now would be as noisy.
+				fmt.Fprintf(stderr, "compare: %s was noisy (%.2f CPUs used by others); the machine stays busy, so it is kept, marked\n", p, foreignOf(last))
+				break
+			}
+			fmt.Fprintf(stderr, "compare: %s was noisy (%.2f CPUs used by others); running it again\n", p, foreignOf(last))
 			again, aerr := o.attempt(ctx, spec, planned, progress, &quiet, stderr)
+			last = again
 			if aerr != nil || Failure(again) != "" {
 				res, err = again, aerr
 				break

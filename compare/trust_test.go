@@ -380,3 +380,30 @@ func TestCostPointLoad(t *testing.T) {
 		}
 	}
 }
+
+// On a machine that stays busy a noisy run is kept, marked, not rerun
+// in vain.
+func TestNoRerunOnABusyMachine(t *testing.T) {
+	var calls atomic.Int32
+	normal := fakeRunner(&calls, 0, nil)
+	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		r, err := normal(ctx, s, progress)
+		if err == nil {
+			r.Noise = &result.Noise{ForeignCPU: 0.8, Noisy: true}
+		}
+		return r, err
+	}
+	busy := func(ctx context.Context) (float64, error) { return 0.8, nil }
+	var stdout, stderr bytes.Buffer
+	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: t.TempDir(), Runner: runner,
+		Busy: busy, QuietBelow: 0.05, QuietWait: time.Millisecond, Reruns: 2, noCharts: true}
+	if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(NewPlan(tiny, o.Backends, 1, 0, Limits{}).Points); int(calls.Load()) != n {
+		t.Errorf("%d runs for %d points", calls.Load(), n)
+	}
+	if !strings.Contains(stderr.String(), "the machine stays busy, so it is kept, marked") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
