@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/muxbench/muxbench/chart/charttest"
@@ -145,9 +146,16 @@ func TestPlotCommandBadInput(t *testing.T) {
 	}
 	emptyDir := filepath.Join(dir, "empty")
 	os.Mkdir(emptyDir, 0o755)
+	fifoDir := filepath.Join(dir, "fifo")
+	os.Mkdir(fifoDir, 0o755)
+	if err := syscall.Mkfifo(filepath.Join(fifoDir, "x.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, path, want string
 	}{
+		{"FIFO in a directory", fifoDir, "not a regular file (a FIFO)"},
+		{"device", "/dev/zero", "not a regular file"},
 		{"missing", filepath.Join(dir, "nope.json"), "no such file"},
 		{"empty", write("empty.json", ""), "empty file"},
 		{"truncated", write("trunc.json", string(data[:len(data)/2])), "truncated"},
