@@ -89,6 +89,27 @@ func parseStat(stat []byte) (utime, stime int64, err error) {
 	return utime, stime, nil
 }
 
+// ownPeakRSS is this process's peak resident set (VmHWM). Linux carries
+// ru_maxrss across execve: a child's getrusage starts from its parent's
+// RSS at fork, so a server started by a large parent would report the
+// parent's peak as its own. VmHWM belongs to the process's own memory.
+func ownPeakRSS() (int64, bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			if f := strings.Fields(v); len(f) > 0 {
+				if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return n * 1024, true // "kB", which means KiB
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
 // RSS is the process's resident set now, in bytes (/proc/self/statm).
 func RSS() (int64, error) { return statmRSS("self") }
 

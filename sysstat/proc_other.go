@@ -69,3 +69,6 @@ func cpuModel() string {
 	}
 	return ""
 }
+
+// ownPeakRSS: getrusage's ru_maxrss is all there is.
+func ownPeakRSS() (int64, bool) { return 0, false }

@@ -18,6 +18,9 @@ func Process() (Usage, error) {
 	}
 	u := fromRusage(&ru)
 	u.MaxRSS = int64(ru.Maxrss) * maxRSSUnit
+	if p, ok := ownPeakRSS(); ok {
+		u.MaxRSS = p
+	}
 	return u, nil
 }
 
