@@ -17,6 +17,7 @@ import (
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/chart/charttest"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/server"
 )
 
 var five = []string{"epoll", "poll", "select", "busywait", "stdlib"}
@@ -475,5 +476,41 @@ func TestHelpAndBadFlags(t *testing.T) {
 		if msg := stderr.String(); code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "nosuch") {
 			t.Errorf("%s --nosuch: exit %d, %q", name, code, msg)
 		}
+	}
+}
+
+// A server that crashed during a point fails that point; its stderr is
+// saved in the results directory, beside where the point's result goes.
+func TestCrashedServer(t *testing.T) {
+	var calls atomic.Int32
+	normal := fakeRunner(&calls, 0, nil)
+	crashing := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		if s.Conns == 1 && s.Sweep == SweepActive {
+			return nil, &server.CrashError{Status: "exit status 2", Headline: "fatal error: out of memory",
+				Stderr: []byte("fatal error: out of memory\n\ngoroutine 1 [running]:\nmain.main()\n")}
+		}
+		return normal(ctx, s, progress)
+	}
+	out := t.TempDir()
+	o := Options{Backends: []string{"epoll"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: crashing, noCharts: true}
+	var stdout bytes.Buffer
+	if err := Run(context.Background(), o, &stdout, &stdout); err == nil || !strings.Contains(err.Error(), "1 of") {
+		t.Fatalf("err = %v", err)
+	}
+	var logs []string
+	filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".server-stderr.log") {
+			logs = append(logs, path)
+		}
+		return nil
+	})
+	if len(logs) != 1 {
+		t.Fatalf("saved stderr files: %v\n%s", logs, stdout.String())
+	}
+	if b, _ := os.ReadFile(logs[0]); !bytes.Contains(b, []byte("goroutine 1")) {
+		t.Errorf("saved stderr: %q", b)
+	}
+	if msg := stdout.String(); !strings.Contains(msg, "server crashed (exit status 2): fatal error: out of memory") || !strings.Contains(msg, logs[0]) {
+		t.Errorf("no word of the crash and where its stderr went:\n%s", msg)
 	}
 }
