@@ -60,7 +60,6 @@ type Server struct {
 	conns   map[net.Conn]bool // true once authenticated
 	pending int
 	authed  int
-	quit    chan struct{} // closed when Serve returns
 	wg      sync.WaitGroup
 
 	guard backoff
@@ -85,9 +84,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.conns == nil {
 		s.conns = make(map[net.Conn]bool)
 	}
-	quit := make(chan struct{})
-	s.quit = quit
 	s.mu.Unlock()
+	// Closed when Serve returns: a token check waiting out the back-off
+	// ends at once.
+	quit := make(chan struct{})
 	defer func() {
 		close(quit)
 		s.mu.Lock()
