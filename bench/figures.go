@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/muxbench/muxbench/internal/cli"
@@ -206,8 +207,10 @@ func serverFigures(a, b serverSample, base int64, res *result.Result, allConns i
 
 // environment describes this machine and build.
 func environment() result.Env {
-	var e result.Env
-	sysstat.FillEnv(&e)
-	e.Version = cli.Version()
-	return e
+	m := sysstat.ReadMachine()
+	return result.Env{
+		Hostname: m.Hostname, Kernel: m.Kernel, CPUModel: m.CPUModel, Cores: m.Cores,
+		OS: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Version: cli.Version(),
+	}
 }

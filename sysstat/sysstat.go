@@ -1,7 +1,7 @@
 // Package sysstat reads what a benchmark needs to know about processes,
 // threads and the machine: CPU time (process, calling thread, another
 // process by pid), context switches, memory, CPU pinning, descriptor
-// limits and the facts recorded in a result's Env.
+// limits and the facts about the host (Machine).
 //
 // Linux is the measured platform; the BSDs and darwin build, and what
 // cannot be read there returns an error wrapping ErrUnavailable.
@@ -19,8 +19,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/muxbench/muxbench/result"
 )
 
 // ErrUnavailable is wrapped by every error for a figure this platform
@@ -63,22 +61,8 @@ type Machine struct {
 	Cores int
 }
 
-// FillEnv sets e's machine fields (hostname, kernel, OS, arch, CPU model,
-// cores, Go version, GOMAXPROCS). Start and Version are the caller's.
-// Facts that cannot be read stay empty: a result is still worth writing.
-func FillEnv(e *result.Env) {
-	m := ReadMachine()
-	e.Hostname = m.Hostname
-	e.Kernel = m.Kernel
-	e.CPUModel = m.CPUModel
-	e.Cores = m.Cores
-	e.OS = runtime.GOOS
-	e.Arch = runtime.GOARCH
-	e.GoVersion = runtime.Version()
-	e.GOMAXPROCS = runtime.GOMAXPROCS(0)
-}
-
-// ReadMachine reads the host's facts, best effort.
+// ReadMachine reads the host's facts, best effort: facts that cannot be
+// read stay empty, as a result is still worth writing without them.
 func ReadMachine() Machine {
 	m := Machine{Kernel: kernel(), CPUModel: cpuModel()}
 	m.Hostname, _ = os.Hostname()

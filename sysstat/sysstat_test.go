@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muxbench/muxbench/result"
 )
 
 // burn spins on this thread for d of wall time.
@@ -212,10 +211,9 @@ func TestNoFile(t *testing.T) {
 }
 
 func TestMachine(t *testing.T) {
-	var e result.Env
-	FillEnv(&e)
-	if e.Kernel == "" || e.Cores < 1 || e.OS != runtime.GOOS || e.GOMAXPROCS < 1 || e.GoVersion == "" {
-		t.Errorf("env %+v", e)
+	e := ReadMachine()
+	if e.Kernel == "" || e.Cores < 1 {
+		t.Errorf("machine %+v", e)
 	}
 	if runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || runtime.GOARCH == "386") && e.CPUModel == "" {
 		t.Error("no CPU model on x86 linux")
