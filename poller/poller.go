@@ -313,6 +313,9 @@ type Info struct {
 	Doc  string
 	Caps Capabilities
 	New  func(Options) (Backend, error)
+	// Available, if set, tells why the backend cannot run on this
+	// machine (a kernel without the facility); nil means it can.
+	Available func() error
 }
 
 var registry = map[string]Info{}
@@ -322,6 +325,9 @@ var registry = map[string]Info{}
 func Register(info Info) {
 	if _, dup := registry[info.Name]; dup {
 		panic("poller: backend registered twice: " + info.Name)
+	}
+	if _, dup := engines[info.Name]; dup {
+		panic("poller: backend named like an engine: " + info.Name)
 	}
 	registry[info.Name] = info
 }
@@ -345,7 +351,7 @@ func Names() []string {
 	return out
 }
 
-// Lookup returns the backend called name.
+// Lookup returns the backend called name, available or not.
 func Lookup(name string) (Info, bool) {
 	i, ok := registry[name]
 	return i, ok
@@ -355,10 +361,10 @@ func Lookup(name string) (Info, bool) {
 func Open(name string, opts Options) (*Poller, error) {
 	info, ok := registry[name]
 	if !ok {
-		return nil, fmt.Errorf("%w %q (available: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
+		return nil, unknown(name, Names())
 	}
-	if opts.EdgeTriggered && !info.Caps.EdgeTriggered {
-		return nil, fmt.Errorf("%w: %s is level-triggered only", ErrUnsupported, name)
+	if err := Check(name, opts); err != nil {
+		return nil, err
 	}
 	b, err := info.New(opts)
 	if err != nil {

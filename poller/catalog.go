@@ -1,0 +1,242 @@
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+)
+
+// The catalogue: every name a muxbench server can be asked to run, kept
+// here so that run, serve, soak and compare accept the same names and
+// lists. A name is a poller backend ("epoll"), a backend that can be
+// edge-triggered run that way (its name and EdgeSuffix: "epoll-et"), or
+// an engine: a server that does not sit on a Poller ("stdlib"), which the
+// package implementing it registers with RegisterEngine.
+
+// Stdlib names the baseline engine: Go's net package, one goroutine per
+// connection over the runtime's own netpoller.
+const Stdlib = "stdlib"
+
+// EdgeSuffix turns a backend name into its edge-triggered variant.
+const EdgeSuffix = "-et"
+
+// ErrUnavailable is wrapped by the error for a name that is known but
+// cannot run on this machine (a kernel without the facility, say).
+var ErrUnavailable = errors.New("unavailable")
+
+// Engine is a server that is not a Poller backend.
+type Engine struct {
+	Name string
+	// Doc is one line for `muxbench backends`.
+	Doc string
+	// Available, if set, tells why the engine cannot run here; nil means
+	// it can.
+	Available func() error
+}
+
+var engines = map[string]Engine{}
+
+// RegisterEngine makes an engine a catalogue name; the package that
+// implements it calls it from init.
+func RegisterEngine(e Engine) {
+	if _, dup := engines[e.Name]; dup {
+		panic("poller: engine registered twice: " + e.Name)
+	}
+	if _, dup := registry[e.Name]; dup {
+		panic("poller: engine named like a backend: " + e.Name)
+	}
+	engines[e.Name] = e
+}
+
+// Choice is one catalogue name, resolved.
+type Choice struct {
+	// Name is as lists write it: "epoll", "epoll-et", "stdlib".
+	Name string
+	// Backend is the poller backend or the engine that serves it.
+	Backend string
+	// Edge asks for edge-triggered notification.
+	Edge bool
+	// Engine is set for a server that is not a Poller backend.
+	Engine bool
+}
+
+// Options are the poller options the choice implies.
+func (c Choice) Options() Options { return Options{EdgeTriggered: c.Edge} }
+
+// Entry is one line of the catalogue.
+type Entry struct {
+	Choice
+	Doc string
+	// Caps are the backend's; zero for an engine.
+	Caps Capabilities
+	// Err, if not nil, says why the entry cannot run here.
+	Err error
+}
+
+func availability(f func() error) error {
+	if f == nil {
+		return nil
+	}
+	if err := f(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Catalog lists every registered name, available or not: each backend
+// (sorted) followed by its edge-triggered variant where it has one, then
+// the engines (sorted).
+func Catalog() []Entry {
+	var out []Entry
+	for _, i := range Backends() {
+		err := availability(i.Available)
+		out = append(out, Entry{Choice: Choice{Name: i.Name, Backend: i.Name}, Doc: i.Doc, Caps: i.Caps, Err: err})
+		if i.Caps.EdgeTriggered {
+			out = append(out, Entry{Choice: Choice{Name: i.Name + EdgeSuffix, Backend: i.Name, Edge: true},
+				Doc: i.Name + ", edge-triggered", Caps: i.Caps, Err: err})
+		}
+	}
+	names := make([]string, 0, len(engines))
+	for n := range engines {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		e := engines[n]
+		out = append(out, Entry{Choice: Choice{Name: n, Backend: n, Engine: true}, Doc: e.Doc, Err: availability(e.Available)})
+	}
+	return out
+}
+
+// All lists the names that can run here: every backend and engine, and
+// with edge also the edge-triggered variants. Without them it is the
+// comparable set, every server in its default mode.
+func All(edge bool) []string {
+	var out []string
+	for _, e := range Catalog() {
+		if e.Err == nil && (edge || !e.Edge) {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
+// Resolve looks a name up. Its error wraps ErrUnknown, naming what there
+// is, or ErrUnavailable, saying why not.
+func Resolve(name string) (Choice, error) {
+	for _, e := range Catalog() {
+		if e.Name != name {
+			continue
+		}
+		if e.Err != nil {
+			return e.Choice, fmt.Errorf("%s %w", name, e.Err)
+		}
+		return e.Choice, nil
+	}
+	return Choice{}, unknown(name, All(true))
+}
+
+// ParseList reads a comma-separated list of names, or "all" (All(edge)).
+// Duplicates are dropped; an empty list is an error.
+func ParseList(v string, edge bool) ([]Choice, error) {
+	if strings.TrimSpace(v) == "all" {
+		v = strings.Join(All(edge), ",")
+	}
+	var out []Choice
+	seen := map[string]bool{}
+	for _, n := range strings.Split(v, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[n] {
+			continue
+		}
+		c, err := Resolve(n)
+		if err != nil {
+			return nil, err
+		}
+		seen[n] = true
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no backend in %q (want all or a list of: %s)", v, strings.Join(All(true), ", "))
+	}
+	return out, nil
+}
+
+// Names of a list of choices, as lists write them.
+func ChoiceNames(cs []Choice) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// preferred is the platform's own scalable mechanism.
+func preferred() string {
+	switch runtime.GOOS {
+	case "linux":
+		return "epoll"
+	case "darwin", "dragonfly", "freebsd", "netbsd", "openbsd":
+		return "kqueue"
+	}
+	return ""
+}
+
+// Default is the backend to use when none is named: the platform's own
+// (epoll on Linux, kqueue on the BSDs and macOS) if registered and
+// available, else the first backend that is, else "".
+func Default() string {
+	best := ""
+	for _, i := range Backends() {
+		if availability(i.Available) != nil {
+			continue
+		}
+		if i.Name == preferred() {
+			return i.Name
+		}
+		if best == "" {
+			best = i.Name
+		}
+	}
+	return best
+}
+
+// Check tells whether name can run with opts: a known, available
+// backend with the capabilities opts ask for, or an engine, which takes
+// no poller options.
+func Check(name string, opts Options) error {
+	if info, ok := registry[name]; ok {
+		if err := availability(info.Available); err != nil {
+			return fmt.Errorf("%s %w", name, err)
+		}
+		if opts.EdgeTriggered && !info.Caps.EdgeTriggered {
+			return fmt.Errorf("%w: %s is level-triggered only", ErrUnsupported, name)
+		}
+		return nil
+	}
+	if e, ok := engines[name]; ok {
+		if err := availability(e.Available); err != nil {
+			return fmt.Errorf("%s %w", name, err)
+		}
+		if opts != (Options{}) {
+			return fmt.Errorf("%w: poller options (edge-triggered, spin sleep) do not apply to %s", ErrUnsupported, name)
+		}
+		return nil
+	}
+	return unknown(name, All(false))
+}
+
+// unknownError reads without the package prefix: it is shown to users
+// after the flag that named the backend.
+type unknownError struct{ name, avail string }
+
+func (e *unknownError) Error() string {
+	return fmt.Sprintf("unknown backend %q (available: %s)", e.name, e.avail)
+}
+func (e *unknownError) Unwrap() error { return ErrUnknown }
+
+func unknown(name string, avail []string) error {
+	return &unknownError{name, strings.Join(avail, ", ")}
+}
