@@ -50,7 +50,7 @@ func benchBackends() []string {
 			out = append(out, n)
 		}
 	}
-	return append(out, Stdlib)
+	return append(out, poller.Stdlib)
 }
 
 // warmPerConn round trips per connection come before the timer: enough
@@ -156,7 +156,7 @@ func TestBenchBackendsEpollFirst(t *testing.T) {
 	if _, ok := poller.Lookup("epoll"); ok && names[0] != "epoll" {
 		t.Errorf("backends %v: want epoll first", names)
 	}
-	if names[len(names)-1] != Stdlib || len(names) != len(poller.Names())+1 {
+	if names[len(names)-1] != poller.Stdlib || len(names) != len(poller.Names())+1 {
 		t.Errorf("backends %v: want every poller, then stdlib", names)
 	}
 }

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 
 func childConfig(backend string) Config {
 	return Config{
-		Backend: backend, Conns: 16, Idle: 4,
+		Server: server.Config{Backend: backend}, Conns: 16, Idle: 4,
 		Duration: time.Second, Warmup: 200 * time.Millisecond,
 		NoPin: true, Executable: os.Args[0], ServerEnv: []string{serveEnv + "=1"},
 	}
@@ -52,7 +52,7 @@ func processGone(pid int) bool {
 // Every backend, and stdlib, through a child server: measured the same
 // way, checked byte by byte, and the child gone afterwards.
 func TestRunChildEveryBackend(t *testing.T) {
-	for _, b := range append(poller.Names(), Stdlib) {
+	for _, b := range append(poller.Names(), poller.Stdlib) {
 		t.Run(b, func(t *testing.T) {
 			res, err := Run(context.Background(), childConfig(b))
 			if err != nil {
@@ -68,7 +68,7 @@ func TestRunChildEveryBackend(t *testing.T) {
 			if s.Backend != b || s.Conns < 16 {
 				t.Errorf("server says backend %q with %d conns", s.Backend, s.Conns)
 			}
-			if b != Stdlib && (s.LoopThread == nil || s.IO.Waits == 0) {
+			if b != poller.Stdlib && (s.LoopThread == nil || s.IO.Waits == 0) {
 				t.Errorf("reactor server without loop thread CPU or waits: %+v", s)
 			}
 			// What the connections added, not the whole process over them.
@@ -95,6 +95,35 @@ func TestRunChildEveryBackend(t *testing.T) {
 	}
 }
 
+// The server's whole configuration reaches the child, and the result
+// names the edge-triggered run as the catalogue does.
+func TestRunChildServerConfig(t *testing.T) {
+	b := GenBackend()
+	info, _ := poller.Lookup(b)
+	cfg := childConfig(b)
+	cfg.Duration, cfg.Warmup = 300*time.Millisecond, -1
+	cfg.Server.SndBuf, cfg.Server.ReadBufSize = 8192, 4096
+	cfg.Server.Poller.EdgeTriggered = info.Caps.EdgeTriggered
+	cfg.Server.Faults = server.Faults{WriteEAGAINFrac: 0.01, Seed: 5}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := res.Server.Options
+	// The kernel doubles the send buffer it is given.
+	if o.SndBuf < 8192 || o.ReadBuf != 4096 || o.InjectWriteEAGAIN != 0.01 || o.FaultSeed != 5 ||
+		o.EdgeTriggered != info.Caps.EdgeTriggered {
+		t.Errorf("server options %+v", o)
+	}
+	want := b
+	if info.Caps.EdgeTriggered {
+		want += poller.EdgeSuffix
+	}
+	if Label(res.Params) != want || res.Params.ReadBufSize != 4096 {
+		t.Errorf("label %q, read buffer %d", Label(res.Params), res.Params.ReadBufSize)
+	}
+}
+
 // A listen address in use is the user's mistake, said by the server.
 func TestRunChildPortInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -104,9 +133,9 @@ func TestRunChildPortInUse(t *testing.T) {
 	defer ln.Close()
 	cfg := childConfig("epoll")
 	if _, ok := poller.Lookup("epoll"); !ok {
-		cfg.Backend = Stdlib
+		cfg.Server.Backend = poller.Stdlib
 	}
-	cfg.Listen = ln.Addr().String()
+	cfg.Server.Listen = ln.Addr().String()
 	_, err = Run(context.Background(), cfg)
 	if !errors.Is(err, ErrUsage) {
 		t.Fatalf("err = %v, want a usage error", err)

@@ -15,11 +15,9 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/server"
 )
-
-// Stdlib names the server built on Go's net package, run beside the
-// poller backends.
-const Stdlib = "stdlib"
 
 // External is the backend recorded for a server muxbench did not start.
 const External = "external"
@@ -30,8 +28,10 @@ var ErrUsage = cli.ErrUsage
 
 // Config is one run. Zero values take the defaults documented per field.
 type Config struct {
-	// Backend is the server: a poller name or Stdlib. Ignored with Target.
-	Backend string
+	// Server is the server to start, unless Target is set. Its Backend
+	// defaults to the platform's (poller.Default); its CPUs and
+	// GOMAXPROCS default as said below.
+	Server server.Config
 	// Target, when set, is a running echo server (host:port) to drive
 	// instead of starting one; the result's backend is External.
 	Target string
@@ -49,17 +49,8 @@ type Config struct {
 	// MsgSize is the bytes of one message, MinMsgSize..MaxMsgSize
 	// (default 64).
 	MsgSize int
-	// Server socket options and read size (0: the server's defaults).
-	SndBuf, RcvBuf, ReadBuf int
-	Edge                    bool
-	SpinSleep               time.Duration
-	// ServerArgs are appended to the server's command line (fault
-	// injection and other experiment flags).
-	ServerArgs []string
 	// ServerEnv is added to the server's environment.
 	ServerEnv []string
-	// Listen is the server's listen address (default 127.0.0.1:0).
-	Listen string
 
 	// Duration is the measured window (default 5s), after Warmup
 	// (default 1s; negative means none).
@@ -73,20 +64,18 @@ type Config struct {
 	// whole CPU.
 	GenSpin bool
 
-	// ServerCPUs and GenCPUs pin the server and the generator loops (one
+	// Server.CPUs and GenCPUs pin the server and the generator loops (one
 	// loop per generator CPU). Defaults: CPU 0 and CPU 1 on a machine
 	// with two or more, no pinning and one loop otherwise.
-	ServerCPUs []int
-	GenCPUs    []int
-	// ServerGOMAXPROCS is passed to the server. Default: one per server
-	// CPU, plus one for a reactor. A reactor's loop blocks in its poller
+	GenCPUs []int
+	// Server.GOMAXPROCS defaults to one per server CPU, plus one for a
+	// reactor. A reactor's loop blocks in its poller
 	// on a locked thread while holding a P; with no idle P left, the
 	// runtime's sysmon takes that P away after 20 us of every wait and
 	// wakes a spinning thread, which the loop then pays for in CPU on
 	// every round. stdlib blocks in the runtime's own netpoller instead
 	// and gets one P per CPU. The generator sets its own GOMAXPROCS to
 	// loops+1 for the same reason.
-	ServerGOMAXPROCS int
 	// NoPin turns the pinning defaults off.
 	NoPin bool
 
@@ -142,11 +131,11 @@ const descriptorSlack = 64
 
 // withDefaults checks cfg and fills its defaults.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.Target == "" && cfg.Backend == "" {
-		cfg.Backend = "epoll"
-	}
-	if cfg.Target != "" {
-		cfg.Backend = External
+	if cfg.Target == "" {
+		if cfg.Server.Backend == "" {
+			cfg.Server.Backend = poller.Default()
+		}
+		cfg.Server = cfg.Server.Defaults()
 	}
 	if cfg.Conns == 0 {
 		cfg.Conns = 100
@@ -162,17 +151,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MsgSize < MinMsgSize || cfg.MsgSize > MaxMsgSize {
 		return cfg, cli.Usagef("--msg-size must be from %d B to 16 MiB, got %d", MinMsgSize, cfg.MsgSize)
-	}
-	for _, v := range []struct {
-		name string
-		n    int
-	}{{"--sndbuf", cfg.SndBuf}, {"--rcvbuf", cfg.RcvBuf}, {"--read-buf", cfg.ReadBuf}} {
-		if v.n < 0 {
-			return cfg, cli.Usagef("%s must be positive, got %d", v.name, v.n)
-		}
-		if v.name != "--read-buf" && v.n > math.MaxInt32 {
-			return cfg, cli.Usagef("%s %d is above the largest size a socket takes (2 GiB - 1)", v.name, v.n)
-		}
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 5 * time.Second
@@ -198,9 +176,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Rate != 0 && !(cfg.Rate >= MinRate && cfg.Rate <= MaxRate) { // NaN too
 		return cfg, cli.Usagef("--rate must be from %g to %g round trips per second, or 0, got %g", float64(MinRate), MaxRate, cfg.Rate)
 	}
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:0"
-	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
@@ -210,29 +185,48 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 	}
 	ncpu := runtime.NumCPU()
-	if !cfg.NoPin && cfg.ServerCPUs == nil && cfg.GenCPUs == nil && ncpu >= 2 {
+	if !cfg.NoPin && cfg.Server.CPUs == nil && cfg.GenCPUs == nil && ncpu >= 2 {
 		if cfg.Target == "" {
-			cfg.ServerCPUs = []int{0}
+			cfg.Server.CPUs = []int{0}
 		}
 		cfg.GenCPUs = []int{1}
 	}
 	for _, set := range []struct {
 		name string
 		cpus []int
-	}{{"--server-cpus", cfg.ServerCPUs}, {"--gen-cpus", cfg.GenCPUs}} {
+	}{{"--server-cpus", cfg.Server.CPUs}, {"--gen-cpus", cfg.GenCPUs}} {
 		for _, c := range set.cpus {
 			if c < 0 || c >= ncpu {
 				return cfg, cli.Usagef("%s: CPU %d does not exist (this machine has CPUs 0-%d)", set.name, c, ncpu-1)
 			}
 		}
 	}
-	if cfg.ServerGOMAXPROCS == 0 {
-		cfg.ServerGOMAXPROCS = max(len(cfg.ServerCPUs), 1)
-		if cfg.Backend != Stdlib {
-			cfg.ServerGOMAXPROCS++
+	if cfg.Target == "" && cfg.Server.GOMAXPROCS == 0 {
+		cfg.Server.GOMAXPROCS = max(len(cfg.Server.CPUs), 1)
+		if cfg.Server.Backend != poller.Stdlib {
+			cfg.Server.GOMAXPROCS++
+		}
+	}
+	if cfg.Target == "" {
+		// Checked here rather than by the child: a bad size is refused
+		// before anything starts.
+		if err := cfg.Server.Check(); err != nil {
+			return cfg, cli.Usagef("%v", err)
 		}
 	}
 	return cfg, nil
+}
+
+// Name is the run's server as lists and tables name it: the backend,
+// "epoll-et" when edge-triggered, External for a Target.
+func (cfg *Config) Name() string {
+	if cfg.Target != "" {
+		return External
+	}
+	if cfg.Server.Poller.EdgeTriggered {
+		return cfg.Server.Backend + poller.EdgeSuffix
+	}
+	return cfg.Server.Backend
 }
 
 // loops is the number of generator event loops.

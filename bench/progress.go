@@ -18,7 +18,7 @@ type progressor struct {
 }
 
 func newProgressor(cfg *Config) *progressor {
-	p := &progressor{fn: cfg.Progress, backend: cfg.Backend, begin: time.Now(), stopped: make(chan struct{})}
+	p := &progressor{fn: cfg.Progress, backend: cfg.Name(), begin: time.Now(), stopped: make(chan struct{})}
 	p.cur.Store("connect")
 	return p
 }

@@ -20,19 +20,9 @@ import (
 	"github.com/muxbench/muxbench/sysstat"
 )
 
-// GenBackend is the poller the generator itself uses: the best of the
-// platform, the same whatever server is measured.
-func GenBackend() string {
-	for _, name := range []string{"epoll", "kqueue"} {
-		if _, ok := poller.Lookup(name); ok {
-			return name
-		}
-	}
-	if names := poller.Names(); len(names) > 0 {
-		return names[0]
-	}
-	return ""
-}
+// GenBackend is the poller the generator itself uses: the platform's
+// own (which gen_*.go registers), the same whatever server is measured.
+func GenBackend() string { return poller.Default() }
 
 // Run measures one server under one load. On ctx's end during the window
 // it stops the load and returns what was measured, marked Partial; the
@@ -44,11 +34,6 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Target == "" && cfg.Backend != Stdlib {
-		if _, ok := poller.Lookup(cfg.Backend); !ok {
-			return nil, cli.Usagef("--backend: unknown backend %q (available: %s)", cfg.Backend, strings.Join(append(poller.Names(), Stdlib), ", "))
-		}
 	}
 	genBackend := GenBackend()
 	if genBackend == "" {
@@ -63,10 +48,10 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	res := &result.Result{Schema: result.Schema, Env: environment()}
 	res.Env.Start = time.Now().UTC()
 	res.Params = result.Params{
-		Backend: cfg.Backend, Target: cfg.Target, Conns: cfg.Conns, Idle: cfg.Idle,
-		MsgSize: cfg.MsgSize, SndBuf: cfg.SndBuf, RcvBuf: cfg.RcvBuf, ReadBufSize: cfg.ReadBuf,
+		Backend: cfg.Server.Backend, Target: cfg.Target, Conns: cfg.Conns, Idle: cfg.Idle,
+		MsgSize: cfg.MsgSize, SndBuf: cfg.Server.SndBuf, RcvBuf: cfg.Server.RcvBuf, ReadBufSize: cfg.Server.ReadBufSize,
 		DurationSec: cfg.Duration.Seconds(), WarmupSec: cfg.Warmup.Seconds(), Rate: cfg.Rate,
-		GenLoops: cfg.loops(), ServerCPU: cfg.ServerCPUs, GenCPU: cfg.GenCPUs,
+		GenLoops: cfg.loops(), ServerCPU: cfg.Server.CPUs, GenCPU: cfg.GenCPUs,
 		Extra: map[string]string{},
 	}
 	for k, v := range cfg.Extra {
@@ -77,17 +62,19 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	prevProcs := runtime.GOMAXPROCS(genProcs)
 	defer runtime.GOMAXPROCS(prevProcs)
 	res.Env.GOMAXPROCS = genProcs
-	if cfg.Edge {
-		res.Params.Extra["edge"] = "true"
-	}
-	if cfg.SpinSleep > 0 {
-		res.Params.Extra["spin_sleep"] = cfg.SpinSleep.String()
-	}
 	if cfg.GenSpin {
 		res.Params.Extra["gen_spin"] = "true"
 	}
-	if len(cfg.ServerArgs) > 0 {
-		res.Params.Extra["server_args"] = strings.Join(cfg.ServerArgs, " ")
+	if cfg.Target != "" {
+		res.Params.Backend = External
+	} else {
+		if cfg.Server.Poller.EdgeTriggered {
+			res.Params.Extra["edge"] = "true"
+		}
+		if cfg.Server.Poller.SpinSleep > 0 {
+			res.Params.Extra["spin_sleep"] = cfg.Server.Poller.SpinSleep.String()
+		}
+		res.Params.Extra["server_args"] = strings.Join(cfg.Server.Args(), " ")
 	}
 
 	// The server.
@@ -95,7 +82,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	var child *server.Child
 	target := cfg.Target
 	if cfg.Target == "" {
-		res.Params.Extra["server_gomaxprocs"] = fmt.Sprint(cfg.ServerGOMAXPROCS)
+		res.Params.Extra["server_gomaxprocs"] = fmt.Sprint(cfg.Server.GOMAXPROCS)
 		ch, err := startChild(ctx, &cfg)
 		if err != nil {
 			return nil, err

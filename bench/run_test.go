@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all"
+	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -193,7 +195,9 @@ func TestRunBadInput(t *testing.T) {
 		"tiny message":   {Target: closed, MsgSize: 8},
 		"huge message":   {Target: closed, MsgSize: 17 << 20},
 		"no such CPU":    {Target: closed, GenCPUs: []int{4096}},
-		"bad backend":    {Backend: "nosuch"},
+		"bad backend":    {Server: server.Config{Backend: "nosuch"}},
+		"bad sndbuf":     {Server: server.Config{SndBuf: -1}},
+		"stdlib faults":  {Server: server.Config{Backend: poller.Stdlib, Faults: server.Faults{ShortWriteFrac: 0.1}}},
 		"bad percentile": {Target: closed, Percentiles: []float64{120}},
 	} {
 		_, err := Run(context.Background(), cfg)

@@ -8,8 +8,18 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 )
+
+// Label names a result's server as the catalogue does: the backend, with
+// poller.EdgeSuffix when it ran edge-triggered.
+func Label(p result.Params) string {
+	if p.Extra["edge"] == "true" {
+		return p.Backend + poller.EdgeSuffix
+	}
+	return p.Backend
+}
 
 // Table prints one row per result, in 100 columns: throughput, latency,
 // CPU per round trip on both sides, short writes and poller behaviour,
@@ -21,7 +31,7 @@ func Table(w io.Writer, results []*result.Result) error {
 	// so pad them here.
 	width := len("backend")
 	for _, r := range results {
-		n := len(r.Params.Backend)
+		n := len(Label(r.Params))
 		if r.Partial {
 			n++
 		}
@@ -44,7 +54,7 @@ func Table(w io.Writer, results []*result.Result) error {
 	fmt.Fprint(tw, spaced("%-*s\trt/s\tp50\tp99\tp99.9%s\tmax\tserver\tgen\tshort\teagain\twaits\tsys\trss\tinteg\t\n", width, "backend", extraHead))
 	fmt.Fprint(tw, spaced("%-*s\t\t\t\t%s\t\tµs/rt\tµs/rt\t/write\t/write\t/rt\t/rt\t/conn\terrs\t\n", width, "", extraPad))
 	for _, r := range results {
-		name := r.Params.Backend
+		name := Label(r.Params)
 		if r.Partial {
 			name += "*"
 			partial = true
@@ -160,7 +170,7 @@ func Table(w io.Writer, results []*result.Result) error {
 		}
 		if r.TargetRate > 0 {
 			n := fmt.Sprintf("%s: open loop, %s of the %s rt/s target achieved;\n  latency from intended send times",
-				r.Params.Backend, fmtCount(r.Throughput), fmtCount(r.TargetRate))
+				Label(r.Params), fmtCount(r.Throughput), fmtCount(r.TargetRate))
 			if u := r.LatencyUncorrected; u != nil {
 				n += fmt.Sprintf(" (from actual sends: p50 %s, p99 %s)", fmtNs(u.P50), fmtNs(u.P99))
 			}
@@ -190,7 +200,7 @@ func samplesNote(results []*result.Result, gated bool) string {
 	var b strings.Builder
 	line := "latency samples:"
 	for i, r := range results {
-		item := fmt.Sprintf(" %s %s", r.Params.Backend, fmtCount(float64(r.Latency.Count)))
+		item := fmt.Sprintf(" %s %s", Label(r.Params), fmtCount(float64(r.Latency.Count)))
 		if i < len(results)-1 {
 			item += ","
 		}

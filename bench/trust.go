@@ -190,7 +190,7 @@ func fillForeign(series []result.Second, vals []float64) {
 // bufWarnings says when a socket buffer asked for is beyond what the
 // kernel lets a process set: Linux clamps it without an error.
 func bufWarnings(cfg *Config) []string {
-	if cfg.SndBuf == 0 && cfg.RcvBuf == 0 {
+	if cfg.Server.SndBuf == 0 && cfg.Server.RcvBuf == 0 {
 		return nil
 	}
 	snd, rcv, err := sysstat.SockBufMax()
@@ -201,7 +201,7 @@ func bufWarnings(cfg *Config) []string {
 	for _, b := range []struct {
 		flag, sysctl string
 		v, max       int
-	}{{"--sndbuf", "wmem_max", cfg.SndBuf, snd}, {"--rcvbuf", "rmem_max", cfg.RcvBuf, rcv}} {
+	}{{"--sndbuf", "wmem_max", cfg.Server.SndBuf, snd}, {"--rcvbuf", "rmem_max", cfg.Server.RcvBuf, rcv}} {
 		if b.v > b.max {
 			w = append(w, fmt.Sprintf("%s %s is above net.core.%s (%s): the kernel clamps it; server.options has what it applied",
 				b.flag, units.FormatSize(int64(b.v)), b.sysctl, units.FormatSize(int64(b.max))))

@@ -141,10 +141,10 @@ func TestBufWarnings(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	if w := bufWarnings(&Config{SndBuf: snd, RcvBuf: rcv}); len(w) != 0 {
+	if w := bufWarnings(&Config{Server: server.Config{SndBuf: snd, RcvBuf: rcv}}); len(w) != 0 {
 		t.Errorf("warnings at the maximum: %q", w)
 	}
-	w := bufWarnings(&Config{SndBuf: snd + 1, RcvBuf: rcv + 1})
+	w := bufWarnings(&Config{Server: server.Config{SndBuf: snd + 1, RcvBuf: rcv + 1}})
 	if len(w) != 2 || !strings.Contains(w[0], "--sndbuf") || !strings.Contains(w[0], "wmem_max") ||
 		!strings.Contains(w[1], "--rcvbuf") || !strings.Contains(w[1], "clamps") {
 		t.Errorf("warnings above the maximum: %q", w)
@@ -153,9 +153,9 @@ func TestBufWarnings(t *testing.T) {
 
 func TestRunBadSocketOptions(t *testing.T) {
 	for name, cfg := range map[string]Config{
-		"sndbuf beyond int32": {Backend: "epoll", SndBuf: math.MaxInt32 + 1},
-		"rcvbuf beyond int32": {Backend: "epoll", RcvBuf: math.MaxInt32 + 1},
-		"noise threshold":     {Backend: "epoll", NoiseThreshold: -1},
+		"sndbuf beyond int32": {Server: server.Config{Backend: "epoll", SndBuf: math.MaxInt32 + 1}},
+		"rcvbuf beyond int32": {Server: server.Config{Backend: "epoll", RcvBuf: math.MaxInt32 + 1}},
+		"noise threshold":     {Server: server.Config{Backend: "epoll"}, NoiseThreshold: -1},
 	} {
 		_, err := Run(context.Background(), cfg)
 		if !errors.Is(err, ErrUsage) {
@@ -168,7 +168,7 @@ func TestRunBadSocketOptions(t *testing.T) {
 // is not foreign in the per-second noise.
 func TestRunLoadControlLearnsServerPID(t *testing.T) {
 	ch, err := server.Spawn(context.Background(), server.SpawnConfig{
-		Executable: os.Args[0], Args: []string{"--backend=" + Stdlib}, Env: []string{serveEnv + "=1"},
+		Executable: os.Args[0], Args: server.Config{Backend: poller.Stdlib}.Args(), Env: []string{serveEnv + "=1"},
 	})
 	if err != nil {
 		t.Fatal(err)

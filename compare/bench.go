@@ -7,6 +7,7 @@ import (
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/server"
 )
 
 func init() { DefaultRunner = benchRun }
@@ -15,11 +16,10 @@ func init() { DefaultRunner = benchRun }
 // child process of its own (so each side has its own descriptor table).
 func benchRun(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
 	cfg := bench.Config{
-		Backend:  s.Backend,
+		Server:   server.Config{Backend: s.Backend, SndBuf: s.SndBuf},
 		Conns:    s.Conns,
 		Idle:     s.Idle,
 		MsgSize:  s.MsgSize,
-		SndBuf:   s.SndBuf,
 		Duration: s.Duration,
 		Warmup:   s.Warmup,
 		Rate:     s.Rate,

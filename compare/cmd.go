@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -17,13 +16,6 @@ import (
 	_ "github.com/muxbench/muxbench/poller/all" // every backend this platform has
 	"golang.org/x/sys/unix"
 )
-
-// Stdlib is the Go net package baseline, compared like a backend.
-const Stdlib = "stdlib"
-
-// Available lists what compare runs by default: every registered poller
-// backend and the stdlib baseline.
-func Available() []string { return append(poller.Names(), Stdlib) }
 
 // limits are this process's: the descriptor limit and each backend's own
 // ceiling.
@@ -58,7 +50,7 @@ var drawCharts = true
 // failed or the comparison was interrupted, 2 bad usage.
 func Command(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("compare", compareUsage, stdout)
-	backends := fs.String("backend", "", "comma-separated `backends` to compare (default: all of "+strings.Join(Available(), ",")+")")
+	backends := fs.String("backend", "all", "`backends` to compare: all or a comma-separated list of "+strings.Join(poller.All(false), ","))
 	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
 	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", Full.MinRepeat, FullBudget, maxRepeat))
 	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
@@ -76,25 +68,17 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if *repeat < 0 || *repeat > maxRepeats {
 		return fail(fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", *repeat, maxRepeats))
 	}
-	list := Available()
-	if *backends != "" {
-		list = nil
-		for _, b := range strings.Split(*backends, ",") {
-			b = strings.TrimSpace(b)
-			if b == "" {
-				continue
-			}
-			if !slices.Contains(Available(), b) {
-				return fail(fmt.Errorf("--backend: unknown backend %q (available: %s)", b, strings.Join(Available(), ", ")))
-			}
-			if !slices.Contains(list, b) {
-				list = append(list, b)
-			}
-		}
-		if len(list) == 0 {
-			return fail(errors.New("--backend lists no backend"))
+	choices, err := poller.ParseList(*backends, false)
+	if err != nil {
+		return fail(fmt.Errorf("--backend %q: %v", *backends, err))
+	}
+	for _, c := range choices {
+		if c.Edge {
+			// The charts draw one series per backend.
+			return fail(fmt.Errorf("--backend %s: compare runs every backend level-triggered; measure %s with run", c.Name, c.Name))
 		}
 	}
+	list := poller.ChoiceNames(choices)
 	o := Options{
 		Backends: list, Sweeps: Full, Budget: FullBudget, Repeat: *repeat,
 		Out: *out, Resume: *resume, Limits: limits(), Runner: DefaultRunner, Verbose: *verbose,

@@ -26,16 +26,7 @@ var injected = server.Faults{ShortWriteFrac: 0.3, WriteEAGAINFrac: 0.2, ReadEAGA
 // backends are every server this platform has; "-et" runs an
 // edge-triggered backend in edge mode, where the reactor reads and writes
 // until EAGAIN and replays what an injected EAGAIN cut short.
-func backends() []string {
-	var all []string
-	for _, n := range poller.Names() {
-		all = append(all, n)
-		if info, _ := poller.Lookup(n); info.Caps.EdgeTriggered {
-			all = append(all, n+"-et")
-		}
-	}
-	return append(all, server.Stdlib)
-}
+func backends() []string { return poller.All(true) }
 
 type fixture struct {
 	srv    *server.Server
@@ -47,11 +38,12 @@ type fixture struct {
 // reads the figures to come back to.
 func start(t *testing.T, backend string, cfg server.Config) *fixture {
 	t.Helper()
-	cfg.Backend = backend
-	if b, ok := strings.CutSuffix(backend, "-et"); ok {
-		cfg.Backend, cfg.Poller.EdgeTriggered = b, true
+	choice, err := poller.Resolve(backend)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if backend != server.Stdlib {
+	cfg.Backend, cfg.Poller = choice.Backend, choice.Options()
+	if !choice.Engine {
 		cfg.Faults = injected
 	}
 	s, err := server.Start(cfg)
@@ -143,7 +135,7 @@ func TestChurn(t *testing.T) {
 			if accepts := st.IO.Accepts - f.before.IO.Accepts; accepts < rep.Churned {
 				t.Errorf("server accepted %d connections, %d were churned", accepts, rep.Churned)
 			}
-			if b == server.Stdlib {
+			if b == poller.Stdlib {
 				return
 			}
 			// Injected faults are counted, and apart from the real ones:

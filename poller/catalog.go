@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The catalogue: every name a muxbench server can be asked to run, kept
@@ -32,7 +33,7 @@ type Engine struct {
 	// Doc is one line for `muxbench backends`.
 	Doc string
 	// Available, if set, tells why the engine cannot run here; nil means
-	// it can.
+	// it can. It is called once.
 	Available func() error
 }
 
@@ -46,6 +47,9 @@ func RegisterEngine(e Engine) {
 	}
 	if _, dup := registry[e.Name]; dup {
 		panic("poller: engine named like a backend: " + e.Name)
+	}
+	if e.Available != nil {
+		e.Available = sync.OnceValue(e.Available)
 	}
 	engines[e.Name] = e
 }

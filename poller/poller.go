@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -314,7 +315,8 @@ type Info struct {
 	Caps Capabilities
 	New  func(Options) (Backend, error)
 	// Available, if set, tells why the backend cannot run on this
-	// machine (a kernel without the facility); nil means it can.
+	// machine (a kernel without the facility); nil means it can. It is
+	// called once.
 	Available func() error
 }
 
@@ -328,6 +330,10 @@ func Register(info Info) {
 	}
 	if _, dup := engines[info.Name]; dup {
 		panic("poller: backend named like an engine: " + info.Name)
+	}
+	if info.Available != nil {
+		// A probe may set up a kernel object: once is enough.
+		info.Available = sync.OnceValue(info.Available)
 	}
 	registry[info.Name] = info
 }

@@ -1,6 +1,9 @@
 package reactor
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Faults make a transport's system calls misbehave on purpose, in the
 // spirit of openresty's mockeagain, so that the rare paths (short writes,
@@ -21,15 +24,22 @@ func (f Faults) active() bool {
 	return f.ShortWriteFrac > 0 || f.WriteEAGAINFrac > 0 || f.ReadEAGAINFrac > 0
 }
 
+// CheckFaultFraction refuses a fraction outside [0, 1): at 1 no call
+// would ever get through, and the loop would spin without progress.
+func CheckFaultFraction(x float64) error {
+	if !(x >= 0 && x < 1) { // also refuses NaN
+		return errors.New("outside [0, 1)")
+	}
+	return nil
+}
+
 func (f Faults) validate() error {
 	for _, v := range []struct {
 		name string
 		x    float64
 	}{{"short-write", f.ShortWriteFrac}, {"write EAGAIN", f.WriteEAGAINFrac}, {"read EAGAIN", f.ReadEAGAINFrac}} {
-		// A fraction of 1 would never let a byte through: the loop would
-		// spin without progress.
-		if !(v.x >= 0 && v.x < 1) {
-			return fmt.Errorf("reactor: %s fault fraction %v outside [0, 1)", v.name, v.x)
+		if err := CheckFaultFraction(v.x); err != nil {
+			return fmt.Errorf("reactor: %s fault fraction %v: %w", v.name, v.x, err)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/muxbench/muxbench/poller"
 	"io"
 	"net"
 	"os"
@@ -32,7 +33,8 @@ func TestCommandBadInput(t *testing.T) {
 	}{
 		{[]string{"--backend", "carrier-pigeon"}, "--backend"},
 		{[]string{"--read-buf", "-1"}, "read-buf"},
-		{[]string{"--read-buf", "0"}, "--read-buf"},
+		{[]string{"--backend", "poll-et"}, `unknown backend "poll-et"`},
+		{[]string{"--backend", "stdlib-et"}, "--backend"},
 		{[]string{"--sndbuf", "4q"}, "sndbuf"},
 		{[]string{"--high-water", "1k", "--low-water", "4k"}, "--low-water"},
 		{[]string{"--inject-short-writes", "1.5"}, "--inject-short-writes"},
@@ -206,7 +208,7 @@ func TestChildExitsOnStdinEOF(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	cmd, stdin, rd, stderr := startChild(t, "--backend", Stdlib, "--exit-on-stdin-eof")
+	cmd, stdin, rd, stderr := startChild(t, "--backend", poller.Stdlib, "--exit-on-stdin-eof")
 	if rd.PID != cmd.Process.Pid {
 		t.Errorf("ready pid %d, child %d", rd.PID, cmd.Process.Pid)
 	}
@@ -219,7 +221,7 @@ func TestChildExitsOnSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	cmd, _, rd, stderr := startChild(t, "--backend", Stdlib)
+	cmd, _, rd, stderr := startChild(t, "--backend", poller.Stdlib)
 	c, err := control.Dial(rd.Control, "", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +246,7 @@ func TestChildPinned(t *testing.T) {
 		t.Skip(err)
 	}
 	last := online[len(online)-1]
-	for _, b := range []string{Stdlib, defaultBackend()} {
+	for _, b := range []string{poller.Stdlib, defaultBackend()} {
 		t.Run(b, func(t *testing.T) {
 			cmd, _, rd, stderr := startChild(t, "--backend", b, "--cpus", strconv.Itoa(last))
 			echo(t, dialN(t, rd.Listen, 1), []byte("pin"), 10)

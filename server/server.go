@@ -12,7 +12,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"runtime"
@@ -25,49 +24,19 @@ import (
 	"github.com/muxbench/muxbench/sysstat"
 )
 
-// Stdlib names the baseline backend: Go's net package, one goroutine per
-// connection over the runtime's own netpoller.
-const Stdlib = "stdlib"
-
 // Uring names the io_uring completion engine (package proactor).
 const Uring = "uring"
 
-// DefaultReadBuf is the read buffer size when Config.ReadBufSize is zero.
-// Every backend must read with the same size for a fair comparison.
-const DefaultReadBuf = 64 << 10
-
-// Config describes one server.
-type Config struct {
-	// Backend is a registered poller name or Stdlib.
-	Backend string
-	Poller  poller.Options
-	// Listen and Control are host:port addresses; empty means
-	// 127.0.0.1:0, a free loopback port.
-	Listen, Control string
-	// Token guards the control channel; it is required when either
-	// address is not loopback.
-	Token string
-	// CPUs pins the process to these CPUs and the event loop thread to
-	// the first of them; empty leaves scheduling alone.
-	CPUs []int
-	// GOMAXPROCS is set when positive.
-	GOMAXPROCS int
-	// ReadBufSize is the size of each read (DefaultReadBuf when zero).
-	ReadBufSize int
-	// SndBuf and RcvBuf set SO_SNDBUF and SO_RCVBUF when positive, on
-	// the listening socket for every engine, so that accepted connections
-	// have them before their handshake (the kernel doubles them, and caps
-	// them at net.core.wmem_max and rmem_max).
-	SndBuf, RcvBuf int
-	// HighWater and LowWater bound a reactor transport's write buffer:
-	// reading from a peer pauses above HighWater and resumes below
-	// LowWater. Zero takes the reactor's defaults.
-	HighWater, LowWater int
-	// OutputBudget bounds a reactor's write buffers together (see
-	// reactor.Config); zero takes the reactor's default.
-	OutputBudget int
-	// Faults injects short writes and EAGAIN into a reactor backend.
-	Faults Faults
+func init() {
+	poller.RegisterEngine(poller.Engine{
+		Name: poller.Stdlib,
+		Doc:  "Go's net package: goroutine per connection on the runtime netpoller (baseline)",
+	})
+	poller.RegisterEngine(poller.Engine{
+		Name:      Uring,
+		Doc:       "io_uring completions: multishot accept, recv into provided buffers, send (package proactor)",
+		Available: uringAvailable,
+	})
 }
 
 // Ready is the one line a server prints on stdout once it listens, so
@@ -128,22 +97,14 @@ type Server struct {
 // Start validates cfg, binds both addresses, and serves in the background
 // until Stop, a control "stop", or a fatal error (see Wait).
 func Start(cfg Config) (*Server, error) {
-	if err := cfg.check(); err != nil {
+	cfg = cfg.Defaults()
+	if err := cfg.Check(); err != nil {
 		return nil, badConfig{err}
-	}
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:0"
-	}
-	if cfg.Control == "" {
-		cfg.Control = "127.0.0.1:0"
 	}
 	for _, a := range []struct{ flag, addr string }{{"listen", cfg.Listen}, {"control", cfg.Control}} {
 		if err := control.RequireToken(cfg.Token, a.addr); err != nil {
 			return nil, badConfig{&ListenError{a.flag, a.addr, control.ErrNoToken}}
 		}
-	}
-	if cfg.ReadBufSize == 0 {
-		cfg.ReadBufSize = DefaultReadBuf
 	}
 	if cfg.GOMAXPROCS > 0 {
 		runtime.GOMAXPROCS(cfg.GOMAXPROCS)
@@ -155,7 +116,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	var eng engine
 	switch cfg.Backend {
-	case Stdlib:
+	case poller.Stdlib:
 		eng = newStdEngine(cfg)
 	case Uring:
 		e, err := newUringEngine(cfg)
@@ -209,92 +170,6 @@ func Start(cfg Config) (*Server, error) {
 		close(s.done)
 	}()
 	return s, nil
-}
-
-func (cfg *Config) check() error {
-	if cfg.Backend == "" {
-		return errors.New("server: no backend given")
-	}
-	if cfg.Backend != Stdlib && cfg.Backend != Uring {
-		if _, ok := poller.Lookup(cfg.Backend); !ok {
-			return fmt.Errorf("server: unknown backend %q (available: %s)", cfg.Backend, Available())
-		}
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"read buffer", cfg.ReadBufSize}, {"SO_SNDBUF", cfg.SndBuf}, {"SO_RCVBUF", cfg.RcvBuf},
-		{"high water mark", cfg.HighWater}, {"low water mark", cfg.LowWater}, {"output budget", cfg.OutputBudget},
-		{"GOMAXPROCS", cfg.GOMAXPROCS}} {
-		if f.v < 0 {
-			return fmt.Errorf("server: negative %s %d", f.name, f.v)
-		}
-	}
-	// setsockopt takes a C int: larger sizes would wrap.
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"SO_SNDBUF", cfg.SndBuf}, {"SO_RCVBUF", cfg.RcvBuf}} {
-		if f.v > math.MaxInt32 {
-			return fmt.Errorf("server: %s %d above the largest the kernel takes (%d)", f.name, f.v, math.MaxInt32)
-		}
-	}
-	if cfg.HighWater > 0 && cfg.LowWater > cfg.HighWater {
-		return fmt.Errorf("server: low water mark %d above high water mark %d", cfg.LowWater, cfg.HighWater)
-	}
-	if len(cfg.CPUs) > 0 {
-		if err := sysstat.CheckCPUs(cfg.CPUs); err != nil {
-			return err
-		}
-	}
-	if err := checkFaults(cfg.Faults); err != nil {
-		return err
-	}
-	if cfg.Backend == Stdlib && faultsActive(cfg.Faults) {
-		return errors.New("server: fault injection needs a poller backend: the stdlib server writes through the Go runtime")
-	}
-	if cfg.Backend == Uring && (cfg.Faults.WriteEAGAINFrac > 0 || cfg.Faults.ReadEAGAINFrac > 0) {
-		return errors.New("server: the uring engine injects short sends only: it makes no read or write calls to fail with EAGAIN")
-	}
-	if cfg.Backend == Uring && (cfg.Poller != poller.Options{}) {
-		return errors.New("server: poller options (edge-triggered, spin sleep) do not apply to the uring engine")
-	}
-	if cfg.Backend == Stdlib && (cfg.Poller != poller.Options{}) {
-		return errors.New("server: poller options (edge-triggered, spin sleep) do not apply to the stdlib server")
-	}
-	if cfg.Backend == Stdlib && cfg.OutputBudget > 0 {
-		return errors.New("server: the output budget applies to the reactor, not the stdlib server, whose buffers are per connection")
-	}
-	return nil
-}
-
-// Available lists the backends a server can run, for error messages.
-func Available() string {
-	s := Stdlib
-	for _, n := range poller.Names() {
-		s += ", " + n
-	}
-	return s
-}
-
-// options describes the setup as the result records it; the engine adds
-// the socket buffer sizes the kernel applied.
-func (cfg *Config) options() result.ServerOptions {
-	o := result.ServerOptions{
-		ReadBuf:    cfg.ReadBufSize,
-		HighWater:  cfg.HighWater,
-		LowWater:   cfg.LowWater,
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-	}
-	if len(cfg.CPUs) > 0 {
-		o.CPUs = sysstat.FormatCPUList(cfg.CPUs)
-	}
-	if cfg.Backend != Stdlib {
-		o.EdgeTriggered = cfg.Poller.EdgeTriggered
-		o.SpinSleepNs = int64(cfg.Poller.SpinSleep)
-	}
-	describeFaults(cfg.Faults, &o)
-	return o
 }
 
 // Ready is what Command prints once the server listens.

@@ -15,8 +15,9 @@ import (
 	"github.com/muxbench/muxbench/poller"
 )
 
-// backends are every backend a server can run here.
-func backends() []string { return append([]string{Stdlib}, poller.Names()...) }
+// backends are every backend and engine a server can run here, from the
+// catalogue.
+func backends() []string { return poller.All(false) }
 
 func startServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
@@ -126,7 +127,7 @@ func TestEchoAndStats(t *testing.T) {
 			if after.Options.ReadBuf != 4096 {
 				t.Errorf("options %v", after.Options)
 			}
-			if b == Stdlib {
+			if b == poller.Stdlib {
 				if after.ThreadUserNs != -1 || after.ThreadSysNs != -1 {
 					t.Errorf("stdlib has no loop thread, got %d/%d", after.ThreadUserNs, after.ThreadSysNs)
 				}
@@ -188,17 +189,17 @@ func TestStartErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"unknown backend", Config{Backend: "carrier-pigeon"}, "available: stdlib"},
+		{"unknown backend", Config{Backend: "carrier-pigeon"}, "available: "},
 		{"no backend", Config{}, "no backend"},
-		{"negative buffer", Config{Backend: Stdlib, SndBuf: -1}, "negative"},
-		{"buffer beyond int32", Config{Backend: Stdlib, RcvBuf: int(beyondInt32)}, "largest the kernel takes"},
-		{"water marks", Config{Backend: Stdlib, HighWater: 10, LowWater: 20}, "low water"},
-		{"missing CPU", Config{Backend: Stdlib, CPUs: []int{4096}}, "CPU 4096 does not exist"},
-		{"faults on stdlib", Config{Backend: Stdlib, Faults: Faults{ShortWriteFrac: 0.5}}, "poller backend"},
-		{"bad fraction", Config{Backend: Stdlib, Faults: Faults{WriteEAGAINFrac: 2}}, "outside [0,1)"},
-		{"no token off loopback", Config{Backend: Stdlib, Listen: "0.0.0.0:0"}, "--token"},
-		{"port in use", Config{Backend: Stdlib, Listen: busy.Addr().String()}, "address already in use"},
-		{"control port in use", Config{Backend: Stdlib, Control: busy.Addr().String()}, "control"},
+		{"negative buffer", Config{Backend: poller.Stdlib, SndBuf: -1}, "--sndbuf -1"},
+		{"buffer beyond int32", Config{Backend: poller.Stdlib, RcvBuf: int(beyondInt32)}, "--rcvbuf 2147483648: above the largest the kernel takes"},
+		{"water marks", Config{Backend: poller.Stdlib, HighWater: 10, LowWater: 20}, "--low-water 20 above"},
+		{"missing CPU", Config{Backend: poller.Stdlib, CPUs: []int{4096}}, "CPU 4096 does not exist"},
+		{"faults on stdlib", Config{Backend: poller.Stdlib, Faults: Faults{ShortWriteFrac: 0.5}}, "poller backend"},
+		{"bad fraction", Config{Backend: poller.Stdlib, Faults: Faults{WriteEAGAINFrac: 2}}, "--inject-eagain 2: outside [0, 1)"},
+		{"no token off loopback", Config{Backend: poller.Stdlib, Listen: "0.0.0.0:0"}, "--token"},
+		{"port in use", Config{Backend: poller.Stdlib, Listen: busy.Addr().String()}, "address already in use"},
+		{"control port in use", Config{Backend: poller.Stdlib, Control: busy.Addr().String()}, "control"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Start(tc.cfg)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/muxbench/muxbench/poller"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,12 +50,12 @@ func TestSpawnStop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	c, err := spawn("--backend", Stdlib)
+	c, err := spawn("--backend", poller.Stdlib)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Kill()
-	if c.Ready.PID != c.cmd.Process.Pid || c.Ready.Backend != Stdlib {
+	if c.Ready.PID != c.cmd.Process.Pid || c.Ready.Backend != poller.Stdlib {
 		t.Errorf("ready %+v, child pid %d", c.Ready, c.cmd.Process.Pid)
 	}
 	echo(t, dialN(t, c.Ready.Listen, 1), []byte("x"), 1)
@@ -77,7 +79,7 @@ func TestSpawnKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	c, err := spawn("--backend", Stdlib)
+	c, err := spawn("--backend", poller.Stdlib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +130,7 @@ func TestSpawnCrashWhileServing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	c, err := spawn("--backend", Stdlib)
+	c, err := spawn("--backend", poller.Stdlib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +177,7 @@ func TestSpawnStopIsNoCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	c, err := spawn("--backend", Stdlib)
+	c, err := spawn("--backend", poller.Stdlib)
 	if err != nil {
 		t.Fatal(err)
 	}

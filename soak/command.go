@@ -18,7 +18,6 @@ import (
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
-	"github.com/muxbench/muxbench/server"
 
 	// Every backend of this platform.
 	_ "github.com/muxbench/muxbench/poller/all"
@@ -46,19 +45,6 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// allBackends is every poller of this platform, edge-triggered as well
-// where it can be, then stdlib.
-func allBackends() []string {
-	var all []string
-	for _, n := range poller.Names() {
-		all = append(all, n)
-		if info, _ := poller.Lookup(n); info.Caps.EdgeTriggered {
-			all = append(all, n+EdgeSuffix)
-		}
-	}
-	return append(all, server.Stdlib)
-}
-
 // maxSoak bounds --duration: a week, shared out between the backends.
 const maxSoak = 7 * 24 * time.Hour
 
@@ -79,7 +65,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	maxPeak := units.Size(DefaultMaxPeakRSSGrowth)
 	var (
 		duration = fs.Duration("duration", 5*time.Minute, "total `duration`, shared out evenly between the backends")
-		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(allBackends(), ", ")+" (-et: edge-triggered; stdlib runs without injection)")
+		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(poller.All(true), ", ")+" ("+poller.EdgeSuffix+": edge-triggered; "+poller.Stdlib+" runs without injection)")
 		inject   = fs.Float64("inject", 0.05, "`fraction` of server writes cut short, of writes and of reads failed with EAGAIN (0 turns injection off)")
 		churn    = fs.Int("churn", 200, "replace this `rate` of connections per second, half with an orderly close and half with a reset (0: none)")
 		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep this many churned `connections` open")
@@ -105,19 +91,11 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		NeverReaders: *crowd, MaxPeakRSSGrowth: int64(maxPeak),
 		IdleWindow: *idle, MaxIdleCPU: *idleCPU,
 	}
-	if *backends == "all" {
-		cfg.Backends = allBackends()
-	} else {
-		for _, b := range strings.Split(*backends, ",") {
-			b = strings.TrimSpace(b)
-			if !slices.Contains(allBackends(), b) {
-				return cfg, fmt.Errorf("--backend %q: unknown; available: %s", b, strings.Join(allBackends(), ", "))
-			}
-			if !slices.Contains(cfg.Backends, b) {
-				cfg.Backends = append(cfg.Backends, b)
-			}
-		}
+	choices, err := poller.ParseList(*backends, true)
+	if err != nil {
+		return cfg, fmt.Errorf("--backend %q: %v", *backends, err)
 	}
+	cfg.Backends = poller.ChoiceNames(choices)
 	switch {
 	case cfg.Duration <= 0 || cfg.Duration > maxSoak:
 		return cfg, fmt.Errorf("--duration %v: want a positive duration up to %v, e.g. 5m", cfg.Duration, maxSoak)
@@ -158,7 +136,7 @@ func describe(cfg Config) string {
 	inj := "off"
 	if cfg.Inject > 0 {
 		inj = fmt.Sprintf("%g of writes short, of writes and of reads EAGAIN", cfg.Inject)
-		if slices.Contains(cfg.Backends, server.Stdlib) {
+		if slices.Contains(cfg.Backends, poller.Stdlib) {
 			inj += " (stdlib: none, it writes through the Go runtime)"
 		}
 	}
@@ -191,7 +169,7 @@ func Print(w io.Writer, out []*Outcome) bool {
 			inj = fmt.Sprintf("%d/%d/%d", i["short_writes"], i["write_eagain"], i["read_eagain"])
 		}
 		real := "n/a" // the stdlib server cannot see its short writes
-		if o.Backend != server.Stdlib {
+		if o.Backend != poller.Stdlib {
 			io := o.After.IO
 			real = fmt.Sprintf("%d/%d/%d", io.ShortWrites, io.WriteEAGAIN, io.ReadEAGAIN)
 		}

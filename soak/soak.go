@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,9 +27,11 @@ import (
 type Config struct {
 	// Duration is shared out evenly between Backends.
 	Duration time.Duration
-	// Backends are poller names, the edge-triggered ones also with
-	// EdgeSuffix, or server.Stdlib, which runs without injection: it
-	// writes through the Go runtime, out of our reach.
+	// Backends are catalogue names (poller.Resolve): "epoll-et" runs
+	// epoll edge-triggered, its own soak since the reactor takes other
+	// paths there (reads and writes until EAGAIN, replays after an
+	// injected EAGAIN); an engine such as poller.Stdlib runs without
+	// injection, as it writes through the Go runtime, out of our reach.
 	Backends []string
 	// Inject is the fraction of writes cut short, of writes failed with
 	// EAGAIN and of reads failed with EAGAIN; 0 turns injection off.
@@ -134,23 +135,25 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) []*Outcome {
 }
 
 func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duration) *Outcome {
-	name, edge := splitEdge(backend)
-	o := &Outcome{Backend: backend, Injected: cfg.Inject > 0 && name != server.Stdlib, IdleCPU: -1}
-	if info, ok := poller.Lookup(name); ok {
+	o := &Outcome{Backend: backend, IdleCPU: -1}
+	choice, err := poller.Resolve(backend)
+	if err != nil {
+		o.failf("server: %v", err)
+		return o
+	}
+	o.Injected = cfg.Inject > 0 && !choice.Engine
+	if info, ok := poller.Lookup(choice.Backend); ok {
 		o.Spins = info.Caps.Spins
 	}
 	// A small send buffer, fixed (the kernel would grow it to MiBs): the
 	// echo to a peer that never reads backs up into the server's memory,
 	// where the soak can see whether it is bounded, not the kernel's.
-	args := []string{"--backend=" + name, "--sndbuf=" + strconv.Itoa(serverSndBuf)}
-	if edge {
-		args = append(args, "--edge")
-	}
+	scfg := server.Config{Backend: choice.Backend, Poller: choice.Options(), SndBuf: serverSndBuf,
+		Faults: server.Faults{Seed: server.DefaultSeed}}
 	if o.Injected {
-		f := strconv.FormatFloat(cfg.Inject, 'g', -1, 64)
-		args = append(args, "--inject-short-writes="+f, "--inject-eagain="+f, "--inject-read-eagain="+f)
+		scfg.Faults.ShortWriteFrac, scfg.Faults.WriteEAGAINFrac, scfg.Faults.ReadEAGAINFrac = cfg.Inject, cfg.Inject, cfg.Inject
 	}
-	ch, err := server.Spawn(ctx, server.SpawnConfig{Args: args})
+	ch, err := server.Spawn(ctx, server.SpawnConfig{Args: scfg.Args()})
 	if err != nil {
 		o.failf("server: %v", err)
 		return o
@@ -193,8 +196,8 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	fr := <-fch
 	if err == nil {
 		o.Result = res
-		res.Params.Backend = name
-		if edge {
+		res.Params.Backend = choice.Backend
+		if choice.Edge {
 			res.Params.Extra["edge"] = "true"
 		}
 		res.Faults = fr.rep
@@ -339,19 +342,4 @@ func (o *Outcome) judge(cfg Config) {
 			o.failf("  %s", e)
 		}
 	}
-}
-
-// EdgeSuffix names a backend run edge-triggered ("epoll-et"): its own
-// soak, since the reactor takes other paths there (reads and writes until
-// EAGAIN, replays after an injected EAGAIN).
-const EdgeSuffix = "-et"
-
-// splitEdge parses a soak backend name.
-func splitEdge(name string) (backend string, edge bool) {
-	if b, ok := strings.CutSuffix(name, EdgeSuffix); ok {
-		if info, found := poller.Lookup(b); found && info.Caps.EdgeTriggered {
-			return b, true
-		}
-	}
-	return name, false
 }

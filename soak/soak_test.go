@@ -166,7 +166,7 @@ func TestIdleBusyLoop(t *testing.T) {
 	}
 	backend := "poll"
 	if _, ok := poller.Lookup(backend); !ok {
-		backend = server.Stdlib
+		backend = poller.Stdlib
 	}
 	cfg := Config{Duration: minSlice, Backends: []string{backend}, Conns: 2, MsgSize: 1024,
 		MaxRSSGrowth: 1 << 30, MaxPeakRSSGrowth: 1 << 30, IdleWindow: time.Second, MaxIdleCPU: 0.02}

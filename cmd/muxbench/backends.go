@@ -15,26 +15,32 @@ func backendsCommand(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("backends", `usage: muxbench backends
 
 Lists the servers run can measure: every poller backend built for this
-platform, with its capabilities, and stdlib (Go's net package).`, stdout)
+platform, with its capabilities (edge-triggered under its -et name), and
+the engines: stdlib (Go's net package).`, stdout)
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "backend\tcapabilities\tdescription")
-	for _, b := range poller.Backends() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name, caps(b.Caps), b.Doc)
+	for _, e := range poller.Catalog() {
+		c, doc := "-", e.Doc
+		if !e.Engine {
+			c = caps(e.Caps, e.Edge)
+		}
+		if e.Err != nil {
+			doc = e.Err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, c, doc)
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\n", bench.Stdlib, "-", "Go's net package: goroutine per connection on the runtime netpoller (baseline)")
 	tw.Flush()
 	fmt.Fprintf(stdout, "\nThe load generator uses %s.\n", bench.GenBackend())
 	return 0
 }
 
-func caps(c poller.Capabilities) string {
-	var s []string
-	s = append(s, "level")
-	if c.EdgeTriggered {
-		s = append(s, "edge")
+func caps(c poller.Capabilities, edge bool) string {
+	s := []string{"level"}
+	if edge {
+		s[0] = "edge"
 	}
 	if c.MaxFD > 0 {
 		s = append(s, fmt.Sprintf("fd<%d", c.MaxFD))

@@ -138,22 +138,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("run", runUsage, stdout)
 	lf.register(fs)
 	var (
-		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name, a list (epoll,poll) or all; names: "+strings.Join(allBackends(), ", "))
-		sndBuf     units.Size
-		rcvBuf     units.Size
-		readBuf    units.Size
+		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name, a list (epoll,poll) or all; names: "+strings.Join(poller.All(true), ", "))
 		serverCPUs = fs.String("server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
 		procs      = fs.Int("server-gomaxprocs", 0, "set the server's GOMAXPROCS to `procs` (0: one per server CPU, plus one for a reactor's loop)")
-		listen     = fs.String("listen", "127.0.0.1:0", "the server's listen `address`")
-		edge       = fs.Bool("edge", false, "edge-triggered notification in the server, where the backend has it")
-		spin       = fs.Duration("spin-sleep", 0, "busy-waiting backend: sleep this `duration` after an empty round")
-		short      = fs.Float64("inject-short-writes", 0, "server cuts this `fraction` of writes short (0 to 1)")
-		eagain     = fs.Float64("inject-eagain", 0, "server fails this `fraction` of writes with EAGAIN (0 to 1)")
-		seed       = fs.Int64("seed", 1, "fault injection `seed`")
+		sf         = server.AddFlags(fs, server.RunScope)
 	)
-	fs.Var(&sndBuf, "sndbuf", "server SO_SNDBUF `size` (0: the kernel's)")
-	fs.Var(&rcvBuf, "rcvbuf", "server SO_RCVBUF `size` (0: the kernel's)")
-	fs.Var(&readBuf, "read-buf", "server read buffer `size`, the same for every backend (0: the server's default)")
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
@@ -162,72 +151,32 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	names, err := parseBackends(*backends)
+	choices, err := poller.ParseList(*backends, false)
 	if err != nil {
+		return fail(fmt.Errorf("--backend %q: %v", *backends, err))
+	}
+	if cfg.Server, err = sf.Config(); err != nil {
 		return fail(err)
 	}
-	if cfg.ServerCPUs, err = cpuList("server-cpus", *serverCPUs, &cfg.NoPin); err != nil {
+	if cfg.Server.CPUs, err = cpuList("server-cpus", *serverCPUs, &cfg.NoPin); err != nil {
 		return fail(err)
 	}
 	if *procs < 0 {
 		return fail(fmt.Errorf("--server-gomaxprocs %d: want 0 or more", *procs))
 	}
-	if *spin < 0 {
-		return fail(fmt.Errorf("--spin-sleep %v: want 0 or a positive duration", *spin))
-	}
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"inject-short-writes", *short}, {"inject-eagain", *eagain}} {
-		if !(f.v >= 0 && f.v <= 1) {
-			return fail(fmt.Errorf("--%s %v: want a fraction from 0 to 1", f.name, f.v))
-		}
-		if f.v > 0 {
-			cfg.ServerArgs = append(cfg.ServerArgs, fmt.Sprintf("--%s=%v", f.name, f.v))
-		}
-	}
-	if *short > 0 || *eagain > 0 {
-		cfg.ServerArgs = append(cfg.ServerArgs, fmt.Sprintf("--seed=%d", *seed))
-	}
-	cfg.ServerGOMAXPROCS = *procs
-	cfg.Listen = *listen
-	cfg.Edge, cfg.SpinSleep = *edge, *spin
-	cfg.SndBuf, cfg.RcvBuf, cfg.ReadBuf = sndBuf.Int(), rcvBuf.Int(), readBuf.Int()
-	if cfg.Edge {
-		for _, n := range names {
-			if info, ok := poller.Lookup(n); n == bench.Stdlib || (ok && !info.Caps.EdgeTriggered) {
-				return fail(fmt.Errorf("--edge: %s has no edge-triggered mode; pick backends that do", n))
-			}
-		}
-	}
+	cfg.Server.GOMAXPROCS = *procs
 	var runs []bench.Config
-	for _, n := range names {
+	for _, ch := range choices {
 		c := cfg
-		c.Backend = n
+		c.Server.Backend = ch.Backend
+		c.Server.Poller.EdgeTriggered = cfg.Server.Poller.EdgeTriggered || ch.Edge
+		// Every run is checked before the first starts.
+		if err := c.Server.Check(); err != nil {
+			return fail(fmt.Errorf("%s: %v", ch.Name, err))
+		}
 		runs = append(runs, c)
 	}
 	return execute(runs, &lf, "run", stdout, stderr)
-}
-
-func allBackends() []string { return append(poller.Names(), bench.Stdlib) }
-
-func parseBackends(v string) ([]string, error) {
-	if strings.TrimSpace(v) == "all" {
-		return allBackends(), nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, n := range strings.Split(v, ",") {
-		n = strings.TrimSpace(n)
-		if _, ok := poller.Lookup(n); !ok && n != bench.Stdlib {
-			return nil, fmt.Errorf("--backend %q: unknown backend %q (want all or a list of: %s)", v, n, strings.Join(allBackends(), ", "))
-		}
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out, nil
 }
 
 const loadUsage = `usage: muxbench load --target HOST:PORT [--control ADDR --token T] [--server-pid PID] [flags]
@@ -296,7 +245,7 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		cfg.Progress = prog.update
 		res, err := bench.Run(ctx, cfg)
 		prog.done()
-		label := cfg.Backend // what the messages name this run by
+		label := cfg.Name() // what the messages name this run by
 		if cfg.Target != "" {
 			label = cfg.Target
 		}
@@ -371,14 +320,9 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 }
 
 // fileKey is what a run's result file is named after in a directory:
-// its backend, known before the run starts, so that the file can be
-// checked then.
-func fileKey(cfg bench.Config) string {
-	if cfg.Target != "" {
-		return bench.External
-	}
-	return cfg.Backend
-}
+// its catalogue name ("epoll-et"), known before the run starts, so that
+// the file can be checked then.
+func fileKey(cfg bench.Config) string { return cfg.Name() }
 
 // saveJSON writes res where --json asked: nowhere, stdout, or the
 // backend's file.

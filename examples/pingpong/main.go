@@ -38,7 +38,7 @@ type usageError struct{ error }
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("pingpong", flag.ContinueOnError)
 	var (
-		backend  = fs.String("backend", "epoll", "poller backend: "+strings.Join(poller.Names(), ", "))
+		backend  = fs.String("backend", poller.Default(), "poller backend: "+strings.Join(poller.Names(), ", "))
 		et       = fs.Bool("et", false, "edge-triggered (backends that support it)")
 		clients  = fs.Int("clients", 1, "ping-pong clients")
 		verbose  = fs.Bool("v", false, "log every connection event")

@@ -1,0 +1,6 @@
+//go:build darwin || dragonfly || freebsd || netbsd || openbsd
+
+package bench
+
+// The generator's own poller, whatever the program links in besides.
+import _ "github.com/muxbench/muxbench/poller/kqueue"

@@ -1,0 +1,226 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/reactor"
+	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// Config describes one server. It travels whole from the command line to
+// the child process: Args writes it as serve's flags, which ParseArgs and
+// Flags read back.
+type Config struct {
+	// Backend is a registered poller backend or an engine (poller.Stdlib).
+	Backend string
+	Poller  poller.Options
+	// Listen and Control are host:port addresses; empty means
+	// 127.0.0.1:0, a free loopback port.
+	Listen, Control string
+	// Token guards the control channel; it is required when either
+	// address is not loopback. Args leaves it out: it travels in
+	// TokenEnv, not the process list.
+	Token string
+	// CPUs pins the process to these CPUs and the event loop thread to
+	// the first of them; empty leaves scheduling alone.
+	CPUs []int
+	// GOMAXPROCS is set when positive.
+	GOMAXPROCS int
+	// ReadBufSize is the size of each read, the same for every backend
+	// (reactor.DefaultReadBufSize when zero).
+	ReadBufSize int
+	// SndBuf and RcvBuf set SO_SNDBUF and SO_RCVBUF when positive, on
+	// the listening socket for every engine, so that accepted connections
+	// have them before their handshake (the kernel doubles them, and caps
+	// them at net.core.wmem_max and rmem_max).
+	SndBuf, RcvBuf int
+	// HighWater and LowWater bound a reactor transport's write buffer:
+	// reading from a peer pauses above HighWater and resumes below
+	// LowWater. Zero takes the reactor's defaults.
+	HighWater, LowWater int
+	// OutputBudget bounds a reactor's write buffers together (see
+	// reactor.Config); zero takes the reactor's default.
+	OutputBudget int
+	// Faults injects short writes and EAGAIN into a reactor backend,
+	// short sends into the uring engine.
+	Faults Faults
+}
+
+// DefaultSeed seeds fault injection unless told otherwise.
+const DefaultSeed = 1
+
+// Defaults fills what zero leaves to a default, so that a result can
+// record the values used: both addresses and the read buffer size.
+func (c Config) Defaults() Config {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:0"
+	}
+	if c.Control == "" {
+		c.Control = "127.0.0.1:0"
+	}
+	if c.ReadBufSize == 0 {
+		c.ReadBufSize = reactor.DefaultReadBufSize
+	}
+	return c
+}
+
+// engine reports whether the backend is an engine rather than a poller.
+func (c *Config) engine() bool {
+	_, isPoller := poller.Lookup(c.Backend)
+	return !isPoller
+}
+
+// Check refuses a Config that cannot work. Its errors name serve's flags,
+// the Config's written form.
+func (c *Config) Check() error {
+	if c.Backend == "" {
+		return errors.New("--backend: no backend given")
+	}
+	if err := poller.Check(c.Backend, c.Poller); err != nil {
+		switch {
+		case errors.Is(err, poller.ErrUnsupported) && c.Poller.EdgeTriggered:
+			return fmt.Errorf("--edge: %v", err)
+		case errors.Is(err, poller.ErrUnsupported):
+			return fmt.Errorf("--spin-sleep: %v", err)
+		}
+		return fmt.Errorf("--backend %q: %v", c.Backend, err)
+	}
+	if c.Poller.SpinSleep < 0 {
+		return fmt.Errorf("--spin-sleep %v: want 0 or a positive duration, e.g. 100us", c.Poller.SpinSleep)
+	}
+	for _, f := range []struct {
+		flag string
+		v    int
+	}{{"read-buf", c.ReadBufSize}, {"sndbuf", c.SndBuf}, {"rcvbuf", c.RcvBuf},
+		{"high-water", c.HighWater}, {"low-water", c.LowWater}, {"output-budget", c.OutputBudget},
+		{"gomaxprocs", c.GOMAXPROCS}} {
+		if f.v < 0 {
+			return fmt.Errorf("--%s %d: want 0 (the default) or more", f.flag, f.v)
+		}
+	}
+	// setsockopt takes a C int: larger sizes would wrap.
+	for _, f := range []struct {
+		flag string
+		v    int
+	}{{"sndbuf", c.SndBuf}, {"rcvbuf", c.RcvBuf}} {
+		if f.v > math.MaxInt32 {
+			return fmt.Errorf("--%s %d: above the largest the kernel takes (%d)", f.flag, f.v, math.MaxInt32)
+		}
+	}
+	if c.HighWater > 0 && c.LowWater > c.HighWater {
+		return fmt.Errorf("--low-water %d above --high-water %d", c.LowWater, c.HighWater)
+	}
+	if len(c.CPUs) > 0 {
+		if err := sysstat.CheckCPUs(c.CPUs); err != nil {
+			return fmt.Errorf("--cpus %s: %v", sysstat.FormatCPUList(c.CPUs), strings.TrimPrefix(err.Error(), "sysstat: "))
+		}
+	}
+	if c.OutputBudget > 0 && c.engine() {
+		return fmt.Errorf("--output-budget: applies to the reactor, not %s, whose buffers are per connection", c.Backend)
+	}
+	for i, f := range c.faultFlags() {
+		if err := reactor.CheckFaultFraction(f.v); err != nil {
+			return fmt.Errorf("--%s %v: %v", f.flag, f.v, err)
+		}
+		if f.v == 0 {
+			continue
+		}
+		switch {
+		case c.Backend == Uring && i > 0:
+			return fmt.Errorf("--%s: the uring engine injects short sends only: it makes no read or write calls to fail with EAGAIN", f.flag)
+		case c.Backend != Uring && c.engine():
+			return fmt.Errorf("--%s: fault injection needs a poller backend; %s writes through the Go runtime", f.flag, c.Backend)
+		}
+	}
+	return nil
+}
+
+type faultFlag struct {
+	flag string
+	v    float64
+}
+
+// faultFlags lists the injected faults, short writes first.
+func (c *Config) faultFlags() []faultFlag {
+	return []faultFlag{
+		{"inject-short-writes", c.Faults.ShortWriteFrac},
+		{"inject-eagain", c.Faults.WriteEAGAINFrac},
+		{"inject-read-eagain", c.Faults.ReadEAGAINFrac},
+	}
+}
+
+// Args is the Config as serve's flags; ParseArgs reads them back. Fields
+// at their zero value are left out, and so is the token.
+func (c Config) Args() []string {
+	var a []string
+	str := func(flag, v string) {
+		if v != "" {
+			a = append(a, "--"+flag+"="+v)
+		}
+	}
+	num := func(flag string, v int) {
+		if v != 0 {
+			a = append(a, "--"+flag+"="+strconv.Itoa(v))
+		}
+	}
+	str("backend", c.Backend)
+	str("listen", c.Listen)
+	str("control", c.Control)
+	if len(c.CPUs) > 0 {
+		str("cpus", sysstat.FormatCPUList(c.CPUs))
+	}
+	num("gomaxprocs", c.GOMAXPROCS)
+	num("read-buf", c.ReadBufSize)
+	num("sndbuf", c.SndBuf)
+	num("rcvbuf", c.RcvBuf)
+	num("high-water", c.HighWater)
+	num("low-water", c.LowWater)
+	num("output-budget", c.OutputBudget)
+	if c.Poller.EdgeTriggered {
+		a = append(a, "--edge")
+	}
+	if c.Poller.SpinSleep != 0 {
+		str("spin-sleep", c.Poller.SpinSleep.String())
+	}
+	for _, f := range c.faultFlags() {
+		if f.v != 0 {
+			str(f.flag, strconv.FormatFloat(f.v, 'g', -1, 64))
+		}
+	}
+	if c.Faults.Seed != DefaultSeed {
+		str("seed", strconv.FormatInt(c.Faults.Seed, 10))
+	}
+	return a
+}
+
+// options describes the setup as the result records it; the engine adds
+// the socket buffer sizes the kernel applied.
+func (c *Config) options() result.ServerOptions {
+	o := result.ServerOptions{
+		ReadBuf:    c.ReadBufSize,
+		HighWater:  c.HighWater,
+		LowWater:   c.LowWater,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}
+	if len(c.CPUs) > 0 {
+		o.CPUs = sysstat.FormatCPUList(c.CPUs)
+	}
+	if !c.engine() {
+		o.EdgeTriggered = c.Poller.EdgeTriggered
+		o.SpinSleepNs = int64(c.Poller.SpinSleep)
+	}
+	if faultsActive(c.Faults) {
+		o.InjectShortWrites = c.Faults.ShortWriteFrac
+		o.InjectWriteEAGAIN = c.Faults.WriteEAGAINFrac
+		o.InjectReadEAGAIN = c.Faults.ReadEAGAINFrac
+		o.FaultSeed = c.Faults.Seed
+	}
+	return o
+}

@@ -1,0 +1,149 @@
+package server
+
+import (
+	"flag"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/internal/units"
+	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
+)
+
+// Scope picks which of a Config's flags a command declares.
+type Scope int
+
+const (
+	// ServeScope is every flag: serve's command line, which Args writes.
+	ServeScope Scope = iota
+	// RunScope leaves out what a run decides itself: the backend (a run
+	// takes a list), the control channel and token, the CPUs and
+	// GOMAXPROCS (flags of its own, with defaults of its own).
+	RunScope
+)
+
+// Flags binds a Config to a flag set; Config reads it back after Parse.
+type Flags struct {
+	scope                                      Scope
+	backend, listen, control, cpus             string
+	gomaxprocs                                 int
+	edge                                       bool
+	spin                                       time.Duration
+	readBuf, sndBuf, rcvBuf, high, low, budget units.Size
+	short, eagain, readAgain                   float64
+	seed                                       int64
+}
+
+// AddFlags declares the Config's flags in fs.
+func AddFlags(fs *flag.FlagSet, scope Scope) *Flags {
+	f := &Flags{scope: scope}
+	if scope == ServeScope {
+		fs.StringVar(&f.backend, "backend", defaultBackend(), "`name` of a backend: "+strings.Join(poller.All(true), ", "))
+		fs.StringVar(&f.control, "control", "127.0.0.1:0", "control channel `address`; a bare :port binds to loopback")
+		fs.StringVar(&f.cpus, "cpus", "", "pin to these `CPUs` (0 or 0,1 or 0-3); the event loop takes the first")
+		fs.IntVar(&f.gomaxprocs, "gomaxprocs", 0, "set GOMAXPROCS to `procs` (0: leave it)")
+	}
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:0", "the server's echo listen `address`; a bare :port binds to loopback")
+	fs.BoolVar(&f.edge, "edge", false, "edge-triggered notification in the server, where the backend has it")
+	fs.DurationVar(&f.spin, "spin-sleep", 0, "busy-waiting backend: sleep this `duration` after an empty round")
+	fs.Var(&f.readBuf, "read-buf", "the server's read buffer `size`, the same for every backend (0: 64 KiB)")
+	fs.Var(&f.sndBuf, "sndbuf", "the server's SO_SNDBUF `size` per connection (0: the kernel's)")
+	fs.Var(&f.rcvBuf, "rcvbuf", "the server's SO_RCVBUF `size` per connection (0: the kernel's)")
+	fs.Var(&f.high, "high-water", "the server pauses reading while a connection's write buffer is above this `size` (0: default)")
+	fs.Var(&f.low, "low-water", "and resumes below this `size` (0: default)")
+	fs.Var(&f.budget, "output-budget", "the server pauses reading, on every connection with output waiting, while all write buffers together hold more than this `size` (0: 64MiB)")
+	fs.Float64Var(&f.short, "inject-short-writes", 0, "the server cuts this `fraction` of writes short (0 to 1, 1 excluded)")
+	fs.Float64Var(&f.eagain, "inject-eagain", 0, "the server fails this `fraction` of writes with EAGAIN (0 to 1, 1 excluded)")
+	fs.Float64Var(&f.readAgain, "inject-read-eagain", 0, "the server fails this `fraction` of reads with EAGAIN (0 to 1, 1 excluded)")
+	fs.Int64Var(&f.seed, "seed", DefaultSeed, "random `seed` for fault injection")
+	return f
+}
+
+// defaultBackend is serve's: the platform's poller, or the Go runtime's
+// when none is built in.
+func defaultBackend() string {
+	if b := poller.Default(); b != "" {
+		return b
+	}
+	return poller.Stdlib
+}
+
+// Config is what the parsed flags say, not yet checked (see
+// Config.Check): a run fills in its backend and CPUs first. A backend
+// given as an edge-triggered name ("epoll-et") sets Poller.EdgeTriggered.
+func (f *Flags) Config() (Config, error) {
+	c := Config{
+		Poller:       poller.Options{EdgeTriggered: f.edge, SpinSleep: f.spin},
+		GOMAXPROCS:   f.gomaxprocs,
+		ReadBufSize:  f.readBuf.Int(),
+		SndBuf:       f.sndBuf.Int(),
+		RcvBuf:       f.rcvBuf.Int(),
+		HighWater:    f.high.Int(),
+		LowWater:     f.low.Int(),
+		OutputBudget: f.budget.Int(),
+		Faults:       Faults{ShortWriteFrac: f.short, WriteEAGAINFrac: f.eagain, ReadEAGAINFrac: f.readAgain, Seed: f.seed},
+	}
+	var err error
+	if c.Listen, err = loopbackDefault("listen", f.listen); err != nil {
+		return c, err
+	}
+	if f.scope != ServeScope {
+		return c, nil
+	}
+	if c.Control, err = loopbackDefault("control", f.control); err != nil {
+		return c, err
+	}
+	ch, err := poller.Resolve(f.backend)
+	if err != nil {
+		return c, cli.Usagef("--backend %q: %v", f.backend, err)
+	}
+	c.Backend = ch.Backend
+	c.Poller.EdgeTriggered = c.Poller.EdgeTriggered || ch.Edge
+	if f.cpus != "" {
+		if c.CPUs, err = sysstat.ParseCPUList(f.cpus); err != nil {
+			return c, cli.Usagef("--cpus %q: want CPU numbers like 0 or 0,1 or 0-3", f.cpus)
+		}
+	}
+	return c, nil
+}
+
+// ParseArgs reads serve's flags, as Args writes them, into a checked
+// Config.
+func ParseArgs(args []string) (Config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := AddFlags(fs, ServeScope)
+	if err := cli.ParseFlagsOnly(fs, args); err != nil {
+		return Config{}, err
+	}
+	c, err := f.Config()
+	if err != nil {
+		return c, err
+	}
+	if err := c.Check(); err != nil {
+		return c, cli.Usagef("%v", err)
+	}
+	return c, nil
+}
+
+// loopbackDefault fills in 127.0.0.1 for an address without a host, so
+// that nothing listens beyond this machine unless asked by name.
+func loopbackDefault(flagName, addr string) (string, error) {
+	if !strings.Contains(addr, ":") {
+		addr = ":" + addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "", cli.Usagef("--%s %q: want host:port or :port, e.g. 127.0.0.1:0", flagName, addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return "", cli.Usagef("--%s %q: bad port %q", flagName, addr, port)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
