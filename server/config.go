@@ -7,7 +7,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/reactor"
 	"github.com/muxbench/muxbench/result"
@@ -77,6 +79,17 @@ func (c *Config) engine() bool {
 	return !isPoller
 }
 
+// Upper bounds of a Config's numbers, past which a server would run out
+// of memory at start (a read buffer is allocated whole, GOMAXPROCS
+// allocates per P) or a sum or product of them could overflow.
+const (
+	MaxReadBuf      = 64 << 20 // four of the largest message
+	MaxWater        = 1 << 30
+	MaxOutputBudget = 1 << 40
+	MaxGOMAXPROCS   = 4096
+	MaxSpinSleep    = time.Second
+)
+
 // Check refuses a Config that cannot work. Its errors name serve's flags,
 // the Config's written form.
 func (c *Config) Check() error {
@@ -92,27 +105,26 @@ func (c *Config) Check() error {
 		}
 		return fmt.Errorf("--backend %q: %v", c.Backend, err)
 	}
-	if c.Poller.SpinSleep < 0 {
-		return fmt.Errorf("--spin-sleep %v: want 0 or a positive duration, e.g. 100us", c.Poller.SpinSleep)
+	if c.Poller.SpinSleep < 0 || c.Poller.SpinSleep > MaxSpinSleep {
+		return fmt.Errorf("--spin-sleep %v: want 0 to %v, e.g. 100us", c.Poller.SpinSleep, MaxSpinSleep)
 	}
 	for _, f := range []struct {
-		flag string
-		v    int
-	}{{"read-buf", c.ReadBufSize}, {"sndbuf", c.SndBuf}, {"rcvbuf", c.RcvBuf},
-		{"high-water", c.HighWater}, {"low-water", c.LowWater}, {"output-budget", c.OutputBudget},
-		{"gomaxprocs", c.GOMAXPROCS}} {
-		if f.v < 0 {
-			return fmt.Errorf("--%s %d: want 0 (the default) or more", f.flag, f.v)
+		flag     string
+		v, limit int
+		size     bool
+	}{{"read-buf", c.ReadBufSize, MaxReadBuf, true},
+		// setsockopt takes a C int: larger sizes would wrap.
+		{"sndbuf", c.SndBuf, math.MaxInt32, true}, {"rcvbuf", c.RcvBuf, math.MaxInt32, true},
+		{"high-water", c.HighWater, MaxWater, true}, {"low-water", c.LowWater, MaxWater, true},
+		{"output-budget", c.OutputBudget, MaxOutputBudget, true},
+		{"gomaxprocs", c.GOMAXPROCS, MaxGOMAXPROCS, false}} {
+		if f.v >= 0 && f.v <= f.limit {
+			continue
 		}
-	}
-	// setsockopt takes a C int: larger sizes would wrap.
-	for _, f := range []struct {
-		flag string
-		v    int
-	}{{"sndbuf", c.SndBuf}, {"rcvbuf", c.RcvBuf}} {
-		if f.v > math.MaxInt32 {
-			return fmt.Errorf("--%s %d: above the largest the kernel takes (%d)", f.flag, f.v, math.MaxInt32)
+		if f.size {
+			return fmt.Errorf("--%s %s: want 0 (the default) to %s", f.flag, units.FormatSize(int64(f.v)), units.FormatSize(int64(f.limit)))
 		}
+		return fmt.Errorf("--%s %d: want 0 (the default) to %d", f.flag, f.v, f.limit)
 	}
 	if c.HighWater > 0 && c.LowWater > c.HighWater {
 		return fmt.Errorf("--low-water %d above --high-water %d", c.LowWater, c.HighWater)

@@ -192,7 +192,7 @@ func TestStartErrors(t *testing.T) {
 		{"unknown backend", Config{Backend: "carrier-pigeon"}, "available: "},
 		{"no backend", Config{}, "no backend"},
 		{"negative buffer", Config{Backend: poller.Stdlib, SndBuf: -1}, "--sndbuf -1"},
-		{"buffer beyond int32", Config{Backend: poller.Stdlib, RcvBuf: int(beyondInt32)}, "--rcvbuf 2147483648: above the largest the kernel takes"},
+		{"buffer beyond int32", Config{Backend: poller.Stdlib, RcvBuf: int(beyondInt32)}, "--rcvbuf 2g: want 0 (the default) to 2147483647"},
 		{"water marks", Config{Backend: poller.Stdlib, HighWater: 10, LowWater: 20}, "--low-water 20 above"},
 		{"missing CPU", Config{Backend: poller.Stdlib, CPUs: []int{4096}}, "CPU 4096 does not exist"},
 		{"faults on stdlib", Config{Backend: poller.Stdlib, Faults: Faults{ShortWriteFrac: 0.5}}, "poller backend"},
