@@ -69,7 +69,8 @@ type Config struct {
 	// with two or more, no pinning and one loop otherwise.
 	GenCPUs []int
 	// Server.GOMAXPROCS defaults to one per server CPU, plus one for a
-	// reactor. A reactor's loop blocks in its poller
+	// reactor (one per loop, if more, plus one; stdlib's loops are its
+	// GOMAXPROCS). A reactor's loop blocks in its poller
 	// on a locked thread while holding a P; with no idle P left, the
 	// runtime's sysmon takes that P away after 20 us of every wait and
 	// wakes a spinning thread, which the loop then pays for in CPU on
@@ -203,8 +204,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Target == "" && cfg.Server.GOMAXPROCS == 0 {
 		cfg.Server.GOMAXPROCS = max(len(cfg.Server.CPUs), 1)
-		if cfg.Server.Backend != poller.Stdlib {
-			cfg.Server.GOMAXPROCS++
+		switch {
+		case cfg.Server.Backend == poller.Stdlib && cfg.Server.Loops > 1:
+			cfg.Server.GOMAXPROCS = cfg.Server.Loops
+		case cfg.Server.Backend != poller.Stdlib:
+			// A P for each loop, and one more.
+			cfg.Server.GOMAXPROCS = max(cfg.Server.GOMAXPROCS, cfg.Server.Loops) + 1
 		}
 	}
 	if cfg.Target == "" {

@@ -72,6 +72,11 @@ func (l *Loop) Listen(network, address string, f func() reactor.Protocol) (*List
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("setsockopt", err)
 	}
+	if l.cfg.ReusePort {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return fail("SO_REUSEPORT", err)
+		}
+	}
 	// Set on the listener, the buffer sizes are inherited by every
 	// accepted socket before its handshake ends, when the window scale
 	// is chosen (as the reactor and stdlib servers do).

@@ -59,6 +59,9 @@ type Config struct {
 	HighWater, LowWater int
 	DisableNoDelay      bool
 	SndBuf, RcvBuf      int
+	// ReusePort sets SO_REUSEPORT on listening sockets, so that one loop
+	// per core can bind the same port.
+	ReusePort bool
 	// SingleShotRecv receives with one recv request at a time instead of
 	// a multishot one: the path taken on kernels before 6.0, selectable
 	// so that it is tested everywhere.

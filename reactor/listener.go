@@ -72,6 +72,11 @@ func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, er
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("setsockopt", err)
 	}
+	if r.cfg.ReusePort {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return fail("SO_REUSEPORT", err)
+		}
+	}
 	if err := setBufs(fd, r.cfg.SndBuf, r.cfg.RcvBuf); err != nil {
 		return fail("setsockopt", err)
 	}

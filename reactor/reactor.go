@@ -96,6 +96,10 @@ type Config struct {
 	// sockets (accepted ones inherit them) and connected ones. A small
 	// SndBuf provokes short writes.
 	SndBuf, RcvBuf int
+	// ReusePort sets SO_REUSEPORT on listening sockets, so that several
+	// reactors, one per core, can bind the same port and the kernel
+	// spreads the connections over them.
+	ReusePort bool
 	// MaxEvents is the size of the events slice passed to Wait. Default 256.
 	MaxEvents int
 	// Faults injects short writes and EAGAINs; zero is off.

@@ -1,6 +1,7 @@
 package result
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func TestServerOptionsLegacyStrings(t *testing.T) {
 	}
 	want := ServerOptions{CPUs: "0", EdgeTriggered: true, GOMAXPROCS: 2, ReadBuf: 65536, RcvBuf: 4096,
 		SpinSleepNs: int64(100 * time.Microsecond), InjectShortWrites: 0.5, FaultSeed: 7}
-	if got := res.Server.Options; got != want {
+	if got := res.Server.Options; !reflect.DeepEqual(got, want) {
 		t.Errorf("options %+v, want %+v", got, want)
 	}
 	for _, bad := range []string{`{"read_buf":"lots"}`, `{"colour":"blue"}`, `{"sndbuf_bytes":"8192","x":1}`} {

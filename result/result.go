@@ -347,6 +347,12 @@ type ServerOptions struct {
 	CPUs          string `json:"cpus,omitempty"`
 	EdgeTriggered bool   `json:"edge_triggered,omitempty"`
 	SpinSleepNs   int64  `json:"spin_sleep_ns,omitempty"`
+	// Loops is the number of event loops, one per pinned thread, sharing
+	// the port through SO_REUSEPORT listeners (for stdlib, GOMAXPROCS);
+	// absent for one. LoopAccepts counts the connections each loop
+	// accepted, in loop order: how the kernel spread them.
+	Loops       int      `json:"loops,omitempty"`
+	LoopAccepts []uint64 `json:"loop_accepts,omitempty"`
 	// Injected faults: fractions of calls, and the seed.
 	InjectShortWrites float64 `json:"inject_short_writes,omitempty"`
 	InjectWriteEAGAIN float64 `json:"inject_write_eagain,omitempty"`
@@ -429,6 +435,17 @@ type Accepts struct {
 	Dropped uint64 `json:"dropped"`
 	// Errors counts other failed accepts.
 	Errors uint64 `json:"errors"`
+}
+
+// Add sums two counts, as IO.Add does.
+func (a Accepts) Add(b Accepts) Accepts {
+	a.Accepted = SatAdd(a.Accepted, b.Accepted)
+	a.EMFILE = SatAdd(a.EMFILE, b.EMFILE)
+	a.ENFILE = SatAdd(a.ENFILE, b.ENFILE)
+	a.Pauses = SatAdd(a.Pauses, b.Pauses)
+	a.Dropped = SatAdd(a.Dropped, b.Dropped)
+	a.Errors = SatAdd(a.Errors, b.Errors)
+	return a
 }
 
 // Refused is every accept that did not give the server a connection.

@@ -35,6 +35,12 @@ type Config struct {
 	CPUs []int
 	// GOMAXPROCS is set when positive.
 	GOMAXPROCS int
+	// Loops is the number of event loops (zero means one). Above one,
+	// each loop runs on its own locked thread pinned to the next of the
+	// CPUs, round-robin, with its own poller or ring and its own
+	// SO_REUSEPORT listener on the one port; the stdlib server gets
+	// GOMAXPROCS=Loops instead, for the same comparison.
+	Loops int
 	// ReadBufSize is the size of each read, the same for every backend
 	// (reactor.DefaultReadBufSize when zero).
 	ReadBufSize int
@@ -117,7 +123,7 @@ func (c *Config) Check() error {
 		{"sndbuf", c.SndBuf, math.MaxInt32, true}, {"rcvbuf", c.RcvBuf, math.MaxInt32, true},
 		{"high-water", c.HighWater, MaxWater, true}, {"low-water", c.LowWater, MaxWater, true},
 		{"output-budget", c.OutputBudget, MaxOutputBudget, true},
-		{"gomaxprocs", c.GOMAXPROCS, MaxGOMAXPROCS, false}} {
+		{"gomaxprocs", c.GOMAXPROCS, MaxGOMAXPROCS, false}, {"loops", c.Loops, MaxLoops, false}} {
 		if f.v >= 0 && f.v <= f.limit {
 			continue
 		}
@@ -125,6 +131,9 @@ func (c *Config) Check() error {
 			return fmt.Errorf("--%s %s: want 0 (the default) to %s", f.flag, units.FormatSize(int64(f.v)), units.FormatSize(int64(f.limit)))
 		}
 		return fmt.Errorf("--%s %d: want 0 (the default) to %d", f.flag, f.v, f.limit)
+	}
+	if c.Backend == poller.Stdlib && c.Loops > 1 && c.GOMAXPROCS > 0 && c.GOMAXPROCS != c.Loops {
+		return fmt.Errorf("--gomaxprocs %d contradicts --loops %d: the stdlib server's loops are GOMAXPROCS", c.GOMAXPROCS, c.Loops)
 	}
 	if c.HighWater > 0 && c.LowWater > c.HighWater {
 		return fmt.Errorf("--low-water %d above --high-water %d", c.LowWater, c.HighWater)
@@ -189,6 +198,9 @@ func (c Config) Args() []string {
 		str("cpus", sysstat.FormatCPUList(c.CPUs))
 	}
 	num("gomaxprocs", c.GOMAXPROCS)
+	if c.Loops > 1 {
+		num("loops", c.Loops)
+	}
 	num("read-buf", c.ReadBufSize)
 	num("sndbuf", c.SndBuf)
 	num("rcvbuf", c.RcvBuf)
@@ -223,6 +235,9 @@ func (c *Config) options() result.ServerOptions {
 	}
 	if len(c.CPUs) > 0 {
 		o.CPUs = sysstat.FormatCPUList(c.CPUs)
+	}
+	if c.Loops > 1 {
+		o.Loops = c.Loops
 	}
 	if !c.engine() {
 		o.EdgeTriggered = c.Poller.EdgeTriggered

@@ -17,7 +17,7 @@ func TestArgsRoundTrip(t *testing.T) {
 		Backend: backend,
 		Poller:  poller.Options{EdgeTriggered: true, SpinSleep: 150 * time.Microsecond},
 		Listen:  "127.0.0.1:0", Control: "127.0.0.1:0",
-		CPUs: []int{0}, GOMAXPROCS: 3, ReadBufSize: 16 << 10,
+		CPUs: []int{0}, GOMAXPROCS: 3, Loops: 3, ReadBufSize: 16 << 10,
 		SndBuf: 4096, RcvBuf: 8192, HighWater: 1 << 20, LowWater: 1 << 18, OutputBudget: 32 << 20,
 		Faults: Faults{ShortWriteFrac: 0.25, WriteEAGAINFrac: 0.125, ReadEAGAINFrac: 0.1, Seed: 0},
 	}
@@ -28,7 +28,8 @@ func TestArgsRoundTrip(t *testing.T) {
 	// Configs made from command lines, including the edge-triggered name.
 	for _, args := range [][]string{
 		{"--backend", poller.Stdlib, "--sndbuf", "4k", "--read-buf", "1MiB"},
-		{"--backend", "poll", "--inject-eagain", "0.5", "--seed", "-3", "--listen", ":7000"},
+		{"--backend", "poll", "--inject-eagain", "0.5", "--seed", "-3", "--listen", ":7000", "--loops", "2"},
+		{"--backend", poller.Stdlib, "--loops", "4"},
 		{"--backend", backend + poller.EdgeSuffix, "--cpus", "0", "--spin-sleep", "1ms"},
 	} {
 		c, err := ParseArgs(args)
@@ -82,6 +83,9 @@ func TestCheckNamesFlags(t *testing.T) {
 		{Config{Backend: "poll", Poller: poller.Options{SpinSleep: -1}}, "--spin-sleep -1ns"},
 		{Config{Backend: "poll", ReadBufSize: -1}, "--read-buf -1"},
 		{Config{Backend: "poll", GOMAXPROCS: -1}, "--gomaxprocs -1"},
+		{Config{Backend: "poll", Loops: -1}, "--loops -1"},
+		{Config{Backend: "poll", Loops: MaxLoops + 1}, "--loops 1025: want 0 (the default) to 1024"},
+		{Config{Backend: poller.Stdlib, Loops: 2, GOMAXPROCS: 3}, "--gomaxprocs 3 contradicts --loops 2"},
 		{Config{Backend: "poll", Faults: Faults{ReadEAGAINFrac: 1}}, "--inject-read-eagain 1: outside [0, 1)"},
 		{Config{Backend: poller.Stdlib, Faults: Faults{ShortWriteFrac: 0.1}}, "--inject-short-writes: fault injection needs a poller backend"},
 		{Config{Backend: poller.Stdlib, OutputBudget: 1 << 20}, "--output-budget: applies to the reactor"},

@@ -29,7 +29,7 @@ const (
 type Flags struct {
 	scope                                      Scope
 	backend, listen, control, cpus             string
-	gomaxprocs                                 int
+	gomaxprocs, loops                          int
 	edge                                       bool
 	spin                                       time.Duration
 	readBuf, sndBuf, rcvBuf, high, low, budget units.Size
@@ -46,6 +46,11 @@ func AddFlags(fs *flag.FlagSet, scope Scope) *Flags {
 		fs.StringVar(&f.cpus, "cpus", "", "pin to these `CPUs` (0 or 0,1 or 0-3); the event loop takes the first")
 		fs.IntVar(&f.gomaxprocs, "gomaxprocs", 0, "set GOMAXPROCS to `procs` (0: leave it)")
 	}
+	loopsFlag := "loops"
+	if scope != ServeScope {
+		loopsFlag = "server-loops"
+	}
+	fs.IntVar(&f.loops, loopsFlag, 1, "run `N` event loops in the server, each on its own thread pinned round-robin to the server's CPUs, sharing the port through SO_REUSEPORT (stdlib: GOMAXPROCS=N)")
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:0", "the server's echo listen `address`; a bare :port binds to loopback")
 	fs.BoolVar(&f.edge, "edge", false, "edge-triggered notification in the server, where the backend has it")
 	fs.DurationVar(&f.spin, "spin-sleep", 0, "busy-waiting backend: sleep this `duration` after an empty round")
@@ -85,6 +90,16 @@ func (f *Flags) Config() (Config, error) {
 		LowWater:     f.low.Int(),
 		OutputBudget: f.budget.Int(),
 		Faults:       Faults{ShortWriteFrac: f.short, WriteEAGAINFrac: f.eagain, ReadEAGAINFrac: f.readAgain, Seed: f.seed},
+	}
+	if f.loops < 1 || f.loops > MaxLoops {
+		name := "--loops"
+		if f.scope != ServeScope {
+			name = "--server-loops"
+		}
+		return c, cli.Usagef("%s %d: want 1 to %d", name, f.loops, MaxLoops)
+	}
+	if f.loops > 1 {
+		c.Loops = f.loops // one is the zero Config's, so that Args round-trips
 	}
 	var err error
 	if c.Listen, err = loopbackDefault("listen", f.listen); err != nil {

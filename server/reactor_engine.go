@@ -40,6 +40,7 @@ func newReactorEngine(cfg Config) (*reactorEngine, error) {
 		SndBuf:       cfg.SndBuf,
 		RcvBuf:       cfg.RcvBuf,
 		Faults:       cfg.Faults,
+		ReusePort:    cfg.Loops > 1,
 	})
 	if err != nil {
 		return nil, badConfig{err}

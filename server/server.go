@@ -106,6 +106,12 @@ func Start(cfg Config) (*Server, error) {
 			return nil, badConfig{&ListenError{a.flag, a.addr, control.ErrNoToken}}
 		}
 	}
+	if cfg.Loops == 0 {
+		cfg.Loops = 1
+	}
+	if cfg.Backend == poller.Stdlib && cfg.Loops > 1 && cfg.GOMAXPROCS == 0 {
+		cfg.GOMAXPROCS = cfg.Loops
+	}
 	if cfg.GOMAXPROCS > 0 {
 		runtime.GOMAXPROCS(cfg.GOMAXPROCS)
 	}
@@ -115,17 +121,17 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 	var eng engine
-	switch cfg.Backend {
-	case poller.Stdlib:
+	mk := func(cfg Config) (engine, error) { return newReactorEngine(cfg) }
+	if cfg.Backend == Uring {
+		mk = newUringEngine
+	}
+	switch {
+	case cfg.Backend == poller.Stdlib:
 		eng = newStdEngine(cfg)
-	case Uring:
-		e, err := newUringEngine(cfg)
-		if err != nil {
-			return nil, err
-		}
-		eng = e
+	case cfg.Loops > 1:
+		eng = newLoopsEngine(cfg, mk)
 	default:
-		e, err := newReactorEngine(cfg)
+		e, err := mk(cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -60,6 +60,7 @@ func (e *uringEngine) listen(addr string) (string, error) {
 			RcvBuf:        e.cfg.RcvBuf,
 			ShortSendFrac: e.cfg.Faults.ShortWriteFrac,
 			Seed:          e.cfg.Faults.Seed,
+			ReusePort:     e.cfg.Loops > 1,
 		})
 		if err != nil {
 			ch <- bound{err: err}

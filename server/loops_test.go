@@ -1,0 +1,164 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/poller"
+)
+
+// loopEngines are the engines that run one loop per thread here.
+func loopEngines() []string {
+	names := poller.Names()
+	if uringAvailable() == nil {
+		names = append(names, Uring)
+	}
+	return names
+}
+
+// TestLoopsSpreadAndEcho: two loops on one port, every byte echoed,
+// connections accepted by both loops, counters summed over them.
+func TestLoopsSpreadAndEcho(t *testing.T) {
+	for _, b := range loopEngines() {
+		t.Run(b, func(t *testing.T) {
+			cfg := Config{Backend: b, Loops: 2, ReadBufSize: 4096}
+			if runtime.NumCPU() >= 2 {
+				cfg.CPUs = []int{0, 1}
+			}
+			s := startServer(t, cfg)
+			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ctl.Close()
+			// SO_REUSEPORT hashes the 4-tuple: with 64 source ports the
+			// chance that one loop gets none is 2^-63.
+			const nconn, rounds = 64, 20
+			msg := bytes.Repeat([]byte("loops"), 300)
+			conns := dialN(t, s.Addr(), nconn)
+			echo(t, conns, msg, rounds)
+			total := uint64(nconn * rounds * len(msg))
+			st := waitStats(t, ctl, "all bytes counted", func(st control.Stats) bool { return st.IO.BytesOut == total })
+			la := st.Options.LoopAccepts
+			if st.Options.Loops != 2 || len(la) != 2 || la[0] == 0 || la[1] == 0 || la[0]+la[1] != nconn {
+				t.Errorf("loops %d, accepts per loop %v; want 2 loops sharing %d", st.Options.Loops, la, nconn)
+			}
+			if st.Conns != nconn || st.Accept.Accepted != nconn || st.IO.BytesIn != total {
+				t.Errorf("summed stats: conns %d, accepted %d, bytes in %d", st.Conns, st.Accept.Accepted, st.IO.BytesIn)
+			}
+			if st.ThreadUserNs+st.ThreadSysNs <= 0 {
+				t.Errorf("loop threads' CPU: %d user + %d sys", st.ThreadUserNs, st.ThreadSysNs)
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+			waitStats(t, ctl, "connections closed", func(st control.Stats) bool { return st.Conns == 0 })
+			s.Stop()
+			if err := s.Wait(); err != nil {
+				t.Errorf("Wait after stop: %v", err)
+			}
+			if _, err := net.DialTimeout("tcp", s.Addr(), time.Second); err == nil {
+				t.Error("a loop still accepts after stop")
+			}
+		})
+	}
+}
+
+// TestLoopsFaults: injected faults on every loop, bytes still intact,
+// and each loop's injections counted in the sum.
+func TestLoopsFaults(t *testing.T) {
+	for _, b := range loopEngines() {
+		t.Run(b, func(t *testing.T) {
+			f := Faults{ShortWriteFrac: 0.5, WriteEAGAINFrac: 0.2, ReadEAGAINFrac: 0.2, Seed: 7}
+			if b == Uring {
+				f = Faults{ShortWriteFrac: 0.5, Seed: 7}
+			}
+			s := startServer(t, Config{Backend: b, Loops: 2, Faults: f})
+			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ctl.Close()
+			echo(t, dialN(t, s.Addr(), 32), bytes.Repeat([]byte("fault"), 1000), 10)
+			st, err := ctl.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Injected["short_writes"] == 0 {
+				t.Errorf("injected %v", st.Injected)
+			}
+			if la := st.Options.LoopAccepts; len(la) != 2 || la[0] == 0 || la[1] == 0 {
+				t.Errorf("accepts per loop %v", la)
+			}
+		})
+	}
+}
+
+// TestLoopsStdlib: the stdlib server's loops are its GOMAXPROCS.
+func TestLoopsStdlib(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	s := startServer(t, Config{Backend: poller.Stdlib, Loops: 3})
+	echo(t, dialN(t, s.Addr(), 4), []byte("std"), 5)
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Options.Loops != 3 || st.Options.GOMAXPROCS != 3 || st.Options.LoopAccepts != nil {
+		t.Errorf("options %+v", st.Options)
+	}
+}
+
+// TestLoopsOne: one loop is the plain engine, recorded as before.
+func TestLoopsOne(t *testing.T) {
+	for _, n := range []int{0, 1} {
+		s := startServer(t, Config{Backend: poller.Names()[0], Loops: n})
+		if _, ok := s.eng.(*loopsEngine); ok {
+			t.Errorf("Loops %d runs the loops engine", n)
+		}
+		st, err := s.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Options.Loops != 0 || st.Options.LoopAccepts != nil {
+			t.Errorf("Loops %d recorded as %+v", n, st.Options)
+		}
+	}
+}
+
+func TestLoopsBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Backend: poller.Names()[0], Loops: -1}, "--loops -1"},
+		{Config{Backend: poller.Names()[0], Loops: MaxLoops + 1}, "--loops 1025"},
+		{Config{Backend: poller.Stdlib, Loops: 2, GOMAXPROCS: 3}, "contradicts"},
+	} {
+		_, err := Start(tc.cfg)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want a config error naming %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+// TestLoopsListenFails: a port taken without SO_REUSEPORT refuses the
+// first loop, and no loop is left running.
+func TestLoopsListenFails(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, err = Start(Config{Backend: poller.Names()[0], Loops: 2, Listen: busy.Addr().String()})
+	var le *ListenError
+	if !errors.As(err, &le) || le.Flag != "listen" {
+		t.Fatalf("listen on a busy port: %v", err)
+	}
+}
