@@ -10,7 +10,8 @@ import (
 	"github.com/muxbench/muxbench/server"
 )
 
-func init() { DefaultRunner = benchRun }
+// DefaultRunner runs a point with the load generator; tests replace it.
+var DefaultRunner Runner = benchRun
 
 // benchRun measures a point with the load generator, the server in a
 // child process of its own (so each side has its own descriptor table).

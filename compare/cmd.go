@@ -20,7 +20,7 @@ import (
 // limits are this process's: the descriptor limit and each backend's own
 // ceiling.
 func limits() Limits {
-	l := Limits{SameProcess: sameProcess, MaxFD: func(b string) int {
+	l := Limits{MaxFD: func(b string) int {
 		if info, ok := poller.Lookup(b); ok {
 			return info.Caps.MaxFD
 		}
@@ -114,10 +114,6 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	// Refuse an output that cannot be written now, not after the runs.
 	if err := cli.CheckDir("out", filepath.Join(o.Out, "json")); err != nil {
 		return fail(err)
-	}
-	if o.Runner == nil {
-		fmt.Fprintln(stderr, "muxbench compare: this build has no load generator")
-		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
