@@ -1,7 +1,5 @@
 package reactor
 
-import "reflect"
-
 // Counters are the loop's tallies. They are plain fields written only by
 // the loop thread, so leaving them on costs an increment, not an atomic.
 type Counters struct {
@@ -46,13 +44,4 @@ type Counters struct {
 	InjectedShortWrites uint64
 	InjectedReadEAGAIN  uint64
 	InjectedWriteEAGAIN uint64
-}
-
-// Each calls fn with every counter's field name and value, in declaration
-// order, so printers and result writers need no list of their own.
-func (c Counters) Each(fn func(name string, v uint64)) {
-	v := reflect.ValueOf(c)
-	for i := 0; i < v.NumField(); i++ {
-		fn(v.Type().Field(i).Name, v.Field(i).Uint())
-	}
 }

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -140,9 +141,8 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "backend %s (edge-triggered %v): %d clients received %d bytes in %v\n",
 		*backend, *et, *clients, got, elapsed.Round(time.Microsecond))
-	r.Counters().Each(func(name string, v uint64) {
-		fmt.Fprintf(stdout, "  %-20s %d\n", name, v)
-	})
+	counters, _ := json.MarshalIndent(r.Counters(), "  ", "  ")
+	fmt.Fprintf(stdout, "  %s\n", counters)
 	if len(failures) > 0 {
 		return fmt.Errorf("%d connections lost with an error, first: %s", len(failures), failures[0])
 	}

@@ -13,7 +13,7 @@ func TestRun(t *testing.T) {
 	if err := run([]string{"--backend", "poll", "--clients", "2", "--max", "1k", "--msg", "16"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"2 clients received", "BytesIn", "Closed               4"} {
+	for _, want := range []string{"2 clients received", "BytesIn", `"Closed": 4`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
