@@ -299,7 +299,7 @@ func (r *Reactor) release(tok uint64) {
 	s := &r.slots[uint32(tok)]
 	s.h = nil
 	s.gen++
-	if s.gen == 0 || s.gen == ^uint32(0) { // never 0, never a backend's all-ones wake token
+	if s.gen == 0 { // 0 is never a live generation
 		s.gen = 1
 	}
 	r.free = append(r.free, uint32(tok))
