@@ -12,6 +12,7 @@ import (
 
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/internal/msec"
+	"github.com/muxbench/muxbench/poller/internal/wakepipe"
 )
 
 func init() {
@@ -28,6 +29,7 @@ func init() {
 // descriptor numbers are unique. tokens maps a descriptor to its token.
 type backend struct {
 	epfd   int
+	wake   *wakepipe.Pipe
 	wakefd int
 	et     uint32
 	buf    []unix.EpollEvent
@@ -35,24 +37,24 @@ type backend struct {
 	calls  uint64 // system calls: waits, ctls, wake-up drains
 }
 
-// New opens an epoll instance with an eventfd for wake-ups.
+// New opens an epoll instance with an eventfd (wakepipe) for wake-ups.
 func New(o poller.Options) (poller.Backend, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	wake, err := wakepipe.New()
 	if err != nil {
 		unix.Close(epfd)
 		return nil, err
 	}
-	b := &backend{epfd: epfd, wakefd: wakefd}
+	b := &backend{epfd: epfd, wake: wake, wakefd: wake.Fd()}
 	if o.EdgeTriggered {
 		b.et = unix.EPOLLET
 	}
-	// The wake-up eventfd stays level-triggered: Wait drains it.
-	if err := b.ctl(unix.EPOLL_CTL_ADD, wakefd, unix.EPOLLIN); err != nil {
-		unix.Close(wakefd)
+	// The wake-up descriptor stays level-triggered: Wait drains it.
+	if err := b.ctl(unix.EPOLL_CTL_ADD, b.wakefd, unix.EPOLLIN); err != nil {
+		wake.Close()
 		unix.Close(epfd)
 		return nil, err
 	}
@@ -153,20 +155,12 @@ func (b *backend) Syscalls() uint64 { return b.calls }
 
 func (b *backend) drainWake() {
 	b.calls++
-	var buf [8]byte
-	unix.Read(b.wakefd, buf[:])
+	b.wake.Drain()
 }
 
-func (b *backend) Wake() error {
-	one := [8]byte{1}
-	_, err := unix.Write(b.wakefd, one[:])
-	if err == unix.EAGAIN {
-		return nil // counter saturated: a wake-up is pending anyway
-	}
-	return err
-}
+func (b *backend) Wake() error { return b.wake.Wake() }
 
 func (b *backend) Close() error {
-	unix.Close(b.wakefd)
+	b.wake.Close()
 	return unix.Close(b.epfd)
 }

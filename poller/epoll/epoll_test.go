@@ -1,0 +1,115 @@
+//go:build linux
+
+package epoll
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/poller"
+)
+
+func open(t *testing.T, o poller.Options) *backend {
+	t.Helper()
+	pb, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pb.(*backend)
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func wait(t *testing.T, b *backend, timeout time.Duration) []poller.Event {
+	t.Helper()
+	ev := make([]poller.Event, 8)
+	n, err := b.Wait(ev, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev[:n]
+}
+
+func write(t *testing.T, fd int, s string) {
+	t.Helper()
+	if _, err := unix.Write(fd, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The kernel hands back epoll_data, which holds the descriptor; the token
+// comes from the backend's table, so a Modify that changes only the token
+// makes no epoll_ctl and still takes effect.
+func TestTokenChangeWithoutCtl(t *testing.T) {
+	b := open(t, poller.Options{})
+	a, peer := testsock.Pair(t)
+	if err := b.Add(a, 7, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	calls := b.Syscalls()
+	if err := b.Modify(a, 8, poller.Readable, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	if b.Syscalls() != calls {
+		t.Errorf("a token-only Modify made %d system calls", b.Syscalls()-calls)
+	}
+	write(t, peer, "x")
+	if ev := wait(t, b, time.Second); len(ev) != 1 || ev[0].Token != 8 {
+		t.Errorf("events %v, want token 8", ev)
+	}
+}
+
+// Edge-triggered, a readable descriptor is reported once per arrival, but
+// the wake-up descriptor stays level-triggered: a Wake is never lost
+// behind an edge already consumed.
+func TestEdgeTriggered(t *testing.T) {
+	b := open(t, poller.Options{EdgeTriggered: true})
+	a, peer := testsock.Pair(t)
+	if err := b.Add(a, 1, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	write(t, peer, "x")
+	if ev := wait(t, b, time.Second); len(ev) != 1 || ev[0].Flags&poller.Readable == 0 {
+		t.Fatalf("first wait %v, want readable", ev)
+	}
+	if ev := wait(t, b, 0); len(ev) != 0 {
+		t.Errorf("unread data reported again edge-triggered: %v", ev)
+	}
+	for i := range 3 {
+		if err := b.Wake(); err != nil {
+			t.Fatal(err)
+		}
+		if ev := wait(t, b, time.Second); len(ev) != 0 {
+			t.Errorf("wake %d: events %v, want none", i, ev)
+		}
+		// Drained: the next wait times out rather than returning at once.
+		start := time.Now()
+		if ev := wait(t, b, 20*time.Millisecond); len(ev) != 0 || time.Since(start) < 10*time.Millisecond {
+			t.Errorf("wake %d: not drained (%v after %v)", i, ev, time.Since(start))
+		}
+	}
+}
+
+// EPOLLRDHUP is asked for only with read interest: a peer's half-close is
+// HangUp for a reader, and not reported at all to a writer, which would
+// otherwise be woken by it on every level-triggered wait.
+func TestHalfCloseOnlyForReaders(t *testing.T) {
+	b := open(t, poller.Options{})
+	r, rpeer := testsock.Pair(t)
+	w, wpeer := testsock.Pair(t)
+	if err := b.Add(r, 1, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(w, 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	unix.Shutdown(rpeer, unix.SHUT_WR)
+	unix.Shutdown(wpeer, unix.SHUT_WR)
+	ev := wait(t, b, time.Second)
+	if len(ev) != 1 || ev[0].Token != 1 || ev[0].Flags&poller.HangUp == 0 {
+		t.Errorf("events %v, want token 1 with HangUp only", ev)
+	}
+}
