@@ -1,4 +1,4 @@
-// Package bench is muxbench's load generator and the run around it: it
+// Package bench holds the load generator and the run orchestration: a run
 // starts a server (a child process running one backend, or any echo
 // server given by address), pushes ping-pong connections through it from
 // event loops pinned to their own CPUs, checks every echoed byte, and

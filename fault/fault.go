@@ -1,7 +1,10 @@
 // Package fault drives the faults a real event loop meets against a
 // running echo server, beside the normal load: connections that close and
 // re-open all the time (churn), and hostile peers that reset in the middle
-// of a message, never read, half-close, vanish, or never speak.
+// of a message, never read, half-close, vanish, or never speak. They come
+// from outside, over the network; the faults injected into the server's
+// own system calls (short writes, EAGAIN) are reactor.Faults, set with
+// serve's --inject-* flags.
 //
 // Every churned round trip is verified byte by byte with the load
 // generator's pattern, which names its connection: an echo that carries a
