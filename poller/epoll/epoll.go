@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
-	"github.com/muxbench/muxbench/poller/internal/msec"
+	"github.com/muxbench/muxbench/poller/internal/timeout"
 	"github.com/muxbench/muxbench/poller/internal/wakepipe"
 )
 
@@ -112,13 +112,13 @@ func (b *backend) Remove(fd int, _ poller.Flags) error {
 	return unix.EpollCtl(b.epfd, unix.EPOLL_CTL_DEL, fd, &ev)
 }
 
-func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error) {
+func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	if cap(b.buf) < len(events) {
 		b.buf = make([]unix.EpollEvent, len(events))
 	}
 	buf := b.buf[:len(events)]
 	b.calls++
-	n, err := unix.EpollWait(b.epfd, buf, msec.Timeout(timeout))
+	n, err := unix.EpollWait(b.epfd, buf, timeout.Millis(d))
 	if err != nil {
 		return 0, err
 	}

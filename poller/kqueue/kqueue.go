@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/timeout"
 )
 
 func init() {
@@ -162,17 +163,12 @@ func (b *backend) Remove(fd int, old poller.Flags) error {
 	return b.apply(b.changes(&ch, fd, old, 0))
 }
 
-func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error) {
+func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	if cap(b.buf) < len(events) {
 		b.buf = make([]unix.Kevent_t, len(events))
 	}
 	buf := b.buf[:len(events)]
-	var tp *unix.Timespec
-	if timeout >= 0 {
-		ts := timespec(timeout)
-		tp = &ts
-	}
-	n, err := unix.Kevent(b.kq, nil, buf, tp)
+	n, err := unix.Kevent(b.kq, nil, buf, timeout.Timespec(d))
 	if err == unix.ETIMEDOUT {
 		// darwin has been seen to return ETIMEDOUT for a plain timeout
 		// (go.dev/issue/59679); the Go runtime ignores it too.
@@ -240,19 +236,6 @@ func flags(ev *unix.Kevent_t, interest poller.Flags) poller.Flags {
 		f |= poller.Error
 	}
 	return f
-}
-
-// maxWaitSec caps a timeout: darwin's kevent fails with EINVAL when the
-// timeout is too long, so the Go runtime clamps it to 1e6 s (11.6 days)
-// and we do the same. A capped Wait returns early with no events, which
-// the contract allows.
-const maxWaitSec = 1e6
-
-func timespec(d time.Duration) unix.Timespec {
-	if d > maxWaitSec*time.Second {
-		d = maxWaitSec * time.Second
-	}
-	return unix.NsecToTimespec(int64(d))
 }
 
 func (b *backend) Wake() error { return b.w.wake(b.kq) }

@@ -115,16 +115,6 @@ func TestWake(t *testing.T) {
 	}
 }
 
-func TestTimespecCap(t *testing.T) {
-	ts := timespec(1 << 62)
-	if ts.Sec != maxWaitSec || ts.Nsec != 0 {
-		t.Fatalf("timespec(huge) = %v", ts)
-	}
-	if ts := timespec(1500 * time.Millisecond); ts.Sec != 1 || ts.Nsec != 5e8 {
-		t.Fatalf("timespec(1.5s) = %v", ts)
-	}
-}
-
 // A change-only kevent that reports EINTR has applied its changes: apply
 // must neither fail nor submit them again (an EV_DELETE twice is ENOENT).
 func TestApplyEINTRIsApplied(t *testing.T) {

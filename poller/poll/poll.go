@@ -18,7 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
-	"github.com/muxbench/muxbench/poller/internal/msec"
+	"github.com/muxbench/muxbench/poller/internal/timeout"
 	"github.com/muxbench/muxbench/poller/internal/wakepipe"
 )
 
@@ -106,9 +106,9 @@ func (b *backend) Remove(fd int, _ poller.Flags) error {
 	return nil
 }
 
-func (b *backend) Wait(evs []poller.Event, timeout time.Duration) (int, error) {
+func (b *backend) Wait(evs []poller.Event, d time.Duration) (int, error) {
 	b.calls++
-	n, err := unix.Poll(b.fds, msec.Timeout(timeout))
+	n, err := unix.Poll(b.fds, timeout.Millis(d))
 	if err != nil || n == 0 {
 		return 0, err
 	}

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller/internal/timeout"
 )
 
 // maxFD is the size of x/sys's FdSet, the platform's FD_SETSIZE (1024;
@@ -22,19 +24,7 @@ func (f *fdset) has(fd int) bool { return f.s.IsSet(fd) }
 
 func (b *backend) grow(int) {}
 
-// maxSleep keeps the timeval within what darwin accepts: its select
-// fails with EINVAL beyond 10^8 seconds (the Go runtime caps kevent the
-// same way). Waking early with nothing is allowed.
-const maxSleep = 1e8 * time.Second
-
-func (b *backend) selectWait(timeout time.Duration) (int, error) {
+func (b *backend) selectWait(d time.Duration) (int, error) {
 	b.rdOut, b.wrOut = b.rd, b.wr
-	var tv *unix.Timeval
-	if timeout >= 0 {
-		timeout = min(timeout, maxSleep)
-		// Round up to the microsecond so a short wait does not become a poll.
-		t := unix.NsecToTimeval(int64((timeout + time.Microsecond - 1) / time.Microsecond * time.Microsecond))
-		tv = &t
-	}
-	return unix.Select(b.maxfd+1, &b.rdOut.s, &b.wrOut.s, nil, tv)
+	return unix.Select(b.maxfd+1, &b.rdOut.s, &b.wrOut.s, nil, timeout.Timeval(d))
 }

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/poller/internal/timeout"
 )
 
 // maxFD is zero: Linux's select takes bitmaps of any size (nfds is bounded
@@ -37,15 +39,11 @@ func (b *backend) grow(fd int) {
 	}
 }
 
-func (b *backend) selectWait(timeout time.Duration) (int, error) {
+func (b *backend) selectWait(d time.Duration) (int, error) {
 	nw := b.maxfd/wordBits + 1
 	copy(b.rdOut[:nw], b.rd[:nw])
 	copy(b.wrOut[:nw], b.wr[:nw])
-	var ts *unix.Timespec
-	if timeout >= 0 {
-		t := unix.NsecToTimespec(int64(timeout))
-		ts = &t
-	}
+	ts := timeout.Timespec(d)
 	// pselect6 rather than select: arm64 and newer ports have only the
 	// former. A nil signal mask makes it behave as select.
 	r, _, e := unix.Syscall6(unix.SYS_PSELECT6, uintptr(b.maxfd+1),

@@ -1,7 +1,7 @@
 //go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
 
 // Package wakepipe is the wake-up descriptor shared by the backends whose
-// kernel interface has no user event of its own (select, poll): a
+// kernel interface has no user event of its own (select, poll, epoll): a
 // descriptor the backend watches for reading, made readable by Wake from
 // any goroutine and emptied by Drain in the waiting loop.
 package wakepipe
