@@ -72,6 +72,11 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(fmt.Errorf("--backend %q: %v", *backends, err))
 	}
+	if strings.TrimSpace(*backends) == "all" {
+		for _, s := range poller.Skipped(false) {
+			fmt.Fprintln(stderr, "muxbench compare: skipping", s)
+		}
+	}
 	for _, c := range choices {
 		if c.Edge {
 			// The charts draw one series per backend.

@@ -127,6 +127,18 @@ func All(edge bool) []string {
 	return out
 }
 
+// Skipped says, one line per name, what All(edge) leaves out on this
+// machine and why, for commands to print when asked for "all".
+func Skipped(edge bool) []string {
+	var out []string
+	for _, e := range Catalog() {
+		if e.Err != nil && (edge || !e.Edge) {
+			out = append(out, e.Name+": "+e.Err.Error())
+		}
+	}
+	return out
+}
+
 // Resolve looks a name up. Its error wraps ErrUnknown, naming what there
 // is, or ErrUnavailable, saying why not.
 func Resolve(name string) (Choice, error) {

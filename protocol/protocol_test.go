@@ -4,6 +4,7 @@ package protocol
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -35,7 +36,12 @@ func modes() []mode {
 
 func forEachMode(t *testing.T, fn func(t *testing.T, cfg reactor.Config)) {
 	for _, m := range modes() {
-		t.Run(m.name, func(t *testing.T) { fn(t, m.cfg) })
+		t.Run(m.name, func(t *testing.T) {
+			if err := poller.Check(m.cfg.Backend, m.cfg.Poller); errors.Is(err, poller.ErrUnavailable) {
+				t.Skipf("skipping: %v", err)
+			}
+			fn(t, m.cfg)
+		})
 	}
 }
 

@@ -96,6 +96,9 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("--backend %q: %v", *backends, err)
 	}
 	cfg.Backends = poller.ChoiceNames(choices)
+	if strings.TrimSpace(*backends) == "all" {
+		cfg.Skipped = poller.Skipped(true)
+	}
 	switch {
 	case cfg.Duration <= 0 || cfg.Duration > maxSoak:
 		return cfg, fmt.Errorf("--duration %v: want a positive duration up to %v, e.g. 5m", cfg.Duration, maxSoak)
@@ -140,8 +143,12 @@ func describe(cfg Config) string {
 			inj += " (stdlib: none, it writes through the Go runtime)"
 		}
 	}
-	return fmt.Sprintf("muxbench soak: %s, %v each\n  load: %d verified ping-pong connections of %d B\n  injection: %s\n  churn: %d connections/s among %d\n  hostile peers: %d at a time, kinds %s\n  never-reading peers held through the load: %d",
-		strings.Join(cfg.Backends, ", "), (cfg.Duration / time.Duration(len(cfg.Backends))).Round(100*time.Millisecond),
+	skipped := ""
+	for _, s := range cfg.Skipped {
+		skipped += "\n  skipped " + s
+	}
+	return fmt.Sprintf("muxbench soak: %s, %v each%s\n  load: %d verified ping-pong connections of %d B\n  injection: %s\n  churn: %d connections/s among %d\n  hostile peers: %d at a time, kinds %s\n  never-reading peers held through the load: %d",
+		strings.Join(cfg.Backends, ", "), (cfg.Duration / time.Duration(len(cfg.Backends))).Round(100*time.Millisecond), skipped,
 		cfg.Conns, cfg.MsgSize, inj, cfg.Churn, cfg.ChurnConns, cfg.HostilePeers, strings.Join(fault.Kinds, ", "), cfg.NeverReaders)
 }
 

@@ -155,6 +155,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(fmt.Errorf("--backend %q: %v", *backends, err))
 	}
+	if strings.TrimSpace(*backends) == "all" {
+		for _, s := range poller.Skipped(false) {
+			fmt.Fprintf(stderr, "muxbench %s: skipping %s\n", fs.Name(), s)
+		}
+	}
 	if cfg.Server, err = sf.Config(); err != nil {
 		return fail(err)
 	}
