@@ -110,15 +110,19 @@ func TestUntilDueSubMillisecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.closeAll()
-	due := nanotime() + int64(300*time.Microsecond)
+	// Due in 20.3 ms: far enough that a loaded machine does not make it
+	// overdue before the call, with a fraction of a millisecond that
+	// rounding to milliseconds would lose.
+	ahead := 20*time.Millisecond + 300*time.Microsecond
+	due := nanotime() + int64(ahead)
 	switch d := l.untilDue(due); {
 	case l.timer != nil:
 		if d != -1 || l.timer.armed != due-l.margin {
 			t.Errorf("timeout %v, timer at %d: want to block on the timer at due-margin %d", d, l.timer.armed, due-l.margin)
 		}
 	default:
-		if d <= 0 || d > 300*time.Microsecond-time.Duration(l.margin) {
-			t.Errorf("timeout %v: want under %v, not rounded up", d, 300*time.Microsecond-time.Duration(l.margin))
+		if d <= 0 || d > ahead-time.Duration(l.margin) || d%time.Millisecond == 0 {
+			t.Errorf("timeout %v: want under %v, not rounded to milliseconds", d, ahead-time.Duration(l.margin))
 		}
 	}
 	if d := l.untilDue(nanotime() + l.margin/2); d != 0 {

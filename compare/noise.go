@@ -67,16 +67,18 @@ func (o Options) waitQuiet(ctx context.Context, q *quietState, stderr io.Writer)
 		if q.gaveUp {
 			return
 		}
+		// Said first, so that a check slower than the whole wait still
+		// tells what it waited for.
+		if !said {
+			fmt.Fprintf(stderr, "compare: waiting up to %s for a quiet machine (%.2f CPUs used by others, want below %.2f)\n",
+				fmtDur(o.QuietWait), busy, o.QuietBelow)
+			said = true
+		}
 		if time.Now().After(deadline) {
 			fmt.Fprintf(stderr, "compare: the machine is still busy after %s (%.2f CPUs used by others); running anyway, noisy runs are marked\n",
 				fmtDur(o.QuietWait), busy)
 			q.gaveUp = true
 			return
-		}
-		if !said {
-			fmt.Fprintf(stderr, "compare: waiting up to %s for a quiet machine (%.2f CPUs used by others, want below %.2f)\n",
-				fmtDur(o.QuietWait), busy, o.QuietBelow)
-			said = true
 		}
 	}
 }
