@@ -10,9 +10,16 @@ import (
 )
 
 // sleepThread blocks the calling thread in nanosleep(2) for all of d: a
-// signal only interrupts it, and it sleeps again for what remains.
+// signal only interrupts it, and it sleeps again until the same deadline
+// (sleeping for what the kernel says remained would slide the deadline by
+// each signal's handling).
 func sleepThread(d time.Duration) {
-	ts := unix.NsecToTimespec(int64(d))
-	for errors.Is(unix.Nanosleep(&ts, &ts), unix.EINTR) {
+	deadline := time.Now().Add(d)
+	for d > 0 {
+		ts := unix.NsecToTimespec(int64(d))
+		if !errors.Is(unix.Nanosleep(&ts, nil), unix.EINTR) {
+			return
+		}
+		d = time.Until(deadline)
 	}
 }

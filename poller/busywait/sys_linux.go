@@ -32,20 +32,28 @@ func poll1(pfd *unix.PollFd) error {
 	return nil
 }
 
-// sleepThread blocks the thread in nanosleep(2) for all of d. A signal
-// (the runtime preempts a goroutine that has run for 10 ms with one) only
-// interrupts it: it goes back to sleep for the time that remains. Naps
-// from a millisecond up enter the scheduler, so that a garbage collection
-// need not wait for them.
+// sleepThread blocks the thread in clock_nanosleep(2) until d from now.
+// A signal only interrupts it: the runtime preempts a goroutine that has
+// run for 10 ms with one, and repeats it every 100 us while it stops the
+// world. The sleep resumes towards the same absolute deadline; resuming
+// with the time that remained would slide the deadline by every signal's
+// handling, and under a stream of signals never end. Naps from a
+// millisecond up enter the scheduler, so that a garbage collection need
+// not wait for them.
 func sleepThread(d time.Duration) {
-	ts := unix.NsecToTimespec(int64(d))
+	var now unix.Timespec
+	if _, _, e := unix.RawSyscall(unix.SYS_CLOCK_GETTIME, unix.CLOCK_MONOTONIC, uintptr(unsafe.Pointer(&now)), 0); e != 0 {
+		return
+	}
+	until := unix.NsecToTimespec(unix.TimespecToNsec(now) + int64(d))
 	if d >= time.Millisecond {
-		for errors.Is(unix.Nanosleep(&ts, &ts), unix.EINTR) {
+		for errors.Is(unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &until, nil), unix.EINTR) {
 		}
 		return
 	}
 	for {
-		_, _, e := unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), uintptr(unsafe.Pointer(&ts)), 0)
+		_, _, e := unix.RawSyscall6(unix.SYS_CLOCK_NANOSLEEP, unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME,
+			uintptr(unsafe.Pointer(&until)), 0, 0, 0)
 		if e != unix.EINTR {
 			return
 		}
