@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // serveEnv makes the test binary play `muxbench serve` for the tests that
@@ -68,11 +72,11 @@ func TestRunChildEveryBackend(t *testing.T) {
 			if s.Backend != b || s.Conns < 16 {
 				t.Errorf("server says backend %q with %d conns", s.Backend, s.Conns)
 			}
-			if b != poller.Stdlib && (s.LoopThread == nil || s.IO.Waits == 0) {
-				t.Errorf("reactor server without loop thread CPU or waits: %+v", s)
+			if b != poller.Stdlib && s.IO.Waits == 0 {
+				t.Errorf("reactor server without waits: %+v", s)
 			}
 			// What the connections added, not the whole process over them.
-			if s.RSSBase <= 0 || s.RSSPerConn != float64(max(s.RSS-s.RSSBase, 0))/20 {
+			if !res.Lacks(result.UnavailableServerRSS) && (s.RSSBase <= 0 || s.RSSPerConn != float64(max(s.RSS-s.RSSBase, 0))/20) {
 				t.Errorf("RSS %d, %d before the first connection, %v per connection", s.RSS, s.RSSBase, s.RSSPerConn)
 			}
 			if s.Options.ReadBuf <= 0 || s.Options.SndBuf <= 0 || s.Options.RcvBuf <= 0 {
@@ -83,6 +87,14 @@ func TestRunChildEveryBackend(t *testing.T) {
 			}
 			if res.Integrity.MissingConns != 0 {
 				t.Errorf("%d connections missing: %q", res.Integrity.MissingConns, res.Warnings)
+			}
+			// Figures the platform lacks must be named as lacking, never
+			// left as silent zeros; Linux lacks none of them.
+			if b != poller.Stdlib && s.LoopThread == nil && !res.Lacks(result.UnavailableServerThreadCPU) {
+				t.Errorf("reactor server without loop thread CPU, and the result does not say why: %+v", s)
+			}
+			if runtime.GOOS == "linux" && len(res.Unavailable) > 0 {
+				t.Errorf("linux run lacks %q", res.Unavailable)
 			}
 			pid, _ := strconv.Atoi(res.Params.Extra["server_pid"])
 			if pid <= 0 {
@@ -141,4 +153,50 @@ func TestRunChildPortInUse(t *testing.T) {
 		t.Fatalf("err = %v, want a usage error", err)
 	}
 	t.Log(err)
+}
+
+// A platform without pinning, RSS or thread CPU, made here by hiding
+// them: the default run goes unpinned instead of failing, the server
+// (which inherits the setting) reports what it can, and the result and
+// table name what is missing.
+func TestRunChildUnavailable(t *testing.T) {
+	t.Setenv(sysstat.HideEnv, "pin,rss,thread")
+	cfg := childConfig("epoll")
+	cfg.NoPin = false // the defaults, which pin where pinning exists
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Integrity.Errors() != 0 || res.RoundTrips == 0 || res.Server == nil {
+		t.Fatalf("%d round trips, integrity %+v, server %v: %q", res.RoundTrips, res.Integrity, res.Server, res.Warnings)
+	}
+	if res.Params.ServerCPU != nil || res.Params.GenCPU != nil || res.Server.Options.CPUs != "" {
+		t.Errorf("pinned although pinning is unavailable: server %v, generator %v, options %v", res.Params.ServerCPU, res.Params.GenCPU, res.Server.Options)
+	}
+	want := []string{result.UnavailableServerThreadCPU, result.UnavailableServerRSS, result.UnavailableGenThreadCPU}
+	if runtime.NumCPU() >= 2 {
+		want = append(want, result.UnavailablePinning)
+	}
+	for _, w := range want {
+		if !res.Lacks(w) {
+			t.Errorf("result does not name %q as unavailable: %q", w, res.Unavailable)
+		}
+	}
+	if res.Server.LoopThread != nil || res.Server.RSSPerConn != 0 {
+		t.Errorf("figures that were hidden appear: loop thread %v, RSS/conn %v", res.Server.LoopThread, res.Server.RSSPerConn)
+	}
+	if res.Server.Process.PerRTus <= 0 || res.Server.MaxRSS <= 0 {
+		t.Errorf("process CPU %v µs/rt, max RSS %d: getrusage still works", res.Server.Process.PerRTus, res.Server.MaxRSS)
+	}
+	var b strings.Builder
+	Table(&b, []*result.Result{res})
+	if !strings.Contains(b.String(), "not available on "+runtime.GOOS) {
+		t.Errorf("table does not say what is missing:\n%s", b.String())
+	}
+
+	// Asking for pinning where there is none is the user's mistake.
+	cfg.Server.CPUs = []int{0}
+	if _, err := Run(context.Background(), cfg); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "cannot be pinned") {
+		t.Errorf("--server-cpus without pinning: %v, want a usage error", err)
+	}
 }

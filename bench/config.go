@@ -17,6 +17,7 @@ import (
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // External is the backend recorded for a server muxbench did not start.
@@ -66,7 +67,7 @@ type Config struct {
 
 	// Server.CPUs and GenCPUs pin the server and the generator loops (one
 	// loop per generator CPU). Defaults: CPU 0 and CPU 1 on a machine
-	// with two or more, no pinning and one loop otherwise.
+	// with two or more that can pin, no pinning and one loop otherwise.
 	GenCPUs []int
 	// Server.GOMAXPROCS defaults to one per server CPU, plus one for a
 	// reactor (one per loop, if more, plus one; stdlib's loops are its
@@ -77,8 +78,12 @@ type Config struct {
 	// every round. stdlib blocks in the runtime's own netpoller instead
 	// and gets one P per CPU. The generator sets its own GOMAXPROCS to
 	// loops+1 for the same reason.
-	// NoPin turns the pinning defaults off.
+	// NoPin turns the pinning defaults off. Where threads cannot be
+	// pinned (sysstat.CanPin) the defaults are off anyway, and the result
+	// says so.
 	NoPin bool
+	// unpinned is set when the defaults would have pinned but could not.
+	unpinned bool
 
 	// NoiseThreshold is the CPU, in CPUs, that other processes and the
 	// hypervisor may take during the window before the run is marked
@@ -186,11 +191,19 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 	}
 	ncpu := runtime.NumCPU()
-	if !cfg.NoPin && cfg.Server.CPUs == nil && cfg.GenCPUs == nil && ncpu >= 2 {
-		if cfg.Target == "" {
-			cfg.Server.CPUs = []int{0}
+	explicit := len(cfg.Server.CPUs) > 0 || len(cfg.GenCPUs) > 0
+	if explicit && !sysstat.CanPin() {
+		return cfg, cli.Usagef("--server-cpus, --gen-cpus: threads cannot be pinned to CPUs on %s; leave them unset to run unpinned", runtime.GOOS)
+	}
+	if !cfg.NoPin && !explicit && ncpu >= 2 {
+		if sysstat.CanPin() {
+			if cfg.Target == "" {
+				cfg.Server.CPUs = []int{0}
+			}
+			cfg.GenCPUs = []int{1}
+		} else {
+			cfg.unpinned = true
 		}
-		cfg.GenCPUs = []int{1}
 	}
 	for _, set := range []struct {
 		name string

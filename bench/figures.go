@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -65,7 +66,7 @@ func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, perc
 		}
 	}
 	if !threadOK {
-		res.Warnings = append(res.Warnings, "generator CPU per loop thread unavailable on this platform")
+		res.SetUnavailable(result.UnavailableGenThreadCPU)
 	}
 	fillCPU(&gen.CPU, res.RoundTrips, res.WindowSec)
 	gen.Rates = gen.IO.Rates(res.RoundTrips)
@@ -178,7 +179,8 @@ func cpuDiff(a, b cpuTimes) result.CPU {
 
 // serverFigures are the server's figures over the window from samples a
 // and b at its edges; base is its RSS before the first connection (0 if
-// unknown), allConns every connection, idle ones included.
+// unknown), allConns every connection, idle ones included. What the
+// server could not report is named in res.
 func serverFigures(a, b serverSample, base int64, res *result.Result, allConns int) *result.Server {
 	s := &result.Server{
 		Backend: b.backend, Options: b.options,
@@ -190,6 +192,9 @@ func serverFigures(a, b serverSample, base int64, res *result.Result, allConns i
 		t := cpuDiff(a.thread, b.thread)
 		fillCPU(&t, res.RoundTrips, res.WindowSec)
 		s.LoopThread = &t
+	} else if b.backend != poller.Stdlib && b.backend != External {
+		// A reactor has a loop thread; stdlib and foreign servers do not.
+		res.SetUnavailable(result.UnavailableServerThreadCPU)
 	}
 	if b.hasIO {
 		s.IO = b.io.Sub(a.io)
@@ -199,7 +204,10 @@ func serverFigures(a, b serverSample, base int64, res *result.Result, allConns i
 	}
 	// What the connections added, not the process's size: a runtime and
 	// its heap are there before the first one.
-	if allConns > 0 && base > 0 && b.rss > base {
+	switch {
+	case b.rss <= 0:
+		res.SetUnavailable(result.UnavailableServerRSS)
+	case allConns > 0 && base > 0 && b.rss > base:
 		s.RSSPerConn = float64(b.rss-base) / float64(allConns)
 	}
 	return s

@@ -58,6 +58,9 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		res.Params.Extra[k] = v
 	}
 	res.Params.Extra["generator_poller"] = genBackend
+	if cfg.unpinned {
+		res.SetUnavailable(result.UnavailablePinning)
+	}
 	genProcs := cfg.loops() + 1
 	prevProcs := runtime.GOMAXPROCS(genProcs)
 	defer runtime.GOMAXPROCS(prevProcs)
@@ -114,10 +117,16 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 				res.Params.Backend = st.backend
 			}
 		case cfg.ServerPID > 0:
-			if _, err := pidCPU(cfg.ServerPID); err != nil {
+			_, err := pidCPU(cfg.ServerPID)
+			switch {
+			case errors.Is(err, sysstat.ErrUnavailable):
+				// The load still measures; only the server's side is missing.
+				res.SetUnavailable(result.UnavailableServerCPU)
+			case err != nil:
 				return nil, cli.Usagef("--server-pid %d: %v", cfg.ServerPID, err)
+			default:
+				probe = &pidProbe{pid: cfg.ServerPID}
 			}
-			probe = &pidProbe{pid: cfg.ServerPID}
 		}
 	}
 

@@ -62,6 +62,9 @@ func Table(w io.Writer, results []*result.Result) error {
 
 		name = fmt.Sprintf("%-*s", width, name)
 		gen := fmt.Sprintf("%.1f", r.Generator.CPU.PerRTus)
+		if r.Lacks(result.UnavailableGenThreadCPU) {
+			gen = "n/a"
+		}
 		switch {
 		case r.Generator.Saturated:
 			gen += "!"
@@ -158,6 +161,9 @@ func Table(w io.Writer, results []*result.Result) error {
 	if noServer {
 		notes = append(notes, "n/a: no server figures (no control channel, or it failed)")
 	}
+	if n := unavailableNote(results); n != "" {
+		notes = append(notes, n)
+	}
 	for _, r := range results {
 		if m := r.Integrity.MissingConns; m > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d of %d connections missing (closed, or never accepted, by the server)",
@@ -222,6 +228,59 @@ func samplesNote(results []*result.Result, gated bool) string {
 func spaced(format string, a ...any) string {
 	line := strings.TrimSuffix(fmt.Sprintf(format, a...), "\t\n")
 	return strings.ReplaceAll(line, "\t", "\t ") + "\t\n"
+}
+
+// unavailableWords say what each missing figure means for the table.
+var unavailableWords = []struct{ name, words string }{
+	{result.UnavailablePinning, "CPU pinning (server and generator ran unpinned)"},
+	{result.UnavailableServerCPU, "the server's CPU"},
+	{result.UnavailableServerThreadCPU, "the server's loop-thread CPU"},
+	{result.UnavailableServerRSS, "the server's RSS (rss n/a)"},
+	{result.UnavailableGenThreadCPU, "generator CPU per loop (gen n/a, saturation unchecked)"},
+}
+
+// unavailableNote names, once, what the platform could not give any of
+// the runs.
+func unavailableNote(results []*result.Result) string {
+	var missing []string
+	osName := ""
+	for _, u := range unavailableWords {
+		for _, r := range results {
+			if r.Lacks(u.name) {
+				missing = append(missing, u.words)
+				osName = r.Env.OS
+				break
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	if osName == "" {
+		osName = "this platform"
+	}
+	return wrap("not available on "+osName+": "+strings.Join(missing, ", "), 100)
+}
+
+// wrap breaks s at spaces into lines of at most width, the later ones
+// indented by two.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case line+1+len(w) > width:
+			b.WriteString("\n  ")
+			line = 2
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
 }
 
 // fmtNs prints a latency in at most five columns, with summary.md's

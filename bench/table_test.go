@@ -75,3 +75,42 @@ func TestTablePercentiles(t *testing.T) {
 		t.Errorf("row %q: want p75 61µs and p99.999 125µs", row)
 	}
 }
+
+// Figures the platform could not give read n/a, never 0.0, and a note
+// names them and the platform, within 100 columns.
+func TestTableUnavailable(t *testing.T) {
+	r := &result.Result{
+		Params: result.Params{Backend: "kqueue"}, Env: result.Env{OS: "darwin"}, Throughput: 5000,
+		Latency: result.Latency{P50: 100_000, P99: 200_000, P999: 300_000, Max: 400_000},
+		Server:  &result.Server{Process: result.CPU{PerRTus: 12.5}},
+		Unavailable: []string{result.UnavailablePinning, result.UnavailableServerThreadCPU,
+			result.UnavailableServerRSS, result.UnavailableGenThreadCPU},
+	}
+	var b strings.Builder
+	if err := Table(&b, []*result.Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 100 {
+			t.Errorf("over 100 columns (%d): %q", len(line), line)
+		}
+	}
+	row := strings.Fields(strings.Split(out, "\n")[2])
+	if len(row) != 14 || row[6] != "12.5" || row[7] != "n/a" || row[12] != "n/a" {
+		t.Errorf("row should read server 12.5, gen n/a, rss n/a: %q", row)
+	}
+	note := strings.Join(strings.Fields(out[strings.Index(out, "not available"):]), " ")
+	for _, want := range []string{"not available on darwin:", "ran unpinned", "loop-thread CPU", "RSS", "generator CPU per loop"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("note lacks %q:\n%s", want, out)
+		}
+	}
+	// A run that lacks nothing gets no such note.
+	r.Unavailable = nil
+	b.Reset()
+	Table(&b, []*result.Result{r})
+	if strings.Contains(b.String(), "not available") {
+		t.Errorf("note without anything missing:\n%s", b.String())
+	}
+}

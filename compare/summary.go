@@ -3,6 +3,7 @@ package compare
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,10 +196,15 @@ func row(label, backend string, rs []*result.Result) Row {
 		cell(stat(lat(func(l result.Latency) int64 { return l.P99 })), Duration, true),
 		cell(stat(lat(func(l result.Latency) int64 { return l.P999 })), Duration, false),
 		cell(stat(server(func(s *result.Server) float64 { return s.Process.PerRTus })), f2, true),
-		cell(stat(func(r *result.Result) (float64, bool) { return r.Generator.CPU.PerRTus, true }), f2, false),
+		cell(stat(func(r *result.Result) (float64, bool) {
+			return r.Generator.CPU.PerRTus, !r.Lacks(result.UnavailableGenThreadCPU)
+		}), f2, false),
 		cell(stat(server(func(s *result.Server) float64 { return s.Rates.ShortWritesPerWrite })), f3, false),
 		cell(stat(server(func(s *result.Server) float64 { return s.Rates.WriteEAGAINPerWrite })), f3, false),
-		cell(stat(server(func(s *result.Server) float64 { return s.RSSPerConn })), chart.Bytes, false),
+		cell(stat(func(r *result.Result) (float64, bool) {
+			v, ok := server(func(s *result.Server) float64 { return s.RSSPerConn })(r)
+			return v, ok && !r.Lacks(result.UnavailableServerRSS)
+		}), chart.Bytes, false),
 		{Text: strings.Join(notes, "; ")},
 	}
 	return Row{Point: label, Backend: backend, Cells: cells, Noisy: noisy}
@@ -234,6 +240,19 @@ func rowNotes(rs []*result.Result) (notes []string, noisy int) {
 	}
 	if saturated > 0 {
 		notes = append(notes, fmt.Sprintf("generator saturated in %d", saturated))
+	}
+	// What the platform could not give (pinning, RSS, thread CPU) is said,
+	// not shown as a zero.
+	var lacking []string
+	for _, r := range rs {
+		for _, u := range r.Unavailable {
+			if !slices.Contains(lacking, u) {
+				lacking = append(lacking, u)
+			}
+		}
+	}
+	if len(lacking) > 0 {
+		notes = append(notes, "unavailable here: "+strings.Join(lacking, ", "))
 	}
 	var shares []float64
 	for _, r := range rs {

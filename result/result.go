@@ -74,6 +74,42 @@ type Result struct {
 	// Faults is what fault drivers did beside the load (muxbench soak);
 	// nil for a plain run.
 	Faults *Faults `json:"faults,omitempty"`
+	// Unavailable names what this platform could not give the run (the
+	// Unavailable* constants): their fields are zero or absent because
+	// nothing was measured, not because the figure was zero.
+	Unavailable []string `json:"unavailable,omitempty"`
+}
+
+// What a platform may lack, as Result.Unavailable names it.
+const (
+	// UnavailablePinning: server and generator ran unpinned.
+	UnavailablePinning = "pinning"
+	// UnavailableServerCPU: no CPU figures for a foreign server.
+	UnavailableServerCPU = "server_cpu"
+	// UnavailableServerThreadCPU: no loop-thread CPU for the server.
+	UnavailableServerThreadCPU = "server_loop_thread_cpu"
+	// UnavailableServerRSS: no resident set, so no RSS per connection.
+	UnavailableServerRSS = "server_rss"
+	// UnavailableGenThreadCPU: no CPU per generator loop, so no generator
+	// CPU per round trip and no saturation check.
+	UnavailableGenThreadCPU = "generator_thread_cpu"
+)
+
+// Lacks reports whether the run names what as unavailable.
+func (r *Result) Lacks(what string) bool {
+	for _, u := range r.Unavailable {
+		if u == what {
+			return true
+		}
+	}
+	return false
+}
+
+// SetUnavailable adds what to Unavailable once.
+func (r *Result) SetUnavailable(what string) {
+	if !r.Lacks(what) {
+		r.Unavailable = append(r.Unavailable, what)
+	}
 }
 
 // Params are what the user asked for, after defaults.

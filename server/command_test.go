@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -245,6 +246,9 @@ func TestChildPinned(t *testing.T) {
 	online, err := sysstat.OnlineCPUs()
 	if err != nil || len(online) < 2 {
 		t.Skip("needs two CPUs")
+	}
+	if !sysstat.CanPin() {
+		t.Skip("no CPU pinning on " + runtime.GOOS)
 	}
 	if _, err := sysstat.Affinity(); err != nil {
 		t.Skip(err)

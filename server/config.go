@@ -142,6 +142,9 @@ func (c *Config) Check() error {
 		if err := sysstat.CheckCPUs(c.CPUs); err != nil {
 			return fmt.Errorf("--cpus %s: %v", sysstat.FormatCPUList(c.CPUs), strings.TrimPrefix(err.Error(), "sysstat: "))
 		}
+		if !sysstat.CanPin() {
+			return fmt.Errorf("--cpus %s: threads cannot be pinned to CPUs on %s; leave it unset", sysstat.FormatCPUList(c.CPUs), runtime.GOOS)
+		}
 	}
 	if c.OutputBudget > 0 && c.engine() {
 		return fmt.Errorf("--output-budget: applies to the reactor, not %s, whose buffers are per connection", c.Backend)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // backends are every backend and engine a server can run here, from the
@@ -121,7 +122,7 @@ func TestEchoAndStats(t *testing.T) {
 				after.IO.Accepts-before.IO.Accepts != nconn || after.IO.Reads == 0 || after.IO.Writes == 0 {
 				t.Errorf("after %d round trips: %+v", nconn*rounds, after)
 			}
-			if after.ProcUserNs+after.ProcSysNs <= 0 || after.MaxRSS <= 0 || after.RSS <= 0 || after.PID != os.Getpid() {
+			if after.ProcUserNs+after.ProcSysNs <= 0 || after.MaxRSS <= 0 || (after.RSS <= 0 && !lacks(sysstat.RSS())) || after.PID != os.Getpid() {
 				t.Errorf("process figures: %+v", after)
 			}
 			if after.Options.ReadBuf != 4096 {
@@ -131,6 +132,8 @@ func TestEchoAndStats(t *testing.T) {
 				if after.ThreadUserNs != -1 || after.ThreadSysNs != -1 {
 					t.Errorf("stdlib has no loop thread, got %d/%d", after.ThreadUserNs, after.ThreadSysNs)
 				}
+			} else if after.ThreadUserNs == -1 && lacks(sysstat.Thread()) {
+				// No per-thread CPU on this platform: reported as none.
 			} else if after.ThreadUserNs+after.ThreadSysNs <= 0 {
 				t.Errorf("loop thread CPU after load: %d user + %d sys", after.ThreadUserNs, after.ThreadSysNs)
 			}
@@ -267,5 +270,29 @@ func TestUringShortSends(t *testing.T) {
 	}
 	if _, err := Start(Config{Backend: Uring, Faults: Faults{WriteEAGAINFrac: 0.1}}); err == nil || !strings.Contains(err.Error(), "short sends only") {
 		t.Errorf("uring with injected EAGAIN: %v", err)
+	}
+}
+
+// lacks reports whether a sysstat reading says the figure is unavailable
+// here.
+func lacks[T any](_ T, err error) bool { return errors.Is(err, sysstat.ErrUnavailable) }
+
+// With RSS and thread CPU unavailable (hidden here, missing on darwin and
+// some BSDs) the server still answers stats, reporting them as absent
+// (RSS 0, thread CPU -1) rather than failing or inventing them.
+func TestStatsUnavailable(t *testing.T) {
+	t.Setenv(sysstat.HideEnv, "rss,thread")
+	s := startServer(t, Config{Backend: defaultBackend()})
+	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	st, err := ctl.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RSS != 0 || st.ThreadUserNs != -1 || st.ThreadSysNs != -1 || st.MaxRSS <= 0 {
+		t.Errorf("stats with RSS and thread CPU unavailable: RSS %d, thread %d/%d, max RSS %d", st.RSS, st.ThreadUserNs, st.ThreadSysNs, st.MaxRSS)
 	}
 }

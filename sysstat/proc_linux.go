@@ -14,6 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// pinSupported: sched_setaffinity binds a thread to CPUs.
+const pinSupported = true
+
 // atClkTck is AT_CLKTCK from <elf.h>: the kernel hands USER_HZ, the unit
 // of /proc times, to every process in its auxiliary vector.
 const atClkTck = 17
@@ -34,6 +37,9 @@ var clockTicks = sync.OnceValue(func() int64 {
 // peak RSS from /proc/PID/status. It measures a server that is not ours,
 // such as a C reference echo server.
 func ProcessByPID(pid int) (Usage, error) {
+	if err := hide(FigPID, fmt.Sprintf("usage of process %d", pid)); err != nil {
+		return Usage{}, err
+	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return Usage{}, fmt.Errorf("sysstat: process %d: %w", pid, err)
@@ -111,11 +117,21 @@ func ownPeakRSS() (int64, bool) {
 }
 
 // RSS is the process's resident set now, in bytes (/proc/self/statm).
-func RSS() (int64, error) { return statmRSS("self") }
+func RSS() (int64, error) {
+	if err := hide(FigRSS, "current RSS"); err != nil {
+		return 0, err
+	}
+	return statmRSS("self")
+}
 
 // RSSByPID is another process's resident set now, in bytes
 // (/proc/PID/statm), for a server that is not ours.
-func RSSByPID(pid int) (int64, error) { return statmRSS(strconv.Itoa(pid)) }
+func RSSByPID(pid int) (int64, error) {
+	if err := hide(FigRSS, fmt.Sprintf("RSS of process %d", pid)); err != nil {
+		return 0, err
+	}
+	return statmRSS(strconv.Itoa(pid))
+}
 
 func statmRSS(proc string) (int64, error) {
 	path := "/proc/" + proc + "/statm"
@@ -164,6 +180,9 @@ func setCPUs(set *unix.CPUSet) []int {
 
 func cpuSet(cpus []int) (*unix.CPUSet, error) {
 	if err := CheckCPUs(cpus); err != nil {
+		return nil, err
+	}
+	if err := hide(FigPin, "CPU pinning"); err != nil {
 		return nil, err
 	}
 	var set unix.CPUSet
@@ -246,6 +265,9 @@ func threadIDs() ([]int, error) {
 
 // Affinity is the set of CPUs the calling thread may run on.
 func Affinity() ([]int, error) {
+	if err := hide(FigPin, "CPU affinity"); err != nil {
+		return nil, err
+	}
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
 		return nil, fmt.Errorf("sysstat: %w", err)
@@ -255,6 +277,9 @@ func Affinity() ([]int, error) {
 
 // ThreadAffinity is the set of CPUs thread tid may run on.
 func ThreadAffinity(tid int) ([]int, error) {
+	if err := hide(FigPin, "CPU affinity"); err != nil {
+		return nil, err
+	}
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(tid, &set); err != nil {
 		return nil, fmt.Errorf("sysstat: thread %d: %w", tid, err)

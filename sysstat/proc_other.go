@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// pinSupported is false: darwin's thread affinity is only a hint, and
+// the BSDs' cpuset calls are not wired up.
+const pinSupported = false
+
 // ProcessByPID reads another process's usage; this needs /proc.
 func ProcessByPID(pid int) (Usage, error) {
 	return Usage{}, fmt.Errorf("%w: usage of process %d (no /proc)", ErrUnavailable, pid)

@@ -13,6 +13,9 @@ import (
 // reactor, from inside the loop. MaxRSS is left zero: memory belongs to
 // the process.
 func Thread() (Usage, error) {
+	if err := hide(FigThread, "per-thread CPU"); err != nil {
+		return Usage{}, err
+	}
 	var ru unix.Rusage
 	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
 		return Usage{}, fmt.Errorf("sysstat: getrusage(RUSAGE_THREAD): %w", err)
