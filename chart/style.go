@@ -33,6 +33,7 @@ var known = []struct {
 	{"uring", style{rgb(0x332288), draw.TriangleGlyph{}}},
 	{"stdlib", style{rgb(0x000000), draw.RingGlyph{}}},
 	{"external", style{rgb(0x7F7F7F), draw.BoxGlyph{}}},
+	{"c-floor", style{rgb(0x44AA99), draw.RingGlyph{}}}, // the C epoll floor, a reference
 }
 
 // Colours and glyphs for backends this table does not know yet, picked by

@@ -16,6 +16,9 @@ var DefaultRunner Runner = benchRun
 // benchRun measures a point with the load generator, the server in a
 // child process of its own (so each side has its own descriptor table).
 func benchRun(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+	if s.Backend == CFloor {
+		return floorRun(ctx, s, progress)
+	}
 	cfg := bench.Config{
 		Server:   server.Config{Backend: s.Backend, SndBuf: s.SndBuf},
 		Conns:    s.Conns,

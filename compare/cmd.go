@@ -50,7 +50,7 @@ var drawCharts = true
 // failed or the comparison was interrupted, 2 bad usage.
 func Command(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("compare", compareUsage, stdout)
-	backends := fs.String("backend", "all", "`backends` to compare: all or a comma-separated list of "+strings.Join(poller.All(false), ","))
+	backends := fs.String("backend", "all", "`backends` to compare: all or a comma-separated list of "+strings.Join(poller.All(false), ",")+", and "+CFloor+" (all includes it where a C compiler exists)")
 	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
 	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", Full.MinRepeat, FullBudget, maxRepeat))
 	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
@@ -68,22 +68,49 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if *repeat < 0 || *repeat > maxRepeats {
 		return fail(fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", *repeat, maxRepeats))
 	}
-	choices, err := poller.ParseList(*backends, false)
-	if err != nil {
-		return fail(fmt.Errorf("--backend %q: %v", *backends, err))
+	// The C floor is not a poller backend: it is taken out of the list
+	// before the list is parsed.
+	var named []string
+	floorNamed := false
+	for _, b := range strings.Split(*backends, ",") {
+		if strings.TrimSpace(b) == CFloor {
+			floorNamed = true
+		} else {
+			named = append(named, b)
+		}
 	}
-	if strings.TrimSpace(*backends) == "all" {
+	var list []string
+	if !floorNamed || len(named) > 0 {
+		choices, err := poller.ParseList(strings.Join(named, ","), false)
+		if err != nil {
+			return fail(fmt.Errorf("--backend %q: %v", *backends, err))
+		}
+		for _, c := range choices {
+			if c.Edge {
+				// The charts draw one series per backend.
+				return fail(fmt.Errorf("--backend %s: compare runs every backend level-triggered; measure %s with run", c.Name, c.Name))
+			}
+		}
+		list = poller.ChoiceNames(choices)
+	}
+	all := strings.TrimSpace(*backends) == "all"
+	if all {
 		for _, s := range poller.Skipped(false) {
 			fmt.Fprintln(stderr, "muxbench compare: skipping", s)
 		}
 	}
-	for _, c := range choices {
-		if c.Edge {
-			// The charts draw one series per backend.
-			return fail(fmt.Errorf("--backend %s: compare runs every backend level-triggered; measure %s with run", c.Name, c.Name))
-		}
+	switch floorErr := FloorAvailable(); {
+	case floorNamed && floorErr != nil:
+		return fail(fmt.Errorf("--backend %s: %w", CFloor, floorErr))
+	case floorNamed:
+		list = append(list, CFloor)
+	case all && floorErr != nil:
+		fmt.Fprintf(stderr, "muxbench compare: skipping %s: %v\n", CFloor, floorErr)
+	case all:
+		// The C floor is a reference line wherever it can be built.
+		list = append(list, CFloor)
 	}
-	list := poller.ChoiceNames(choices)
+	defer removeFloor()
 	o := Options{
 		Backends: list, Sweeps: Full, Budget: FullBudget, Repeat: *repeat,
 		Out: *out, Resume: *resume, Limits: limits(), Runner: DefaultRunner, Verbose: *verbose,

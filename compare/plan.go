@@ -192,6 +192,9 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 	var one []Point
 	seen := map[string]bool{}
 	add := func(p Point) {
+		if p.Backend == CFloor && !floorSweep(p.Sweep) {
+			return
+		}
 		k := fmt.Sprintf("%s/%s/%d/%d/%d/%d/%g", p.Sweep, p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.RateFraction)
 		if p.RateFraction == 0 {
 			k = fmt.Sprintf("%s/%d/%d/%d/%d", p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf)
