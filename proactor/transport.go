@@ -319,15 +319,25 @@ func (t *Transport) closeWith(err error) {
 func (t *Transport) closeNow() {
 	l := t.l
 	if t.fd >= 0 {
+		// A request still waiting in the submission queue names only the
+		// descriptor's number, which the close below frees for the next
+		// accept: submitted later, it would act on that new connection.
+		// It becomes a no-op instead, which still completes.
+		fd := int32(t.fd)
+		l.ring.Unconsumed(func(s *uring.SQE) {
+			if s.Fd == fd && s.Opcode != uring.OpAsyncCancel {
+				s.Neutralize()
+			}
+		})
 		t.cancel(opRecv, t.recvArmed)
 		t.cancel(opSend, t.sendArmed)
 		if t.linger0 {
 			l.c.Syscalls++
 			unix.SetsockoptLinger(t.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 		}
-		// The requests still in flight hold the socket open until their
-		// cancellation completes; the number may be reused at once, which
-		// the generation in user_data makes harmless.
+		// The requests the kernel has taken hold the socket open until
+		// their cancellation completes; their completions carry the
+		// generation in user_data, which makes them harmless.
 		l.c.Syscalls++
 		unix.Close(t.fd)
 		t.fd = -1

@@ -199,6 +199,22 @@ func (r *Ring) Close() error {
 // Pending is the number of SQEs prepared and not yet submitted.
 func (r *Ring) Pending() int { return int(r.sqeTail - atomic.LoadUint32(r.sqTail)) }
 
+// Unconsumed calls fn for every prepared SQE the kernel has not yet taken.
+// Without SQPOLL (never set up here) the kernel takes entries only inside
+// io_uring_enter, on the caller's thread, so fn may rewrite them.
+func (r *Ring) Unconsumed(fn func(*SQE)) {
+	for i := atomic.LoadUint32(r.sqHead); i != r.sqeTail; i++ {
+		fn(&r.sqes[i&r.sqMask])
+	}
+}
+
+// Neutralize turns an SQE the kernel has not taken into a no-op that
+// completes with result 0 under the same user_data, so that whoever
+// counts on its completion still gets one.
+func (s *SQE) Neutralize() {
+	*s = SQE{Opcode: OpNop, Fd: -1, UserData: s.UserData}
+}
+
 // GetSQE returns the next free submission entry, zeroed, or nil if the
 // queue is full (submit first).
 func (r *Ring) GetSQE() *SQE {
