@@ -188,18 +188,39 @@ func TestRunBadInput(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
+	// The other cases aim at a server that listens (and never answers), so
+	// that only the value under test can make the error a usage error: a
+	// missing check would start a run, which fails otherwise.
+	open, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	go func() {
+		for {
+			c, err := open.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	up := open.Addr().String()
 	for name, cfg := range map[string]Config{
 		"unreachable":    {Target: closed, NoPin: true, Duration: time.Second},
-		"too many fds":   {Target: closed, Conns: 15000, Idle: 15000, NoPin: true},
-		"negative":       {Target: closed, Conns: -1},
-		"tiny message":   {Target: closed, MsgSize: 8},
-		"huge message":   {Target: closed, MsgSize: 17 << 20},
-		"no such CPU":    {Target: closed, GenCPUs: []int{4096}},
+		"too many fds":   {Target: up, Conns: 15000, Idle: 15000, NoPin: true},
+		"negative":       {Target: up, Conns: -1},
+		"tiny message":   {Target: up, MsgSize: 8},
+		"huge message":   {Target: up, MsgSize: 17 << 20},
+		"no such CPU":    {Target: up, GenCPUs: []int{4096}},
 		"bad backend":    {Server: server.Config{Backend: "nosuch"}},
 		"bad sndbuf":     {Server: server.Config{SndBuf: -1}},
 		"stdlib faults":  {Server: server.Config{Backend: poller.Stdlib, Faults: server.Faults{ShortWriteFrac: 0.1}}},
-		"bad percentile": {Target: closed, Percentiles: []float64{120}},
+		"bad percentile": {Target: up, Percentiles: []float64{120}},
 	} {
+		if cfg.Target == up {
+			cfg.NoPin, cfg.Duration, cfg.Warmup = true, 200*time.Millisecond, 50*time.Millisecond
+		}
 		_, err := Run(context.Background(), cfg)
 		if !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: err = %v, want a usage error", name, err)

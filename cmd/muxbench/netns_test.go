@@ -17,6 +17,16 @@ import (
 	"github.com/muxbench/muxbench/result"
 )
 
+// skipOrRequire skips a test whose setup this machine cannot do, unless
+// MUXBENCH_REQUIRE_NETNS is set (CI sets it), where that is a failure.
+func skipOrRequire(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("MUXBENCH_REQUIRE_NETNS") != "" {
+		t.Fatalf("MUXBENCH_REQUIRE_NETNS is set: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // TestNetnsVeth runs `serve --listen` and `load --target` in two network
 // namespaces joined by a veth pair: the generator drives a server over a
 // real link, not loopback. The namespaces, and with them the link, are
@@ -27,7 +37,7 @@ func TestNetnsVeth(t *testing.T) {
 	}
 	ipCmd, err := exec.LookPath("ip")
 	if err != nil {
-		t.Skip("ip (iproute2) not installed: cannot create network namespaces")
+		skipOrRequire(t, "ip (iproute2) not installed: cannot create network namespaces")
 	}
 	id := fmt.Sprintf("%d", os.Getpid()%100000)
 	nsA, nsB := "mbsrv"+id, "mbgen"+id
@@ -39,7 +49,7 @@ func TestNetnsVeth(t *testing.T) {
 		return nil
 	}
 	if err := ip("netns", "add", nsA); err != nil {
-		t.Skipf("network namespaces not permitted here: %v", err)
+		skipOrRequire(t, "network namespaces not permitted here: %v", err)
 	}
 	t.Cleanup(func() { ip("netns", "del", nsA) })
 	if err := ip("netns", "add", nsB); err != nil {
@@ -57,7 +67,7 @@ func TestNetnsVeth(t *testing.T) {
 		{"-n", nsB, "link", "set", "lo", "up"},
 	} {
 		if err := ip(step...); err != nil {
-			t.Skipf("cannot set up the veth link: %v", err)
+			skipOrRequire(t, "cannot set up the veth link: %v", err)
 		}
 	}
 

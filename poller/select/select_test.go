@@ -53,8 +53,14 @@ func TestWake(t *testing.T) {
 	if n, err := p.Wait(ev, -1); err != nil || n != 0 {
 		t.Fatalf("woken Wait = %d, %v", n, err)
 	}
-	// The wake-up was consumed: the next Wait times out.
-	if n, err := p.Wait(ev, time.Millisecond); err != nil || n != 0 {
+	// The wake-up was consumed: the next Wait sleeps its whole timeout
+	// rather than returning at once on a stale wake-up (a lower bound,
+	// which a slow machine cannot break).
+	start := time.Now()
+	if n, err := p.Wait(ev, 30*time.Millisecond); err != nil || n != 0 {
 		t.Fatalf("Wait after wake-up = %d, %v", n, err)
+	}
+	if d := time.Since(start); d < 25*time.Millisecond {
+		t.Fatalf("Wait after wake-up returned after %v of its 30ms: a stale wake-up was still pending", d)
 	}
 }
