@@ -82,7 +82,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		conns    = fs.Int("conns", 32, "`connections` of verified ping-pong load")
 		crowd    = fs.Int("never-readers", DefaultNeverReaders, "hold this many `peers` that push without reading, all through the load (0: none)")
 		idle     = fs.Duration("idle-window", time.Second, "after the load, watch the idle server's CPU for this `duration` (0: no check)")
-		idleCPU  = fs.Float64("max-idle-cpu", 0.02, "fail a backend whose idle server uses more than this `fraction` of a CPU (spinning backends excepted)")
+		idleCPU  = fs.Float64("max-idle-cpu", 0.05, "fail a backend whose idle server uses more than this `fraction` of a CPU (spinning backends excepted; the Go runtime returning freed memory to the system takes a few percent)")
 		msgSize  = units.Size(1024)
 		outDir   = fs.String("out", "", "write one result file per backend into this `directory`")
 	)

@@ -260,7 +260,7 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 
 // idleQuiet is left to the server after the load, before the idle window
 // opens: the last closes and a garbage collection are not idling.
-const idleQuiet = 500 * time.Millisecond
+const idleQuiet = time.Second
 
 // idleCPU is the CPU the server used over d, as a fraction of one CPU.
 func idleCPU(c *control.Client, d time.Duration) (float64, error) {

@@ -172,7 +172,7 @@ func TestIdleBusyLoop(t *testing.T) {
 		backend = poller.Stdlib
 	}
 	cfg := Config{Duration: minSlice, Backends: []string{backend}, Conns: 2, MsgSize: 1024,
-		MaxRSSGrowth: 1 << 30, MaxPeakRSSGrowth: 1 << 30, IdleWindow: time.Second, MaxIdleCPU: 0.02}
+		MaxRSSGrowth: 1 << 30, MaxPeakRSSGrowth: 1 << 30, IdleWindow: time.Second, MaxIdleCPU: 0.05}
 	for _, mode := range []string{"1", "busy"} {
 		t.Setenv(serveEnv, mode)
 		out := Run(context.Background(), cfg, nil)
