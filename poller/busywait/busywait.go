@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/pollfd"
 )
 
 // DefaultSleep is what busywait-sleep sleeps after an idle round: of the
@@ -201,14 +202,7 @@ func (b *backend) scan(events []poller.Event) (int, error) {
 func (b *backend) ask(e *entry) (poller.Flags, error) {
 	pfd := &b.pfd
 	pfd.Fd = e.fd
-	// The peer's half-close only with read interest, as epoll reports it.
-	pfd.Events = 0
-	if e.interest&poller.Readable != 0 {
-		pfd.Events |= unix.POLLIN | rdhup
-	}
-	if e.interest&poller.Writable != 0 {
-		pfd.Events |= unix.POLLOUT
-	}
+	pfd.Events = pollfd.Events(e.interest)
 	pfd.Revents = 0
 	for {
 		// A signal arriving during the call would lose this answer for
@@ -222,22 +216,9 @@ func (b *backend) ask(e *entry) (poller.Flags, error) {
 			return 0, err
 		}
 	}
-	r := pfd.Revents
-	var f poller.Flags
-	if r&(unix.POLLIN|unix.POLLPRI) != 0 && e.interest&poller.Readable != 0 {
-		f |= poller.Readable
-	}
-	if r&unix.POLLOUT != 0 && e.interest&poller.Writable != 0 {
-		f |= poller.Writable
-	}
-	if r&(unix.POLLHUP|rdhup) != 0 {
-		f |= poller.HangUp
-	}
-	// POLLNVAL: the descriptor was closed while registered.
-	if r&(unix.POLLERR|unix.POLLNVAL) != 0 {
-		f |= poller.Error
-	}
-	return f, nil
+	// Readiness only for what was asked; hang-up and errors always.
+	f := pollfd.Flags(pfd.Revents)
+	return f &^ ((poller.Readable | poller.Writable) &^ e.interest), nil
 }
 
 // Wake sets a flag that every round checks: no system call.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/muxbench/muxbench/internal/testsock"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/pollfd"
 )
 
 // pair returns a connected non-blocking socket pair closed at test end.
@@ -243,7 +244,7 @@ func TestReadiness(t *testing.T) {
 	}
 	unix.Shutdown(peer, unix.SHUT_WR)
 	p.Modify(a, 1, poller.Readable)
-	if f := wait(); f&poller.Readable == 0 || (rdhup != 0 && f&poller.HangUp == 0) {
+	if f := wait(); f&poller.Readable == 0 || (pollfd.RDHUP != 0 && f&poller.HangUp == 0) {
 		t.Errorf("peer shut down: got %v", f)
 	}
 }

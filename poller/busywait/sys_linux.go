@@ -8,10 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// rdhup makes a peer's shutdown visible as HangUp, not only as a
-// zero-length read, as EPOLLRDHUP does for epoll.
-const rdhup = unix.POLLRDHUP
-
 // The two system calls of the loop go round the Go scheduler: they never
 // block for long, and entering the scheduler for each one let it hand the
 // P to another thread and back. Measured here: a zero-timeout poll loop

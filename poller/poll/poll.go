@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/pollfd"
 	"github.com/muxbench/muxbench/poller/internal/timeout"
 	"github.com/muxbench/muxbench/poller/internal/wakepipe"
 )
@@ -54,19 +55,7 @@ func New(poller.Options) (poller.Backend, error) {
 	}, nil
 }
 
-func events(interest poller.Flags) int16 {
-	// rdHup (Linux only) makes a peer's shutdown visible as HangUp, as
-	// epoll's EPOLLRDHUP does, and only with read interest for the same
-	// reason; POLLHUP, POLLERR and POLLNVAL are reported whatever is asked.
-	var ev int16
-	if interest&poller.Readable != 0 {
-		ev |= unix.POLLIN | int16(rdHup)
-	}
-	if interest&poller.Writable != 0 {
-		ev |= unix.POLLOUT
-	}
-	return ev
-}
+func events(interest poller.Flags) int16 { return pollfd.Events(interest) }
 
 // Add refuses a descriptor beyond the kernel's array limit at once, as
 // select refuses one past FD_SETSIZE: otherwise every later Wait fails.
@@ -138,21 +127,7 @@ func (b *backend) Wait(evs []poller.Event, d time.Duration) (int, error) {
 			break
 		}
 		n--
-		var f poller.Flags
-		if re&(unix.POLLIN|unix.POLLPRI) != 0 {
-			f |= poller.Readable
-		}
-		if re&unix.POLLOUT != 0 {
-			f |= poller.Writable
-		}
-		if re&(unix.POLLHUP|rdHup) != 0 {
-			f |= poller.HangUp
-		}
-		// POLLNVAL: the descriptor was closed without Remove.
-		if re&(unix.POLLERR|unix.POLLNVAL) != 0 {
-			f |= poller.Error
-		}
-		evs[out] = poller.Event{Token: b.tokens[j], Flags: f}
+		evs[out] = poller.Event{Token: b.tokens[j], Flags: pollfd.Flags(re)}
 		out++
 	}
 	return out, nil

@@ -1,7 +1,7 @@
 //go:build darwin || dragonfly || netbsd || openbsd
 
-package busywait
+package pollfd
 
-// rdhup is zero where poll(2) has no POLLRDHUP: a peer's shutdown shows as
+// RDHUP is zero where poll(2) has no POLLRDHUP: a peer's shutdown shows as
 // readable (a zero-length read) and, once both sides are shut, POLLHUP.
-const rdhup = 0
+const RDHUP = 0
