@@ -17,6 +17,24 @@ import (
 // loop stuck that long is itself the finding.
 const statsTimeout = 5 * time.Second
 
+// onLoop runs fn on an event loop through its call and returns what fn
+// returned, unless the loop has ended or does not answer within
+// statsTimeout.
+func onLoop[T any](call func(func()), ended <-chan struct{}, fn func() T) (T, error) {
+	ch := make(chan T, 1)
+	call(func() { ch <- fn() })
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ended:
+		var zero T
+		return zero, errors.New("the event loop has stopped")
+	case <-time.After(statsTimeout):
+		var zero T
+		return zero, fmt.Errorf("the event loop did not answer within %v", statsTimeout)
+	}
+}
+
 // reactorEngine runs protocol.Echo on a reactor. Every reactor call but
 // Stop and Call happens on the loop's own goroutine, locked to one
 // thread: the counters are plain fields of that thread and are read
@@ -100,22 +118,15 @@ func (e *reactorEngine) fill(st *control.Stats) error {
 		thread   sysstat.Usage
 		err      error
 	}
-	ch := make(chan snap, 1)
-	e.r.Call(func() {
-		var s snap
+	s, err := onLoop(e.r.Call, e.ended, func() (s snap) {
 		s.c, s.conns = e.r.Counters(), e.r.Conns()
 		s.snd, s.rcv = e.ln.AcceptedBufs()
 		// On the loop thread itself: RUSAGE_THREAD reads the caller.
 		s.thread, s.err = sysstat.Thread()
-		ch <- s
+		return s
 	})
-	var s snap
-	select {
-	case s = <-ch:
-	case <-e.ended:
-		return errors.New("the event loop has stopped")
-	case <-time.After(statsTimeout):
-		return fmt.Errorf("the event loop did not answer within %v", statsTimeout)
+	if err != nil {
+		return err
 	}
 	st.Conns = s.conns
 	st.Options.SndBuf, st.Options.RcvBuf = s.snd, s.rcv

@@ -3,10 +3,8 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
-	"time"
 
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/proactor"
@@ -100,21 +98,14 @@ func (e *uringEngine) fill(st *control.Stats) error {
 		thread   sysstat.Usage
 		err      error
 	}
-	ch := make(chan snap, 1)
-	e.l.Call(func() {
-		var s snap
+	s, err := onLoop(e.l.Call, e.ended, func() (s snap) {
 		s.c, s.conns = e.l.Counters(), e.l.Conns()
 		s.snd, s.rcv = e.ln.AcceptedBufs()
 		s.thread, s.err = sysstat.Thread()
-		ch <- s
+		return s
 	})
-	var s snap
-	select {
-	case s = <-ch:
-	case <-e.ended:
-		return errors.New("the event loop has stopped")
-	case <-time.After(statsTimeout):
-		return fmt.Errorf("the event loop did not answer within %v", statsTimeout)
+	if err != nil {
+		return err
 	}
 	st.Conns = s.conns
 	st.Options.SndBuf, st.Options.RcvBuf = s.snd, s.rcv
