@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/epoll"
 )
 
 // rawEpoll is the generator's own epoll set on Linux. Its wait is a raw
@@ -115,20 +116,7 @@ func (e *rawEpoll) Wait(events []poller.Event, timeout time.Duration) (int, erro
 		default:
 			tok = uint64(ev.Fd)
 		}
-		var f poller.Flags
-		if ev.Events&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
-			f |= poller.Readable
-		}
-		if ev.Events&unix.EPOLLOUT != 0 {
-			f |= poller.Writable
-		}
-		if ev.Events&(unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
-			f |= poller.HangUp
-		}
-		if ev.Events&unix.EPOLLERR != 0 {
-			f |= poller.Error
-		}
-		events[out] = poller.Event{Token: tok, Flags: f}
+		events[out] = poller.Event{Token: tok, Flags: epoll.Flags(ev.Events)}
 		out++
 	}
 	return out, nil

@@ -131,20 +131,7 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 			continue
 		}
 		tok := b.tokens[fd]
-		var f poller.Flags
-		if ev.Events&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
-			f |= poller.Readable
-		}
-		if ev.Events&unix.EPOLLOUT != 0 {
-			f |= poller.Writable
-		}
-		if ev.Events&(unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
-			f |= poller.HangUp
-		}
-		if ev.Events&unix.EPOLLERR != 0 {
-			f |= poller.Error
-		}
-		events[out] = poller.Event{Token: tok, Flags: f}
+		events[out] = poller.Event{Token: tok, Flags: Flags(ev.Events)}
 		out++
 	}
 	return out, nil
@@ -163,4 +150,23 @@ func (b *backend) Wake() error { return b.wake.Wake() }
 func (b *backend) Close() error {
 	b.wake.Close()
 	return unix.Close(b.epfd)
+}
+
+// Flags is what an epoll event's mask says, for every loop that reads an
+// epoll set (this backend and the load generator's own).
+func Flags(events uint32) poller.Flags {
+	var f poller.Flags
+	if events&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
+		f |= poller.Readable
+	}
+	if events&unix.EPOLLOUT != 0 {
+		f |= poller.Writable
+	}
+	if events&(unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+		f |= poller.HangUp
+	}
+	if events&unix.EPOLLERR != 0 {
+		f |= poller.Error
+	}
+	return f
 }
