@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/internal/uring"
 	"github.com/muxbench/muxbench/reactor"
 )
@@ -45,21 +46,9 @@ func (l *Loop) Listen(network, address string, f func() reactor.Protocol) (*List
 	if f == nil {
 		return nil, errors.New("proactor: nil protocol factory")
 	}
-	ta, err := net.ResolveTCPAddr(network, address)
+	sa, domain, err := rawio.Sockaddr(network, address)
 	if err != nil {
-		return nil, err
-	}
-	domain := unix.AF_INET
-	var sa unix.Sockaddr
-	if ip4 := ta.IP.To4(); ip4 != nil || ta.IP == nil {
-		s := &unix.SockaddrInet4{Port: ta.Port}
-		copy(s.Addr[:], ip4)
-		sa = s
-	} else {
-		domain = unix.AF_INET6
-		s := &unix.SockaddrInet6{Port: ta.Port}
-		copy(s.Addr[:], ta.IP.To16())
-		sa = s
+		return nil, fmt.Errorf("proactor: %w", err)
 	}
 	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -80,15 +69,8 @@ func (l *Loop) Listen(network, address string, f func() reactor.Protocol) (*List
 	// Set on the listener, the buffer sizes are inherited by every
 	// accepted socket before its handshake ends, when the window scale
 	// is chosen (as the reactor and stdlib servers do).
-	if l.cfg.SndBuf > 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, l.cfg.SndBuf); err != nil {
-			return fail("SO_SNDBUF", err)
-		}
-	}
-	if l.cfg.RcvBuf > 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, l.cfg.RcvBuf); err != nil {
-			return fail("SO_RCVBUF", err)
-		}
+	if err := rawio.SetBufs(fd, l.cfg.SndBuf, l.cfg.RcvBuf); err != nil {
+		return fail("setsockopt", err)
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		return fail("bind", err)
@@ -100,13 +82,7 @@ func (l *Loop) Listen(network, address string, f func() reactor.Protocol) (*List
 	if err != nil {
 		return fail("getsockname", err)
 	}
-	ln := &Listener{l: l, fd: fd, factory: f}
-	switch b := bound.(type) {
-	case *unix.SockaddrInet4:
-		ln.addr = &net.TCPAddr{IP: net.IP(b.Addr[:]).To16(), Port: b.Port}
-	case *unix.SockaddrInet6:
-		ln.addr = &net.TCPAddr{IP: net.IP(b.Addr[:]), Port: b.Port}
-	}
+	ln := &Listener{l: l, fd: fd, factory: f, addr: rawio.TCPAddr(bound)}
 	ln.idx, ln.gen = l.alloc(ln)
 	l.lns[ln] = struct{}{}
 	ln.arm()

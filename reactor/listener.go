@@ -218,37 +218,16 @@ func (r *Reactor) resumeListeners() {
 	r.paused = r.paused[:0]
 }
 
+// sockaddr is rawio.Sockaddr with its errors named as the reactor's.
 func sockaddr(network, addr string) (unix.Sockaddr, int, error) {
-	switch network {
-	case "tcp", "tcp4", "tcp6":
-	default:
-		return nil, 0, fmt.Errorf("reactor: unsupported network %q (tcp, tcp4, tcp6)", network)
-	}
-	ta, err := net.ResolveTCPAddr(network, addr)
+	sa, domain, err := rawio.Sockaddr(network, addr)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reactor: %w", err)
 	}
-	if ip4 := ta.IP.To4(); network != "tcp6" && (ta.IP == nil || ip4 != nil) {
-		sa := &unix.SockaddrInet4{Port: ta.Port}
-		if ip4 != nil {
-			copy(sa.Addr[:], ip4)
-		}
-		return sa, unix.AF_INET, nil
-	}
-	sa := &unix.SockaddrInet6{Port: ta.Port}
-	copy(sa.Addr[:], ta.IP.To16())
-	return sa, unix.AF_INET6, nil
+	return sa, domain, nil
 }
 
-func tcpAddr(sa unix.Sockaddr) net.Addr {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
-	case *unix.SockaddrInet6:
-		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
-	}
-	return nil
-}
+func tcpAddr(sa unix.Sockaddr) net.Addr { return rawio.TCPAddr(sa) }
 
 func openSpare() int {
 	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)

@@ -472,19 +472,7 @@ func (r *Reactor) setNoDelay(fd int) {
 }
 
 // setBufs sets SO_SNDBUF and SO_RCVBUF where positive.
-func setBufs(fd, snd, rcv int) error {
-	if snd > 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, snd); err != nil {
-			return fmt.Errorf("SO_SNDBUF %d: %w", snd, err)
-		}
-	}
-	if rcv > 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcv); err != nil {
-			return fmt.Errorf("SO_RCVBUF %d: %w", rcv, err)
-		}
-	}
-	return nil
-}
+func setBufs(fd, snd, rcv int) error { return rawio.SetBufs(fd, snd, rcv) }
 
 // Adopt makes a transport of a connected stream socket the caller owns
 // (for example one end of a socketpair), sets it non-blocking and calls
