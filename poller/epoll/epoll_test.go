@@ -3,6 +3,7 @@
 package epoll
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -23,14 +24,21 @@ func open(t *testing.T, o poller.Options) *backend {
 	return b
 }
 
+// wait calls the backend directly, so it resumes an interrupted wait itself,
+// as the wrapper does (the runtime's preemption signals interrupt it).
 func wait(t *testing.T, b *backend, timeout time.Duration) []poller.Event {
 	t.Helper()
 	ev := make([]poller.Event, 8)
-	n, err := b.Wait(ev, timeout)
-	if err != nil {
-		t.Fatal(err)
+	for {
+		n, err := b.Wait(ev, timeout)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev[:n]
 	}
-	return ev[:n]
 }
 
 func write(t *testing.T, fd int, s string) {
