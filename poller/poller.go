@@ -96,6 +96,8 @@ type Capabilities struct {
 	// Spins is true for a backend that never sleeps in the kernel: it burns
 	// a CPU while waiting.
 	Spins bool
+	// Exclusive is true for a backend with AddExclusive.
+	Exclusive bool
 }
 
 // Backend is the small private API each mechanism implements. The Poller
@@ -132,6 +134,13 @@ var (
 // calls; for the others the wrapper counts one per Wait, Add, Modify and
 // Remove it passes on, which is what epoll and kqueue make.
 type syscaller interface{ Syscalls() uint64 }
+
+// exclusiver is implemented by backends that can watch a descriptor
+// shared with other pollers so that its readiness wakes one waiting
+// poller, not all of them (epoll's EPOLLEXCLUSIVE).
+type exclusiver interface {
+	AddExclusive(fd int, token uint64, interest Flags) error
+}
 
 type registration struct {
 	token    uint64
@@ -180,6 +189,22 @@ func (p *Poller) check(fd int) error {
 // Add registers fd for interest (Readable, Writable, both or neither),
 // reported under token.
 func (p *Poller) Add(fd int, token uint64, interest Flags) error {
+	return p.add(fd, token, interest, p.b.Add)
+}
+
+// AddExclusive is Add for a descriptor that several pollers watch, such
+// as a listening socket shared by event loops: its readiness wakes one
+// poller waiting on it, not every one. ErrUnsupported without
+// Capabilities.Exclusive.
+func (p *Poller) AddExclusive(fd int, token uint64, interest Flags) error {
+	x, ok := p.b.(exclusiver)
+	if !ok {
+		return fmt.Errorf("%w: %s cannot wake one poller of several", ErrUnsupported, p.name)
+	}
+	return p.add(fd, token, interest, x.AddExclusive)
+}
+
+func (p *Poller) add(fd int, token uint64, interest Flags, add func(int, uint64, Flags) error) error {
 	if err := p.check(fd); err != nil {
 		return err
 	}
@@ -188,7 +213,7 @@ func (p *Poller) Add(fd int, token uint64, interest Flags) error {
 		return fmt.Errorf("%w: fd %d", ErrRegistered, fd)
 	}
 	p.calls++
-	if err := p.b.Add(fd, token, interest); err != nil {
+	if err := add(fd, token, interest); err != nil {
 		return err
 	}
 	for fd >= len(p.regs) {

@@ -19,7 +19,7 @@ func init() {
 	poller.Register(poller.Info{
 		Name: "epoll",
 		Doc:  "epoll(7), level-triggered by default, edge-triggered on request",
-		Caps: poller.Capabilities{EdgeTriggered: true},
+		Caps: poller.Capabilities{EdgeTriggered: true, Exclusive: true},
 		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
 	})
 }
@@ -34,7 +34,8 @@ type backend struct {
 	et     uint32
 	buf    []unix.EpollEvent
 	tokens []uint64
-	calls  uint64 // system calls: waits, ctls, wake-up drains
+	excl   map[int]bool // descriptors added with EPOLLEXCLUSIVE
+	calls  uint64       // system calls: waits, ctls, wake-up drains
 }
 
 // New opens an epoll instance with an eventfd (wakepipe) for wake-ups.
@@ -95,8 +96,41 @@ func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
 	return nil
 }
 
+// AddExclusive adds fd with EPOLLEXCLUSIVE (Linux 4.5+): of the epoll
+// sets that wait on it, one is woken, where a shared listener would
+// otherwise wake every loop for one connection. The kernel allows no
+// EPOLLRDHUP with it (a listener has no peer to hang up) and no
+// EPOLL_CTL_MOD after it, so Modify deletes and adds such an entry.
+func (b *backend) AddExclusive(fd int, token uint64, interest poller.Flags) error {
+	if err := b.ctl(unix.EPOLL_CTL_ADD, fd, b.exclusiveMask(interest)); err != nil {
+		return err
+	}
+	for fd >= len(b.tokens) {
+		b.tokens = append(b.tokens, 0)
+	}
+	b.tokens[fd] = token
+	if b.excl == nil {
+		b.excl = make(map[int]bool)
+	}
+	b.excl[fd] = true
+	return nil
+}
+
+func (b *backend) exclusiveMask(interest poller.Flags) uint32 {
+	return b.mask(interest)&^unix.EPOLLRDHUP | unix.EPOLLEXCLUSIVE
+}
+
 func (b *backend) Modify(fd int, token uint64, old, interest poller.Flags) error {
-	if old != interest {
+	if old != interest && b.excl[fd] {
+		if err := b.ctl(unix.EPOLL_CTL_DEL, fd, 0); err != nil {
+			return err
+		}
+		if err := b.ctl(unix.EPOLL_CTL_ADD, fd, b.exclusiveMask(interest)); err != nil {
+			// Out of the set now: Remove will not find it either.
+			delete(b.excl, fd)
+			return err
+		}
+	} else if old != interest {
 		if err := b.ctl(unix.EPOLL_CTL_MOD, fd, b.mask(interest)); err != nil {
 			return err
 		}
@@ -106,6 +140,7 @@ func (b *backend) Modify(fd int, token uint64, old, interest poller.Flags) error
 }
 
 func (b *backend) Remove(fd int, _ poller.Flags) error {
+	delete(b.excl, fd)
 	// A non-nil event keeps kernels before 2.6.9 happy; harmless after.
 	var ev unix.EpollEvent
 	b.calls++
