@@ -107,6 +107,12 @@ func (l *Listener) Close() error {
 	}
 	r := l.r
 	r.p.Remove(l.fd)
+	// A poller may still hold the socket after Remove (io_uring cancels
+	// its poll asynchronously, and the file lives until then): on Linux,
+	// shutdown stops a listening socket at once, so no connection is
+	// accepted into its backlog after Close. Elsewhere it may fail,
+	// harmlessly.
+	_ = unix.Shutdown(l.fd, unix.SHUT_RD)
 	err := unix.Close(l.fd)
 	l.fd = -1
 	r.release(l.tok)

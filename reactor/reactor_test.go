@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"sync"
 	"testing"
@@ -644,6 +645,37 @@ func TestAbortFromDataReceived(t *testing.T) {
 		}
 		if !errors.Is(err, unix.ECONNRESET) {
 			t.Errorf("peer read error %v, want a reset (SO_LINGER 0)", err)
+		}
+	})
+}
+
+// A closed listener refuses connections at once, even where the poller
+// lets go of the socket later (io_uring cancels its poll asynchronously).
+func TestListenerCloseRefuses(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m mode) {
+		r := newReactor(t, m, Config{})
+		start(t, r)
+		for i := range 20 {
+			var ln *Listener
+			var err error
+			onLoop(t, r, func() { ln, err = r.Listen("tcp", "127.0.0.1:0", func() Protocol { return newEchoRec() }) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			c, err := net.DialTimeout("tcp", addr, time.Second) // the poll is armed: it accepts
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			onLoop(t, r, func() { err = ln.Close() })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+				c.Close()
+				t.Fatalf("round %d: %s still accepts after Close", i, addr)
+			}
 		}
 	})
 }
