@@ -16,21 +16,27 @@ import (
 	_ "github.com/muxbench/muxbench/poller/all"
 )
 
-// mode is one way to run the loop: a backend, level- or edge-triggered.
+// mode is one way to run the loop: a backend, level- or edge-triggered,
+// its listeners watched exclusively or not.
 type mode struct {
-	name    string
-	backend string
-	opts    poller.Options
+	name      string
+	backend   string
+	opts      poller.Options
+	exclusive bool
 }
 
 // modes lists every registered backend, plus the edge-triggered variant
-// of those that offer it.
+// of those that offer it and the exclusive-accept variant (the
+// multi-loop server's shared listener) of those that can.
 func modes() []mode {
 	var out []mode
 	for _, info := range poller.Backends() {
 		out = append(out, mode{name: info.Name, backend: info.Name})
 		if info.Caps.EdgeTriggered {
 			out = append(out, mode{name: info.Name + "-et", backend: info.Name, opts: poller.Options{EdgeTriggered: true}})
+		}
+		if info.Caps.Exclusive {
+			out = append(out, mode{name: info.Name + "-exclusive", backend: info.Name, exclusive: true})
 		}
 	}
 	return out
@@ -56,6 +62,7 @@ func newReactor(t testing.TB, m mode, cfg Config) *Reactor {
 	t.Helper()
 	cfg.Backend = m.backend
 	cfg.Poller = m.opts
+	cfg.ExclusiveAccept = m.exclusive
 	r, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

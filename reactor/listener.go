@@ -45,11 +45,8 @@ func (l *Listener) Fd() int { return l.fd }
 // before any connection. Loop thread only.
 func (l *Listener) AcceptedBufs() (snd, rcv int) { return l.sndBuf, l.rcvBuf }
 
-// Listen binds a non-blocking listening socket; network is tcp, tcp4 or
-// tcp6. Config.SndBuf and RcvBuf are set on it, before listen(2), so that
-// every accepted socket has them from its handshake on: the TCP window
-// scale is chosen then, and a receive buffer shrunk after it can leave
-// the window stuck.
+// Listen binds a non-blocking listening socket (ListenSocket) and serves
+// it (ListenFD).
 func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, error) {
 	if r.closed {
 		return nil, ErrClosed
@@ -57,27 +54,45 @@ func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, er
 	if f == nil {
 		return nil, errors.New("reactor: nil protocol factory")
 	}
-	sa, domain, err := sockaddr(network, addr)
+	fd, err := ListenSocket(network, addr, r.cfg)
 	if err != nil {
 		return nil, err
 	}
+	l, err := r.ListenFD(fd, f)
+	if err != nil {
+		unix.Close(fd)
+	}
+	return l, err
+}
+
+// ListenSocket binds a non-blocking, close-on-exec listening socket;
+// network is tcp, tcp4 or tcp6. cfg.SndBuf and RcvBuf are set on it,
+// before listen(2), so that every accepted socket has them from its
+// handshake on: the TCP window scale is chosen then, and a receive
+// buffer shrunk after it can leave the window stuck. cfg.ReusePort sets
+// SO_REUSEPORT.
+func ListenSocket(network, addr string, cfg Config) (int, error) {
+	sa, domain, err := sockaddr(network, addr)
+	if err != nil {
+		return -1, err
+	}
 	fd, err := rawio.Socket(domain)
 	if err != nil {
-		return nil, fmt.Errorf("reactor: socket: %w", err)
+		return -1, fmt.Errorf("reactor: socket: %w", err)
 	}
-	fail := func(what string, err error) (*Listener, error) {
+	fail := func(what string, err error) (int, error) {
 		unix.Close(fd)
-		return nil, fmt.Errorf("reactor: %s %s: %w", what, addr, err)
+		return -1, fmt.Errorf("reactor: %s %s: %w", what, addr, err)
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("setsockopt", err)
 	}
-	if r.cfg.ReusePort {
+	if cfg.ReusePort {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
 			return fail("SO_REUSEPORT", err)
 		}
 	}
-	if err := setBufs(fd, r.cfg.SndBuf, r.cfg.RcvBuf); err != nil {
+	if err := setBufs(fd, cfg.SndBuf, cfg.RcvBuf); err != nil {
 		return fail("setsockopt", err)
 	}
 	if err := unix.Bind(fd, sa); err != nil {
@@ -86,15 +101,33 @@ func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, er
 	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
 		return fail("listen", err)
 	}
+	return fd, nil
+}
+
+// ListenFD serves fd, a non-blocking listening socket, and closes it on
+// Close. Reactors may serve duplicates of one socket, one each: they
+// then accept from one queue, and with Config.ExclusiveAccept a pending
+// connection wakes one of them.
+func (r *Reactor) ListenFD(fd int, f func() Protocol) (*Listener, error) {
+	if r.closed {
+		return nil, ErrClosed
+	}
+	if f == nil {
+		return nil, errors.New("reactor: nil protocol factory")
+	}
 	bound, err := unix.Getsockname(fd)
 	if err != nil {
-		return fail("getsockname", err)
+		return nil, fmt.Errorf("reactor: getsockname: %w", err)
 	}
 	l := &Listener{r: r, fd: fd, factory: f, addr: tcpAddr(bound)}
 	l.tok = r.alloc(l)
-	if err := r.p.Add(fd, l.tok, poller.Readable); err != nil {
+	add := r.p.Add
+	if r.cfg.ExclusiveAccept {
+		add = r.p.AddExclusive
+	}
+	if err := add(fd, l.tok, poller.Readable); err != nil {
 		r.release(l.tok)
-		return fail("watch", err)
+		return nil, fmt.Errorf("reactor: watch %s: %w", l.addr, err)
 	}
 	r.listeners[l] = struct{}{}
 	return l, nil

@@ -100,6 +100,11 @@ type Config struct {
 	// reactors, one per core, can bind the same port and the kernel
 	// spreads the connections over them.
 	ReusePort bool
+	// ExclusiveAccept watches listening sockets with poller.AddExclusive,
+	// for reactors that serve one socket together (see ListenFD): a
+	// connection wakes one of them, not all. Open fails where the
+	// backend cannot (Capabilities.Exclusive).
+	ExclusiveAccept bool
 	// MaxEvents is the size of the events slice passed to Wait. Default 256.
 	MaxEvents int
 	// Faults injects short writes and EAGAINs; zero is off.
@@ -214,6 +219,10 @@ func New(cfg Config) (*Reactor, error) {
 	p, err := poller.Open(cfg.Backend, cfg.Poller)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.ExclusiveAccept && !p.Capabilities().Exclusive {
+		p.Close()
+		return nil, fmt.Errorf("%w: %s cannot wake one of several loops sharing a listener", poller.ErrUnsupported, cfg.Backend)
 	}
 	r := &Reactor{
 		cfg:       cfg,
