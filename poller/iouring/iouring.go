@@ -105,7 +105,7 @@ func New(o poller.Options) (poller.Backend, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
-	r, err := uring.New(uring.Params{Entries: 1024, CQEntries: 8192})
+	r, err := newRing()
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +132,23 @@ func New(o poller.Options) (poller.Backend, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// newRing prefers cooperative task work (5.19): a poll that completes
+// while the loop runs queues its task work for the loop's next system
+// call, where by default the kernel interrupts the running loop (an IPI,
+// costly on a virtual machine) for every completion. Single-issuer rings
+// with deferred task work would be cheaper still, but they bind the ring
+// to one thread, and the Poller contract does not.
+func newRing() (*uring.Ring, error) {
+	var err error
+	for _, f := range []uint32{uring.SetupCoopTaskrun | uring.SetupTaskrunFlag, 0} {
+		var r *uring.Ring
+		if r, err = uring.New(uring.Params{Entries: 1024, CQEntries: 8192, Flags: f}); err == nil {
+			return r, nil
+		}
+	}
+	return nil, err
 }
 
 func (b *backend) state(fd int) *fdState {
