@@ -13,9 +13,9 @@ import (
 
 // The figures a result derives from counters taken at the window's edges.
 
-// collect merges the loops' histograms and counters into res; starts and
+// collectLoops merges the loops' histograms and counters into res; starts and
 // ends are their snapshots at the window's edges.
-func collect(res *result.Result, loops []*genLoop, starts, ends []snapshot, percents []float64) {
+func collectLoops(res *result.Result, loops []*genLoop, starts, ends []snapshot, percents []float64) {
 	hist := newLatencyHist()
 	var histU, late *latencyHist
 	if res.TargetRate > 0 {

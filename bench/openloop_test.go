@@ -202,7 +202,7 @@ func TestCollectFlagsLateSends(t *testing.T) {
 		}
 		res := &result.Result{TargetRate: 1000, WindowSec: 1}
 		snaps := []snapshot{{cpu: cpuTimes{ok: true}}}
-		collect(res, []*genLoop{l}, snaps, snaps, nil)
+		collectLoops(res, []*genLoop{l}, snaps, snaps, nil)
 		l.closeAll()
 		if res.SendLateness == nil || res.SendLateness.P99 == 0 {
 			t.Fatalf("no send lateness: %+v", res.SendLateness)
@@ -249,7 +249,7 @@ func TestCollectPollingIsNotSaturation(t *testing.T) {
 		start := snapshot{at: 1e9, cpu: cpuTimes{ok: true}}
 		end := snapshot{at: 2e9, idle: idle, rts: 1000, cpu: cpuTimes{userNs: 1e9, ok: true}}
 		res := &result.Result{WindowSec: 1}
-		collect(res, []*genLoop{l}, []snapshot{start}, []snapshot{end}, nil)
+		collectLoops(res, []*genLoop{l}, []snapshot{start}, []snapshot{end}, nil)
 		l.closeAll()
 		if want := idle == 0; res.Generator.Saturated != want {
 			t.Errorf("a second of loop CPU, %v of it in empty polls: saturated %v, want %v", time.Duration(idle), res.Generator.Saturated, want)

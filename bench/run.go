@@ -31,6 +31,62 @@ func GenBackend() string { return poller.Default() }
 // measured (marked Partial) if the window had begun. A child server is
 // always stopped, or killed, before Run returns.
 func Run(ctx context.Context, cfg Config) (*result.Result, error) {
+	r, err := newRun(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	prevProcs := runtime.GOMAXPROCS(r.res.Env.GOMAXPROCS)
+	r.onClose(func() { runtime.GOMAXPROCS(prevProcs) })
+	if r.cfg.Target == "" {
+		err = r.startServer()
+	} else {
+		err = r.attachServer()
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.baseline()
+	if err := r.connect(); err != nil {
+		return nil, err
+	}
+	if err := r.startLoops(); err != nil {
+		return nil, err
+	}
+	if err := r.warmup(); err != nil {
+		return nil, r.abort(err)
+	}
+	w, err := r.window()
+	if err != nil {
+		return nil, r.abort(err)
+	}
+	return r.collect(w)
+}
+
+// run is one Run in progress: each stage leaves what the next needs.
+type run struct {
+	ctx        context.Context
+	cfg        Config
+	genBackend string
+	res        *result.Result
+
+	// The server: a child, or one reached by --target.
+	child     *server.Child
+	probe     serverProbe // nil when nothing reads the server's figures
+	serverPID int         // 0 if unknown
+	target    string
+	rssBase   int64
+
+	fds, idle []int // active connections until the loops own them; idle ones
+	loops     []*genLoop
+	wg        sync.WaitGroup
+	progress  *progressor
+	released  bool
+	undo      []func() // run by close, last first
+}
+
+// newRun checks cfg and builds the result's skeleton; nothing is started.
+func newRun(ctx context.Context, cfg Config) (*run, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -44,7 +100,14 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		return nil, cli.Usagef("--conns %d + --idle %d need %d descriptors in each process, the limit is %d: lower them or allow more with `ulimit -n %d`",
 			cfg.Conns, cfg.Idle, need, lim.Soft, need)
 	}
+	r := &run{ctx: ctx, cfg: cfg, genBackend: genBackend, target: cfg.Target}
+	r.res = newResult(&r.cfg, genBackend)
+	return r, nil
+}
 
+// newResult is the result's parameters and environment as cfg (after
+// defaults) asks for them, before anything is measured.
+func newResult(cfg *Config, genBackend string) *result.Result {
 	res := &result.Result{Schema: result.Schema, Env: environment()}
 	res.Env.Start = time.Now().UTC()
 	res.Params = result.Params{
@@ -61,133 +124,155 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	if cfg.unpinned {
 		res.SetUnavailable(result.UnavailablePinning)
 	}
-	genProcs := cfg.loops() + 1
-	prevProcs := runtime.GOMAXPROCS(genProcs)
-	defer runtime.GOMAXPROCS(prevProcs)
-	res.Env.GOMAXPROCS = genProcs
+	// A P per loop and one for the rest, as for the server.
+	res.Env.GOMAXPROCS = cfg.loops() + 1
 	if cfg.GenSpin {
 		res.Params.Extra["gen_spin"] = "true"
 	}
 	if cfg.Target != "" {
 		res.Params.Backend = External
-	} else {
-		if cfg.Server.Poller.EdgeTriggered {
-			res.Params.Extra["edge"] = "true"
-		}
-		if cfg.Server.Poller.SpinSleep > 0 {
-			res.Params.Extra["spin_sleep"] = cfg.Server.Poller.SpinSleep.String()
-		}
-		res.Params.Extra["server_args"] = strings.Join(cfg.Server.Args(), " ")
+		return res
 	}
+	if cfg.Server.Poller.EdgeTriggered {
+		res.Params.Extra["edge"] = "true"
+	}
+	if cfg.Server.Poller.SpinSleep > 0 {
+		res.Params.Extra["spin_sleep"] = cfg.Server.Poller.SpinSleep.String()
+	}
+	res.Params.Extra["server_args"] = strings.Join(cfg.Server.Args(), " ")
+	res.Params.Extra["server_gomaxprocs"] = fmt.Sprint(cfg.Server.GOMAXPROCS)
+	return res
+}
 
-	// The server.
-	var probe serverProbe
-	var child *server.Child
-	target := cfg.Target
-	if cfg.Target == "" {
-		res.Params.Extra["server_gomaxprocs"] = fmt.Sprint(cfg.Server.GOMAXPROCS)
-		ch, err := startChild(ctx, &cfg)
-		if err != nil {
-			return nil, err
-		}
-		defer ch.Stop()
-		child = ch
-		target = ch.Ready.Listen
-		res.Params.Target = target
-		res.Params.Extra["server_pid"] = fmt.Sprint(ch.Ready.PID)
-		probe = &controlProbe{c: ch.Control, pid: ch.Ready.PID, child: ch}
-	} else {
-		switch {
-		case cfg.Control != "":
-			ctl, err := control.Dial(cfg.Control, cfg.Token, 10*time.Second)
-			if err != nil {
-				return nil, cli.Usagef("--control %s: %v", cfg.Control, err)
-			}
-			defer ctl.Close()
-			probe = &controlProbe{c: ctl, pid: cfg.ServerPID}
-			// Ask once now: a wrong token is the user's to fix before
-			// any load, and the server names its own backend.
-			st, err := probe.sample()
-			switch {
-			case errors.Is(err, control.ErrRefused):
-				return nil, cli.Usagef("--control %s: %v (check --token)", cfg.Control, err)
-			case err != nil:
-				return nil, cli.Usagef("--control %s: %v", cfg.Control, err)
-			case st.backend != "":
-				res.Params.Backend = st.backend
-			}
-		case cfg.ServerPID > 0:
-			_, err := pidCPU(cfg.ServerPID)
-			switch {
-			case errors.Is(err, sysstat.ErrUnavailable):
-				// The load still measures; only the server's side is missing.
-				res.SetUnavailable(result.UnavailableServerCPU)
-			case err != nil:
-				return nil, cli.Usagef("--server-pid %d: %v", cfg.ServerPID, err)
-			default:
-				probe = &pidProbe{pid: cfg.ServerPID}
-			}
-		}
-	}
+// onClose has close undo a stage's effect.
+func (r *run) onClose(f func()) { r.undo = append(r.undo, f) }
 
-	var serverPID int
-	switch p := probe.(type) {
-	case *controlProbe:
-		serverPID = p.pid
-	case *pidProbe:
-		serverPID = p.pid
+// close undoes every stage, the last first: the child server is stopped
+// last of all.
+func (r *run) close() {
+	for i := len(r.undo) - 1; i >= 0; i-- {
+		r.undo[i]()
 	}
-	if cfg.Target == "" {
-		res.Warnings = append(res.Warnings, bufWarnings(&cfg)...)
-	}
-	// The server's memory before the first connection, so that RSS per
-	// connection is what connections add.
-	var rssBase int64
-	if probe != nil {
-		if s, err := probe.sample(); err == nil {
-			rssBase = s.rss
-			// A server reached over loopback runs here: its CPU can be
-			// read between stats calls, for the noise series.
-			if serverPID == 0 && s.pid > 0 && s.pid != os.Getpid() && control.IsLoopback(cfg.Control) {
-				serverPID = s.pid
-				res.Params.Extra["server_pid"] = fmt.Sprint(s.pid)
-			}
-		}
-	}
+	r.undo = nil
+}
 
-	// Connections: active ones first, so that idle ones cannot starve
-	// them of ports or backlog.
-	progress := newProgressor(&cfg)
-	progress.phase("connect")
-	fds, failed, err := dialAll(ctx, target, cfg.Conns, cfg.ConnectTimeout)
+// startServer starts the child server and reads it over its control
+// channel.
+func (r *run) startServer() error {
+	ch, err := startChild(r.ctx, &r.cfg)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if len(fds) == 0 && cfg.Target != "" {
-			return nil, cli.Usagef("--target: %v", err)
-		}
-		return nil, err
+		return err
 	}
-	res.Integrity.ConnFailures += uint64(failed)
-	var idle []int
-	if cfg.Idle > 0 {
-		var ifailed int
-		idle, ifailed, err = dialAll(ctx, target, cfg.Idle, cfg.ConnectTimeout)
+	r.onClose(func() { ch.Stop() })
+	r.child = ch
+	r.target = ch.Ready.Listen
+	r.res.Params.Target = r.target
+	r.res.Params.Extra["server_pid"] = fmt.Sprint(ch.Ready.PID)
+	r.probe = &controlProbe{c: ch.Control, pid: ch.Ready.PID, child: ch}
+	r.serverPID = ch.Ready.PID
+	r.res.Warnings = append(r.res.Warnings, bufWarnings(&r.cfg)...)
+	return nil
+}
+
+// attachServer finds how to read --target's figures: its control channel
+// (--control), its process (--server-pid), or nothing. A value that
+// cannot work is a usage error, found before any load.
+func (r *run) attachServer() error {
+	cfg := &r.cfg
+	switch {
+	case cfg.Control != "":
+		ctl, err := control.Dial(cfg.Control, cfg.Token, 10*time.Second)
+		if err != nil {
+			return cli.Usagef("--control %s: %v", cfg.Control, err)
+		}
+		r.onClose(func() { ctl.Close() })
+		r.probe = &controlProbe{c: ctl, pid: cfg.ServerPID}
+		r.serverPID = cfg.ServerPID
+		// Ask once now: a wrong token is the user's to fix before any
+		// load, and the server names its own backend.
+		st, err := r.probe.sample()
+		switch {
+		case errors.Is(err, control.ErrRefused):
+			return cli.Usagef("--control %s: %v (check --token)", cfg.Control, err)
+		case err != nil:
+			return cli.Usagef("--control %s: %v", cfg.Control, err)
+		case st.backend != "":
+			r.res.Params.Backend = st.backend
+		}
+	case cfg.ServerPID > 0:
+		_, err := pidCPU(cfg.ServerPID)
+		switch {
+		case errors.Is(err, sysstat.ErrUnavailable):
+			// The load still measures; only the server's side is missing.
+			r.res.SetUnavailable(result.UnavailableServerCPU)
+		case err != nil:
+			return cli.Usagef("--server-pid %d: %v", cfg.ServerPID, err)
+		default:
+			r.probe = &pidProbe{pid: cfg.ServerPID}
+			r.serverPID = cfg.ServerPID
+		}
+	}
+	return nil
+}
+
+// baseline reads the server's memory before the first connection, so
+// that RSS per connection is what connections add.
+func (r *run) baseline() {
+	if r.probe == nil {
+		return
+	}
+	s, err := r.probe.sample()
+	if err != nil {
+		return
+	}
+	r.rssBase = s.rss
+	// A server reached over loopback runs here: its CPU can be read
+	// between stats calls, for the noise series.
+	if r.serverPID == 0 && s.pid > 0 && s.pid != os.Getpid() && control.IsLoopback(r.cfg.Control) {
+		r.serverPID = s.pid
+		r.res.Params.Extra["server_pid"] = fmt.Sprint(s.pid)
+	}
+}
+
+// connect opens the connections, active ones first so that idle ones
+// cannot starve them of ports or backlog; the ones that fail are counted
+// in the result. Nothing connecting to --target is a usage error.
+func (r *run) connect() error {
+	r.progress = newProgressor(&r.cfg) // in phase "connect"
+	fds, failed, err := dialAll(r.ctx, r.target, r.cfg.Conns, r.cfg.ConnectTimeout)
+	if err != nil {
+		if r.ctx.Err() != nil {
+			return r.ctx.Err()
+		}
+		if len(fds) == 0 && r.cfg.Target != "" {
+			return cli.Usagef("--target: %v", err)
+		}
+		return err
+	}
+	r.res.Integrity.ConnFailures += uint64(failed)
+	if r.cfg.Idle > 0 {
+		idle, ifailed, err := dialAll(r.ctx, r.target, r.cfg.Idle, r.cfg.ConnectTimeout)
 		if err != nil {
 			closeAll(fds)
-			return nil, err
+			return err
 		}
-		res.Integrity.ConnFailures += uint64(ifailed)
+		r.res.Integrity.ConnFailures += uint64(ifailed)
+		r.idle = idle
+		r.onClose(func() { closeAll(idle) })
 	}
-	defer closeAll(idle)
+	r.fds = fds
+	return nil
+}
 
-	// The loops.
+// startLoops pins the generator, hands the active connections to its
+// loops and starts them, in warm-up.
+func (r *run) startLoops() error {
+	cfg, res := &r.cfg, r.res
 	if len(cfg.GenCPUs) > 0 {
 		// Put the process back as it was: the next run's child starts
 		// from one of these threads and inherits their mask.
 		if orig, err := sysstat.Affinity(); err == nil {
-			defer sysstat.PinProcess(orig)
+			r.onClose(func() { sysstat.PinProcess(orig) })
 		}
 		if err := sysstat.PinProcess(cfg.GenCPUs); err != nil {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("generator not pinned: %v", err))
@@ -196,184 +281,227 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	var sched schedule
 	if cfg.Rate > 0 {
 		res.TargetRate = cfg.Rate
-		sched = schedule{start: nanotime() + int64(10*time.Millisecond), conns: len(fds), rate: cfg.Rate}
+		sched = schedule{start: nanotime() + int64(10*time.Millisecond), conns: len(r.fds), rate: cfg.Rate}
 	}
 	loops := make([]*genLoop, cfg.loops())
 	for i := range loops {
-		if loops[i], err = newGenLoop(i, genBackend, cfg.MsgSize, cfg.Rate > 0, sched); err != nil {
-			closeAll(fds)
+		var err error
+		if loops[i], err = newGenLoop(i, r.genBackend, cfg.MsgSize, cfg.Rate > 0, sched); err != nil {
+			closeAll(r.fds)
 			for _, l := range loops[:i] {
 				l.closeAll()
 			}
-			return nil, err
+			return err
 		}
 		loops[i].spin, loops[i].slot = cfg.GenSpin, seriesSlot(cfg.Duration)
 	}
-	for i, fd := range fds {
+	for i, fd := range r.fds {
 		// Contiguous shares keep each loop's schedule slots spread out.
-		l := loops[i*len(loops)/len(fds)]
+		l := loops[i*len(loops)/len(r.fds)]
 		if err := l.add(fd, uint64(i)); err != nil {
 			unix.Close(fd)
 			res.Integrity.ConnFailures++
 		}
 	}
-	var wg sync.WaitGroup
+	r.fds = nil // the loops' now
+	r.loops = loops
 	for i, l := range loops {
 		cpu := -1
 		if len(cfg.GenCPUs) > 0 {
 			cpu = cfg.GenCPUs[i]
 		}
-		wg.Add(1)
-		go func() { defer wg.Done(); l.run(cpu) }()
+		r.wg.Add(1)
+		go func() { defer r.wg.Done(); l.run(cpu) }()
 	}
-	progress.start(loops)
-	defer progress.stop()
-	loopErr := func() error {
-		for _, l := range loops {
-			select {
-			case <-l.exited:
-				return l.exitErr()
-			default:
-			}
-		}
-		if probe != nil {
-			return probe.alive()
-		}
-		return nil
-	}
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			for _, l := range loops {
-				close(l.release)
-			}
-		}
-	}
-	defer release()
-	abort := func(err error) (*result.Result, error) {
-		for _, l := range loops {
-			l.setPhase(phaseAbort)
-		}
-		release()
-		wg.Wait()
-		if ce := crashOf(child, true); ce != nil {
-			return nil, ce
-		}
-		return nil, err
-	}
+	r.progress.start(loops)
+	r.onClose(r.progress.stop)
+	r.onClose(r.release)
+	return nil
+}
 
-	// Warm-up, then the window.
-	progress.phase("warmup")
-	if err := sleep(ctx, cfg.Warmup, loopErr); err != nil {
-		return abort(err)
-	}
-	// Every connection the result will claim, open at the window's start.
-	want := max(cfg.Conns+cfg.Idle-int(res.Integrity.ConnFailures), 0)
-	var held *serverSample
-	if probe != nil {
-		if held, err = settle(probe, want); err != nil {
-			return abort(err)
+// loopErr is why the run cannot go on: a loop or the server stopped.
+func (r *run) loopErr() error {
+	for _, l := range r.loops {
+		select {
+		case <-l.exited:
+			return l.exitErr()
+		default:
 		}
 	}
-	missing, missingWhy := shortfall("start", idle, held, want)
+	if r.probe != nil {
+		return r.probe.alive()
+	}
+	return nil
+}
+
+// release lets the loops close their connections and return.
+func (r *run) release() {
+	if !r.released {
+		r.released = true
+		for _, l := range r.loops {
+			close(l.release)
+		}
+	}
+}
+
+// abort stops the loops at once; err is what Run returns, unless the
+// child server crashed.
+func (r *run) abort(err error) error {
+	for _, l := range r.loops {
+		l.setPhase(phaseAbort)
+	}
+	r.release()
+	r.wg.Wait()
+	if ce := crashOf(r.child, true); ce != nil {
+		return ce
+	}
+	return err
+}
+
+func (r *run) warmup() error {
+	r.progress.phase("warmup")
+	return sleep(r.ctx, r.cfg.Warmup, r.loopErr)
+}
+
+// edges is what was read at the window's start and end.
+type edges struct {
+	winStart, winEnd int64 // nanotime
+	proc0, proc1     cpuTimes
+	srv0, srv1       serverSample // with a probe
+	srvErr           error        // reading srv1
+	runErr           error        // why the window ended early, if it did
+	starts, ends     []snapshot   // the loops'
+	noise            *noiseMeter
+	foreign          []float64
+	// missing of the connections the result claims, at the worse edge.
+	missing    int
+	missingWhy string
+}
+
+// want is every connection the result will claim.
+func (r *run) want() int {
+	return max(r.cfg.Conns+r.cfg.Idle-int(r.res.Integrity.ConnFailures), 0)
+}
+
+// window waits for the server to hold every connection, measures the
+// window and drains the loops. An error means nothing could be measured;
+// a window cut short by ctx or a fault is not an error (runErr).
+func (r *run) window() (*edges, error) {
+	res, want := r.res, r.want()
+	var held *serverSample
+	if r.probe != nil {
+		var err error
+		if held, err = settle(r.probe, want); err != nil {
+			return nil, err
+		}
+	}
+	w := &edges{}
+	w.missing, w.missingWhy = shortfall("start", r.idle, held, want)
 	res.WindowStart = time.Now().UTC()
-	winStart := nanotime()
-	for _, l := range loops {
+	w.winStart = nanotime()
+	for _, l := range r.loops {
 		l.setPhase(phaseMeasure)
 	}
-	noise := startNoise()
+	w.noise = startNoise()
+	slot := time.Duration(seriesSlot(r.cfg.Duration))
 	var foreign *foreignSeries
-	if serverPID > 0 {
-		foreign = startForeignSeries(time.Duration(seriesSlot(cfg.Duration)), serverPID)
+	if r.serverPID > 0 {
+		foreign = startForeignSeries(slot, r.serverPID)
 	} else {
-		foreign = startForeignSeries(time.Duration(seriesSlot(cfg.Duration)))
+		foreign = startForeignSeries(slot)
 	}
-	proc0 := fromUsage(sysstat.Process())
-	var srv0 serverSample
-	if probe != nil {
-		if srv0, err = probe.sample(); err != nil {
-			return abort(err)
+	w.proc0 = fromUsage(sysstat.Process())
+	if r.probe != nil {
+		var err error
+		if w.srv0, err = r.probe.sample(); err != nil {
+			foreign.finish()
+			return nil, err
 		}
 	}
-	starts := make([]snapshot, len(loops))
-	for i, l := range loops {
-		if starts[i], err = l.ack(); err != nil {
-			return abort(err)
+	w.starts = make([]snapshot, len(r.loops))
+	for i, l := range r.loops {
+		var err error
+		if w.starts[i], err = l.ack(); err != nil {
+			foreign.finish()
+			return nil, err
 		}
 	}
-	progress.phase("measure")
-	runErr := sleep(ctx, cfg.Duration, loopErr)
-	if runErr != nil {
-		res.Partial = true
-		if ctx.Err() == nil {
-			res.Warnings = append(res.Warnings, "run stopped early: "+runErr.Error())
-		}
-	}
+	r.progress.phase("measure")
+	w.runErr = sleep(r.ctx, r.cfg.Duration, r.loopErr)
 	end := phaseDrain
-	if ctx.Err() != nil {
+	if r.ctx.Err() != nil {
 		end = phaseAbort
 	}
-	for _, l := range loops {
+	for _, l := range r.loops {
 		l.setPhase(end)
 	}
-	var srv1 serverSample
-	var srvErr error
-	if probe != nil {
-		srv1, srvErr = probe.sample()
+	if r.probe != nil {
+		w.srv1, w.srvErr = r.probe.sample()
 	}
-	winEnd := nanotime()
-	proc1 := fromUsage(sysstat.Process())
-	noise.end()
-	foreignVals := foreign.finish()
+	w.winEnd = nanotime()
+	w.proc1 = fromUsage(sysstat.Process())
+	w.noise.end()
+	w.foreign = foreign.finish()
 	var srvEnd *serverSample
-	if probe != nil && srvErr == nil {
-		srvEnd = &srv1
+	if r.probe != nil && w.srvErr == nil {
+		srvEnd = &w.srv1
 	}
-	if n, why := shortfall("end", idle, srvEnd, want); n > missing {
-		missing, missingWhy = n, why
+	if n, why := shortfall("end", r.idle, srvEnd, want); n > w.missing {
+		w.missing, w.missingWhy = n, why
 	}
-	ends := make([]snapshot, len(loops))
-	for i, l := range loops {
+	w.ends = make([]snapshot, len(r.loops))
+	for i, l := range r.loops {
 		// A loop that failed inside the window counts up to where it
-		// stopped; its error becomes a warning below.
-		ends[i], _ = l.ack()
+		// stopped; its error becomes a warning in collect.
+		w.ends[i], _ = l.ack()
 	}
-	progress.phase("drain")
-	release()
-	wg.Wait()
-	progress.stop()
+	r.progress.phase("drain")
+	r.release()
+	r.wg.Wait()
+	r.progress.stop()
+	return w, nil
+}
 
-	res.WindowSec = float64(winEnd-winStart) / 1e9
-	collect(res, loops, starts, ends, cfg.Percentiles)
-	fillForeign(res.Series, foreignVals)
-	if missing > 0 {
-		res.Integrity.MissingConns = uint64(missing)
-		res.Warnings = append(res.Warnings, "connections missing: "+missingWhy)
+// collect turns the window's edges into the result's figures. Its error
+// is the child server's crash, returned with the result.
+func (r *run) collect(w *edges) (*result.Result, error) {
+	cfg, res := &r.cfg, r.res
+	if w.runErr != nil {
+		res.Partial = true
+		if r.ctx.Err() == nil {
+			res.Warnings = append(res.Warnings, "run stopped early: "+w.runErr.Error())
+		}
 	}
-	if proc0.ok && proc1.ok {
-		p := cpuDiff(proc0, proc1)
+	res.WindowSec = float64(w.winEnd-w.winStart) / 1e9
+	collectLoops(res, r.loops, w.starts, w.ends, cfg.Percentiles)
+	fillForeign(res.Series, w.foreign)
+	if w.missing > 0 {
+		res.Integrity.MissingConns = uint64(w.missing)
+		res.Warnings = append(res.Warnings, "connections missing: "+w.missingWhy)
+	}
+	if w.proc0.ok && w.proc1.ok {
+		p := cpuDiff(w.proc0, w.proc1)
 		fillCPU(&p, res.RoundTrips, res.WindowSec)
 		res.Generator.Process = &p
 	}
-	if probe != nil {
-		if srvErr != nil {
-			res.Warnings = append(res.Warnings, "server figures at window end: "+srvErr.Error())
+	if r.probe != nil {
+		if w.srvErr != nil {
+			res.Warnings = append(res.Warnings, "server figures at window end: "+w.srvErr.Error())
 		} else {
-			res.Server = serverFigures(srv0, srv1, rssBase, res, cfg.Conns+cfg.Idle)
+			res.Server = serverFigures(w.srv0, w.srv1, r.rssBase, res, cfg.Conns+cfg.Idle)
 		}
 	}
 	// The run's own CPU, taken out of the machine's.
 	var own time.Duration
-	if proc0.ok && proc1.ok {
-		own += time.Duration(proc1.userNs + proc1.sysNs - proc0.userNs - proc0.sysNs)
+	if w.proc0.ok && w.proc1.ok {
+		own += time.Duration(w.proc1.userNs + w.proc1.sysNs - w.proc0.userNs - w.proc0.sysNs)
 	}
-	if probe != nil && srvErr == nil && srv0.proc.ok && srv1.proc.ok {
-		own += time.Duration(srv1.proc.userNs + srv1.proc.sysNs - srv0.proc.userNs - srv0.proc.sysNs)
-	} else if serverPID == 0 {
+	if r.probe != nil && w.srvErr == nil && w.srv0.proc.ok && w.srv1.proc.ok {
+		own += time.Duration(w.srv1.proc.userNs + w.srv1.proc.sysNs - w.srv0.proc.userNs - w.srv0.proc.sysNs)
+	} else if r.serverPID == 0 {
 		res.Warnings = append(res.Warnings, "noise: the server's CPU is not measured (no --control or --server-pid): if it runs on this machine, foreign_cpu includes it")
 	}
-	if n, err := noise.figures(own, cfg.NoiseThreshold); err != nil {
+	if n, err := w.noise.figures(own, cfg.NoiseThreshold); err != nil {
 		res.Warnings = append(res.Warnings, "noise unavailable: "+err.Error())
 	} else {
 		res.Noise = n
@@ -385,10 +513,10 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	if res.Generator.Saturated {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("generator saturated: its loop threads used over %.0f%% of their CPU, so it may have limited the run", saturation*100))
 	}
-	if ctx.Err() != nil {
+	if r.ctx.Err() != nil {
 		res.Partial = true
 	}
-	if ce := crashOf(child, runErr != nil || srvErr != nil); ce != nil {
+	if ce := crashOf(r.child, w.runErr != nil || w.srvErr != nil); ce != nil {
 		res.Partial = true
 		return res, ce
 	}
