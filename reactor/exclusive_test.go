@@ -14,7 +14,8 @@ import (
 // Two reactors serve duplicates of one listening socket, watched
 // exclusively. While only the second runs, it accepts every connection:
 // the first, registered but not waiting, passes each wake-up on. Once
-// both run, every connection is served by one of them.
+// both run, every connection is served by one of them; and once one
+// closes its listener, by the other.
 func TestSharedListener(t *testing.T) {
 	for _, m := range modes() {
 		if !m.exclusive {
@@ -68,6 +69,16 @@ func sharedListener(t *testing.T, m mode) {
 		t.Errorf("accepted %d+%d of 30, %d+%d errors", ca.Accepts, cb.Accepts, ca.AcceptErrors, cb.AcceptErrors)
 	}
 	t.Logf("spread of the last 20: %d/%d", ca.Accepts, cb.Accepts-10)
+	// One reactor's Close leaves the socket listening for the other.
+	onLoop(t, a, func() {
+		if err := la.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	echo(5, 200)
+	if got := counters(t, b).Accepts - cb.Accepts; got != 5 {
+		t.Errorf("after the other's Close, the remaining reactor accepted %d of 5", got)
+	}
 }
 
 // A backend that cannot watch exclusively is refused at New, not at the

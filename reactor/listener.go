@@ -28,6 +28,9 @@ type Listener struct {
 	factory func() Protocol
 	addr    net.Addr
 	paused  bool
+	// own is set for a socket Listen opened, which no other reactor
+	// can be serving.
+	own bool
 	// sndBuf and rcvBuf are what the first accepted connection's
 	// getsockopt reported: what the kernel applied, not what was asked.
 	sndBuf, rcvBuf int
@@ -61,8 +64,10 @@ func (r *Reactor) Listen(network, addr string, f func() Protocol) (*Listener, er
 	l, err := r.ListenFD(fd, f)
 	if err != nil {
 		unix.Close(fd)
+		return nil, err
 	}
-	return l, err
+	l.own = true
+	return l, nil
 }
 
 // ListenSocket binds a non-blocking, close-on-exec listening socket;
@@ -106,8 +111,9 @@ func ListenSocket(network, addr string, cfg Config) (int, error) {
 
 // ListenFD serves fd, a non-blocking listening socket, and closes it on
 // Close. Reactors may serve duplicates of one socket, one each: they
-// then accept from one queue, and with Config.ExclusiveAccept a pending
-// connection wakes one of them.
+// then accept from one queue, which stays open until the last closes,
+// and with Config.ExclusiveAccept a pending connection wakes one of
+// them.
 func (r *Reactor) ListenFD(fd int, f func() Protocol) (*Listener, error) {
 	if r.closed {
 		return nil, ErrClosed
@@ -144,8 +150,11 @@ func (l *Listener) Close() error {
 	// its poll asynchronously, and the file lives until then): on Linux,
 	// shutdown stops a listening socket at once, so no connection is
 	// accepted into its backlog after Close. Elsewhere it may fail,
-	// harmlessly.
-	_ = unix.Shutdown(l.fd, unix.SHUT_RD)
+	// harmlessly. Not a socket given to ListenFD: other reactors may be
+	// serving it.
+	if l.own {
+		_ = unix.Shutdown(l.fd, unix.SHUT_RD)
+	}
 	err := unix.Close(l.fd)
 	l.fd = -1
 	r.release(l.tok)
