@@ -247,10 +247,10 @@ func newRing() (*uring.Ring, error) {
 		0,
 	} {
 		var r *uring.Ring
-		if r, err = uring.New(uring.Params{Entries: 4096, CQEntries: 16384, Flags: f | uring.SetupSubmitAll}); err == nil {
+		if r, err = uring.New(uring.Params{Entries: 4096, CQEntries: 16384, Flags: f | uring.SetupSubmitAll, RawWait: true}); err == nil {
 			return r, nil
 		}
-		if r, err = uring.New(uring.Params{Entries: 4096, CQEntries: 16384, Flags: f}); err == nil {
+		if r, err = uring.New(uring.Params{Entries: 4096, CQEntries: 16384, Flags: f, RawWait: true}); err == nil {
 			return r, nil
 		}
 	}

@@ -114,6 +114,12 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if cfg.GOMAXPROCS > 0 {
 		runtime.GOMAXPROCS(cfg.GOMAXPROCS)
+	} else if cfg.Backend != poller.Stdlib {
+		// Each event loop waits holding its P, unseen by the runtime
+		// (raw waits): the control channel needs one more. Set
+		// explicitly, it also stays put when pinning below shrinks the
+		// CPUs the runtime would otherwise size it by.
+		runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), cfg.Loops+1))
 	}
 	if len(cfg.CPUs) > 0 {
 		if err := sysstat.PinProcess(cfg.CPUs); err != nil {

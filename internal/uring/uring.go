@@ -58,6 +58,14 @@ type Params struct {
 	// Flags are Setup* flags. SetupDeferTaskrun needs SetupSingleIssuer,
 	// and then every call must come from the thread that created the ring.
 	Flags uint32
+	// RawWait hides blocking waits from the Go runtime, for a loop on a
+	// locked thread that keeps its P while it waits: no syscall entry
+	// and exit, and no sysmon taking the P away from a wait that lasts
+	// over 20 us (with the thread hand-offs that follow), which cost an
+	// event loop about a tenth of its CPU. A runtime signal (preemption,
+	// the garbage collector) interrupts such a wait with EINTR; other
+	// goroutines need a P of their own.
+	RawWait bool
 }
 
 // Ring is one io_uring instance with its rings mapped.
@@ -65,6 +73,7 @@ type Ring struct {
 	fd       int
 	flags    uint32
 	features uint32
+	rawWait  bool
 
 	sqMem, cqMem, sqeMem []byte
 
@@ -118,7 +127,7 @@ func New(p Params) (*Ring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("io_uring_setup: %w", err)
 	}
-	r := &Ring{fd: fd, flags: kp.flags, features: kp.features}
+	r := &Ring{fd: fd, flags: kp.flags, features: kp.features, rawWait: p.RawWait}
 	if err := r.mmap(&kp); err != nil {
 		r.Close()
 		return nil, err
@@ -295,11 +304,12 @@ func (r *Ring) enter(submit, wait, flags uint32, timeout time.Duration, blocking
 	r.Enters++
 	var n uintptr
 	var e unix.Errno
-	if blocking {
+	if blocking && !r.rawWait {
 		n, _, e = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), uintptr(wait), uintptr(flags), arg, argSz)
 	} else {
-		// Nothing blocks: skip the runtime's syscall bookkeeping, as
-		// internal/rawio does for non-blocking reads and writes.
+		// Nothing blocks, or the caller asked for raw waits: skip the
+		// runtime's syscall bookkeeping, as internal/rawio does for
+		// non-blocking reads and writes.
 		n, _, e = unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), uintptr(wait), uintptr(flags), arg, argSz)
 	}
 	if e != 0 {

@@ -4,6 +4,7 @@ package uring
 
 import (
 	"errors"
+	"runtime"
 	"os"
 	"testing"
 	"time"
@@ -250,5 +251,47 @@ func await(t *testing.T, r *Ring, want int) {
 		if err := r.SubmitAndWait(uint32(want-r.Ready()), left); err != nil && !errors.Is(err, unix.EINTR) {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A raw wait, which the runtime does not see, still lets the garbage
+// collector stop the world: its preemption signal ends the wait (EINTR).
+func TestRawWaitInterruptible(t *testing.T) {
+	need(t)
+	r := newRing(t, Params{RawWait: true})
+	started, ended := make(chan struct{}), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		close(started)
+		for {
+			// No timeout and nothing in flight: only a signal ends it.
+			err := r.SubmitAndWait(1, -1)
+			if errors.Is(err, unix.EINTR) {
+				ended <- err
+				return
+			}
+			if err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	<-started
+	time.Sleep(20 * time.Millisecond) // into the wait
+	gc := make(chan struct{})
+	go func() { runtime.GC(); close(gc) }()
+	select {
+	case <-gc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the garbage collector could not stop a goroutine in a raw wait")
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, unix.EINTR) {
+			t.Fatalf("raw wait ended with %v, want EINTR", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the raw wait did not end on the runtime's signal")
 	}
 }
