@@ -389,6 +389,10 @@ type ServerOptions struct {
 	// accepted, in loop order: how the kernel spread them.
 	Loops       int      `json:"loops,omitempty"`
 	LoopAccepts []uint64 `json:"loop_accepts,omitempty"`
+	// Accept is how the loops share the port: "reuseport" (a listener
+	// each) or "exclusive" (one listener in every loop's epoll set, with
+	// EPOLLEXCLUSIVE); absent for one loop, and for stdlib.
+	Accept string `json:"accept,omitempty"`
 	// Injected faults: fractions of calls, and the seed.
 	InjectShortWrites float64 `json:"inject_short_writes,omitempty"`
 	InjectWriteEAGAIN float64 `json:"inject_write_eagain,omitempty"`

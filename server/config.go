@@ -41,6 +41,9 @@ type Config struct {
 	// SO_REUSEPORT listener on the one port; the stdlib server gets
 	// GOMAXPROCS=Loops instead, for the same comparison.
 	Loops int
+	// Accept is how the loops share the port: AcceptReusePort (the
+	// default, also written "") or AcceptExclusive.
+	Accept string
 	// ReadBufSize is the size of each read, the same for every backend
 	// (reactor.DefaultReadBufSize when zero).
 	ReadBufSize int
@@ -60,6 +63,18 @@ type Config struct {
 	// short sends into the uring engine.
 	Faults Faults
 }
+
+// The accept modes: how a server's event loops share its port.
+const (
+	// AcceptReusePort gives each loop a listener of its own on the one
+	// port (SO_REUSEPORT): the kernel hashes each connection to one of
+	// them, whether that loop is busy or not.
+	AcceptReusePort = "reuseport"
+	// AcceptExclusive has every loop watch one listening socket with
+	// EPOLLEXCLUSIVE: a connection wakes one loop that is waiting, so an
+	// idle loop takes it before a busy one.
+	AcceptExclusive = "exclusive"
+)
 
 // DefaultSeed seeds fault injection unless told otherwise.
 const DefaultSeed = 1
@@ -135,6 +150,9 @@ func (c *Config) Check() error {
 	if c.Backend == poller.Stdlib && c.Loops > 1 && c.GOMAXPROCS > 0 && c.GOMAXPROCS != c.Loops {
 		return fmt.Errorf("--gomaxprocs %d contradicts --loops %d: the stdlib server's loops are GOMAXPROCS", c.GOMAXPROCS, c.Loops)
 	}
+	if err := c.checkAccept(); err != nil {
+		return err
+	}
 	if c.HighWater > 0 && c.LowWater > c.HighWater {
 		return fmt.Errorf("--low-water %d above --high-water %d", c.LowWater, c.HighWater)
 	}
@@ -165,6 +183,33 @@ func (c *Config) Check() error {
 	}
 	return nil
 }
+
+func (c *Config) checkAccept() error {
+	switch c.Accept {
+	case "", AcceptReusePort:
+		return nil
+	case AcceptExclusive:
+	default:
+		return fmt.Errorf("--accept %q: want %s or %s", c.Accept, AcceptReusePort, AcceptExclusive)
+	}
+	if info, ok := poller.Lookup(c.Backend); ok && info.Caps.Exclusive {
+		return nil
+	}
+	var can []string
+	for _, info := range poller.Backends() {
+		if info.Caps.Exclusive {
+			can = append(can, info.Name)
+		}
+	}
+	which := "only epoll can (EPOLLEXCLUSIVE), on Linux"
+	if len(can) > 0 {
+		which = strings.Join(can, ", ") + " can"
+	}
+	return fmt.Errorf("--accept %s: %s cannot wake one loop of several sharing a listener; %s", AcceptExclusive, c.Backend, which)
+}
+
+// exclusive reports whether the loops share one listener.
+func (c *Config) exclusive() bool { return c.Accept == AcceptExclusive }
 
 type faultFlag struct {
 	flag string
@@ -204,6 +249,9 @@ func (c Config) Args() []string {
 	if c.Loops > 1 {
 		num("loops", c.Loops)
 	}
+	if c.exclusive() {
+		str("accept", c.Accept)
+	}
 	num("read-buf", c.ReadBufSize)
 	num("sndbuf", c.SndBuf)
 	num("rcvbuf", c.RcvBuf)
@@ -241,6 +289,12 @@ func (c *Config) options() result.ServerOptions {
 	}
 	if c.Loops > 1 {
 		o.Loops = c.Loops
+	}
+	if (c.Loops > 1 || c.exclusive()) && c.Backend != poller.Stdlib {
+		o.Accept = AcceptReusePort
+		if c.exclusive() {
+			o.Accept = AcceptExclusive
+		}
 	}
 	if !c.engine() {
 		o.EdgeTriggered = c.Poller.EdgeTriggered

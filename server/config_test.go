@@ -24,12 +24,17 @@ func TestArgsRoundTrip(t *testing.T) {
 	if info, _ := poller.Lookup(backend); !info.Caps.EdgeTriggered {
 		full.Poller.EdgeTriggered = false
 	}
+	if info, _ := poller.Lookup(backend); info.Caps.Exclusive {
+		full.Accept = AcceptExclusive
+	}
 	configs := []Config{full, Config{Backend: poller.Stdlib}.Defaults(), Config{Backend: backend}.Defaults()}
 	// Configs made from command lines, including the edge-triggered name.
 	for _, args := range [][]string{
 		{"--backend", poller.Stdlib, "--sndbuf", "4k", "--read-buf", "1MiB"},
 		{"--backend", "poll", "--inject-eagain", "0.5", "--seed", "-3", "--listen", ":7000", "--loops", "2"},
 		{"--backend", poller.Stdlib, "--loops", "4"},
+		{"--backend", "epoll", "--loops", "2", "--accept", "exclusive"},
+		{"--backend", "poll", "--loops", "2", "--accept", "reuseport"},
 		{"--backend", backend + poller.EdgeSuffix, "--cpus", "0", "--spin-sleep", "1ms"},
 	} {
 		c, err := ParseArgs(args)
@@ -89,6 +94,9 @@ func TestCheckNamesFlags(t *testing.T) {
 		{Config{Backend: "poll", Faults: Faults{ReadEAGAINFrac: 1}}, "--inject-read-eagain 1: outside [0, 1)"},
 		{Config{Backend: poller.Stdlib, Faults: Faults{ShortWriteFrac: 0.1}}, "--inject-short-writes: fault injection needs a poller backend"},
 		{Config{Backend: poller.Stdlib, OutputBudget: 1 << 20}, "--output-budget: applies to the reactor"},
+		{Config{Backend: "poll", Accept: "shared"}, `--accept "shared": want reuseport or exclusive`},
+		{Config{Backend: "poll", Loops: 2, Accept: AcceptExclusive}, "--accept exclusive: poll cannot wake one loop of several"},
+		{Config{Backend: poller.Stdlib, Accept: AcceptExclusive}, "--accept exclusive: stdlib cannot"},
 	} {
 		err := tc.cfg.Check()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

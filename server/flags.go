@@ -28,7 +28,7 @@ const (
 // Flags binds a Config to a flag set; Config reads it back after Parse.
 type Flags struct {
 	scope                                      Scope
-	backend, listen, control, cpus             string
+	backend, listen, control, cpus, accept     string
 	gomaxprocs, loops                          int
 	edge                                       bool
 	spin                                       time.Duration
@@ -51,6 +51,7 @@ func AddFlags(fs *flag.FlagSet, scope Scope) *Flags {
 		loopsFlag = "server-loops"
 	}
 	fs.IntVar(&f.loops, loopsFlag, 1, "run `N` event loops in the server, each on its own thread pinned round-robin to the server's CPUs, sharing the port through SO_REUSEPORT (stdlib: GOMAXPROCS=N)")
+	fs.StringVar(&f.accept, "accept", AcceptReusePort, "`mode` in which the server's loops share the port: "+AcceptReusePort+" (a listener per loop, the kernel hashes connections over them) or "+AcceptExclusive+" (one listener in every loop's epoll set with EPOLLEXCLUSIVE: a waiting loop takes the connection)")
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:0", "the server's echo listen `address`; a bare :port binds to loopback")
 	fs.BoolVar(&f.edge, "edge", false, "edge-triggered notification in the server, where the backend has it")
 	fs.DurationVar(&f.spin, "spin-sleep", 0, "busy-waiting backend: sleep this `duration` after an empty round")
@@ -100,6 +101,9 @@ func (f *Flags) Config() (Config, error) {
 	}
 	if f.loops > 1 {
 		c.Loops = f.loops // one is the zero Config's, so that Args round-trips
+	}
+	if f.accept != AcceptReusePort {
+		c.Accept = f.accept // Check refuses what is neither
 	}
 	var err error
 	if c.Listen, err = loopbackDefault("listen", f.listen); err != nil {

@@ -2,8 +2,13 @@ package server
 
 import (
 	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/rawio"
+	"github.com/muxbench/muxbench/reactor"
 )
 
 // MaxLoops bounds Config.Loops: far beyond any machine's cores, it only
@@ -11,9 +16,11 @@ import (
 const MaxLoops = 1024
 
 // loopsEngine runs one engine per event loop, each on its own locked
-// thread pinned to its CPU, all bound to one port through SO_REUSEPORT:
-// the kernel hashes each new connection to one of the listeners, and a
-// connection stays on the loop that accepted it.
+// thread pinned to its CPU, all on one port: bound through SO_REUSEPORT,
+// the kernel hashing each new connection to one of the listeners, or
+// (AcceptExclusive) all serving one listening socket, which wakes one
+// waiting loop per connection. A connection stays on the loop that
+// accepted it.
 type loopsEngine struct {
 	cfg   Config
 	mk    func(Config) (engine, error)
@@ -33,15 +40,36 @@ func (e *loopsEngine) loopConfig(i int) Config {
 	return c
 }
 
+// fdListener is an engine that can serve a listening socket opened for
+// it (the reactor's).
+type fdListener interface {
+	listenFD(fd int) (string, error)
+}
+
 // listen binds the first loop to addr, and every other loop to the
-// address it got, so that port 0 means one free port for all of them.
+// address it got, so that port 0 means one free port for all of them;
+// or, with AcceptExclusive, binds one socket and gives each loop a
+// duplicate of it.
 func (e *loopsEngine) listen(addr string) (string, error) {
 	bound := addr
+	shared := -1
+	if e.cfg.exclusive() {
+		fd, err := reactor.ListenSocket("tcp", addr, reactor.Config{SndBuf: e.cfg.SndBuf, RcvBuf: e.cfg.RcvBuf})
+		if err != nil {
+			return "", err
+		}
+		defer unix.Close(fd) // each loop has its own duplicate
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			return "", err
+		}
+		shared, bound = fd, rawio.TCPAddr(sa).String()
+	}
 	for i := range e.cfg.Loops {
 		l, err := e.mk(e.loopConfig(i))
 		if err == nil {
 			var a string
-			a, err = l.listen(bound)
+			a, err = e.listenOne(l, bound, shared)
 			if i == 0 {
 				bound = a
 			}
@@ -56,6 +84,26 @@ func (e *loopsEngine) listen(addr string) (string, error) {
 		e.loops = append(e.loops, l)
 	}
 	return bound, nil
+}
+
+// listenOne binds l to addr, or gives it a duplicate of shared.
+func (e *loopsEngine) listenOne(l engine, addr string, shared int) (string, error) {
+	if shared < 0 {
+		return l.listen(addr)
+	}
+	fl, ok := l.(fdListener)
+	if !ok {
+		return "", fmt.Errorf("%s cannot serve a shared listener", e.cfg.Backend)
+	}
+	fd, err := unix.FcntlInt(uintptr(shared), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("duplicating the listener: %w", err)
+	}
+	a, err := fl.listenFD(fd)
+	if err != nil {
+		unix.Close(fd)
+	}
+	return a, err
 }
 
 // run ends when any loop ends: the others are stopped, and the first

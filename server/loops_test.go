@@ -6,6 +6,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,4 +162,94 @@ func TestLoopsListenFails(t *testing.T) {
 	if !errors.As(err, &le) || le.Flag != "listen" {
 		t.Fatalf("listen on a busy port: %v", err)
 	}
+}
+
+// exclusiveBackends are the backends that can share one listener among
+// loops (AcceptExclusive).
+func exclusiveBackends(t *testing.T) []string {
+	var out []string
+	for _, info := range poller.Backends() {
+		if info.Caps.Exclusive && poller.Check(info.Name, poller.Options{}) == nil {
+			out = append(out, info.Name)
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("no backend here can share a listener exclusively (epoll, Linux)")
+	}
+	return out
+}
+
+// TestLoopsExclusive: two loops serve one listening socket watched with
+// EPOLLEXCLUSIVE, level- and edge-triggered. Every connection is
+// accepted once and every byte echoed, and the spread is recorded. While
+// one loop is held busy, the other takes every new connection: both
+// listen, whatever spread the kernel's wake-ups gave.
+func TestLoopsExclusive(t *testing.T) {
+	for _, b := range exclusiveBackends(t) {
+		for _, edge := range []bool{false, true} {
+			name := b
+			if edge {
+				name += poller.EdgeSuffix
+			}
+			t.Run(name, func(t *testing.T) {
+				cfg := Config{Backend: b, Poller: poller.Options{EdgeTriggered: edge}, Loops: 2, Accept: AcceptExclusive, ReadBufSize: 4096}
+				if runtime.NumCPU() >= 2 {
+					cfg.CPUs = []int{0, 1}
+				}
+				s := startServer(t, cfg)
+				ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ctl.Close()
+				const nconn, rounds, held = 40, 10, 8
+				msg := bytes.Repeat([]byte("excl"), 300)
+				conns := dialN(t, s.Addr(), nconn)
+				echo(t, conns, msg, rounds)
+				st := waitStats(t, ctl, "all bytes counted", func(st control.Stats) bool {
+					return st.IO.BytesOut == uint64(nconn*rounds*len(msg))
+				})
+				la := st.Options.LoopAccepts
+				if st.Options.Accept != AcceptExclusive || len(la) != 2 || la[0]+la[1] != nconn || st.Accept.Errors != 0 {
+					t.Errorf("accept %q, accepts per loop %v, %d errors; want exclusive, 2 loops sharing %d",
+						st.Options.Accept, la, st.Accept.Errors, nconn)
+				}
+				t.Logf("spread of %d connections: %v", nconn, la)
+				loops := s.eng.(*loopsEngine).loops
+				for busy := range loops {
+					before := la
+					release := hold(t, loops[busy].(*reactorEngine))
+					echo(t, dialN(t, s.Addr(), held), msg, 1)
+					release()
+					st := waitStats(t, ctl, "connections counted", func(st control.Stats) bool {
+						return st.Accept.Accepted == uint64(nconn+(busy+1)*held)
+					})
+					la = st.Options.LoopAccepts
+					if other := 1 - busy; la[other]-before[other] != held {
+						t.Errorf("loop %d held: loop %d accepted %d of %d (per loop before %v, after %v)",
+							busy, other, la[other]-before[other], held, before, la)
+					}
+				}
+			})
+		}
+	}
+}
+
+// hold keeps e's loop busy in a call, waiting on nothing, until the
+// returned release is called (at the latest when the test ends).
+func hold(t *testing.T, e *reactorEngine) (release func()) {
+	ch, started := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	e.r.Call(func() {
+		close(started)
+		<-ch
+	})
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the loop did not take the call")
+	}
+	return release
 }

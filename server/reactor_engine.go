@@ -49,16 +49,17 @@ type reactorEngine struct {
 
 func newReactorEngine(cfg Config) (*reactorEngine, error) {
 	r, err := reactor.New(reactor.Config{
-		Backend:      cfg.Backend,
-		Poller:       cfg.Poller,
-		ReadBufSize:  cfg.ReadBufSize,
-		HighWater:    cfg.HighWater,
-		OutputBudget: cfg.OutputBudget,
-		LowWater:     cfg.LowWater,
-		SndBuf:       cfg.SndBuf,
-		RcvBuf:       cfg.RcvBuf,
-		Faults:       cfg.Faults,
-		ReusePort:    cfg.Loops > 1,
+		Backend:         cfg.Backend,
+		Poller:          cfg.Poller,
+		ReadBufSize:     cfg.ReadBufSize,
+		HighWater:       cfg.HighWater,
+		OutputBudget:    cfg.OutputBudget,
+		LowWater:        cfg.LowWater,
+		SndBuf:          cfg.SndBuf,
+		RcvBuf:          cfg.RcvBuf,
+		Faults:          cfg.Faults,
+		ReusePort:       cfg.Loops > 1 && !cfg.exclusive(),
+		ExclusiveAccept: cfg.exclusive(),
 	})
 	if err != nil {
 		return nil, badConfig{err}
@@ -67,6 +68,18 @@ func newReactorEngine(cfg Config) (*reactorEngine, error) {
 }
 
 func (e *reactorEngine) listen(addr string) (string, error) {
+	return e.start(func() (*reactor.Listener, error) { return e.r.Listen("tcp", addr, protocol.NewEcho) })
+}
+
+// listenFD serves a listening socket that other loops serve too, and
+// closes it when the loop ends.
+func (e *reactorEngine) listenFD(fd int) (string, error) {
+	return e.start(func() (*reactor.Listener, error) { return e.r.ListenFD(fd, protocol.NewEcho) })
+}
+
+// start listens with listen on the loop's own locked thread, then runs
+// the loop there.
+func (e *reactorEngine) start(listen func() (*reactor.Listener, error)) (string, error) {
 	type bound struct {
 		addr string
 		err  error
@@ -79,7 +92,7 @@ func (e *reactorEngine) listen(addr string) (string, error) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		defer e.r.Close()
-		l, err := e.r.Listen("tcp", addr, protocol.NewEcho)
+		l, err := listen()
 		if err != nil {
 			ch <- bound{err: err}
 			return
