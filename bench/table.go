@@ -143,7 +143,7 @@ func Table(w io.Writer, results []*result.Result) error {
 		n := "~: noisy machine, other processes' (and the hypervisor's) CPU during the window:"
 		for _, r := range results {
 			if r.Noise != nil && r.Noise.Noisy {
-				n += fmt.Sprintf("\n  %s %.2f CPUs (steal %.2f, load average %.2f at the start)", r.Params.Backend, r.Noise.ForeignCPU, r.Noise.StealCPU, r.Noise.LoadAvg)
+				n += fmt.Sprintf("\n  %s %.2f CPUs (steal %.2f, load average %.2f at the start)", Label(r.Params), r.Noise.ForeignCPU, r.Noise.StealCPU, r.Noise.LoadAvg)
 			}
 		}
 		notes = append(notes, n)
@@ -165,14 +165,17 @@ func Table(w io.Writer, results []*result.Result) error {
 		notes = append(notes, n)
 	}
 	for _, r := range results {
+		if n := spreadNote(r); n != "" {
+			notes = append(notes, n)
+		}
 		if m := r.Integrity.MissingConns; m > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d of %d connections missing (closed, or never accepted, by the server)",
-				r.Params.Backend, m, r.Params.Conns+r.Params.Idle))
+				Label(r.Params), m, r.Params.Conns+r.Params.Idle))
 		}
 		if s := r.Server; s != nil && s.Accepts != nil && (s.Accepts.Refused() > 0 || s.Accepts.Pauses > 0) {
 			a := s.Accepts
 			notes = append(notes, fmt.Sprintf("%s: server accepts: %d taken, %d EMFILE, %d ENFILE, %d pauses, %d dropped, %d other errors",
-				r.Params.Backend, a.Accepted, a.EMFILE, a.ENFILE, a.Pauses, a.Dropped, a.Errors))
+				Label(r.Params), a.Accepted, a.EMFILE, a.ENFILE, a.Pauses, a.Dropped, a.Errors))
 		}
 		if r.TargetRate > 0 {
 			n := fmt.Sprintf("%s: open loop, %s of the %s rt/s target achieved;\n  latency from intended send times",
@@ -189,7 +192,7 @@ func Table(w io.Writer, results []*result.Result) error {
 			notes = append(notes, n)
 		}
 		if r.Generator.Spin {
-			notes = append(notes, r.Params.Backend+": generator busy-polled (--gen-spin): its CPU is a whole core")
+			notes = append(notes, Label(r.Params)+": generator busy-polled (--gen-spin): its CPU is a whole core")
 		}
 	}
 	for _, n := range notes {
@@ -198,6 +201,28 @@ func Table(w io.Writer, results []*result.Result) error {
 		}
 	}
 	return nil
+}
+
+// spreadNote says how a multi-loop server's connections spread over its
+// loops, in loop order, and how the loops shared the port.
+func spreadNote(r *result.Result) string {
+	if r.Server == nil || len(r.Server.Options.LoopAccepts) < 2 {
+		return ""
+	}
+	o := r.Server.Options
+	counts := make([]string, len(o.LoopAccepts))
+	for i, n := range o.LoopAccepts {
+		counts[i] = strconv.FormatUint(n, 10)
+	}
+	mode := ""
+	if o.Accept != "" {
+		mode = " (" + o.Accept + ")"
+	}
+	sep := "/"
+	if len(counts) > 8 {
+		sep = " " // so that wrap can break the list
+	}
+	return wrap(fmt.Sprintf("%s: loops %d%s, connections per loop %s", Label(r.Params), len(o.LoopAccepts), mode, strings.Join(counts, sep)), 100)
 }
 
 // samplesNote lists each row's latency samples, wrapped to the table's

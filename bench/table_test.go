@@ -114,3 +114,36 @@ func TestTableUnavailable(t *testing.T) {
 		t.Errorf("note without anything missing:\n%s", b.String())
 	}
 }
+
+// A multi-loop server's row gets a note with the connections each loop
+// took, in loop order, and the accept mode; one loop gets none, and a
+// long list wraps within the table's width.
+func TestTableLoopSpread(t *testing.T) {
+	two := &result.Result{Params: result.Params{Backend: "epoll", Extra: map[string]string{"edge": "true"}}, Throughput: 1000,
+		Server: &result.Server{Options: result.ServerOptions{Loops: 2, Accept: "exclusive", LoopAccepts: []uint64{503, 497}}}}
+	one := &result.Result{Params: result.Params{Backend: "poll"}, Throughput: 1000, Server: &result.Server{}}
+	many := &result.Result{Params: result.Params{Backend: "select"}, Throughput: 1000,
+		Server: &result.Server{Options: result.ServerOptions{Loops: 40, Accept: "reuseport", LoopAccepts: make([]uint64, 40)}}}
+	for i := range many.Server.Options.LoopAccepts {
+		many.Server.Options.LoopAccepts[i] = 1000 + uint64(i)
+	}
+	var b strings.Builder
+	if err := Table(&b, []*result.Result{two, one, many}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "epoll-et: loops 2 (exclusive), connections per loop 503/497\n") {
+		t.Errorf("no spread note for two loops:\n%s", out)
+	}
+	if strings.Contains(out, "poll: loops") {
+		t.Errorf("a spread note for one loop:\n%s", out)
+	}
+	if !strings.Contains(out, "select: loops 40 (reuseport), connections per loop 1000 1001") || !strings.Contains(out, " 1039\n") {
+		t.Errorf("forty loops' counts not all listed:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("over 100 columns (%d): %q", n, line)
+		}
+	}
+}
