@@ -18,9 +18,23 @@ const (
 	MsgSize  = "short-writes"
 	Spectrum = "latency-spectrum"
 	CPUBars  = "cpu-cost"
+	// Loops names the server-loops section (no chart of its own yet).
+	Loops = "server-loops"
 )
 
 func closedLoop(r *result.Result) bool { return r.Params.Rate == 0 && r.TargetRate == 0 }
+
+// ServerLoops is the number of event loops the result's server ran.
+func ServerLoops(r *result.Result) int {
+	if r.Server != nil && r.Server.Options.Loops > 1 {
+		return r.Server.Options.Loops
+	}
+	return 1
+}
+
+// oneLoop is a closed-loop run of a one-loop server: the sweeps compare
+// backends on one loop, and the loops sweep is apart.
+func oneLoop(r *result.Result) bool { return closedLoop(r) && ServerLoops(r) == 1 }
 
 // sweeps finds, from parameters alone, which results make up each sweep,
 // so charts work for compare's output and for hand-made runs alike. A
@@ -36,27 +50,27 @@ type sweeps struct {
 func findSweeps(files []File) sweeps {
 	var s sweeps
 	s.baseMsg, _ = mostCommon(files, func(r *result.Result) bool {
-		return closedLoop(r) && r.Params.Idle == 0 && r.Params.SndBuf == 0
+		return oneLoop(r) && r.Params.Idle == 0 && r.Params.SndBuf == 0
 	}, func(r *result.Result) int { return r.Params.MsgSize })
 	s.idleConns, s.hasIdle = mostCommon(files, func(r *result.Result) bool {
-		return closedLoop(r) && r.Params.Idle > 0 && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg
+		return oneLoop(r) && r.Params.Idle > 0 && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg
 	}, func(r *result.Result) int { return r.Params.Conns })
 	s.msgConns, s.hasMsg = mostCommon(files, func(r *result.Result) bool {
-		return closedLoop(r) && r.Params.Idle == 0 && (r.Params.MsgSize != s.baseMsg || r.Params.SndBuf != 0)
+		return oneLoop(r) && r.Params.Idle == 0 && (r.Params.MsgSize != s.baseMsg || r.Params.SndBuf != 0)
 	}, func(r *result.Result) int { return r.Params.Conns })
 	return s
 }
 
 func (s sweeps) active(r *result.Result) bool {
-	return closedLoop(r) && r.Params.Idle == 0 && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg
+	return oneLoop(r) && r.Params.Idle == 0 && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg
 }
 
 func (s sweeps) idle(r *result.Result) bool {
-	return s.hasIdle && closedLoop(r) && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg && r.Params.Conns == s.idleConns
+	return s.hasIdle && oneLoop(r) && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg && r.Params.Conns == s.idleConns
 }
 
 func (s sweeps) msg(r *result.Result) bool {
-	return s.hasMsg && closedLoop(r) && r.Params.Idle == 0 && r.Params.Conns == s.msgConns
+	return s.hasMsg && oneLoop(r) && r.Params.Idle == 0 && r.Params.Conns == s.msgConns
 }
 
 func filter(files []File, keep func(*result.Result) bool) []File {

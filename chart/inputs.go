@@ -75,7 +75,11 @@ func pointID(r *result.Result) string {
 	if rate == 0 {
 		rate = r.TargetRate
 	}
-	return fmt.Sprintf("%s %s conns %d idle %d msg %d sndbuf %d rate %g", p.Backend, p.Target, p.Conns, p.Idle, p.MsgSize, p.SndBuf, rate)
+	id := fmt.Sprintf("%s %s conns %d idle %d msg %d sndbuf %d rate %g", p.Backend, p.Target, p.Conns, p.Idle, p.MsgSize, p.SndBuf, rate)
+	if n := ServerLoops(r); n > 1 {
+		id += fmt.Sprintf(" loops %d", n)
+	}
+	return id
 }
 
 // setup is everything else a run was asked for: repeats of a point must
@@ -92,7 +96,9 @@ func setup(r *result.Result) string {
 	}
 	sort.Strings(extra)
 	if r.Server != nil {
-		extra = append(extra, fmt.Sprintf("server options %+v", r.Server.Options))
+		o := r.Server.Options
+		o.LoopAccepts = nil // measured, not asked for
+		extra = append(extra, fmt.Sprintf("server options %+v", o))
 	}
 	if len(extra) > 0 {
 		s += ", " + strings.Join(extra, ", ")

@@ -10,7 +10,7 @@ import (
 // Section is one sweep found in a set of results, for tables that follow
 // the charts' grouping. A point shared by two sweeps is in both.
 type Section struct {
-	Name  string // Active, Idle, MsgSize, Spectrum, or "other"
+	Name  string // Active, Idle, MsgSize, Spectrum, Loops, or "other"
 	Title string
 	// Label names a result's point within the section (its swept value).
 	Label func(*result.Result) string
@@ -69,6 +69,12 @@ func Sections(files []File) []Section {
 		}},
 		func(r *result.Result) bool { return !closedLoop(r) },
 		func(p result.Params) []int { return []int{p.Conns, p.Idle, p.MsgSize, int(p.Rate)} })
+	add(Section{Name: Loops, Title: "Server event loops (closed loop, a CPU per server and per generator loop)",
+		Label: func(r *result.Result) string {
+			return fmt.Sprintf("%d loops, %d conns", ServerLoops(r), r.Params.Conns)
+		}},
+		func(r *result.Result) bool { return closedLoop(r) && ServerLoops(r) > 1 },
+		func(p result.Params) []int { return []int{p.Conns, len(p.ServerCPU)} })
 	add(Section{Name: "other", Title: "Other runs",
 		Label: func(r *result.Result) string {
 			return fmt.Sprintf("%d conns + %d idle, %s", r.Params.Conns, r.Params.Idle, bytesTick(float64(r.Params.MsgSize)))

@@ -8,6 +8,7 @@ import (
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // DefaultRunner runs a point with the load generator; tests replace it.
@@ -19,6 +20,12 @@ func benchRun(ctx context.Context, s RunSpec, progress func(string)) (*result.Re
 	if s.Backend == CFloor {
 		return floorRun(ctx, s, progress)
 	}
+	return bench.Run(ctx, benchConfig(s, progress, sysstat.CanPin()))
+}
+
+// benchConfig is the load generator's configuration for s; pin says
+// whether threads can be pinned here.
+func benchConfig(s RunSpec, progress func(string), pin bool) bench.Config {
 	cfg := bench.Config{
 		Server:   server.Config{Backend: s.Backend, SndBuf: s.SndBuf},
 		Conns:    s.Conns,
@@ -32,5 +39,17 @@ func benchRun(ctx context.Context, s RunSpec, progress func(string)) (*result.Re
 			progress(fmt.Sprintf("%-7s %5.1fs %s rt/s", p.Phase, p.Elapsed.Seconds(), chart.Human(p.Rate)))
 		},
 	}
-	return bench.Run(ctx, cfg)
+	if s.Loops > 1 {
+		// A CPU for each server loop, then one for each generator loop
+		// (the plan has checked that there are enough); unpinned where
+		// threads cannot be pinned.
+		cfg.Server.Loops = s.Loops
+		if pin {
+			for i := range s.Loops {
+				cfg.Server.CPUs = append(cfg.Server.CPUs, i)
+				cfg.GenCPUs = append(cfg.GenCPUs, s.Loops+i)
+			}
+		}
+	}
+	return cfg
 }

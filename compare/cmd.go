@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -20,7 +21,7 @@ import (
 // limits are this process's: the descriptor limit and each backend's own
 // ceiling.
 func limits() Limits {
-	l := Limits{MaxFD: func(b string) int {
+	l := Limits{CPUs: runtime.NumCPU(), MaxFD: func(b string) int {
 		if info, ok := poller.Lookup(b); ok {
 			return info.Caps.MaxFD
 		}
@@ -136,6 +137,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		pl := NewPlan(o.Sweeps, o.Backends, o.Repeat, o.Budget, o.Limits)
 		for _, s := range pl.Skipped {
 			fmt.Fprintln(stdout, "skip", s)
+		}
+		if pl.Note != "" {
+			fmt.Fprintln(stdout, "note", pl.Note)
 		}
 		for _, p := range pl.Points {
 			fmt.Fprintf(stdout, "%-44s %s\n", p.File(), o.Sweeps.RunTime(p).Round(100e6))

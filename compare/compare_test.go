@@ -89,7 +89,7 @@ func TestPlanSkipsWhatCannotFit(t *testing.T) {
 	if !said || len(pl.Skipped) == 0 {
 		t.Errorf("skipped %v", pl.Skipped)
 	}
-	same := NewPlan(Full, []string{"epoll"}, 1, FullBudget, Limits{FDs: 20000, SameProcess: true})
+	same := NewPlan(Full, []string{"epoll"}, 1, FullBudget, Limits{FDs: 20000, SameProcess: true, CPUs: 64})
 	if len(same.Skipped) != 2 { // 10000 active, 100+10000 idle
 		t.Errorf("one process for both sides: skipped %v", same.Skipped)
 	}

@@ -6,6 +6,8 @@ package compare
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -19,6 +21,10 @@ const (
 	// epoll's capacity), where what busy-waiting costs and buys is not
 	// hidden by queueing near saturation.
 	SweepCost = "cost"
+	// SweepLoops runs the server with 1, 2, 4... event loops, each
+	// pinned to a CPU of its own, against as many generator loops on
+	// CPUs of their own: the points the machine has the cores for.
+	SweepLoops = "loops"
 )
 
 // CostBase is the backend whose capacity the cost point's load is a
@@ -36,7 +42,19 @@ type Point struct {
 	// RateFraction > 0 makes an open-loop run at this fraction of the
 	// capacity measured at LatencyConns in the active sweep.
 	RateFraction float64
-	Repeat       int // 1-based
+	// Loops is the server's event loops in the loops sweep (0 or 1: one).
+	Loops  int
+	Repeat int // 1-based
+}
+
+// CPUs is what the point needs to run as planned: a CPU for each server
+// loop and as many for the generator's loops (zero: no claim, the
+// default pinning of one of each).
+func (p Point) CPUs() int {
+	if p.Loops > 1 {
+		return 2 * p.Loops
+	}
+	return 0
 }
 
 // Param is the point's swept value as it appears in file names.
@@ -54,6 +72,8 @@ func (p Point) Param() string {
 		return fmt.Sprintf("c%d-m%d-sndbuf%s", p.Conns, p.MsgSize, buf)
 	case SweepLatency, SweepCost:
 		return fmt.Sprintf("c%d-rate%g", p.Conns, p.RateFraction)
+	case SweepLoops:
+		return fmt.Sprintf("c%d-l%d", p.Conns, max(p.Loops, 1))
 	}
 	return fmt.Sprintf("c%d-i%d-m%d-s%d", p.Conns, p.Idle, p.MsgSize, p.SndBuf)
 }
@@ -82,8 +102,13 @@ type Sweeps struct {
 	// CostFraction > 0 adds the cost sweep: open loop at this fraction
 	// of CostBase's closed-loop capacity at LatencyConns.
 	CostFraction float64
-	Duration     time.Duration
-	Warmup       time.Duration
+	// Loops are the server loop counts of the loops sweep, at LoopsConns
+	// connections; one loop is the active sweep's point there. Counts
+	// the machine has too few CPUs for are skipped (Point.CPUs).
+	Loops      []int
+	LoopsConns int
+	Duration   time.Duration
+	Warmup     time.Duration
 	// MinRepeat is the fewest runs per point when the count is chosen
 	// for the budget: one run cannot tell a difference from noise.
 	MinRepeat int
@@ -103,6 +128,8 @@ var Full = Sweeps{
 	LatencyConns: 100,
 	RateFraction: 0.5,
 	CostFraction: 0.2,
+	Loops:        []int{1, 2, 4, 8, 16, 32},
+	LoopsConns:   1000,
 	Duration:     2 * time.Second,
 	Warmup:       500 * time.Millisecond,
 	MinRepeat:    3,
@@ -120,6 +147,8 @@ var Quick = Sweeps{
 	LatencyConns: 100,
 	RateFraction: 0.5,
 	CostFraction: 0.2,
+	Loops:        []int{1, 2, 4},
+	LoopsConns:   1000,
 	Duration:     time.Second,
 	Warmup:       250 * time.Millisecond,
 }
@@ -149,6 +178,9 @@ type Limits struct {
 	SameProcess bool
 	// MaxFD gives a backend's own descriptor ceiling (0: none).
 	MaxFD func(backend string) int
+	// CPUs is the number of CPUs this process may run on (0: unknown,
+	// which allows no point that needs more than the default two).
+	CPUs int
 }
 
 // fdSpare covers listeners, control channels, the poller's own
@@ -170,8 +202,28 @@ func (l Limits) fits(p Point) (bool, string) {
 			return false, fmt.Sprintf("%s watches descriptors below %d only", p.Backend, m)
 		}
 	}
+	if ok, why := l.fitsCPUs(p); !ok {
+		return false, why
+	}
 	return true, ""
 }
+
+// fitsCPUs reports whether the machine has the CPUs p needs, and why not.
+func (l Limits) fitsCPUs(p Point) (bool, string) {
+	need := p.CPUs()
+	if need == 0 || need <= l.CPUs {
+		return true, ""
+	}
+	has := fmt.Sprintf("this machine has %d", l.CPUs)
+	if l.CPUs <= 0 {
+		has = "the number of CPUs here is unknown"
+	}
+	return false, fmt.Sprintf("needs %d CPUs (%d server loops + %d generator loops, one CPU each), %s", need, p.Loops, p.Loops, has)
+}
+
+// ScalingNote follows the skipped points when loops points were skipped
+// for want of CPUs.
+const ScalingNote = "scaling over server loops needs a machine with a CPU for every server and generator loop, or serve and load on separate hosts (README: Several machines); with fewer CPUs the loops are tested for correctness only (go test ./server -run Loops)"
 
 // Plan is the ordered list of runs.
 type Plan struct {
@@ -179,6 +231,8 @@ type Plan struct {
 	Repeat  int
 	Points  []Point
 	Skipped []string // points that cannot run here, with the reason
+	// Note, if set, says what the skipped points mean for the results.
+	Note string
 }
 
 // NewPlan multiplies the sweeps out over the backends and repeats. Each
@@ -198,6 +252,9 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 		k := fmt.Sprintf("%s/%s/%d/%d/%d/%d/%g", p.Sweep, p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.RateFraction)
 		if p.RateFraction == 0 {
 			k = fmt.Sprintf("%s/%d/%d/%d/%d", p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf)
+		}
+		if p.Loops > 1 {
+			k += fmt.Sprintf("/l%d", p.Loops)
 		}
 		if seen[k] {
 			return
@@ -232,14 +289,46 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 			add(Point{Sweep: SweepCost, Backend: b, Conns: s.LatencyConns, MsgSize: s.BaseMsg, RateFraction: s.CostFraction})
 		}
 	}
+	for _, n := range s.Loops {
+		for _, b := range backends {
+			add(Point{Sweep: SweepLoops, Backend: b, Conns: s.LoopsConns, MsgSize: s.BaseMsg, Loops: n})
+		}
+	}
 	pl := Plan{Sweeps: s}
 	var fit []Point
+	// A loops point the machine has too few CPUs for is so for every
+	// backend: one line says so for all of them.
+	type cpuSkip struct {
+		point, why string
+		backends   []string
+	}
+	var cpuSkips []*cpuSkip
+	byPoint := map[string]*cpuSkip{}
 	for _, p := range one {
+		if ok, why := lim.fitsCPUs(p); !ok {
+			k := p.Sweep + " " + p.Param()
+			if byPoint[k] == nil {
+				byPoint[k] = &cpuSkip{point: k, why: why}
+				cpuSkips = append(cpuSkips, byPoint[k])
+			}
+			byPoint[k].backends = append(byPoint[k].backends, p.Backend)
+			continue
+		}
 		if ok, why := lim.fits(p); !ok {
 			pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s %s %s: %s", p.Sweep, p.Backend, p.Param(), why))
 			continue
 		}
 		fit = append(fit, p)
+	}
+	for _, c := range cpuSkips {
+		who := strings.Join(c.backends, ", ")
+		if n := len(c.backends); n > 1 && (n == len(backends) || n == len(backends)-1 && slices.Contains(backends, CFloor)) {
+			who = "every backend"
+		}
+		pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s (%s): %s", c.point, who, c.why))
+	}
+	if len(cpuSkips) > 0 {
+		pl.Note = ScalingNote
 	}
 	if repeat <= 0 {
 		per := estimate(s, fit)

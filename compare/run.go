@@ -81,6 +81,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	for _, s := range pl.Skipped {
 		fmt.Fprintln(stderr, "compare: skipping", s)
 	}
+	if pl.Note != "" {
+		fmt.Fprintln(stderr, "compare: note:", pl.Note)
+	}
 	if err := os.MkdirAll(filepath.Join(o.Out, "json"), 0o755); err != nil {
 		return err
 	}
@@ -215,7 +218,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	interrupted := ctx.Err() != nil
 	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, len(failures), fmtDur(time.Since(start)))
 	if !o.noCharts {
-		if err := finish(o.Out, o.Command, o.AllowMixed, !o.noDraw, stdout, stderr); err != nil {
+		if err := finish(o.Out, o.Command, pl, o.AllowMixed, !o.noDraw, stdout, stderr); err != nil {
 			return err
 		}
 	}
@@ -304,10 +307,12 @@ func Capacity(out string, pl Plan, at Point) (float64, error) {
 // out/json/failed are listed at the end, never charted. Results of other
 // machines or versions are refused unless allowMixed.
 func Finish(out, command string, allowMixed bool, stdout, stderr io.Writer) error {
-	return finish(out, command, allowMixed, true, stdout, stderr)
+	return finish(out, command, Plan{}, allowMixed, true, stdout, stderr)
 }
 
-func finish(out, command string, allowMixed, draw bool, stdout, stderr io.Writer) error {
+// finish is Finish for the comparison that ran pl: summary.md also lists
+// the points pl skipped, and why.
+func finish(out, command string, pl Plan, allowMixed, draw bool, stdout, stderr io.Writer) error {
 	good, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))
 	bad, _ := filepath.Glob(filepath.Join(out, "json", "failed", "*.json"))
 	var files, failed []chart.File
@@ -368,6 +373,15 @@ func finish(out, command string, allowMixed, draw bool, stdout, stderr io.Writer
 	}
 	if err := Report(&b, append(files, failed...)); err != nil {
 		return err
+	}
+	if len(pl.Skipped) > 0 {
+		fmt.Fprintf(&b, "\n### Skipped points (%d, not run on this machine)\n\n", len(pl.Skipped))
+		for _, s := range pl.Skipped {
+			fmt.Fprintf(&b, "- %s\n", mdCell(s))
+		}
+		if pl.Note != "" {
+			fmt.Fprintf(&b, "\n%s.\n", mdCell(strings.ToUpper(pl.Note[:1])+pl.Note[1:]))
+		}
 	}
 	path := filepath.Join(out, "summary.md")
 	if err := os.WriteFile(path+".tmp", []byte(b.String()), 0o644); err != nil {
