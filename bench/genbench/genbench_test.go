@@ -21,6 +21,21 @@ import (
 	"github.com/muxbench/muxbench/server"
 )
 
+// serveEnv makes the test binary play `muxbench serve` for the benchmarks
+// that start a child server.
+const serveEnv = "MUXBENCH_GENBENCH_SERVE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		args := os.Args[1:]
+		if len(args) > 0 && args[0] == "serve" {
+			args = args[1:]
+		}
+		os.Exit(server.Command(args, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
 func BenchmarkCheckPattern64(b *testing.B) {
 	msg := make([]byte, 64)
 	bench.FillPattern(msg, 1, 1, 0)
@@ -174,4 +189,42 @@ func median(v []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// BenchmarkServerShare measures the reactor's own share of latency: at one
+// connection, b.N interleaved pairs of 2 s generator runs (on CPU 1)
+// against the C echo server ($MUXBENCH_C_ECHO) and against a muxbench
+// server of each backend named (both servers on CPU 0). It reports both
+// medians of p50 and their ratio, the figure to keep within 1.05.
+//
+//	MUXBENCH_C_ECHO=/tmp/c-echo go test -run '^$' -bench ServerShare -benchtime 7x ./bench/genbench/
+func BenchmarkServerShare(b *testing.B) {
+	if os.Getenv("MUXBENCH_C_ECHO") == "" {
+		b.Skip("needs $MUXBENCH_C_ECHO (c-echo.c, built)")
+	}
+	addr := openLoopTarget(b)
+	for _, backend := range []string{"epoll", "uring"} {
+		b.Run("backend="+backend, func(b *testing.B) {
+			var ce, mx []float64
+			for range b.N {
+				res, err := bench.Run(context.Background(), bench.Config{Target: addr, Conns: 1,
+					Warmup: 500 * time.Millisecond, Duration: 2 * time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ce = append(ce, float64(res.Latency.P50))
+				res, err = bench.Run(context.Background(), bench.Config{Server: server.Config{Backend: backend}, Conns: 1,
+					Warmup: 500 * time.Millisecond, Duration: 2 * time.Second,
+					Executable: os.Args[0], ServerEnv: []string{serveEnv + "=1"}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				mx = append(mx, float64(res.Latency.P50))
+			}
+			mc, mm := median(ce), median(mx)
+			b.ReportMetric(mc, "c-echo-p50-ns")
+			b.ReportMetric(mm, "server-p50-ns")
+			b.ReportMetric(mm/mc, "server/c-echo")
+		})
+	}
 }
