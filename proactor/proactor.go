@@ -18,6 +18,12 @@
 // Every request carries its connection's slot and generation in
 // user_data; a connection's slot is reused only after all its requests
 // have completed, and completions of a closed connection are dropped.
+//
+// Backpressure works as the reactor's, on receiving: a connection whose
+// unsent bytes pass HighWater, or any connection with output waiting
+// while all of them together pass OutputBudget, has its recv cancelled,
+// so that what its peer sends stays in the kernel and TCP flow control
+// holds the peer back.
 package proactor
 
 import (
@@ -37,9 +43,10 @@ import (
 
 // Defaults match the reactor's, so both read the same amount per call.
 const (
-	DefaultReadBufSize = reactor.DefaultReadBufSize
-	DefaultHighWater   = reactor.DefaultHighWater
-	DefaultBuffers     = 512
+	DefaultReadBufSize  = reactor.DefaultReadBufSize
+	DefaultHighWater    = reactor.DefaultHighWater
+	DefaultOutputBudget = reactor.DefaultOutputBudget
+	DefaultBuffers      = 512
 )
 
 // ErrClosed is the reason given to protocols still open when the loop is
@@ -57,8 +64,15 @@ type Config struct {
 	// HighWater bounds what a connection keeps unsent: above it the loop
 	// stops receiving from it, and resumes below LowWater.
 	HighWater, LowWater int
-	DisableNoDelay      bool
-	SndBuf, RcvBuf      int
+	// OutputBudget bounds what all connections together keep unsent or
+	// received while paused, as the reactor's OutputBudget does: above
+	// it, connections with output waiting stop receiving (their recv is
+	// cancelled, so the bytes stay in the kernel and TCP pushes back on
+	// the peer) until the total is under three quarters of it. Default
+	// 64 MiB.
+	OutputBudget   int
+	DisableNoDelay bool
+	SndBuf, RcvBuf int
 	// ReusePort sets SO_REUSEPORT on listening sockets, so that one loop
 	// per core can bind the same port.
 	ReusePort bool
@@ -131,6 +145,10 @@ type Counters struct {
 	Accepts, AcceptErrors, AcceptEMFILE uint64
 	Opened, Closed                      uint64
 
+	// BudgetPauses counts times the connections together went above
+	// OutputBudget and those with output waiting stopped receiving.
+	BudgetPauses uint64
+
 	InjectedShortWrites uint64
 }
 
@@ -173,6 +191,13 @@ type Loop struct {
 	lns    map[*Listener]struct{}
 	rng    *rand.Rand
 
+	// outHeld is every connection's unsent and held bytes together, what
+	// OutputBudget bounds; outPeak the most it has been.
+	outHeld, outPeak int
+	squeezed         bool // outHeld went above the budget, not yet under 3/4 of it
+	crowded          bool // outHeld went above half the budget, not yet under 1/4 of it
+	unsqueezed       bool // the squeeze ended: reading resumes once the handler returned
+
 	wakefd   int
 	wakeBuf  []byte
 	wakeIdle bool // no wake-up read in flight
@@ -206,6 +231,9 @@ func New(cfg Config) (*Loop, error) {
 	}
 	if cfg.LowWater > cfg.HighWater {
 		return nil, fmt.Errorf("proactor: low water %d above high water %d", cfg.LowWater, cfg.HighWater)
+	}
+	if cfg.OutputBudget <= 0 {
+		cfg.OutputBudget = DefaultOutputBudget
 	}
 	if !(cfg.ShortSendFrac >= 0 && cfg.ShortSendFrac < 1) {
 		return nil, fmt.Errorf("proactor: short-send fraction %v outside [0, 1)", cfg.ShortSendFrac)
@@ -267,6 +295,48 @@ func (l *Loop) Counters() Counters {
 
 // Conns is the number of open connections. Loop thread only.
 func (l *Loop) Conns() int { return l.conns }
+
+// OutputHeld is what every connection keeps unsent or received while
+// paused, together: what OutputBudget bounds. Loop thread only.
+func (l *Loop) OutputHeld() int { return l.outHeld }
+
+// heldChanged follows a change of outHeld. Above half the budget the
+// server is crowded: recvs take one buffer each, as one multishot recv may
+// complete many at once (all the kernel has received for the connection),
+// which would overshoot the budget by as much per connection. Above the
+// budget it is squeezed: connections with output waiting stop receiving.
+// Under three quarters of it, they resume once the current handler has
+// returned (resuming delivers what they hold, which must not happen
+// inside another connection's handler); under a quarter, recvs are
+// multishot again.
+func (l *Loop) heldChanged() {
+	l.outPeak = max(l.outPeak, l.outHeld)
+	b := l.cfg.OutputBudget
+	cancel := false
+	switch {
+	case !l.squeezed && l.outHeld > b:
+		l.squeezed, l.crowded, l.unsqueezed = true, true, false
+		l.c.BudgetPauses++
+		cancel = true
+	case l.squeezed && l.outHeld <= b/4*3:
+		l.squeezed = false
+		l.unsqueezed = true
+	}
+	switch {
+	case !l.crowded && l.outHeld > b/2:
+		l.crowded = true
+		cancel = true
+	case l.crowded && l.outHeld <= b/4:
+		l.crowded = false
+	}
+	if cancel {
+		for t := range l.transp {
+			if t.mustCancel() {
+				t.stopReading()
+			}
+		}
+	}
+}
 
 // MultishotRecv reports whether connections receive with multishot recv.
 func (l *Loop) MultishotRecv() bool { return l.multi }
@@ -385,7 +455,7 @@ func (l *Loop) reap() {
 			continue
 		}
 		l.slots[idx].h.complete(op, &cqe)
-		l.flushDeferred()
+		l.settle()
 	}
 }
 
@@ -393,7 +463,7 @@ func (l *Loop) reap() {
 // paused or closed connection's multishot recv must end.
 func (l *Loop) recancel(idx, gen uint32) {
 	if int(idx) < len(l.slots) && l.slots[idx].gen == gen {
-		if t, ok := l.slots[idx].h.(*Transport); ok && t.recvArmed && !t.reading() {
+		if t, ok := l.slots[idx].h.(*Transport); ok && t.mustCancel() {
 			t.cancel(opRecv, true)
 		}
 	}
@@ -432,7 +502,7 @@ func (l *Loop) Call(fn func()) {
 }
 
 func (l *Loop) runCalls() {
-	l.flushDeferred()
+	l.settle()
 	if !l.hasCalls.Load() {
 		return
 	}
@@ -443,10 +513,29 @@ func (l *Loop) runCalls() {
 	l.mu.Unlock()
 	for i, fn := range calls {
 		fn()
-		l.flushDeferred()
+		l.settle()
 		calls[i] = nil
 	}
 	l.spare = calls[:0]
+}
+
+// settle runs what waits for the current handler to return: closes, and
+// the connections' reading at the end of a squeeze.
+func (l *Loop) settle() {
+	for {
+		l.flushDeferred()
+		if !l.unsqueezed {
+			return
+		}
+		l.unsqueezed = false
+		for t := range l.transp {
+			if t.state == stOpen {
+				t.busy = true
+				t.resume()
+				t.handled()
+			}
+		}
+	}
 }
 
 func (l *Loop) flushDeferred() {

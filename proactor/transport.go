@@ -28,15 +28,18 @@ type Transport struct {
 
 	state     tstate
 	recvArmed bool
-	sendArmed bool
-	inflight  int // requests the kernel still holds: the slot waits for them
-	paused    bool
-	eof       bool
-	shutWr    bool
-	wrDone    bool
-	linger0   bool
-	busy      bool
-	err       error
+	recvMulti bool // the armed recv is multishot
+	// recvCancel: the recv's cancellation is on its way.
+	recvCancel bool
+	sendArmed  bool
+	inflight   int // requests the kernel still holds: the slot waits for them
+	paused     bool
+	eof        bool
+	shutWr     bool
+	wrDone     bool
+	linger0    bool
+	busy       bool
+	err        error
 
 	// sending[soff:] is what the send in flight (or the next) covers;
 	// out is what was written since. The kernel reads sending until the
@@ -50,7 +53,10 @@ type Transport struct {
 	// stream if one came (heldEOF). The write buffer thus stays under
 	// HighWater plus one read, as the reactor's does.
 	held    []byte
+	hoff    int // held[:hoff] is delivered
 	heldEOF bool
+	// acct is what the loop's outHeld counts for this connection.
+	acct int
 }
 
 var _ reactor.Conn = (*Transport)(nil)
@@ -64,7 +70,54 @@ func (t *Transport) Buffered() int { return len(t.sending) - t.soff + len(t.out)
 func (t *Transport) ud(op uint8) uint64 { return userData(op, t.idx, t.gen) }
 
 func (t *Transport) reading() bool {
-	return t.state == stOpen && !t.paused && !t.eof && !t.heldEOF
+	return t.state == stOpen && !t.blocked() && !t.eof && !t.heldEOF
+}
+
+// blocked: backpressure stops receiving, the connection's own (above
+// HighWater) or the server's (above OutputBudget, for connections with
+// output waiting).
+func (t *Transport) blocked() bool {
+	return t.paused || t.l.squeezed && t.Buffered() > 0
+}
+
+// account brings the loop's outHeld up to date after the unsent or held
+// bytes changed. It counts the memory of the buffers, which append may
+// have grown to twice what they hold, while they hold anything; a
+// connection with nothing to send or deliver counts nothing.
+func (t *Transport) account() {
+	n := 0
+	if t.fd >= 0 && (t.Buffered() > 0 || t.held != nil) {
+		n = cap(t.sending) + cap(t.out) + cap(t.held)
+	}
+	if d := n - t.acct; d != 0 {
+		t.acct = n
+		t.l.outHeld += d
+		t.l.heldChanged()
+	}
+}
+
+// mustCancel: the armed recv must end, because reading stopped, or
+// because it is multishot in a crowded server.
+func (t *Transport) mustCancel() bool {
+	return t.recvArmed && (!t.reading() || t.recvMulti && t.l.crowded)
+}
+
+// stopReading cancels the recv, once, so that what the peer sends stays
+// in the kernel.
+func (t *Transport) stopReading() {
+	if t.recvArmed && !t.recvCancel {
+		t.recvCancel = true
+		t.cancel(opRecv, true)
+	}
+}
+
+// resume delivers what was held and receives again, unless blocked.
+func (t *Transport) resume() {
+	if t.state != stOpen || t.blocked() {
+		return
+	}
+	t.deliverHeld()
+	t.armRecv()
 }
 
 // Write queues p and starts a send if none is in flight; p may be reused
@@ -79,7 +132,10 @@ func (t *Transport) Write(p []byte) {
 	}
 	if !t.paused && t.Buffered() > t.l.cfg.HighWater {
 		t.paused = true
-		t.cancel(opRecv, t.recvArmed)
+	}
+	t.account()
+	if t.blocked() {
+		t.stopReading()
 	}
 }
 
@@ -112,7 +168,8 @@ func (t *Transport) armRecv() {
 	l := t.l
 	s := l.sqe()
 	s.Opcode, s.Fd, s.Flags, s.BufIndex = uring.OpRecv, int32(t.fd), uring.SQEBufferSelect, l.bufs.Group()
-	if l.multi {
+	t.recvMulti = l.multi && !l.crowded
+	if t.recvMulti {
 		s.IOPrio = uring.RecvMultishot
 	}
 	s.UserData = t.ud(opRecv)
@@ -139,6 +196,12 @@ func (t *Transport) complete(op uint8, c *uring.CQE) {
 	case opSend:
 		t.sendDone(c)
 	}
+	t.handled()
+}
+
+// handled ends a handler of the connection: a close it asked for waits
+// until now.
+func (t *Transport) handled() {
 	t.busy = false
 	if t.state == stDead {
 		t.l.deferred = append(t.l.deferred, t)
@@ -148,7 +211,7 @@ func (t *Transport) complete(op uint8, c *uring.CQE) {
 func (t *Transport) recvDone(c *uring.CQE) {
 	l := t.l
 	if c.Flags&uring.CQEFMore == 0 {
-		t.recvArmed = false
+		t.recvArmed, t.recvCancel = false, false
 		t.inflight--
 	}
 	if c.Flags&uring.CQEFBuffer != 0 {
@@ -160,8 +223,9 @@ func (t *Transport) recvDone(c *uring.CQE) {
 			data := l.bufs.Buf(id)[:c.Res]
 			switch {
 			case t.state != stOpen || t.eof:
-			case t.paused || len(t.held) > 0:
+			case t.blocked() || t.held != nil:
 				t.held = append(t.held, data...)
+				t.account()
 			default:
 				t.proto.DataReceived(data)
 			}
@@ -171,14 +235,14 @@ func (t *Transport) recvDone(c *uring.CQE) {
 	case c.Res == 0:
 		switch {
 		case t.state != stOpen || t.eof:
-		case len(t.held) > 0:
+		case t.held != nil:
 			t.heldEOF = true
 		default:
 			t.readEOF()
 		}
 		return
 	case c.Res > 0:
-		if !t.recvArmed && l.multi {
+		if !t.recvArmed && t.recvMulti {
 			l.c.Retries++ // the kernel ended the multishot recv early
 		}
 	case c.Res == -int32(unix.ENOBUFS):
@@ -211,6 +275,7 @@ func (t *Transport) sendDone(c *uring.CQE) {
 			l.c.ShortWrites++
 		}
 		t.soff += n
+		t.account()
 	case c.Res == -int32(unix.EAGAIN), c.Res == -int32(unix.EINTR):
 		l.c.Retries++
 	default:
@@ -229,23 +294,24 @@ func (t *Transport) sendDone(c *uring.CQE) {
 	case t.shutWr && !t.wrDone:
 		t.shutdownWrite()
 	}
-	if t.paused && t.Buffered() <= l.cfg.LowWater {
-		t.paused = false
-		t.deliverHeld()
-		t.armRecv()
-	}
+	t.paused = false // nothing is left unsent: below LowWater
+	t.resume()
 }
 
 // deliverHeld hands over what arrived while paused, a read's worth at a
 // time, until done or paused again.
 func (t *Transport) deliverHeld() {
-	for len(t.held) > 0 && !t.paused && t.state == stOpen {
-		n := min(len(t.held), t.l.cfg.ReadBufSize)
-		t.proto.DataReceived(t.held[:n])
-		t.held = t.held[n:]
+	for t.hoff < len(t.held) && !t.blocked() && t.state == stOpen {
+		n := min(len(t.held)-t.hoff, t.l.cfg.ReadBufSize)
+		p := t.held[t.hoff : t.hoff+n]
+		t.hoff += n
+		if t.hoff == len(t.held) {
+			t.held, t.hoff = nil, 0
+		}
+		t.account()
+		t.proto.DataReceived(p)
 	}
-	if len(t.held) == 0 {
-		t.held = nil
+	if t.held == nil {
 		if t.heldEOF && t.state == stOpen {
 			t.heldEOF = false
 			t.readEOF()
@@ -341,7 +407,8 @@ func (t *Transport) closeNow() {
 		l.c.Syscalls++
 		unix.Close(t.fd)
 		t.fd = -1
-		t.out = nil
+		t.out, t.held, t.hoff = nil, nil, 0
+		t.account()
 		delete(l.transp, t)
 		l.conns--
 		l.c.Closed++
@@ -351,7 +418,7 @@ func (t *Transport) closeNow() {
 	if t.inflight == 0 && t.idx != 0 {
 		l.releaseSlot(t.idx)
 		t.idx = 0
-		t.sending, t.held = nil, nil
+		t.sending, t.held, t.hoff = nil, nil, 0
 	}
 }
 
@@ -400,6 +467,6 @@ func (l *Loop) Adopt(fd int, p reactor.Protocol) (*Transport, error) {
 	}
 	t := l.newTransport(fd, p)
 	t.made()
-	l.flushDeferred()
+	l.settle()
 	return t, nil
 }

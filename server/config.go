@@ -57,7 +57,8 @@ type Config struct {
 	// LowWater. Zero takes the reactor's defaults.
 	HighWater, LowWater int
 	// OutputBudget bounds a reactor's write buffers together (see
-	// reactor.Config); zero takes the reactor's default.
+	// reactor.Config), and the uring engine's unsent and held bytes
+	// (proactor.Config); zero takes the default.
 	OutputBudget int
 	// Faults injects short writes and EAGAIN into a reactor backend,
 	// short sends into the uring engine.
@@ -164,8 +165,8 @@ func (c *Config) Check() error {
 			return fmt.Errorf("--cpus %s: threads cannot be pinned to CPUs on %s; leave it unset", sysstat.FormatCPUList(c.CPUs), runtime.GOOS)
 		}
 	}
-	if c.OutputBudget > 0 && c.engine() {
-		return fmt.Errorf("--output-budget: applies to the reactor, not %s, whose buffers are per connection", c.Backend)
+	if c.OutputBudget > 0 && c.engine() && c.Backend != Uring {
+		return fmt.Errorf("--output-budget: applies to the reactor and uring, not %s, whose buffers are per connection", c.Backend)
 	}
 	for i, f := range c.faultFlags() {
 		if err := reactor.CheckFaultFraction(f.v); err != nil {

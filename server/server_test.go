@@ -271,6 +271,11 @@ func TestUringShortSends(t *testing.T) {
 	if _, err := Start(Config{Backend: Uring, Faults: Faults{WriteEAGAINFrac: 0.1}}); err == nil || !strings.Contains(err.Error(), "short sends only") {
 		t.Errorf("uring with injected EAGAIN: %v", err)
 	}
+	// The server-wide output budget applies to it as to the reactor.
+	c := Config{Backend: Uring, OutputBudget: 1 << 20}
+	if err := c.Check(); err != nil {
+		t.Errorf("uring with an output budget: %v", err)
+	}
 }
 
 // lacks reports whether a sysstat reading says the figure is unavailable

@@ -54,6 +54,7 @@ func (e *uringEngine) listen(addr string) (string, error) {
 			ReadBufSize:   e.cfg.ReadBufSize,
 			HighWater:     e.cfg.HighWater,
 			LowWater:      e.cfg.LowWater,
+			OutputBudget:  e.cfg.OutputBudget,
 			SndBuf:        e.cfg.SndBuf,
 			RcvBuf:        e.cfg.RcvBuf,
 			ShortSendFrac: e.cfg.Faults.ShortWriteFrac,
