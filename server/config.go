@@ -58,7 +58,8 @@ type Config struct {
 	HighWater, LowWater int
 	// OutputBudget bounds a reactor's write buffers together (see
 	// reactor.Config), and the uring engine's unsent and held bytes
-	// (proactor.Config); zero takes the default.
+	// (proactor.Config); zero takes the default. It bounds the server:
+	// several loops share it out.
 	OutputBudget int
 	// Faults injects short writes and EAGAIN into a reactor backend,
 	// short sends into the uring engine.

@@ -32,10 +32,19 @@ func newLoopsEngine(cfg Config, mk func(Config) (engine, error)) *loopsEngine {
 }
 
 // loopConfig is loop i's: pinned to the i-th of the CPUs, round-robin.
+// Each loop gets its share of the output budget, which bounds the
+// server's buffered output whatever its number of loops.
 func (e *loopsEngine) loopConfig(i int) Config {
 	c := e.cfg
 	if len(c.CPUs) > 0 {
 		c.CPUs = []int{c.CPUs[i%len(c.CPUs)]}
+	}
+	if !c.engine() || c.Backend == Uring {
+		budget := c.OutputBudget
+		if budget == 0 {
+			budget = reactor.DefaultOutputBudget // the proactor's too
+		}
+		c.OutputBudget = max(budget/c.Loops, 1)
 	}
 	return c
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/reactor"
 )
 
 // loopEngines are the engines that run one loop per thread here.
@@ -252,4 +253,26 @@ func hold(t *testing.T, e *reactorEngine) (release func()) {
 		t.Fatal("the loop did not take the call")
 	}
 	return release
+}
+
+// The output budget bounds the server: its loops share it out, so that
+// more loops do not let more output pile up. The stdlib engine has no
+// budget.
+func TestLoopsShareOutputBudget(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{Backend: "poll", Loops: 2}, reactor.DefaultOutputBudget / 2},
+		{Config{Backend: "poll", Loops: 4, OutputBudget: 40 << 20}, 10 << 20},
+		{Config{Backend: Uring, Loops: 2, OutputBudget: 8 << 20}, 4 << 20},
+		{Config{Backend: poller.Stdlib, Loops: 2}, 0},
+	} {
+		e := newLoopsEngine(tc.cfg, nil)
+		for i := range tc.cfg.Loops {
+			if got := e.loopConfig(i).OutputBudget; got != tc.want {
+				t.Errorf("%s, %d loops, budget %d: loop %d gets %d, want %d", tc.cfg.Backend, tc.cfg.Loops, tc.cfg.OutputBudget, i, got, tc.want)
+			}
+		}
+	}
 }

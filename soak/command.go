@@ -18,6 +18,7 @@ import (
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/server"
 
 	// Every backend of this platform.
 	_ "github.com/muxbench/muxbench/poller/all"
@@ -74,7 +75,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	maxPeak := units.Size(DefaultMaxPeakRSSGrowth)
 	var (
 		duration = fs.Duration("duration", 5*time.Minute, "total `duration`, shared out evenly between the backends")
-		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(poller.All(true), ", ")+" ("+poller.EdgeSuffix+": edge-triggered; "+poller.Stdlib+" runs without injection)")
+		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(poller.All(true), ", ")+" ("+poller.EdgeSuffix+": edge-triggered; "+poller.Stdlib+" runs without injection), each with +loopsN for N server loops and +"+server.AcceptExclusive+" for one listener they share; all adds "+strings.Join(loopsCases(poller.Default()), ", "))
 		inject   = fs.Float64("inject", 0.05, "`fraction` of server writes cut short, of writes and of reads failed with EAGAIN (0 turns injection off)")
 		churn    = fs.Int("churn", 200, "replace this `rate` of connections per second, half with an orderly close and half with a reset (0: none)")
 		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep this many churned `connections` open")
@@ -100,17 +101,37 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		NeverReaders: *crowd, MaxPeakRSSGrowth: int64(maxPeak),
 		IdleWindow: *idle, MaxIdleCPU: *idleCPU,
 	}
-	choices, err := poller.ParseList(*backends, true)
-	if err != nil {
-		return cfg, fmt.Errorf("--backend %q: %v", *backends, err)
+	all := strings.TrimSpace(*backends) == "all"
+	if all {
+		choices, err := poller.ParseList(*backends, true)
+		if err != nil {
+			return cfg, fmt.Errorf("--backend %q: %v", *backends, err)
+		}
+		cfg.Backends = poller.ChoiceNames(choices)
+		if d := poller.Default(); slices.Contains(cfg.Backends, d) {
+			cfg.Backends = append(cfg.Backends, loopsCases(d)...)
+		}
+	} else {
+		for _, n := range strings.Split(*backends, ",") {
+			n = strings.TrimSpace(n)
+			if n == "" || slices.Contains(cfg.Backends, n) {
+				continue
+			}
+			if _, err := parseCase(n); err != nil {
+				return cfg, fmt.Errorf("--backend %q: %v", n, err)
+			}
+			cfg.Backends = append(cfg.Backends, n)
+		}
+		if len(cfg.Backends) == 0 {
+			return cfg, fmt.Errorf("--backend %q: no backend (want all or a list of: %s)", *backends, strings.Join(poller.All(true), ", "))
+		}
 	}
-	cfg.Backends = poller.ChoiceNames(choices)
-	if strings.TrimSpace(*backends) == "all" {
+	if all {
 		cfg.Skipped = poller.Skipped(true)
 		if cfg.NeverReaders > 0 {
 			var keep []string
 			for _, b := range cfg.Backends {
-				if why, ok := unboundedOutput[b]; ok {
+				if why, ok := unboundedOutput[base(b)]; ok {
 					cfg.Skipped = append(cfg.Skipped, b+": "+why)
 					continue
 				}
@@ -159,7 +180,7 @@ func describe(cfg Config) string {
 	inj := "off"
 	if cfg.Inject > 0 {
 		inj = fmt.Sprintf("%g of writes short, of writes and of reads EAGAIN", cfg.Inject)
-		if slices.Contains(cfg.Backends, poller.Stdlib) {
+		if slices.ContainsFunc(cfg.Backends, func(b string) bool { return base(b) == poller.Stdlib }) {
 			inj += " (stdlib: none, it writes through the Go runtime)"
 		}
 	}
@@ -196,7 +217,7 @@ func Print(w io.Writer, out []*Outcome) bool {
 			inj = fmt.Sprintf("%d/%d/%d", i["short_writes"], i["write_eagain"], i["read_eagain"])
 		}
 		real := "n/a" // the stdlib server cannot see its short writes
-		if o.Backend != poller.Stdlib {
+		if base(o.Backend) != poller.Stdlib {
 			io := o.After.IO
 			real = fmt.Sprintf("%d/%d/%d", io.ShortWrites, io.WriteEAGAIN, io.ReadEAGAIN)
 		}
@@ -219,6 +240,15 @@ func Print(w io.Writer, out []*Outcome) bool {
 			real, churned, resets, integ, fd, signedSize(o.RSSGrowth), signedSize(o.PeakRSSGrowth), idle, verdict)
 	}
 	tw.Flush()
+	for _, o := range out {
+		if la := o.After.Options.LoopAccepts; len(la) > 1 {
+			counts := make([]string, len(la))
+			for i, n := range la {
+				counts[i] = fmt.Sprint(n)
+			}
+			fmt.Fprintf(w, "%s: connections per loop %s (%s)\n", o.Backend, strings.Join(counts, "/"), o.After.Options.Accept)
+		}
+	}
 
 	// Hostile peers: expected/attempted per kind.
 	fmt.Fprintln(w)

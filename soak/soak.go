@@ -138,11 +138,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) []*Outcome {
 
 func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duration) *Outcome {
 	o := &Outcome{Backend: backend, IdleCPU: -1}
-	choice, err := poller.Resolve(backend)
+	sc, err := parseCase(backend)
 	if err != nil {
 		o.failf("server: %v", err)
 		return o
 	}
+	choice := sc.choice
 	// The uring engine injects short sends, the one fault it can fake.
 	o.Injected = cfg.Inject > 0 && (!choice.Engine || choice.Backend == server.Uring)
 	if info, ok := poller.Lookup(choice.Backend); ok {
@@ -151,8 +152,8 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	// A small send buffer, fixed (the kernel would grow it to MiBs): the
 	// echo to a peer that never reads backs up into the server's memory,
 	// where the soak can see whether it is bounded, not the kernel's.
-	scfg := server.Config{Backend: choice.Backend, Poller: choice.Options(), SndBuf: serverSndBuf,
-		Faults: server.Faults{Seed: server.DefaultSeed}}
+	scfg := sc.serverConfig()
+	scfg.SndBuf, scfg.Faults = serverSndBuf, server.Faults{Seed: server.DefaultSeed}
 	if o.Injected {
 		scfg.Faults.ShortWriteFrac = cfg.Inject
 		if choice.Backend != server.Uring {
@@ -309,9 +310,19 @@ func (o *Outcome) judge(cfg Config) {
 		o.failf("the idle server used %.1f%% of a CPU over %v after the load stopped, above the %.1f%% allowed: something spins",
 			100*o.IdleCPU, cfg.IdleWindow, 100*cfg.MaxIdleCPU)
 	}
+	// Hashed over SO_REUSEPORT listeners, thousands of connections leave
+	// no loop without one unless a loop stopped accepting. A shared
+	// listener wakes whichever loop waits: no spread is owed there.
+	if so := o.After.Options; so.Accept == server.AcceptReusePort {
+		for i, n := range so.LoopAccepts {
+			if n == 0 {
+				o.failf("loop %d of %d accepted no connection (per loop: %v)", i, len(so.LoopAccepts), so.LoopAccepts)
+			}
+		}
+	}
 	if o.Injected {
 		inj := o.After.Injected
-		eagain := o.Backend != server.Uring // the uring engine fakes no EAGAIN
+		eagain := base(o.Backend) != server.Uring // the uring engine fakes no EAGAIN
 		if inj["short_writes"] == 0 || eagain && (inj["write_eagain"] == 0 || inj["read_eagain"] == 0) {
 			o.failf("injection asked but not all kinds happened: %v", inj)
 		}

@@ -3,6 +3,7 @@ package soak
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,6 +59,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--backend", "epoll", "--conns", "0"}, "--conns 0"},
 		{[]string{"--backend", "epoll", "--msg-size", "3"}, "--msg-size 3"},
 		{[]string{"--backend", "epoll", "--out", filepath.Join(file, "dir")}, "not a directory"},
+		{[]string{"--backend", "poll+loops2+exclusive"}, "--accept exclusive: poll cannot wake one loop of several"},
+		{[]string{"--backend", "poll+loops1"}, `"loops1": want +loopsN with N from 2 to 1024`},
+		{[]string{"--backend", "poll+loops2+loops3"}, `"loops3": want +loopsN, +exclusive, or neither`},
+		{[]string{"--backend", "nope+loops2"}, `--backend "nope+loops2": unknown backend "nope"`},
 		{[]string{"--bogus"}, "unknown flag --bogus"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {
@@ -77,27 +82,39 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestSoak runs the whole command, briefly, on two backends: one poller
-// with injection and stdlib without.
+// TestSoak runs the whole command, briefly, on three backends: one
+// poller with injection, stdlib without, and the platform's own with two
+// loops on the port.
 func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a soak takes seconds")
 	}
 	t.Setenv(serveEnv, "1")
 	dir := t.TempDir()
+	loops := loopsCases(poller.Default())[0]
 	var stdout, stderr bytes.Buffer
 	// The server child is this test binary, which under the race
 	// detector takes several times a real server's memory: the memory
 	// bounds are the real soak's (CI runs it), not this test's.
-	code := Command([]string{"--duration", "7s", "--backend", "select,stdlib", "--churn", "100", "--churn-conns", "4", "--conns", "4",
+	code := Command([]string{"--duration", "10500ms", "--backend", "select,stdlib," + loops, "--churn", "100", "--churn-conns", "4", "--conns", "4",
 		"--never-readers", "40", "--max-rss-growth", "2g", "--max-peak-rss-growth", "2g", "--out", dir}, &stdout, &stderr)
 	t.Log(stdout.String())
-	if code != 0 || !strings.Contains(stderr.String(), "soak select (1/2)") {
+	if code != 0 || !strings.Contains(stderr.String(), "soak select (1/3)") {
 		t.Fatalf("exit %d, stderr %q: want the progress there", code, stderr.String())
 	}
 	out := stdout.String()
-	if !strings.Contains(out, "overall: PASS (2 of 2 backends passed)") {
+	if !strings.Contains(out, "overall: PASS (3 of 3 backends passed)") {
 		t.Errorf("no overall PASS")
+	}
+	if !strings.Contains(out, loops+": connections per loop ") {
+		t.Errorf("no spread over the loops")
+	}
+	res, err := result.ReadFile(filepath.Join(dir, "soak-"+loops+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := res.Server.Options; o.Loops != 2 || len(o.LoopAccepts) != 2 || o.LoopAccepts[0] == 0 || o.LoopAccepts[1] == 0 {
+		t.Errorf("%s: server options %+v: want 2 loops, each with connections", loops, o)
 	}
 	for _, b := range []string{"select", "stdlib"} {
 		res, err := result.ReadFile(filepath.Join(dir, "soak-"+b+".json"))
@@ -145,6 +162,9 @@ func TestJudge(t *testing.T) {
 		"no churn":       func(o *Outcome) { o.Result.Faults.Churned = 0 },
 		"hostile":        func(o *Outcome) { o.Result.Faults.Hostile[0].Unexpected = 1 },
 		"hostile unrun":  func(o *Outcome) { o.Result.Faults.Hostile[0] = result.HostileKind{Kind: "half_close"} },
+		"idle loop": func(o *Outcome) {
+			o.After.Options = result.ServerOptions{Loops: 2, Accept: server.AcceptReusePort, LoopAccepts: []uint64{7, 0}}
+		},
 	} {
 		o := good()
 		spoil(o)
@@ -152,6 +172,13 @@ func TestJudge(t *testing.T) {
 		if o.Pass() {
 			t.Errorf("%s: passed", name)
 		}
+	}
+	// A shared listener owes no spread: whichever loop waits takes the
+	// connection.
+	o = good()
+	o.After.Options = result.ServerOptions{Loops: 2, Accept: server.AcceptExclusive, LoopAccepts: []uint64{7, 0}}
+	if o.judge(cfg); !o.Pass() {
+		t.Errorf("exclusive accept failed on spread: %v", o.Failures)
 	}
 	// A backend that spins by design is not judged on idle CPU.
 	o = good()
@@ -188,5 +215,34 @@ func TestIdleBusyLoop(t *testing.T) {
 		case mode == "1" && !o.Pass():
 			t.Errorf("an idle server failed: %q", o.Failures)
 		}
+	}
+}
+
+// Case names: a catalogue name with +loopsN and +exclusive in any order;
+// "all" adds the platform's own with two loops each way it can share
+// its port.
+func TestCases(t *testing.T) {
+	if _, ok := poller.Lookup("epoll"); !ok {
+		t.Skip("no epoll here")
+	}
+	c, err := parseCase("epoll-et+exclusive+loops3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := c.serverConfig(); sc.Backend != "epoll" || !sc.Poller.EdgeTriggered || sc.Loops != 3 || sc.Accept != server.AcceptExclusive {
+		t.Errorf("server config %+v", sc)
+	}
+	if c, err := parseCase("epoll"); err != nil || c.serverConfig().Loops != 0 || c.serverConfig().Accept != "" {
+		t.Errorf("plain epoll: %+v, %v", c, err)
+	}
+	cfg, err := parseFlags([]string{"--backend", "all"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := poller.Default(); d == "epoll" && (!slices.Contains(cfg.Backends, "epoll+loops2") || !slices.Contains(cfg.Backends, "epoll+loops2+exclusive")) {
+		t.Errorf("all: %v", cfg.Backends)
+	}
+	if base("epoll-et+loops2") != "epoll-et" || base("stdlib") != "stdlib" {
+		t.Error("base")
 	}
 }
