@@ -37,6 +37,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/loopcall"
 	"github.com/muxbench/muxbench/internal/uring"
 	"github.com/muxbench/muxbench/reactor"
 )
@@ -202,13 +203,10 @@ type Loop struct {
 	wakeBuf  []byte
 	wakeIdle bool // no wake-up read in flight
 
-	mu       sync.Mutex
-	calls    []func()
-	spare    []func()
-	hasCalls atomic.Bool
+	calls    loopcall.Queue
 	stop     atomic.Bool
 	closed   bool
-	deferred []*Transport
+	deferred loopcall.Later[*Transport] // closes postponed until the current handler returned
 }
 
 // New creates the ring and its buffers. Call it on the thread that will
@@ -399,7 +397,7 @@ func (l *Loop) Run() error {
 			l.dirty = false
 		}
 		var want uint32 = 1
-		if l.hasCalls.Load() || len(l.deferred) > 0 {
+		if l.calls.Pending() || l.deferred.Len() > 0 {
 			want = 0
 		}
 		timeout := time.Duration(-1)
@@ -494,29 +492,15 @@ func (l *Loop) Stop() {
 
 // Call runs fn on the loop thread soon. Any goroutine.
 func (l *Loop) Call(fn func()) {
-	l.mu.Lock()
-	l.calls = append(l.calls, fn)
-	l.hasCalls.Store(true)
-	l.mu.Unlock()
+	l.calls.Add(fn)
 	l.wake()
 }
 
 func (l *Loop) runCalls() {
 	l.settle()
-	if !l.hasCalls.Load() {
-		return
+	if l.calls.Pending() {
+		l.calls.Run(l.settle)
 	}
-	l.mu.Lock()
-	calls := l.calls
-	l.calls = l.spare[:0]
-	l.hasCalls.Store(false)
-	l.mu.Unlock()
-	for i, fn := range calls {
-		fn()
-		l.settle()
-		calls[i] = nil
-	}
-	l.spare = calls[:0]
 }
 
 // settle runs what waits for the current handler to return: closes, and
@@ -538,14 +522,7 @@ func (l *Loop) settle() {
 	}
 }
 
-func (l *Loop) flushDeferred() {
-	for i := 0; i < len(l.deferred); i++ {
-		t := l.deferred[i]
-		l.deferred[i] = nil
-		t.closeNow()
-	}
-	l.deferred = l.deferred[:0]
-}
+func (l *Loop) flushDeferred() { l.deferred.Run((*Transport).closeNow) }
 
 // Close closes every connection (ConnectionLost(ErrClosed)) and listener,
 // then the ring, which cancels whatever is still in flight. Call it from

@@ -204,7 +204,7 @@ func (t *Transport) complete(op uint8, c *uring.CQE) {
 func (t *Transport) handled() {
 	t.busy = false
 	if t.state == stDead {
-		t.l.deferred = append(t.l.deferred, t)
+		t.l.deferred.Add(t)
 	}
 }
 

@@ -37,10 +37,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/loopcall"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -177,20 +177,17 @@ type Reactor struct {
 	paused    []*Listener // listeners waiting for a descriptor to be freed
 	spare     int         // /dev/null, given up to accept-and-close under EMFILE
 
-	deferred   []*Transport   // closes postponed until the current handler returned
-	retry      []poller.Event // synthetic events for the next round (edge-triggered)
+	deferred   loopcall.Later[*Transport] // closes postponed until the current handler returned
+	retry      []poller.Event             // synthetic events for the next round (edge-triggered)
 	retrySpare []poller.Event
 
 	rng    *rand.Rand
 	faults bool
 
-	mu         sync.Mutex
-	calls      []func()
-	callsSpare []func()
-	hasCalls   atomic.Bool
-	stop       atomic.Bool
-	running    bool
-	closed     bool
+	calls   loopcall.Queue
+	stop    atomic.Bool
+	running bool
+	closed  bool
 }
 
 // New opens the named backend and prepares a loop.
@@ -363,7 +360,7 @@ func (r *Reactor) Run() error {
 }
 
 func (r *Reactor) timeout() time.Duration {
-	if len(r.retry) > 0 || len(r.deferred) > 0 || r.hasCalls.Load() {
+	if len(r.retry) > 0 || r.deferred.Len() > 0 || r.calls.Pending() {
 		return 0
 	}
 	return -1
@@ -399,15 +396,7 @@ func (r *Reactor) retryLater(tok uint64, f poller.Flags) {
 	r.retry = append(r.retry, poller.Event{Token: tok, Flags: f})
 }
 
-func (r *Reactor) flushDeferred() {
-	// Indexing, not ranging: a ConnectionLost may defer more closes.
-	for i := 0; i < len(r.deferred); i++ {
-		t := r.deferred[i]
-		r.deferred[i] = nil
-		t.closeNow()
-	}
-	r.deferred = r.deferred[:0]
-}
+func (r *Reactor) flushDeferred() { r.deferred.Run((*Transport).closeNow) }
 
 // Stop makes Run return after the current round. Any goroutine.
 func (r *Reactor) Stop() {
@@ -418,29 +407,15 @@ func (r *Reactor) Stop() {
 // Call runs fn on the loop thread soon. Any goroutine. Functions queued
 // while the loop is stopped run when Run is called again (or by Close).
 func (r *Reactor) Call(fn func()) {
-	r.mu.Lock()
-	r.calls = append(r.calls, fn)
-	r.hasCalls.Store(true)
-	r.mu.Unlock()
+	r.calls.Add(fn)
 	r.p.Wake()
 }
 
 func (r *Reactor) runCalls() {
-	if !r.hasCalls.Load() {
-		r.flushDeferred()
-		return
+	r.flushDeferred()
+	if r.calls.Pending() {
+		r.calls.Run(r.flushDeferred)
 	}
-	r.mu.Lock()
-	calls := r.calls
-	r.calls = r.callsSpare[:0]
-	r.hasCalls.Store(false)
-	r.mu.Unlock()
-	for i, fn := range calls {
-		fn()
-		r.flushDeferred()
-		calls[i] = nil
-	}
-	r.callsSpare = calls[:0]
 }
 
 // Close closes every transport (ConnectionLost(ErrClosed)) and listener,

@@ -208,7 +208,7 @@ func (t *Transport) closeWith(err error) {
 	t.state = stDead
 	t.err = err
 	if t.busy {
-		t.r.deferred = append(t.r.deferred, t)
+		t.r.deferred.Add(t)
 		return
 	}
 	t.closeNow()
