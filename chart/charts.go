@@ -7,6 +7,7 @@ package chart
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/muxbench/muxbench/result"
 )
@@ -18,7 +19,7 @@ const (
 	MsgSize  = "short-writes"
 	Spectrum = "latency-spectrum"
 	CPUBars  = "cpu-cost"
-	// Loops names the server-loops section (no chart of its own yet).
+	// Loops is drawn only where there are runs with several server loops.
 	Loops = "server-loops"
 )
 
@@ -102,6 +103,12 @@ func DrawAll(dir string, files []File) (written, skipped []string, err error) {
 		{Active, "no active-connection sweep (two or more connection counts, no idle)", func() (*figure, error) { return activeFigure(files, s) }},
 		{Idle, "no idle-connection sweep (runs with idle connections)", func() (*figure, error) { return idleFigure(files, s) }},
 		{MsgSize, "no message-size sweep (two or more sizes at one connection count)", func() (*figure, error) { return msgFigure(files, s) }},
+	}
+	if slices.ContainsFunc(files, func(f File) bool { return ServerLoops(f.Result) > 1 }) {
+		// Only where there are multi-loop runs: a machine with the CPUs
+		// for them.
+		makers = append(makers, maker{Loops, "no run with several server loops and one with one at the same connections",
+			func() (*figure, error) { return loopsFigure(files, s) }})
 	}
 	groups := latencyGroups(files, s)
 	for i, g := range groups {

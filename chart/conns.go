@@ -29,3 +29,20 @@ func idleFigure(files []File, s sweeps) (*figure, error) {
 	}
 	return f, err
 }
+
+// loopsFigure draws throughput and server CPU against the server's event
+// loops at the connection count of the multi-loop runs; one loop is the
+// active sweep's point there. Nil without multi-loop runs.
+func loopsFigure(files []File, s sweeps) (*figure, error) {
+	multi := func(r *result.Result) bool { return closedLoop(r) && ServerLoops(r) > 1 }
+	conns, ok := mostCommon(files, multi, func(r *result.Result) int { return r.Params.Conns })
+	if !ok {
+		return nil, nil
+	}
+	files = filter(files, func(r *result.Result) bool {
+		return (multi(r) || s.active(r)) && r.Params.Conns == conns && r.Params.Idle == 0 && r.Params.MsgSize == s.baseMsg
+	})
+	return sweepFigure(Loops, fmt.Sprintf("Throughput and server CPU vs server event loops (%d connections)", conns),
+		"server event loops (a CPU each, and as many generator loops)", files,
+		func(r *result.Result) float64 { return float64(ServerLoops(r)) }, true)
+}

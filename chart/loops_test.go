@@ -1,0 +1,65 @@
+package chart
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/muxbench/muxbench/chart/charttest"
+	"github.com/muxbench/muxbench/result"
+)
+
+// Runs with several server loops get a chart of their own, against the
+// one-loop point at their connection count, and stay out of the
+// one-loop sweeps; and a pair of repeats that spread differently over
+// the loops is still one point.
+func TestLoopsChart(t *testing.T) {
+	in := suite(t, 2)
+	for _, b := range backends[:2] {
+		for _, n := range []int{2, 4} {
+			for k := 1; k <= 2; k++ {
+				r := charttest.Result(charttest.Point{Backend: b, Conns: 1000, MsgSize: 64, Repeat: k})
+				r.Server.Options.Loops = n
+				r.Server.Options.Accept = "reuseport"
+				r.Server.Options.LoopAccepts = make([]uint64, n)
+				r.Server.Options.LoopAccepts[0] = uint64(k)
+				if err := result.WriteFile(filepath.Join(in, fmt.Sprintf("loops-%s-c1000-l%d-r%d.json", b, n, k)), r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	files, err := Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckMixed(files); err != nil {
+		t.Errorf("CheckMixed: %v", err)
+	}
+	s := findSweeps(files)
+	for _, keep := range []func(*result.Result) bool{s.active, s.idle, s.msg} {
+		if slices.ContainsFunc(filter(files, keep), func(f File) bool { return ServerLoops(f.Result) > 1 }) {
+			t.Error("a multi-loop run in a one-loop sweep")
+		}
+	}
+	out := t.TempDir()
+	written, skipped, err := DrawAll(out, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) != 0 || !slices.Contains(written, filepath.Join(out, Loops+".svg")) {
+		t.Errorf("written %v, skipped %v", written, skipped)
+	}
+	checkPNG(t, filepath.Join(out, Loops+".png"))
+	checkSVG(t, filepath.Join(out, Loops+".svg"))
+	var loops *Section
+	for _, sec := range Sections(files) {
+		if sec.Name == Loops {
+			loops = &sec
+		}
+	}
+	if loops == nil || len(loops.Files) != 8 || loops.Label(loops.Files[0].Result) != "2 loops, 1000 conns" {
+		t.Errorf("loops section %+v", loops)
+	}
+}
