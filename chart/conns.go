@@ -30,11 +30,18 @@ func idleFigure(files []File, s sweeps) (*figure, error) {
 	return f, err
 }
 
+// exclusive is server.AcceptExclusive, which this package does not import.
+const exclusive = "exclusive"
+
 // loopsFigure draws throughput and server CPU against the server's event
 // loops at the connection count of the multi-loop runs; one loop is the
-// active sweep's point there. Nil without multi-loop runs.
+// active sweep's point there. Nil without multi-loop runs. The loops of
+// one listener (exclusive) are in the summary's table only: a line per
+// backend cannot hold both modes.
 func loopsFigure(files []File, s sweeps) (*figure, error) {
-	multi := func(r *result.Result) bool { return closedLoop(r) && ServerLoops(r) > 1 }
+	multi := func(r *result.Result) bool {
+		return closedLoop(r) && ServerLoops(r) > 1 && r.Server.Options.Accept != exclusive
+	}
 	conns, ok := mostCommon(files, multi, func(r *result.Result) int { return r.Params.Conns })
 	if !ok {
 		return nil, nil

@@ -77,7 +77,7 @@ func pointID(r *result.Result) string {
 	}
 	id := fmt.Sprintf("%s %s conns %d idle %d msg %d sndbuf %d rate %g", p.Backend, p.Target, p.Conns, p.Idle, p.MsgSize, p.SndBuf, rate)
 	if n := ServerLoops(r); n > 1 {
-		id += fmt.Sprintf(" loops %d", n)
+		id += fmt.Sprintf(" loops %d %s", n, r.Server.Options.Accept)
 	}
 	return id
 }

@@ -30,6 +30,14 @@ func TestLoopsChart(t *testing.T) {
 			}
 		}
 	}
+	// epoll's two loops sharing one listener: a point of its own.
+	for k := 1; k <= 2; k++ {
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 1000, MsgSize: 64, Repeat: k})
+		r.Server.Options.Loops, r.Server.Options.Accept = 2, exclusive
+		if err := result.WriteFile(filepath.Join(in, fmt.Sprintf("loops-epoll-c1000-l2-exclusive-r%d.json", k)), r); err != nil {
+			t.Fatal(err)
+		}
+	}
 	files, err := Load(in)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +67,14 @@ func TestLoopsChart(t *testing.T) {
 			loops = &sec
 		}
 	}
-	if loops == nil || len(loops.Files) != 8 || loops.Label(loops.Files[0].Result) != "2 loops, 1000 conns" {
-		t.Errorf("loops section %+v", loops)
+	if loops == nil || len(loops.Files) != 10 {
+		t.Fatalf("loops section %+v", loops)
+	}
+	labels := map[string]int{}
+	for _, f := range loops.Files {
+		labels[loops.Label(f.Result)]++
+	}
+	if labels["2 loops, 1000 conns"] != 4 || labels["2 loops, one listener (exclusive), 1000 conns"] != 2 || labels["4 loops, 1000 conns"] != 4 {
+		t.Errorf("loops section's points %v", labels)
 	}
 }

@@ -71,6 +71,9 @@ func Sections(files []File) []Section {
 		func(p result.Params) []int { return []int{p.Conns, p.Idle, p.MsgSize, int(p.Rate)} })
 	add(Section{Name: Loops, Title: "Server event loops (closed loop, a CPU per server and per generator loop)",
 		Label: func(r *result.Result) string {
+			if r.Server.Options.Accept == exclusive {
+				return fmt.Sprintf("%d loops, one listener (exclusive), %d conns", ServerLoops(r), r.Params.Conns)
+			}
 			return fmt.Sprintf("%d loops, %d conns", ServerLoops(r), r.Params.Conns)
 		}},
 		func(r *result.Result) bool { return closedLoop(r) && ServerLoops(r) > 1 },

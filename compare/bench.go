@@ -43,7 +43,7 @@ func benchConfig(s RunSpec, progress func(string), pin bool) bench.Config {
 		// A CPU for each server loop, then one for each generator loop
 		// (the plan has checked that there are enough); unpinned where
 		// threads cannot be pinned.
-		cfg.Server.Loops = s.Loops
+		cfg.Server.Loops, cfg.Server.Accept = s.Loops, s.Accept
 		if pin {
 			for i := range s.Loops {
 				cfg.Server.CPUs = append(cfg.Server.CPUs, i)

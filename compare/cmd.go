@@ -21,7 +21,10 @@ import (
 // limits are this process's: the descriptor limit and each backend's own
 // ceiling.
 func limits() Limits {
-	l := Limits{CPUs: runtime.NumCPU(), MaxFD: func(b string) int {
+	l := Limits{CPUs: runtime.NumCPU(), Exclusive: func(b string) bool {
+		info, ok := poller.Lookup(b)
+		return ok && info.Caps.Exclusive
+	}, MaxFD: func(b string) int {
 		if info, ok := poller.Lookup(b); ok {
 			return info.Caps.MaxFD
 		}

@@ -28,13 +28,15 @@ func loopsPoints(pl Plan) []string {
 }
 
 // The loops sweep plans what the CPUs allow (a CPU per server loop and
-// per generator loop), its one-loop point is the active sweep's, the C
-// floor has none, and every count left out is said once for all
-// backends, with why, and what that means for scaling figures.
+// per generator loop), epoll's loops both with a listener each and
+// sharing one, its one-loop point is the active sweep's, the C floor has
+// none, and every count left out is said once for all backends, with
+// why, and what that means for scaling figures.
 func TestPlanLoopsSweep(t *testing.T) {
 	backends := []string{"epoll", "stdlib", CFloor}
+	epollOnly := func(b string) bool { return b == "epoll" }
 	need := func(loops, cpus int) string {
-		return "loops c1000-l" + strconv.Itoa(loops) + " (every backend): needs " + strconv.Itoa(2*loops) + " CPUs (" + strconv.Itoa(loops) +
+		return "loops c1000-l" + strconv.Itoa(loops) + " (every backend; epoll also with --accept exclusive): needs " + strconv.Itoa(2*loops) + " CPUs (" + strconv.Itoa(loops) +
 			" server loops + " + strconv.Itoa(loops) + " generator loops, one CPU each), this machine has " + strconv.Itoa(cpus)
 	}
 	for _, tc := range []struct {
@@ -43,12 +45,13 @@ func TestPlanLoopsSweep(t *testing.T) {
 		skipped []string
 	}{
 		{2, nil, []string{need(2, 2), need(4, 2), need(8, 2), need(16, 2), need(32, 2)}},
-		{8, []string{"epoll/c1000-l2", "stdlib/c1000-l2", "epoll/c1000-l4", "stdlib/c1000-l4"},
+		{8, []string{"epoll/c1000-l2", "epoll/c1000-l2-exclusive", "stdlib/c1000-l2", "epoll/c1000-l4", "epoll/c1000-l4-exclusive", "stdlib/c1000-l4"},
 			[]string{need(8, 8), need(16, 8), need(32, 8)}},
-		{64, []string{"epoll/c1000-l2", "stdlib/c1000-l2", "epoll/c1000-l4", "stdlib/c1000-l4", "epoll/c1000-l8", "stdlib/c1000-l8",
-			"epoll/c1000-l16", "stdlib/c1000-l16", "epoll/c1000-l32", "stdlib/c1000-l32"}, nil},
+		{64, []string{"epoll/c1000-l2", "epoll/c1000-l2-exclusive", "stdlib/c1000-l2", "epoll/c1000-l4", "epoll/c1000-l4-exclusive", "stdlib/c1000-l4",
+			"epoll/c1000-l8", "epoll/c1000-l8-exclusive", "stdlib/c1000-l8", "epoll/c1000-l16", "epoll/c1000-l16-exclusive", "stdlib/c1000-l16",
+			"epoll/c1000-l32", "epoll/c1000-l32-exclusive", "stdlib/c1000-l32"}, nil},
 	} {
-		pl := NewPlan(Full, backends, 1, FullBudget, Limits{CPUs: tc.cpus})
+		pl := NewPlan(Full, backends, 1, FullBudget, Limits{CPUs: tc.cpus, Exclusive: epollOnly})
 		if d := cmp.Diff(tc.points, loopsPoints(pl)); d != "" {
 			t.Errorf("%d CPUs: loops points (-want +got):\n%s", tc.cpus, d)
 		}
@@ -79,9 +82,9 @@ func TestPlanLoopsSweep(t *testing.T) {
 // generator's loops on the next ones; other points keep the defaults.
 func TestLoopsRunConfig(t *testing.T) {
 	p := func(string) {}
-	cfg := benchConfig(RunSpec{Point: Point{Sweep: SweepLoops, Backend: "epoll", Conns: 1000, MsgSize: 64, Loops: 3}}, p, true)
-	if cfg.Server.Loops != 3 || !slices.Equal(cfg.Server.CPUs, []int{0, 1, 2}) || !slices.Equal(cfg.GenCPUs, []int{3, 4, 5}) {
-		t.Errorf("loops 3: server loops %d on %v, generator on %v", cfg.Server.Loops, cfg.Server.CPUs, cfg.GenCPUs)
+	cfg := benchConfig(RunSpec{Point: Point{Sweep: SweepLoops, Backend: "epoll", Conns: 1000, MsgSize: 64, Loops: 3, Accept: "exclusive"}}, p, true)
+	if cfg.Server.Loops != 3 || cfg.Server.Accept != "exclusive" || !slices.Equal(cfg.Server.CPUs, []int{0, 1, 2}) || !slices.Equal(cfg.GenCPUs, []int{3, 4, 5}) {
+		t.Errorf("loops 3: server loops %d (accept %q) on %v, generator on %v", cfg.Server.Loops, cfg.Server.Accept, cfg.Server.CPUs, cfg.GenCPUs)
 	}
 	cfg = benchConfig(RunSpec{Point: Point{Sweep: SweepLoops, Backend: "epoll", Conns: 1000, MsgSize: 64, Loops: 3}}, p, false)
 	if cfg.Server.Loops != 3 || cfg.Server.CPUs != nil || cfg.GenCPUs != nil {
@@ -105,6 +108,10 @@ func TestRunRecordsLoopsSweep(t *testing.T) {
 		r, err := inner(ctx, s, progress)
 		if err == nil && s.Loops > 1 {
 			r.Server.Options.Loops = s.Loops
+			r.Server.Options.Accept = "reuseport"
+			if s.Accept != "" {
+				r.Server.Options.Accept = s.Accept
+			}
 			// Repeats spread differently: a measurement, not a setting.
 			r.Server.Options.LoopAccepts = make([]uint64, s.Loops)
 			r.Server.Options.LoopAccepts[0] = uint64(s.Repeat)
@@ -116,12 +123,12 @@ func TestRunRecordsLoopsSweep(t *testing.T) {
 		ran     []string
 		skipped []string
 	}{
-		{2, nil, []string{"loops c100-l2 (every backend)", "loops c100-l4 (every backend)"}},
-		{4, []string{"2 loops, 100 conns"}, []string{"loops c100-l4 (every backend)"}},
+		{2, nil, []string{"loops c100-l2 (every backend; epoll also with --accept exclusive)", "loops c100-l4 (every backend; epoll also with --accept exclusive)"}},
+		{4, []string{"2 loops, 100 conns"}, []string{"loops c100-l4 (every backend; epoll also with --accept exclusive)"}},
 	} {
 		out := t.TempDir()
-		o := Options{Backends: []string{"epoll", "select"}, Sweeps: sw, Repeat: 2, Out: out,
-			Runner: runner, Limits: Limits{CPUs: tc.cpus}, noDraw: true}
+		o := Options{Backends: []string{"epoll", "select"}, Sweeps: sw, Repeat: 2, Out: out, Runner: runner, noDraw: true,
+			Limits: Limits{CPUs: tc.cpus, Exclusive: func(b string) bool { return b == "epoll" }}}
 		var stdout, stderr bytes.Buffer
 		if err := Run(context.Background(), o, &stdout, &stderr); err != nil {
 			t.Fatalf("%v\n%s", err, stderr.String())
@@ -151,6 +158,9 @@ func TestRunRecordsLoopsSweep(t *testing.T) {
 			if n := strings.Count(summary, "| "+label+" |"); n != 2 {
 				t.Errorf("%d CPUs: %d rows for %q, want one per backend:\n%s", tc.cpus, n, label, summary)
 			}
+		}
+		if n := strings.Count(summary, "| 2 loops, one listener (exclusive), 100 conns | epoll |"); tc.ran != nil && n != 1 {
+			t.Errorf("%d CPUs: %d rows for epoll's exclusive loops, want 1:\n%s", tc.cpus, n, summary)
 		}
 		// The active table has one row per backend at 100 conns: the
 		// multi-loop runs are not among them.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/muxbench/muxbench/server"
 )
 
 // Sweep names, also the first word of every result file name.
@@ -42,8 +44,11 @@ type Point struct {
 	// RateFraction > 0 makes an open-loop run at this fraction of the
 	// capacity measured at LatencyConns in the active sweep.
 	RateFraction float64
-	// Loops is the server's event loops in the loops sweep (0 or 1: one).
+	// Loops is the server's event loops in the loops sweep (0 or 1: one);
+	// Accept how they share the port (server.AcceptExclusive, or ""
+	// for SO_REUSEPORT listeners).
 	Loops  int
+	Accept string
 	Repeat int // 1-based
 }
 
@@ -73,6 +78,9 @@ func (p Point) Param() string {
 	case SweepLatency, SweepCost:
 		return fmt.Sprintf("c%d-rate%g", p.Conns, p.RateFraction)
 	case SweepLoops:
+		if p.Accept != "" {
+			return fmt.Sprintf("c%d-l%d-%s", p.Conns, max(p.Loops, 1), p.Accept)
+		}
 		return fmt.Sprintf("c%d-l%d", p.Conns, max(p.Loops, 1))
 	}
 	return fmt.Sprintf("c%d-i%d-m%d-s%d", p.Conns, p.Idle, p.MsgSize, p.SndBuf)
@@ -181,6 +189,10 @@ type Limits struct {
 	// CPUs is the number of CPUs this process may run on (0: unknown,
 	// which allows no point that needs more than the default two).
 	CPUs int
+	// Exclusive tells the backends whose loops can also share one
+	// listener (server.AcceptExclusive): the loops sweep runs them
+	// both ways. Nil: none.
+	Exclusive func(backend string) bool
 }
 
 // fdSpare covers listeners, control channels, the poller's own
@@ -254,7 +266,7 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 			k = fmt.Sprintf("%s/%d/%d/%d/%d", p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf)
 		}
 		if p.Loops > 1 {
-			k += fmt.Sprintf("/l%d", p.Loops)
+			k += fmt.Sprintf("/l%d%s", p.Loops, p.Accept)
 		}
 		if seen[k] {
 			return
@@ -291,27 +303,41 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 	}
 	for _, n := range s.Loops {
 		for _, b := range backends {
-			add(Point{Sweep: SweepLoops, Backend: b, Conns: s.LoopsConns, MsgSize: s.BaseMsg, Loops: n})
+			p := Point{Sweep: SweepLoops, Backend: b, Conns: s.LoopsConns, MsgSize: s.BaseMsg, Loops: n}
+			add(p)
+			if n > 1 && lim.Exclusive != nil && lim.Exclusive(b) {
+				p.Accept = server.AcceptExclusive
+				add(p)
+			}
 		}
 	}
 	pl := Plan{Sweeps: s}
 	var fit []Point
 	// A loops point the machine has too few CPUs for is so for every
-	// backend: one line says so for all of them.
+	// backend and accept mode: one line says so for all of them.
 	type cpuSkip struct {
 		point, why string
 		backends   []string
+		exclusive  []string
 	}
 	var cpuSkips []*cpuSkip
 	byPoint := map[string]*cpuSkip{}
 	for _, p := range one {
 		if ok, why := lim.fitsCPUs(p); !ok {
-			k := p.Sweep + " " + p.Param()
-			if byPoint[k] == nil {
-				byPoint[k] = &cpuSkip{point: k, why: why}
-				cpuSkips = append(cpuSkips, byPoint[k])
+			q := p
+			q.Accept = ""
+			k := q.Sweep + " " + q.Param()
+			c := byPoint[k]
+			if c == nil {
+				c = &cpuSkip{point: k, why: why}
+				byPoint[k] = c
+				cpuSkips = append(cpuSkips, c)
 			}
-			byPoint[k].backends = append(byPoint[k].backends, p.Backend)
+			if p.Accept != "" {
+				c.exclusive = append(c.exclusive, p.Backend)
+			} else {
+				c.backends = append(c.backends, p.Backend)
+			}
 			continue
 		}
 		if ok, why := lim.fits(p); !ok {
@@ -324,6 +350,9 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 		who := strings.Join(c.backends, ", ")
 		if n := len(c.backends); n > 1 && (n == len(backends) || n == len(backends)-1 && slices.Contains(backends, CFloor)) {
 			who = "every backend"
+		}
+		if len(c.exclusive) > 0 {
+			who += "; " + strings.Join(c.exclusive, ", ") + " also with --accept " + server.AcceptExclusive
 		}
 		pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s (%s): %s", c.point, who, c.why))
 	}
