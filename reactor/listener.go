@@ -93,7 +93,7 @@ func ListenSocket(network, addr string, cfg Config) (int, error) {
 		return fail("setsockopt", err)
 	}
 	if cfg.ReusePort {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, reusePort, 1); err != nil {
 			return fail("SO_REUSEPORT", err)
 		}
 	}

@@ -96,9 +96,10 @@ type Config struct {
 	// sockets (accepted ones inherit them) and connected ones. A small
 	// SndBuf provokes short writes.
 	SndBuf, RcvBuf int
-	// ReusePort sets SO_REUSEPORT on listening sockets, so that several
-	// reactors, one per core, can bind the same port and the kernel
-	// spreads the connections over them.
+	// ReusePort sets SO_REUSEPORT (FreeBSD: SO_REUSEPORT_LB) on
+	// listening sockets, so that several reactors, one per core, can
+	// bind the same port and the kernel spreads the connections over
+	// them; macOS and the other BSDs let them bind without spreading.
 	ReusePort bool
 	// ExclusiveAccept watches listening sockets with poller.AddExclusive,
 	// for reactors that serve one socket together (see ListenFD): a
