@@ -288,7 +288,11 @@ func modifyToken(t *testing.T, tg target) {
 	p := open(t, tg)
 	a, b := pair(t)
 	add(t, p, a, tok(a), R)
+	calls := p.Syscalls()
 	modify(t, p, a, 42<<40|uint64(a), R)
+	if n := p.Syscalls() - calls; n != 0 {
+		t.Errorf("a Modify of the token alone made %d system calls", n)
+	}
 	write(t, b, "x")
 	diff(t, "new token", ev(42<<40|uint64(a), R), waitOnce(t, p, time.Second))
 }

@@ -101,19 +101,21 @@ type Capabilities struct {
 }
 
 // Backend is the small private API each mechanism implements. The Poller
-// wrapper validates arguments, keeps registration state, retries EINTR and
-// coalesces wake-ups, so backends stay thin and alike.
+// wrapper validates arguments, keeps registration state (the caller's
+// tokens among it), retries EINTR and coalesces wake-ups, so backends stay
+// thin and alike: they deal in descriptors only.
 type Backend interface {
 	// Add registers fd, which the wrapper has checked is not registered.
-	Add(fd int, token uint64, interest Flags) error
-	// Modify changes a registered fd's token or interest; old is the
-	// interest it had.
-	Modify(fd int, token uint64, old, interest Flags) error
+	Add(fd int, interest Flags) error
+	// Modify changes a registered fd's interest from old, which differs.
+	Modify(fd int, old, interest Flags) error
 	// Remove unregisters fd, which had interest old.
 	Remove(fd int, old Flags) error
-	// Wait fills events and returns how many. timeout < 0 blocks. It may
-	// return early with n == 0 (wake-up, spurious) and may return EINTR.
-	// It consumes any pending wake-up.
+	// Wait fills events and returns how many, each event's Token being
+	// the ready descriptor: the wrapper puts the caller's token in its
+	// place. timeout < 0 blocks. It may return early with n == 0
+	// (wake-up, spurious) and may return EINTR. It consumes any pending
+	// wake-up.
 	Wait(events []Event, timeout time.Duration) (int, error)
 	// Wake makes a current or the next Wait return.
 	Wake() error
@@ -139,7 +141,7 @@ type syscaller interface{ Syscalls() uint64 }
 // shared with other pollers so that its readiness wakes one waiting
 // poller, not all of them (epoll's EPOLLEXCLUSIVE).
 type exclusiver interface {
-	AddExclusive(fd int, token uint64, interest Flags) error
+	AddExclusive(fd int, interest Flags) error
 }
 
 type registration struct {
@@ -204,7 +206,7 @@ func (p *Poller) AddExclusive(fd int, token uint64, interest Flags) error {
 	return p.add(fd, token, interest, x.AddExclusive)
 }
 
-func (p *Poller) add(fd int, token uint64, interest Flags, add func(int, uint64, Flags) error) error {
+func (p *Poller) add(fd int, token uint64, interest Flags, add func(int, Flags) error) error {
 	if err := p.check(fd); err != nil {
 		return err
 	}
@@ -213,7 +215,7 @@ func (p *Poller) add(fd int, token uint64, interest Flags, add func(int, uint64,
 		return fmt.Errorf("%w: fd %d", ErrRegistered, fd)
 	}
 	p.calls++
-	if err := add(fd, token, interest); err != nil {
+	if err := add(fd, interest); err != nil {
 		return err
 	}
 	for fd >= len(p.regs) {
@@ -224,7 +226,7 @@ func (p *Poller) add(fd int, token uint64, interest Flags, add func(int, uint64,
 	return nil
 }
 
-// Modify replaces fd's token and interest. A call that changes nothing
+// Modify replaces fd's token and interest. A call that keeps the interest
 // makes no system call.
 func (p *Poller) Modify(fd int, token uint64, interest Flags) error {
 	if err := p.check(fd); err != nil {
@@ -235,14 +237,14 @@ func (p *Poller) Modify(fd int, token uint64, interest Flags) error {
 		return fmt.Errorf("%w: fd %d", ErrNotRegistered, fd)
 	}
 	r := &p.regs[fd]
-	if r.token == token && r.interest == interest {
-		return nil
+	if r.interest != interest {
+		p.calls++
+		if err := p.b.Modify(fd, r.interest, interest); err != nil {
+			return err
+		}
+		r.interest = interest
 	}
-	p.calls++
-	if err := p.b.Modify(fd, token, r.interest, interest); err != nil {
-		return err
-	}
-	r.token, r.interest = token, interest
+	r.token = token
 	return nil
 }
 
@@ -288,7 +290,7 @@ func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
 		n, err := p.b.Wait(events, timeout)
 		p.wakeSig.Store(false)
 		if err == nil {
-			return n, nil
+			return p.tokens(events[:n]), nil
 		}
 		if !errors.Is(err, unix.EINTR) {
 			return 0, err
@@ -300,6 +302,23 @@ func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
 			}
 		}
 	}
+}
+
+// tokens puts the caller's token in place of each event's descriptor,
+// dropping any for a descriptor not registered: a kernel may report one
+// closed without Remove whose file lives on in a duplicate, or keep a
+// filter that a failed change left behind.
+func (p *Poller) tokens(events []Event) int {
+	out := 0
+	for _, e := range events {
+		fd := e.Token
+		if fd >= uint64(len(p.regs)) || !p.regs[fd].live {
+			continue
+		}
+		events[out] = Event{Token: p.regs[fd].token, Flags: e.Flags}
+		out++
+	}
+	return out
 }
 
 // Syscalls is the number of system calls the backend made for the loop

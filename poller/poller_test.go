@@ -11,7 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fakeBackend records what the wrapper asks of it. Wait runs waitFn.
+// fakeBackend records what the wrapper asks of it. Wait runs waitFn and
+// reports the first n of ready.
 type fakeBackend struct {
 	calls    []string
 	mods     []modCall
@@ -19,23 +20,23 @@ type fakeBackend struct {
 	timeouts []time.Duration
 	wakes    atomic.Int32
 	waitFn   func(call int, timeout time.Duration) (int, error)
+	ready    []Event // Token: a descriptor
 	addErr   error
 }
 
 type modCall struct {
 	fd       int
-	token    uint64
 	old, new Flags
 }
 
-func (f *fakeBackend) Add(fd int, token uint64, interest Flags) error {
+func (f *fakeBackend) Add(fd int, interest Flags) error {
 	f.calls = append(f.calls, "add")
 	return f.addErr
 }
 
-func (f *fakeBackend) Modify(fd int, token uint64, old, interest Flags) error {
+func (f *fakeBackend) Modify(fd int, old, interest Flags) error {
 	f.calls = append(f.calls, "modify")
-	f.mods = append(f.mods, modCall{fd, token, old, interest})
+	f.mods = append(f.mods, modCall{fd, old, interest})
 	return nil
 }
 
@@ -50,7 +51,9 @@ func (f *fakeBackend) Wait(events []Event, timeout time.Duration) (int, error) {
 	if f.waitFn == nil {
 		return 0, nil
 	}
-	return f.waitFn(len(f.timeouts)-1, timeout)
+	n, err := f.waitFn(len(f.timeouts)-1, timeout)
+	copy(events[:n], f.ready)
+	return n, err
 }
 
 func (f *fakeBackend) Wake() error {
@@ -67,6 +70,10 @@ func newFake(maxFD int) (*Poller, *fakeBackend) {
 
 func TestWaitRetriesEINTRWithRemainingTimeout(t *testing.T) {
 	p, f := newFake(0)
+	if err := p.Add(3, 30, Readable); err != nil {
+		t.Fatal(err)
+	}
+	f.ready = []Event{{Token: 3, Flags: Readable}}
 	const timeout = 300 * time.Millisecond
 	f.waitFn = func(call int, _ time.Duration) (int, error) {
 		if call < 3 {
@@ -185,9 +192,40 @@ func TestModifyWithoutChangeMakesNoCall(t *testing.T) {
 			t.Fatalf("Modify(5, %d, %v): %v", c.token, c.f, err)
 		}
 	}
-	want := []modCall{{5, 2, Readable, Readable}, {5, 2, Readable, Writable}}
+	want := []modCall{{5, Readable, Writable}}
 	if d := cmp.Diff(want, f.mods, cmp.AllowUnexported(modCall{})); d != "" {
 		t.Fatalf("backend Modify calls (-want +got):\n%s", d)
+	}
+	if n := p.Syscalls(); n != 2 {
+		t.Errorf("%d calls counted for an Add and one change of interest, want 2", n)
+	}
+}
+
+// Backends report descriptors; the caller gets its tokens, as last set,
+// and nothing for a descriptor it has not registered.
+func TestWaitReportsTokens(t *testing.T) {
+	p, f := newFake(0)
+	for fd, tok := range map[int]uint64{3: 30, 7: 70, 9: 90} {
+		if err := p.Add(fd, tok, Readable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Modify(7, 71, Readable); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Remove(9); err != nil {
+		t.Fatal(err)
+	}
+	f.ready = []Event{{Token: 3, Flags: Readable}, {Token: 9, Flags: Readable}, {Token: 7, Flags: Readable | HangUp}, {Token: 1000, Flags: Error}}
+	f.waitFn = func(int, time.Duration) (int, error) { return len(f.ready), nil }
+	ev := make([]Event, 8)
+	n, err := p.Wait(ev, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Event{{Token: 30, Flags: Readable}, {Token: 71, Flags: Readable | HangUp}}
+	if d := cmp.Diff(want, ev[:n]); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
 	}
 }
 

@@ -19,9 +19,9 @@ func BenchmarkIdleRound(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("fds=%d", n), func(b *testing.B) {
 			bw := newBackend(b, poller.Options{})
-			for i := range n {
+			for range n {
 				a, _ := pair(b)
-				bw.Add(a, uint64(i), poller.Readable)
+				bw.Add(a, poller.Readable)
 			}
 			ev := make([]poller.Event, 64)
 			for b.Loop() {
@@ -40,7 +40,7 @@ func BenchmarkIdleWait(b *testing.B) {
 		b.Run(fmt.Sprintf("sleep=%dus", nap.Microseconds()), func(b *testing.B) {
 			bw := newBackend(b, poller.Options{SpinSleep: nap})
 			a, _ := pair(b)
-			bw.Add(a, 1, poller.Readable)
+			bw.Add(a, poller.Readable)
 			ev := make([]poller.Event, 1)
 			c0 := cpuTime(b)
 			for b.Loop() {

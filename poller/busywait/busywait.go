@@ -58,7 +58,6 @@ const yieldBudget = 256
 type entry struct {
 	fd       int32
 	interest poller.Flags
-	token    uint64
 }
 
 type backend struct {
@@ -83,7 +82,7 @@ func New(o poller.Options) (poller.Backend, error) {
 	return &backend{sleep: o.SpinSleep}, nil
 }
 
-func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+func (b *backend) Add(fd int, interest poller.Flags) error {
 	// Refuse a descriptor that is not open, as the kernel multiplexers do;
 	// poll would only flag it POLLNVAL round after round.
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
@@ -92,14 +91,13 @@ func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
 	for fd >= len(b.pos) {
 		b.pos = append(b.pos, 0)
 	}
-	b.list = append(b.list, entry{fd: int32(fd), interest: interest, token: token})
+	b.list = append(b.list, entry{fd: int32(fd), interest: interest})
 	b.pos[fd] = int32(len(b.list))
 	return nil
 }
 
-func (b *backend) Modify(fd int, token uint64, _, interest poller.Flags) error {
-	e := &b.list[b.pos[fd]-1]
-	e.token, e.interest = token, interest
+func (b *backend) Modify(fd int, _, interest poller.Flags) error {
+	b.list[b.pos[fd]-1].interest = interest
 	return nil
 }
 
@@ -189,7 +187,7 @@ func (b *backend) scan(events []poller.Event) (int, error) {
 		if f == 0 {
 			continue
 		}
-		events[n] = poller.Event{Token: e.token, Flags: f}
+		events[n] = poller.Event{Token: uint64(e.fd), Flags: f}
 		n++
 		b.next = j + 1
 		if n == len(events) {

@@ -38,7 +38,7 @@ func TestSleepAfterIdleRounds(t *testing.T) {
 	const nap, timeout = 5 * time.Millisecond, 40 * time.Millisecond
 	b := newBackend(t, poller.Options{SpinSleep: nap})
 	a, _ := pair(t)
-	b.Add(a, 1, poller.Readable)
+	b.Add(a, poller.Readable)
 	ev := make([]poller.Event, 4)
 	if n, err := b.Wait(ev, timeout); n != 0 || err != nil {
 		t.Fatalf("Wait = %d, %v; want a timeout", n, err)
@@ -53,7 +53,7 @@ func TestSleepAfterIdleRounds(t *testing.T) {
 	}
 
 	spin := newBackend(t, poller.Options{})
-	spin.Add(a, 1, poller.Readable)
+	spin.Add(a, poller.Readable)
 	spin.Wait(ev, timeout)
 	if spin.sleeps != 0 || spin.rounds <= b.rounds {
 		t.Errorf("without SpinSleep: %d rounds, %d sleeps; with it: %d rounds", spin.rounds, spin.sleeps, b.rounds)
@@ -63,11 +63,11 @@ func TestSleepAfterIdleRounds(t *testing.T) {
 func TestNoSleepWhenReady(t *testing.T) {
 	b := newBackend(t, poller.Options{SpinSleep: time.Hour})
 	a, peer := pair(t)
-	b.Add(a, 7, poller.Readable)
+	b.Add(a, poller.Readable)
 	send(t, peer)
 	ev := make([]poller.Event, 4)
 	n, err := b.Wait(ev, -1)
-	if n != 1 || err != nil || ev[0] != (poller.Event{Token: 7, Flags: poller.Readable}) {
+	if n != 1 || err != nil || ev[0] != (poller.Event{Token: uint64(a), Flags: poller.Readable}) {
 		t.Fatalf("Wait = %d %v %v", n, err, ev[:n])
 	}
 	if b.sleeps != 0 || b.rounds != 1 {

@@ -24,16 +24,16 @@ func init() {
 	})
 }
 
-// epoll_data holds the descriptor, not the caller's token: every uint64 is
-// a valid token, so none can be kept back to mark the wake-up eventfd, while
-// descriptor numbers are unique. tokens maps a descriptor to its token.
+// epoll_data holds the descriptor, which Wait reports for the wrapper to
+// map to the caller's token. The token could not travel there instead:
+// every uint64 is a valid token, so none could be kept back to mark the
+// wake-up eventfd, while descriptor numbers are unique.
 type backend struct {
 	epfd   int
 	wake   *wakepipe.Pipe
 	wakefd int
 	et     uint32
 	buf    []unix.EpollEvent
-	tokens []uint64
 	excl   map[int]bool // descriptors added with EPOLLEXCLUSIVE
 	calls  uint64       // system calls: waits, ctls, wake-up drains
 }
@@ -85,15 +85,8 @@ func (b *backend) ctl(op, fd int, mask uint32) error {
 	return unix.EpollCtl(b.epfd, op, fd, &ev)
 }
 
-func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
-	if err := b.ctl(unix.EPOLL_CTL_ADD, fd, b.mask(interest)); err != nil {
-		return err
-	}
-	for fd >= len(b.tokens) {
-		b.tokens = append(b.tokens, 0)
-	}
-	b.tokens[fd] = token
-	return nil
+func (b *backend) Add(fd int, interest poller.Flags) error {
+	return b.ctl(unix.EPOLL_CTL_ADD, fd, b.mask(interest))
 }
 
 // AddExclusive adds fd with EPOLLEXCLUSIVE (Linux 4.5+): of the epoll
@@ -101,14 +94,10 @@ func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
 // otherwise wake every loop for one connection. The kernel allows no
 // EPOLLRDHUP with it (a listener has no peer to hang up) and no
 // EPOLL_CTL_MOD after it, so Modify deletes and adds such an entry.
-func (b *backend) AddExclusive(fd int, token uint64, interest poller.Flags) error {
+func (b *backend) AddExclusive(fd int, interest poller.Flags) error {
 	if err := b.ctl(unix.EPOLL_CTL_ADD, fd, b.exclusiveMask(interest)); err != nil {
 		return err
 	}
-	for fd >= len(b.tokens) {
-		b.tokens = append(b.tokens, 0)
-	}
-	b.tokens[fd] = token
 	if b.excl == nil {
 		b.excl = make(map[int]bool)
 	}
@@ -120,22 +109,18 @@ func (b *backend) exclusiveMask(interest poller.Flags) uint32 {
 	return b.mask(interest)&^unix.EPOLLRDHUP | unix.EPOLLEXCLUSIVE
 }
 
-func (b *backend) Modify(fd int, token uint64, old, interest poller.Flags) error {
-	if old != interest && b.excl[fd] {
-		if err := b.ctl(unix.EPOLL_CTL_DEL, fd, 0); err != nil {
-			return err
-		}
-		if err := b.ctl(unix.EPOLL_CTL_ADD, fd, b.exclusiveMask(interest)); err != nil {
-			// Out of the set now: Remove will not find it either.
-			delete(b.excl, fd)
-			return err
-		}
-	} else if old != interest {
-		if err := b.ctl(unix.EPOLL_CTL_MOD, fd, b.mask(interest)); err != nil {
-			return err
-		}
+func (b *backend) Modify(fd int, _, interest poller.Flags) error {
+	if !b.excl[fd] {
+		return b.ctl(unix.EPOLL_CTL_MOD, fd, b.mask(interest))
 	}
-	b.tokens[fd] = token
+	if err := b.ctl(unix.EPOLL_CTL_DEL, fd, 0); err != nil {
+		return err
+	}
+	if err := b.ctl(unix.EPOLL_CTL_ADD, fd, b.exclusiveMask(interest)); err != nil {
+		// Out of the set now: Remove will not find it either.
+		delete(b.excl, fd)
+		return err
+	}
 	return nil
 }
 
@@ -160,13 +145,11 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	out := 0
 	for i := range buf[:n] {
 		ev := &buf[i]
-		fd := int(ev.Fd)
-		if fd == b.wakefd {
+		if int(ev.Fd) == b.wakefd {
 			b.drainWake()
 			continue
 		}
-		tok := b.tokens[fd]
-		events[out] = poller.Event{Token: tok, Flags: Flags(ev.Events)}
+		events[out] = poller.Event{Token: uint64(ev.Fd), Flags: Flags(ev.Events)}
 		out++
 	}
 	return out, nil

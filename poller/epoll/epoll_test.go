@@ -48,35 +48,13 @@ func write(t *testing.T, fd int, s string) {
 	}
 }
 
-// The kernel hands back epoll_data, which holds the descriptor; the token
-// comes from the backend's table, so a Modify that changes only the token
-// makes no epoll_ctl and still takes effect.
-func TestTokenChangeWithoutCtl(t *testing.T) {
-	b := open(t, poller.Options{})
-	a, peer := testsock.Pair(t)
-	if err := b.Add(a, 7, poller.Readable); err != nil {
-		t.Fatal(err)
-	}
-	calls := b.Syscalls()
-	if err := b.Modify(a, 8, poller.Readable, poller.Readable); err != nil {
-		t.Fatal(err)
-	}
-	if b.Syscalls() != calls {
-		t.Errorf("a token-only Modify made %d system calls", b.Syscalls()-calls)
-	}
-	write(t, peer, "x")
-	if ev := wait(t, b, time.Second); len(ev) != 1 || ev[0].Token != 8 {
-		t.Errorf("events %v, want token 8", ev)
-	}
-}
-
 // Edge-triggered, a readable descriptor is reported once per arrival, but
 // the wake-up descriptor stays level-triggered: a Wake is never lost
 // behind an edge already consumed.
 func TestEdgeTriggered(t *testing.T) {
 	b := open(t, poller.Options{EdgeTriggered: true})
 	a, peer := testsock.Pair(t)
-	if err := b.Add(a, 1, poller.Readable); err != nil {
+	if err := b.Add(a, poller.Readable); err != nil {
 		t.Fatal(err)
 	}
 	write(t, peer, "x")
@@ -108,16 +86,16 @@ func TestHalfCloseOnlyForReaders(t *testing.T) {
 	b := open(t, poller.Options{})
 	r, rpeer := testsock.Pair(t)
 	w, wpeer := testsock.Pair(t)
-	if err := b.Add(r, 1, poller.Readable); err != nil {
+	if err := b.Add(r, poller.Readable); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Add(w, 2, 0); err != nil {
+	if err := b.Add(w, 0); err != nil {
 		t.Fatal(err)
 	}
 	unix.Shutdown(rpeer, unix.SHUT_WR)
 	unix.Shutdown(wpeer, unix.SHUT_WR)
 	ev := wait(t, b, time.Second)
-	if len(ev) != 1 || ev[0].Token != 1 || ev[0].Flags&poller.HangUp == 0 {
-		t.Errorf("events %v, want token 1 with HangUp only", ev)
+	if len(ev) != 1 || ev[0].Token != uint64(r) || ev[0].Flags&poller.HangUp == 0 {
+		t.Errorf("events %v, want descriptor %d with HangUp only", ev, r)
 	}
 }

@@ -69,7 +69,6 @@ func userData(kind uint64, gen uint32, fd int) uint64 {
 }
 
 type fdState struct {
-	token    uint64
 	interest poller.Flags
 	live     bool
 	cur      uint64 // user_data of the poll in flight, 0 if none
@@ -165,19 +164,15 @@ func (b *backend) queue(fd int, st *fdState) {
 	}
 }
 
-func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+func (b *backend) Add(fd int, interest poller.Flags) error {
 	st := b.state(fd)
-	st.token, st.interest, st.live = token, interest, true
+	st.interest, st.live = interest, true
 	b.queue(fd, st)
 	return nil
 }
 
-func (b *backend) Modify(fd int, token uint64, old, interest poller.Flags) error {
+func (b *backend) Modify(fd int, _, interest poller.Flags) error {
 	st := &b.fds[fd]
-	st.token = token
-	if old == interest {
-		return nil
-	}
 	st.interest = interest
 	if err := b.disarm(fd, st); err != nil {
 		return err
@@ -404,7 +399,7 @@ func (b *backend) emit(events []poller.Event, n, fd int, st *fdState, f poller.F
 		events[st.out-1].Flags |= f
 		return n
 	}
-	events[n] = poller.Event{Token: st.token, Flags: f}
+	events[n] = poller.Event{Token: uint64(fd), Flags: f}
 	st.out = int32(n + 1)
 	b.outFDs = append(b.outFDs, int32(fd))
 	return n + 1

@@ -150,7 +150,7 @@ func TestOneEnterPerWait(t *testing.T) {
 	defer bk.Close()
 	for i := 0; i < 10; i++ {
 		a, b := testsock.Pair(t)
-		bk.Add(a, uint64(i), poller.Readable)
+		bk.Add(a, poller.Readable)
 		write(t, b)
 	}
 	evs := make([]poller.Event, 32)

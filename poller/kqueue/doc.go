@@ -4,7 +4,7 @@
 //
 // kqueue watches filters, not descriptors: one for reading, one for
 // writing. A descriptor that is readable and writable comes back as two
-// kernel events; Wait merges them into one poller.Event per token.
+// kernel events; Wait merges them into one poller.Event per descriptor.
 //
 // A descriptor registered with no interest has no filter, so unlike epoll
 // it reports nothing, not even a hang-up: kqueue has no filter for that

@@ -20,11 +20,9 @@ func init() {
 	})
 }
 
-// fdState is kept per descriptor because the token cannot travel in the
-// kernel event: Udata is a pointer on most of these systems and an int64
-// on netbsd. Events are looked up by Ident instead.
+// fdState is what Wait needs of a descriptor: events come back with
+// their descriptor (Ident), which the wrapper maps to the caller's token.
 type fdState struct {
-	token    uint64
 	interest poller.Flags
 	live     bool
 	// gen and slot merge a descriptor's read and write events: slot is
@@ -126,7 +124,7 @@ func (b *backend) restore(fd int, interest poller.Flags) {
 	}
 }
 
-func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+func (b *backend) Add(fd int, interest poller.Flags) error {
 	if interest == 0 {
 		// No filter to add, so no kevent call to refuse a descriptor that
 		// is not open: ask for it, as epoll_ctl would refuse it.
@@ -142,18 +140,17 @@ func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
 	for fd >= len(b.fds) {
 		b.fds = append(b.fds, fdState{})
 	}
-	b.fds[fd] = fdState{token: token, interest: interest, live: true}
+	b.fds[fd] = fdState{interest: interest, live: true}
 	return nil
 }
 
-func (b *backend) Modify(fd int, token uint64, old, interest poller.Flags) error {
+func (b *backend) Modify(fd int, old, interest poller.Flags) error {
 	var ch [2]unix.Kevent_t
 	if err := b.apply(b.changes(&ch, fd, old, interest)); err != nil {
 		b.restore(fd, old)
 		return err
 	}
-	s := &b.fds[fd]
-	s.token, s.interest = token, interest
+	b.fds[fd].interest = interest
 	return nil
 }
 
@@ -202,7 +199,7 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 			continue
 		}
 		s.gen, s.slot = b.gen, int32(out)
-		events[out] = poller.Event{Token: s.token, Flags: f}
+		events[out] = poller.Event{Token: uint64(fd), Flags: f}
 		out++
 	}
 	return out, nil

@@ -125,7 +125,7 @@ func TestApplyEINTRIsApplied(t *testing.T) {
 	b := be.(*backend)
 	defer b.Close()
 	a, _ := pair(t)
-	if err := b.Add(a, 1, poller.Readable); err != nil {
+	if err := b.Add(a, poller.Readable); err != nil {
 		t.Fatal(err)
 	}
 	orig, calls := submit, 0

@@ -32,13 +32,12 @@ func init() {
 }
 
 type backend struct {
-	wake   *wakepipe.Pipe
-	fds    []unix.PollFd // fds[0] is the wake-up pipe
-	tokens []uint64      // parallel to fds
-	index  []int32       // by descriptor: position in fds, 0 if absent
-	next   int           // position the next scan starts at
-	limit  int           // most entries poll(2) takes, the wake-up's included; 0: no limit
-	calls  uint64        // system calls: polls and wake-up drains
+	wake  *wakepipe.Pipe
+	fds   []unix.PollFd // fds[0] is the wake-up pipe
+	index []int32       // by descriptor: position in fds, 0 if absent
+	next  int           // position the next scan starts at
+	limit int           // most entries poll(2) takes, the wake-up's included; 0: no limit
+	calls uint64        // system calls: polls and wake-up drains
 }
 
 // New opens the wake-up pipe and makes it the array's first entry.
@@ -48,10 +47,9 @@ func New(poller.Options) (poller.Backend, error) {
 		return nil, err
 	}
 	return &backend{
-		wake:   w,
-		fds:    []unix.PollFd{{Fd: int32(w.Fd()), Events: unix.POLLIN}},
-		tokens: []uint64{0},
-		limit:  maxEntries,
+		wake:  w,
+		fds:   []unix.PollFd{{Fd: int32(w.Fd()), Events: unix.POLLIN}},
+		limit: maxEntries,
 	}, nil
 }
 
@@ -59,7 +57,7 @@ func events(interest poller.Flags) int16 { return pollfd.Events(interest) }
 
 // Add refuses a descriptor beyond the kernel's array limit at once, as
 // select refuses one past FD_SETSIZE: otherwise every later Wait fails.
-func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+func (b *backend) Add(fd int, interest poller.Flags) error {
 	if b.limit > 0 && len(b.fds) >= b.limit {
 		return fmt.Errorf("%w: poll on %s takes at most %d descriptors (OPEN_MAX, the wake-up pipe included), fd %d would be one more",
 			poller.ErrFDRange, runtime.GOOS, b.limit, fd)
@@ -69,14 +67,11 @@ func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
 	}
 	b.index[fd] = int32(len(b.fds))
 	b.fds = append(b.fds, unix.PollFd{Fd: int32(fd), Events: events(interest)})
-	b.tokens = append(b.tokens, token)
 	return nil
 }
 
-func (b *backend) Modify(fd int, token uint64, _, interest poller.Flags) error {
-	i := b.index[fd]
-	b.fds[i].Events = events(interest)
-	b.tokens[i] = token
+func (b *backend) Modify(fd int, _, interest poller.Flags) error {
+	b.fds[b.index[fd]].Events = events(interest)
 	return nil
 }
 
@@ -86,11 +81,9 @@ func (b *backend) Remove(fd int, _ poller.Flags) error {
 	i, last := b.index[fd], int32(len(b.fds)-1)
 	if i != last {
 		b.fds[i] = b.fds[last]
-		b.tokens[i] = b.tokens[last]
 		b.index[b.fds[i].Fd] = i
 	}
 	b.fds = b.fds[:last]
-	b.tokens = b.tokens[:last]
 	b.index[fd] = 0
 	return nil
 }
@@ -127,7 +120,7 @@ func (b *backend) Wait(evs []poller.Event, d time.Duration) (int, error) {
 			break
 		}
 		n--
-		evs[out] = poller.Event{Token: b.tokens[j], Flags: pollfd.Flags(re)}
+		evs[out] = poller.Event{Token: uint64(b.fds[j].Fd), Flags: pollfd.Flags(re)}
 		out++
 	}
 	return out, nil

@@ -20,24 +20,24 @@ var (
 	rawPair    = testsock.Raw
 )
 
-// checkIndex verifies that the array, the tokens and the fd index agree
-// with the model of what is registered.
-func checkIndex(t *testing.T, b *backend, model map[int]uint64) {
+// checkIndex verifies that the array and the fd index agree with the
+// model of what is registered.
+func checkIndex(t *testing.T, b *backend, model map[int]poller.Flags) {
 	t.Helper()
-	if len(b.fds) != len(model)+1 || len(b.tokens) != len(b.fds) {
-		t.Fatalf("%d entries, %d tokens, want %d", len(b.fds), len(b.tokens), len(model)+1)
+	if len(b.fds) != len(model)+1 {
+		t.Fatalf("%d entries, want %d", len(b.fds), len(model)+1)
 	}
 	if int(b.fds[0].Fd) != b.wake.Fd() {
 		t.Fatalf("entry 0 is fd %d, not the wake-up fd", b.fds[0].Fd)
 	}
 	for i := 1; i < len(b.fds); i++ {
 		fd := int(b.fds[i].Fd)
-		tok, ok := model[fd]
+		interest, ok := model[fd]
 		if !ok {
 			t.Fatalf("entry %d: fd %d is not registered", i, fd)
 		}
-		if b.tokens[i] != tok {
-			t.Fatalf("entry %d: fd %d token %d, want %d", i, fd, b.tokens[i], tok)
+		if b.fds[i].Events != events(interest) {
+			t.Fatalf("entry %d: fd %d events %#x, want %#x", i, fd, b.fds[i].Events, events(interest))
 		}
 		if int(b.index[fd]) != i {
 			t.Fatalf("index[%d] = %d, want %d", fd, b.index[fd], i)
@@ -62,22 +62,21 @@ func TestSwapRemove(t *testing.T) {
 		a, _ := socketpair(t)
 		fds = append(fds, a)
 	}
-	model := map[int]uint64{}
+	model := map[int]poller.Flags{}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for step := range 2000 {
+	for range 2000 {
 		fd := fds[rng.IntN(len(fds))]
-		tok := uint64(step)
-		if _, ok := model[fd]; ok {
+		if old, ok := model[fd]; ok {
 			if rng.IntN(3) == 0 {
-				b.Modify(fd, tok, 0, poller.Readable)
-				model[fd] = tok
+				b.Modify(fd, old, old^poller.Interest)
+				model[fd] = old ^ poller.Interest
 			} else {
-				b.Remove(fd, 0)
+				b.Remove(fd, old)
 				delete(model, fd)
 			}
 		} else {
-			b.Add(fd, tok, poller.Readable)
-			model[fd] = tok
+			b.Add(fd, poller.Readable)
+			model[fd] = poller.Readable
 		}
 		checkIndex(t, b, model)
 	}
@@ -87,7 +86,7 @@ func TestSwapRemove(t *testing.T) {
 			continue
 		}
 		fd := int(b.fds[pos].Fd)
-		b.Remove(fd, 0)
+		b.Remove(fd, model[fd])
 		delete(model, fd)
 		checkIndex(t, b, model)
 	}
@@ -170,11 +169,11 @@ func TestArrayLimit(t *testing.T) {
 	y, _ := socketpair(t)
 	z, _ := socketpair(t)
 	for _, fd := range []int{x, y} {
-		if err := b.Add(fd, uint64(fd), poller.Writable); err != nil {
+		if err := b.Add(fd, poller.Writable); err != nil {
 			t.Fatalf("Add(%d) within the limit: %v", fd, err)
 		}
 	}
-	err = b.Add(z, 3, poller.Writable)
+	err = b.Add(z, poller.Writable)
 	if !errors.Is(err, poller.ErrFDRange) || !strings.Contains(err.Error(), "at most 3") {
 		t.Fatalf("Add past the limit: %v, want ErrFDRange naming the limit", err)
 	}
@@ -183,7 +182,7 @@ func TestArrayLimit(t *testing.T) {
 		t.Fatalf("Wait = %d, %v; want the two writable descriptors", n, err)
 	}
 	b.Remove(x, poller.Writable)
-	if err := b.Add(z, 3, poller.Writable); err != nil {
+	if err := b.Add(z, poller.Writable); err != nil {
 		t.Errorf("Add after a Remove made room: %v", err)
 	}
 }

@@ -38,12 +38,11 @@ func init() {
 
 type backend struct {
 	wake         *wakepipe.Pipe
-	rd, wr       fdset    // what the caller watches
-	rdOut, wrOut fdset    // scratch copies that select overwrites
-	tokens       []uint64 // by descriptor
-	maxfd        int      // highest descriptor in rd or wr; the wake-up's at least
-	next         int      // descriptor the next scan starts at
-	calls        uint64   // system calls: selects and wake-up drains
+	rd, wr       fdset  // what the caller watches
+	rdOut, wrOut fdset  // scratch copies that select overwrites
+	maxfd        int    // highest descriptor in rd or wr; the wake-up's at least
+	next         int    // descriptor the next scan starts at
+	calls        uint64 // system calls: selects and wake-up drains
 }
 
 // New opens the wake-up pipe and watches it.
@@ -64,9 +63,6 @@ func New(poller.Options) (poller.Backend, error) {
 // update makes the sets say interest for fd and keeps maxfd exact, so that
 // select is passed no more bitmap than it needs.
 func (b *backend) update(fd int, interest poller.Flags) {
-	for len(b.tokens) <= fd {
-		b.tokens = append(b.tokens, 0)
-	}
 	b.grow(fd)
 	if interest&poller.Readable != 0 {
 		b.rd.set(fd)
@@ -89,21 +85,18 @@ func (b *backend) update(fd int, interest poller.Flags) {
 	}
 }
 
-func (b *backend) Add(fd int, token uint64, interest poller.Flags) error {
+func (b *backend) Add(fd int, interest poller.Flags) error {
 	b.update(fd, interest)
-	b.tokens[fd] = token
 	return nil
 }
 
-func (b *backend) Modify(fd int, token uint64, _, interest poller.Flags) error {
+func (b *backend) Modify(fd int, _, interest poller.Flags) error {
 	b.update(fd, interest)
-	b.tokens[fd] = token
 	return nil
 }
 
 func (b *backend) Remove(fd int, _ poller.Flags) error {
 	b.update(fd, 0)
-	b.tokens[fd] = 0
 	return nil
 }
 
@@ -150,7 +143,7 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 		} else {
 			n--
 		}
-		events[out] = poller.Event{Token: b.tokens[fd], Flags: f}
+		events[out] = poller.Event{Token: uint64(fd), Flags: f}
 		out++
 	}
 	return out, nil

@@ -102,9 +102,9 @@ func TestMaxFDRecomputed(t *testing.T) {
 		fds = append(fds, a)
 	}
 	lo, mid, hi := fds[0], fds[50], fds[99]
-	b.Add(lo, 1, poller.Readable)
-	b.Add(mid, 2, poller.Writable)
-	b.Add(hi, 3, 0) // no interest: not in any set
+	b.Add(lo, poller.Readable)
+	b.Add(mid, poller.Writable)
+	b.Add(hi, 0) // no interest: not in any set
 	check := func(want int) {
 		t.Helper()
 		if b.maxfd != want {
@@ -112,13 +112,13 @@ func TestMaxFDRecomputed(t *testing.T) {
 		}
 	}
 	check(mid)
-	b.Modify(hi, 3, 0, poller.Readable|poller.Writable)
+	b.Modify(hi, 0, poller.Readable|poller.Writable)
 	check(hi)
 	b.Remove(hi, poller.Readable|poller.Writable)
 	check(mid)
 	b.Remove(lo, poller.Readable) // not the max: unchanged
 	check(mid)
-	b.Modify(mid, 2, poller.Writable, 0)
+	b.Modify(mid, poller.Writable, 0)
 	check(wake)
 	b.Remove(mid, 0)
 	check(wake)
