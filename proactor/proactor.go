@@ -69,8 +69,9 @@ type Config struct {
 	// received while paused, as the reactor's OutputBudget does: above
 	// it, connections with output waiting stop receiving (their recv is
 	// cancelled, so the bytes stay in the kernel and TCP pushes back on
-	// the peer) until the total is under three quarters of it. Default
-	// 64 MiB.
+	// the peer) until the total is under three quarters of it; above
+	// three quarters, recvs read an eighth of ReadBufSize, one at a
+	// time. Default 64 MiB.
 	OutputBudget   int
 	DisableNoDelay bool
 	SndBuf, RcvBuf int
@@ -298,15 +299,16 @@ func (l *Loop) Conns() int { return l.conns }
 // paused, together: what OutputBudget bounds. Loop thread only.
 func (l *Loop) OutputHeld() int { return l.outHeld }
 
-// heldChanged follows a change of outHeld. Above half the budget the
-// server is crowded: recvs take one buffer each, as one multishot recv may
-// complete many at once (all the kernel has received for the connection),
-// which would overshoot the budget by as much per connection. Above the
-// budget it is squeezed: connections with output waiting stop receiving.
-// Under three quarters of it, they resume once the current handler has
-// returned (resuming delivers what they hold, which must not happen
-// inside another connection's handler); under a quarter, recvs are
-// multishot again.
+// heldChanged follows a change of outHeld. Above three quarters of the
+// budget the server is crowded: recvs are single-shot and short, because
+// what a connection receives may stay beyond the budget (one multishot
+// recv may complete many buffers at once, all that the kernel has
+// received for it); under half the budget they are multishot again and
+// read whole buffers. Above the budget the server is squeezed:
+// connections with output waiting stop receiving; under three quarters
+// of it they resume once the current handler has returned (resuming
+// delivers what they hold, which must not happen inside another
+// connection's handler).
 func (l *Loop) heldChanged() {
 	l.outPeak = max(l.outPeak, l.outHeld)
 	b := l.cfg.OutputBudget
@@ -321,10 +323,10 @@ func (l *Loop) heldChanged() {
 		l.unsqueezed = true
 	}
 	switch {
-	case !l.crowded && l.outHeld > b/2:
+	case !l.crowded && l.outHeld > b/4*3:
 		l.crowded = true
 		cancel = true
-	case l.crowded && l.outHeld <= b/4:
+	case l.crowded && l.outHeld <= b/2:
 		l.crowded = false
 	}
 	if cancel {
@@ -461,8 +463,12 @@ func (l *Loop) reap() {
 // paused or closed connection's multishot recv must end.
 func (l *Loop) recancel(idx, gen uint32) {
 	if int(idx) < len(l.slots) && l.slots[idx].gen == gen {
-		if t, ok := l.slots[idx].h.(*Transport); ok && t.mustCancel() {
-			t.cancel(opRecv, true)
+		if t, ok := l.slots[idx].h.(*Transport); ok {
+			if t.mustCancel() {
+				t.cancel(opRecv, true)
+			} else {
+				t.recvCancel = false // reading goes on: a later stop must cancel again
+			}
 		}
 	}
 }

@@ -161,6 +161,11 @@ func (t *Transport) startSend() {
 	t.inflight++
 }
 
+// crowdedReadDiv divides the read size while the server is crowded: a
+// connection may keep what it read beyond the budget, so 500 peers that
+// never read would add 500 reads to it.
+const crowdedReadDiv = 8
+
 func (t *Transport) armRecv() {
 	if !t.reading() || t.recvArmed {
 		return
@@ -171,6 +176,8 @@ func (t *Transport) armRecv() {
 	t.recvMulti = l.multi && !l.crowded
 	if t.recvMulti {
 		s.IOPrio = uring.RecvMultishot
+	} else if l.crowded {
+		s.Len = uint32(max(l.cfg.ReadBufSize/crowdedReadDiv, 1))
 	}
 	s.UserData = t.ud(opRecv)
 	t.recvArmed = true
