@@ -4,8 +4,8 @@ package uring
 
 import (
 	"errors"
-	"runtime"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
