@@ -3,7 +3,9 @@ package poller_test
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +65,7 @@ var cases = []conformanceCase{
 	{"WakeCoalesces", both, wakeCoalesces},
 	{"WakeBeforeWait", both, wakeBeforeWait},
 	{"EINTR", both, eintr},
+	{"RawWaitSeenByGC", level, rawWaitSeenByGC},
 	{"NoStarvation", both, noStarvation},
 	{"RoundRobin", level, roundRobin},
 	{"Scale", both, scale},
@@ -725,5 +728,58 @@ func TestTokenAllOnes(t *testing.T) {
 			diff(t, "token ^0 (a backend that keeps it for its own wake-up drops the event)",
 				ev(^uint64(0), R), waitOnce(t, p, 200*time.Millisecond))
 		})
+	}
+}
+
+// rawWaitSeenByGC: a raw wait is one the runtime does not see, so the
+// garbage collector, stopping the world, interrupts it (EINTR) to reach
+// its goroutine; a wait the runtime knows of it would leave alone.
+func rawWaitSeenByGC(t *testing.T, tg target) {
+	if !tg.opts.RawWait || !tg.caps.RawWait {
+		t.Skip("waits are not raw in this mode")
+	}
+	open(t, tg) // skips where the backend is unavailable
+	var info poller.Info
+	for _, in := range poller.Backends() {
+		if in.Name == tg.backend {
+			info = in
+		}
+	}
+	b, err := info.New(tg.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var stop atomic.Bool
+	started, interrupted := make(chan struct{}), make(chan error, 1)
+	go func() {
+		lockThread()
+		defer unlockThread()
+		close(started)
+		evs := make([]poller.Event, 4)
+		for !stop.Load() {
+			if _, err := b.Wait(evs, -1); err != nil {
+				interrupted <- err
+				return
+			}
+		}
+	}()
+	defer func() { stop.Store(true); b.Wake() }()
+	<-started
+	time.Sleep(20 * time.Millisecond) // into the wait
+	gc := make(chan struct{})
+	go func() { runtime.GC(); close(gc) }()
+	select {
+	case <-gc:
+	case <-time.After(hang):
+		t.Fatal("the garbage collector could not stop a goroutine in a raw wait")
+	}
+	select {
+	case err := <-interrupted:
+		if !errors.Is(err, unix.EINTR) {
+			t.Fatalf("raw wait failed with %v, want EINTR", err)
+		}
+	case <-time.After(hang):
+		t.Fatal("the garbage collector never interrupted the wait: not raw")
 	}
 }

@@ -22,8 +22,8 @@ type target struct {
 
 func (tg target) et() bool { return tg.opts.EdgeTriggered }
 
-// targets lists every registered backend level-triggered, and again
-// edge-triggered where the backend can do it.
+// targets lists every registered backend level-triggered, again
+// edge-triggered where the backend can do it, and again with raw waits.
 func targets() []target {
 	var out []target
 	for _, info := range poller.Backends() {
@@ -32,6 +32,8 @@ func targets() []target {
 			out = append(out, target{name: info.Name + "-et", backend: info.Name,
 				opts: poller.Options{EdgeTriggered: true}, caps: info.Caps})
 		}
+		out = append(out, target{name: info.Name + "-raw", backend: info.Name,
+			opts: poller.Options{RawWait: true}, caps: info.Caps})
 	}
 	return out
 }

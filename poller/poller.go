@@ -85,6 +85,15 @@ type Options struct {
 	// SpinSleep is slept by the busy-waiting backend after every round in
 	// which nothing was ready: the GUI-toolkit trade of latency for CPU.
 	SpinSleep time.Duration
+	// RawWait asks for blocking waits the Go runtime does not see, for a
+	// loop on a locked thread that keeps its P while it waits (the
+	// reactor's): no system call entry and exit, and no sysmon taking
+	// the P from a wait that lasts over 20 us, with the thread hand-offs
+	// that follow; they cost a loop about a tenth of its CPU. A runtime
+	// signal (preemption, the garbage collector) ends such a wait with
+	// EINTR, which Wait resumes; other goroutines need a P of their own.
+	// The Linux backends honour it; the others wait as usual.
+	RawWait bool
 }
 
 // Capabilities tell callers how a backend differs instead of hiding it.
@@ -98,6 +107,8 @@ type Capabilities struct {
 	Spins bool
 	// Exclusive is true for a backend with AddExclusive.
 	Exclusive bool
+	// RawWait is true for a backend that honours Options.RawWait here.
+	RawWait bool
 }
 
 // Backend is the small private API each mechanism implements. The Poller

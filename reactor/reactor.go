@@ -214,7 +214,11 @@ func New(cfg Config) (*Reactor, error) {
 	if err := cfg.Faults.validate(); err != nil {
 		return nil, err
 	}
-	p, err := poller.Open(cfg.Backend, cfg.Poller)
+	// Run waits on its own locked thread and keeps its P: raw waits spare
+	// it the runtime's syscall bookkeeping and sysmon's hand-offs.
+	popts := cfg.Poller
+	popts.RawWait = true
+	p, err := poller.Open(cfg.Backend, popts)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package epoll
 
 import (
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -19,7 +20,7 @@ func init() {
 	poller.Register(poller.Info{
 		Name: "epoll",
 		Doc:  "epoll(7), level-triggered by default, edge-triggered on request",
-		Caps: poller.Capabilities{EdgeTriggered: true, Exclusive: true},
+		Caps: poller.Capabilities{EdgeTriggered: true, Exclusive: true, RawWait: true},
 		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
 	})
 }
@@ -36,6 +37,7 @@ type backend struct {
 	buf    []unix.EpollEvent
 	excl   map[int]bool // descriptors added with EPOLLEXCLUSIVE
 	calls  uint64       // system calls: waits, ctls, wake-up drains
+	raw    bool         // poller.Options.RawWait
 }
 
 // New opens an epoll instance with an eventfd (wakepipe) for wake-ups.
@@ -49,7 +51,7 @@ func New(o poller.Options) (poller.Backend, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	b := &backend{epfd: epfd, wake: wake, wakefd: wake.Fd()}
+	b := &backend{epfd: epfd, wake: wake, wakefd: wake.Fd(), raw: o.RawWait}
 	if o.EdgeTriggered {
 		b.et = unix.EPOLLET
 	}
@@ -138,7 +140,7 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	}
 	buf := b.buf[:len(events)]
 	b.calls++
-	n, err := unix.EpollWait(b.epfd, buf, timeout.Millis(d))
+	n, err := b.wait(buf, timeout.Millis(d))
 	if err != nil {
 		return 0, err
 	}
@@ -153,6 +155,19 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 		out++
 	}
 	return out, nil
+}
+
+// wait is epoll_pwait with no signal mask, the call every Linux port has;
+// raw, the runtime does not see it (poller.Options.RawWait).
+func (b *backend) wait(buf []unix.EpollEvent, ms int) (int, error) {
+	if !b.raw {
+		return unix.EpollWait(b.epfd, buf, ms)
+	}
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(b.epfd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(ms), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
 // Syscalls counts the loop's system calls: waits, ctls, drains.

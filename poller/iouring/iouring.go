@@ -34,7 +34,7 @@ func init() {
 	poller.Register(poller.Info{
 		Name: "iouring",
 		Doc:  "io_uring poll requests, level-triggered by re-arming, edge-triggered through multishot polls",
-		Caps: poller.Capabilities{EdgeTriggered: true},
+		Caps: poller.Capabilities{EdgeTriggered: true, RawWait: true},
 		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
 		// The catalogue leaves it out of "all" where the kernel refuses.
 		Available: Available,
@@ -104,7 +104,7 @@ func New(o poller.Options) (poller.Backend, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
-	r, err := newRing()
+	r, err := newRing(o.RawWait)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +139,11 @@ func New(o poller.Options) (poller.Backend, error) {
 // costly on a virtual machine) for every completion. Single-issuer rings
 // with deferred task work would be cheaper still, but they bind the ring
 // to one thread, and the Poller contract does not.
-func newRing() (*uring.Ring, error) {
+func newRing(raw bool) (*uring.Ring, error) {
 	var err error
 	for _, f := range []uint32{uring.SetupCoopTaskrun | uring.SetupTaskrunFlag, 0} {
 		var r *uring.Ring
-		if r, err = uring.New(uring.Params{Entries: 1024, CQEntries: 8192, Flags: f}); err == nil {
+		if r, err = uring.New(uring.Params{Entries: 1024, CQEntries: 8192, Flags: f, RawWait: raw}); err == nil {
 			return r, nil
 		}
 	}

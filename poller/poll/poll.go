@@ -27,6 +27,7 @@ func init() {
 	poller.Register(poller.Info{
 		Name: "poll",
 		Doc:  "poll(2), level-triggered; the whole descriptor array passed on every wait",
+		Caps: poller.Capabilities{RawWait: runtime.GOOS == "linux"},
 		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
 	})
 }
@@ -38,10 +39,11 @@ type backend struct {
 	next  int           // position the next scan starts at
 	limit int           // most entries poll(2) takes, the wake-up's included; 0: no limit
 	calls uint64        // system calls: polls and wake-up drains
+	raw   bool          // poller.Options.RawWait, where wait_*.go can
 }
 
 // New opens the wake-up pipe and makes it the array's first entry.
-func New(poller.Options) (poller.Backend, error) {
+func New(o poller.Options) (poller.Backend, error) {
 	w, err := wakepipe.New()
 	if err != nil {
 		return nil, err
@@ -50,6 +52,7 @@ func New(poller.Options) (poller.Backend, error) {
 		wake:  w,
 		fds:   []unix.PollFd{{Fd: int32(w.Fd()), Events: unix.POLLIN}},
 		limit: maxEntries,
+		raw:   o.RawWait,
 	}, nil
 }
 
@@ -90,7 +93,7 @@ func (b *backend) Remove(fd int, _ poller.Flags) error {
 
 func (b *backend) Wait(evs []poller.Event, d time.Duration) (int, error) {
 	b.calls++
-	n, err := unix.Poll(b.fds, timeout.Millis(d))
+	n, err := b.poll(timeout.Millis(d))
 	if err != nil || n == 0 {
 		return 0, err
 	}

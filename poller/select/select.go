@@ -21,6 +21,7 @@ package selectpoll
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/muxbench/muxbench/poller"
@@ -31,7 +32,7 @@ func init() {
 	poller.Register(poller.Info{
 		Name: "select",
 		Doc:  "select(2), level-triggered; readiness bitmaps copied in and out on every wait",
-		Caps: poller.Capabilities{MaxFD: maxFD},
+		Caps: poller.Capabilities{MaxFD: maxFD, RawWait: runtime.GOOS == "linux"},
 		New:  func(o poller.Options) (poller.Backend, error) { return New(o) },
 	})
 }
@@ -43,10 +44,11 @@ type backend struct {
 	maxfd        int    // highest descriptor in rd or wr; the wake-up's at least
 	next         int    // descriptor the next scan starts at
 	calls        uint64 // system calls: selects and wake-up drains
+	raw          bool   // poller.Options.RawWait, where select_*.go can
 }
 
 // New opens the wake-up pipe and watches it.
-func New(poller.Options) (poller.Backend, error) {
+func New(o poller.Options) (poller.Backend, error) {
 	w, err := wakepipe.New()
 	if err != nil {
 		return nil, err
@@ -55,7 +57,7 @@ func New(poller.Options) (poller.Backend, error) {
 		w.Close()
 		return nil, fmt.Errorf("%w: wake-up descriptor %d", poller.ErrFDRange, w.Fd())
 	}
-	b := &backend{wake: w, maxfd: -1}
+	b := &backend{wake: w, maxfd: -1, raw: o.RawWait}
 	b.update(w.Fd(), poller.Readable)
 	return b, nil
 }

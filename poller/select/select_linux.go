@@ -46,7 +46,11 @@ func (b *backend) selectWait(d time.Duration) (int, error) {
 	ts := timeout.Timespec(d)
 	// pselect6 rather than select: arm64 and newer ports have only the
 	// former. A nil signal mask makes it behave as select.
-	r, _, e := unix.Syscall6(unix.SYS_PSELECT6, uintptr(b.maxfd+1),
+	call := unix.Syscall6
+	if b.raw { // poller.Options.RawWait
+		call = unix.RawSyscall6
+	}
+	r, _, e := call(unix.SYS_PSELECT6, uintptr(b.maxfd+1),
 		uintptr(unsafe.Pointer(&b.rdOut[0])), uintptr(unsafe.Pointer(&b.wrOut[0])),
 		0, uintptr(unsafe.Pointer(ts)), 0)
 	if e != 0 {
