@@ -27,6 +27,10 @@ import (
 // Uring names the io_uring completion engine (package proactor).
 const Uring = "uring"
 
+// UringBuffers is how many receive buffers, of the read buffer's size,
+// the uring engine provides the kernel to fill as data arrives.
+const UringBuffers = 512
+
 func init() {
 	poller.RegisterEngine(poller.Engine{
 		Name: poller.Stdlib,

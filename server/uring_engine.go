@@ -52,6 +52,7 @@ func (e *uringEngine) listen(addr string) (string, error) {
 		}
 		l, err := proactor.New(proactor.Config{
 			ReadBufSize:   e.cfg.ReadBufSize,
+			Buffers:       UringBuffers,
 			HighWater:     e.cfg.HighWater,
 			LowWater:      e.cfg.LowWater,
 			OutputBudget:  e.cfg.OutputBudget,

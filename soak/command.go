@@ -28,14 +28,6 @@ import (
 // backend passed, 1 when one failed, 2 for bad input, 130 when
 // interrupted (the verdict so far is still printed).
 
-// unboundedOutput names the engines whose buffered output has no
-// server-wide bound yet, so that a crowd of never-reading peers grows
-// them without limit and fails the soak by design of the engine, not of
-// the run. "all" leaves them out, saying so; naming one runs it.
-var unboundedOutput = map[string]string{
-	"uring": "its buffered output has no server-wide bound yet: a multishot receive reads what a paused peer already sent, and 500 never-reading peers grow the server past 1 GiB (soak --backend uring shows it)",
-}
-
 func Command(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stdout)
 	if err != nil {
@@ -83,7 +75,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		conns    = fs.Int("conns", 32, "`connections` of verified ping-pong load")
 		crowd    = fs.Int("never-readers", DefaultNeverReaders, "hold this many `peers` that push without reading, all through the load (0: none)")
 		idle     = fs.Duration("idle-window", time.Second, "after the load, watch the idle server's CPU for this `duration` (0: no check)")
-		idleCPU  = fs.Float64("max-idle-cpu", 0.05, "fail a backend whose idle server uses more than this `fraction` of a CPU (spinning backends excepted; the Go runtime returning freed memory to the system takes a few percent)")
+		idleCPU  = fs.Float64("max-idle-cpu", 0.05, "fail a backend whose idle event loops use more than this `fraction` of a CPU (the whole process for stdlib; spinning backends excepted)")
 		msgSize  = units.Size(1024)
 		outDir   = fs.String("out", "", "write one result file per backend into this `directory`")
 	)
@@ -128,17 +120,6 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	}
 	if all {
 		cfg.Skipped = poller.Skipped(true)
-		if cfg.NeverReaders > 0 {
-			var keep []string
-			for _, b := range cfg.Backends {
-				if why, ok := unboundedOutput[base(b)]; ok {
-					cfg.Skipped = append(cfg.Skipped, b+": "+why)
-					continue
-				}
-				keep = append(keep, b)
-			}
-			cfg.Backends = keep
-		}
 	}
 	switch {
 	case cfg.Duration <= 0 || cfg.Duration > maxSoak:
@@ -199,7 +180,7 @@ func describe(cfg Config) string {
 func Print(w io.Writer, out []*Outcome) bool {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "backend\tround trips\tinjected short/wEAGAIN/rEAGAIN\treal short/wEAGAIN/rEAGAIN\tchurned (reset)\tintegrity errors\tfd growth\tRSS growth\tpeak\tidle CPU\tverdict\t")
+	fmt.Fprintln(tw, "backend\tround trips\tinjected short/wEAGAIN/rEAGAIN\treal short/wEAGAIN/rEAGAIN\tchurned (reset)\tintegrity errors\tfd growth\tRSS growth\tpeak\tidle CPU loops/process\tverdict\t")
 	pass := len(out) > 0
 	for _, o := range out {
 		var rts, churned, resets, integ uint64
@@ -232,9 +213,9 @@ func Print(w io.Writer, out []*Outcome) bool {
 		idle := "-"
 		switch {
 		case o.IdleCPU >= 0 && o.Spins:
-			idle = fmt.Sprintf("%.1f%% (spins)", 100*o.IdleCPU)
+			idle = fmt.Sprintf("%.1f%%/%.1f%% (spins)", 100*o.IdleCPU, 100*o.IdleProcCPU)
 		case o.IdleCPU >= 0:
-			idle = fmt.Sprintf("%.1f%%", 100*o.IdleCPU)
+			idle = fmt.Sprintf("%.1f%%/%.1f%%", 100*o.IdleCPU, 100*o.IdleProcCPU)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s\t%s\t%s\t\n", o.Backend, rts, inj,
 			real, churned, resets, integ, fd, signedSize(o.RSSGrowth), signedSize(o.PeakRSSGrowth), idle, verdict)
