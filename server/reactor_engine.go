@@ -35,6 +35,35 @@ func onLoop[T any](call func(func()), ended <-chan struct{}, fn func() T) (T, er
 	}
 }
 
+// readLoop asks an event loop, on its own thread, for its counters and
+// the figures every engine reports alike, and puts the latter in st.
+func readLoop[C any](call func(func()), ended <-chan struct{}, counters func() C, conns func() int,
+	ln interface{ AcceptedBufs() (int, int) }, st *control.Stats) (C, error) {
+	type snap struct {
+		c        C
+		conns    int
+		snd, rcv int
+		thread   sysstat.Usage
+		err      error
+	}
+	s, err := onLoop(call, ended, func() (s snap) {
+		s.c, s.conns = counters(), conns()
+		s.snd, s.rcv = ln.AcceptedBufs()
+		// On the loop thread itself: RUSAGE_THREAD reads the caller.
+		s.thread, s.err = sysstat.Thread()
+		return s
+	})
+	if err != nil {
+		return s.c, err
+	}
+	st.Conns = s.conns
+	st.Options.SndBuf, st.Options.RcvBuf = s.snd, s.rcv
+	if s.err == nil {
+		st.ThreadUserNs, st.ThreadSysNs = s.thread.UserNs, s.thread.SysNs
+	}
+	return s.c, nil
+}
+
 // reactorEngine runs protocol.Echo on a reactor. Every reactor call but
 // Stop and Call happens on the loop's own goroutine, locked to one
 // thread: the counters are plain fields of that thread and are read
@@ -124,29 +153,10 @@ func (e *reactorEngine) run() error {
 func (e *reactorEngine) stop() { e.r.Stop() }
 
 func (e *reactorEngine) fill(st *control.Stats) error {
-	type snap struct {
-		c        reactor.Counters
-		conns    int
-		snd, rcv int
-		thread   sysstat.Usage
-		err      error
-	}
-	s, err := onLoop(e.r.Call, e.ended, func() (s snap) {
-		s.c, s.conns = e.r.Counters(), e.r.Conns()
-		s.snd, s.rcv = e.ln.AcceptedBufs()
-		// On the loop thread itself: RUSAGE_THREAD reads the caller.
-		s.thread, s.err = sysstat.Thread()
-		return s
-	})
+	c, err := readLoop(e.r.Call, e.ended, e.r.Counters, e.r.Conns, e.ln, st)
 	if err != nil {
 		return err
 	}
-	st.Conns = s.conns
-	st.Options.SndBuf, st.Options.RcvBuf = s.snd, s.rcv
-	if s.err == nil {
-		st.ThreadUserNs, st.ThreadSysNs = s.thread.UserNs, s.thread.SysNs
-	}
-	c := s.c
 	st.IO = result.IO{
 		BytesIn:     c.BytesIn,
 		BytesOut:    c.BytesOut,

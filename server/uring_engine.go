@@ -93,28 +93,10 @@ func (e *uringEngine) stop() {
 }
 
 func (e *uringEngine) fill(st *control.Stats) error {
-	type snap struct {
-		c        proactor.Counters
-		conns    int
-		snd, rcv int
-		thread   sysstat.Usage
-		err      error
-	}
-	s, err := onLoop(e.l.Call, e.ended, func() (s snap) {
-		s.c, s.conns = e.l.Counters(), e.l.Conns()
-		s.snd, s.rcv = e.ln.AcceptedBufs()
-		s.thread, s.err = sysstat.Thread()
-		return s
-	})
+	c, err := readLoop(e.l.Call, e.ended, e.l.Counters, e.l.Conns, e.ln, st)
 	if err != nil {
 		return err
 	}
-	st.Conns = s.conns
-	st.Options.SndBuf, st.Options.RcvBuf = s.snd, s.rcv
-	if s.err == nil {
-		st.ThreadUserNs, st.ThreadSysNs = s.thread.UserNs, s.thread.SysNs
-	}
-	c := s.c
 	st.IO = result.IO{
 		BytesIn:     c.BytesIn,
 		BytesOut:    c.BytesOut,
