@@ -5,7 +5,6 @@ package bench
 import (
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -54,17 +53,6 @@ func newRawEpoll() (genPoller, error) {
 	return e, nil
 }
 
-func rawMask(interest poller.Flags) uint32 {
-	var m uint32
-	if interest&poller.Readable != 0 {
-		m |= unix.EPOLLIN | unix.EPOLLRDHUP
-	}
-	if interest&poller.Writable != 0 {
-		m |= unix.EPOLLOUT
-	}
-	return m
-}
-
 func rawData(token uint64) int32 {
 	if token == timerToken {
 		return rawTimerData
@@ -73,11 +61,11 @@ func rawData(token uint64) int32 {
 }
 
 func (e *rawEpoll) Add(fd int, token uint64, interest poller.Flags) error {
-	return unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: rawMask(interest), Fd: rawData(token)})
+	return unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: epoll.Events(interest), Fd: rawData(token)})
 }
 
 func (e *rawEpoll) Modify(fd int, token uint64, interest poller.Flags) error {
-	return unix.EpollCtl(e.epfd, unix.EPOLL_CTL_MOD, fd, &unix.EpollEvent{Events: rawMask(interest), Fd: rawData(token)})
+	return unix.EpollCtl(e.epfd, unix.EPOLL_CTL_MOD, fd, &unix.EpollEvent{Events: epoll.Events(interest), Fd: rawData(token)})
 }
 
 func (e *rawEpoll) Remove(fd int) error {
@@ -94,16 +82,16 @@ func (e *rawEpoll) Wait(events []poller.Event, timeout time.Duration) (int, erro
 	if timeout >= 0 {
 		ms = int(min((timeout+time.Millisecond-1)/time.Millisecond, 1<<31-1))
 	}
-	r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(e.epfd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(ms), 0, 0)
+	n, err := epoll.RawWait(e.epfd, buf, ms)
 	e.wakeSig.Store(false)
 	switch {
-	case errno == unix.EINTR:
+	case err == unix.EINTR:
 		return 0, nil
-	case errno != 0:
-		return 0, errno
+	case err != nil:
+		return 0, err
 	}
 	out := 0
-	for i := range buf[:int(r)] {
+	for i := range buf[:n] {
 		ev := &buf[i]
 		var tok uint64
 		switch ev.Fd {

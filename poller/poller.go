@@ -92,7 +92,9 @@ type Options struct {
 	// that follow; they cost a loop about a tenth of its CPU. A runtime
 	// signal (preemption, the garbage collector) ends such a wait with
 	// EINTR, which Wait resumes; other goroutines need a P of their own.
-	// The Linux backends honour it; the others wait as usual.
+	// Backends with Capabilities.RawWait (epoll, iouring, and poll and
+	// select on Linux) honour it; busywait's polls and naps on Linux are
+	// raw already; the others wait as usual.
 	RawWait bool
 }
 

@@ -64,8 +64,12 @@ func New(o poller.Options) (poller.Backend, error) {
 	return b, nil
 }
 
-func (b *backend) mask(interest poller.Flags) uint32 {
-	m := b.et
+func (b *backend) mask(interest poller.Flags) uint32 { return b.et | Events(interest) }
+
+// Events is the epoll mask for an interest, for every loop that keeps an
+// epoll set (this backend and the load generator's own).
+func Events(interest poller.Flags) uint32 {
+	var m uint32
 	if interest&poller.Readable != 0 {
 		// EPOLLRDHUP makes a peer's shutdown visible as HangUp, not only as
 		// a zero-length read. Only with read interest: a writer that has
@@ -157,13 +161,19 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	return out, nil
 }
 
-// wait is epoll_pwait with no signal mask, the call every Linux port has;
-// raw, the runtime does not see it (poller.Options.RawWait).
 func (b *backend) wait(buf []unix.EpollEvent, ms int) (int, error) {
 	if !b.raw {
 		return unix.EpollWait(b.epfd, buf, ms)
 	}
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(b.epfd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(ms), 0, 0)
+	return RawWait(b.epfd, buf, ms)
+}
+
+// RawWait is epoll_pwait with no signal mask, the call every Linux port
+// has, made as a system call the Go runtime does not see
+// (poller.Options.RawWait), for this backend and the load generator's own
+// epoll set. buf must not be empty.
+func RawWait(epfd int, buf []unix.EpollEvent, ms int) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(ms), 0, 0)
 	if e != 0 {
 		return 0, e
 	}
