@@ -64,6 +64,11 @@ type Config struct {
 	// poller, as sockperf can: a few microseconds less latency for a
 	// whole CPU.
 	GenSpin bool
+	// GenPollOnly keeps every generator loop waiting in its poller. By
+	// default a closed loop that owns one connection waits in a blocking
+	// read on it instead, as c-ping does: one system call per echo, not
+	// two.
+	GenPollOnly bool
 
 	// Server.CPUs and GenCPUs pin the server and the generator loops (one
 	// loop per generator CPU). Defaults: CPU 0 and CPU 1 on a machine

@@ -36,6 +36,9 @@ func collectLoops(res *result.Result, loops []*genLoop, starts, ends []snapshot,
 		if l.spin {
 			gen.Spin = true
 		}
+		if l.direct != nil {
+			gen.BlockingRead = true
+		}
 		s, e := starts[i], ends[i]
 		res.RoundTrips += e.rts - s.rts
 		gen.IO = gen.IO.Add(e.io.Sub(s.io))

@@ -129,6 +129,9 @@ func newResult(cfg *Config, genBackend string) *result.Result {
 	if cfg.GenSpin {
 		res.Params.Extra["gen_spin"] = "true"
 	}
+	if cfg.GenPollOnly {
+		res.Params.Extra["gen_blocking_read"] = "false"
+	}
 	if cfg.Target != "" {
 		res.Params.Backend = External
 		return res
@@ -304,6 +307,11 @@ func (r *run) startLoops() error {
 		}
 	}
 	r.fds = nil // the loops' now
+	if !cfg.GenPollOnly {
+		for _, l := range loops {
+			l.useDirect()
+		}
+	}
 	r.loops = loops
 	for i, l := range loops {
 		cpu := -1

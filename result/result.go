@@ -525,6 +525,11 @@ type Generator struct {
 	// Spin says the generator busy-polled instead of blocking in its
 	// poller: lower latency at the cost of a whole CPU.
 	Spin bool `json:"spin,omitempty"`
+	// BlockingRead says loops that own one connection waited for its
+	// echoes in a blocking read, as a blocking client does, not in their
+	// poller: one system call per echo fewer. Each such read counts as a
+	// wait.
+	BlockingRead bool `json:"blocking_read,omitempty"`
 }
 
 // Integrity counts every way a round trip can fail. Any non-zero field

@@ -35,6 +35,7 @@ type loadFlags struct {
 	percentiles      string
 	connectTimeout   time.Duration
 	noiseThreshold   float64
+	blockingRead     bool
 	cfg              bench.Config
 }
 
@@ -53,11 +54,13 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `duration`")
 	fs.Float64Var(&f.noiseThreshold, "noise-threshold", bench.DefaultNoiseThreshold, "mark a run noisy when other processes and the hypervisor take more than this many `CPUs` during its window")
 	fs.BoolVar(&f.cfg.GenSpin, "gen-spin", false, "generator busy-polls instead of blocking: lower latency for a whole CPU")
+	fs.BoolVar(&f.blockingRead, "gen-blocking-read", true, "a closed-loop generator loop with one connection waits in a blocking read on it, as c-ping does (false: in its poller)")
 }
 
 // config checks the shared flags; errors name the flag.
 func (f *loadFlags) config() (bench.Config, error) {
 	c := f.cfg
+	c.GenPollOnly = !f.blockingRead
 	if f.conns < 1 || f.conns > bench.MaxConns {
 		return c, fmt.Errorf("--conns %d: want 1 to %d", f.conns, bench.MaxConns)
 	}

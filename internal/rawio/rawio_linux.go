@@ -36,3 +36,23 @@ func Write(fd int, p []byte) (int, error) {
 	}
 	return int(r), nil
 }
+
+// Recv is recv(2), for a blocking socket: flags MSG_DONTWAIT makes one
+// call non-blocking, and without it the call blocks holding its P, which
+// only a thread that owns its P anyway (the generator's loop) may do.
+func Recv(fd int, p []byte, flags int) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), uintptr(flags), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// Send is send(2), for a blocking socket like Recv.
+func Send(fd int, p []byte, flags int) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), uintptr(flags), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}

@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A closed loop that owns one connection waits in a blocking read, once
+// per echo; any other shape, or --gen-blocking-read=false, keeps the
+// poller, and the result says which.
+func TestRunBlockingRead(t *testing.T) {
+	addr := echoServer(t, honest)
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+		want bool
+	}{
+		{"one conn", func(c *Config) {}, true},
+		{"poll only", func(c *Config) { c.GenPollOnly = true }, false},
+		{"two conns", func(c *Config) { c.Conns = 2 }, false},
+		{"open loop", func(c *Config) { c.Rate = 2000 }, false},
+		{"spin", func(c *Config) { c.GenSpin = true }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := quick(addr)
+			cfg.Conns, cfg.Duration = 1, 300*time.Millisecond
+			tc.set(&cfg)
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Integrity.Errors() != 0 || res.RoundTrips == 0 {
+				t.Fatalf("%d round trips, integrity %+v: %q", res.RoundTrips, res.Integrity, res.Warnings)
+			}
+			g := res.Generator
+			if g.BlockingRead != tc.want {
+				t.Errorf("blocking_read = %v, want %v", g.BlockingRead, tc.want)
+			}
+			// A few waits end without data: a signal, or the timeout.
+			if tc.want && (float64(g.IO.Reads) < 0.99*float64(g.IO.Waits) || g.Rates.WaitsPerRT > 1.1) {
+				t.Errorf("%d waits and %d reads for %d round trips: want one blocking read each", g.IO.Waits, g.IO.Reads, res.RoundTrips)
+			}
+			if off := res.Params.Extra["gen_blocking_read"] == "false"; off != cfg.GenPollOnly {
+				t.Errorf("params %v for GenPollOnly %v", res.Params.Extra, cfg.GenPollOnly)
+			}
+		})
+	}
+}
+
+// A server that stops answering leaves the loop in its blocking read;
+// the read's timeout still lets it see Ctrl-C.
+func TestBlockingReadSeesCancel(t *testing.T) {
+	addr := echoServer(t, func(c net.Conn) {
+		buf := make([]byte, 64)
+		for n := 0; n < 50; n++ {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+		io.Copy(io.Discard, c) // silent from now on
+	})
+	cfg := quick(addr)
+	cfg.Conns, cfg.Duration = 1, time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	start := time.Now()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Generator.BlockingRead || !res.Partial {
+		t.Errorf("blocking read %v, partial %v", res.Generator.BlockingRead, res.Partial)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to stop after Ctrl-C", d)
+	}
+}
+
+// Large messages: writes that come up short send the loop to its poller
+// for room, reads in the poller never block, and every byte is checked.
+// On loopback the send buffer grows to 4 MiB, so 8 MiB messages against
+// a small receive window (set on the listener) and a server that pauses
+// before each message must come up short.
+func TestBlockingReadLargeMessages(t *testing.T) {
+	const size = 8 << 20
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var err error
+		rc.Control(func(fd uintptr) { err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 64<<10) })
+		return err
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, size)
+				for {
+					time.Sleep(150 * time.Millisecond) // let the writes fill the buffers
+					if _, err := io.ReadFull(c, buf); err != nil {
+						return
+					}
+					if _, err := c.Write(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	cfg := quick(ln.Addr().String())
+	cfg.Conns, cfg.MsgSize, cfg.Duration = 1, size, time.Second
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Integrity.Errors() != 0 || res.RoundTrips == 0 || !res.Generator.BlockingRead {
+		t.Fatalf("%d round trips, blocking read %v, integrity %+v: %q", res.RoundTrips, res.Generator.BlockingRead, res.Integrity, res.Warnings)
+	}
+	if g := res.Generator.IO; g.ShortWrites+g.WriteEAGAIN == 0 {
+		t.Errorf("no short writes with %d MiB messages: the poller path was not taken (%+v)", size>>20, g)
+	}
+}
+
+// The direct connection is blocking with a receive timeout: a read with
+// nothing to read returns EAGAIN after about directTimeout, and counts as
+// a wait, not a read.
+func TestWaitDirectTimesOut(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[1])
+	l, err := newGenLoop(0, GenBackend(), 64, false, schedule{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.closeAll()
+	if err := l.add(fds[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	if !l.useDirect() {
+		t.Fatal("a closed loop with one connection did not take the blocking read")
+	}
+	if fl, _ := unix.FcntlInt(uintptr(fds[0]), unix.F_GETFL, 0); fl&unix.O_NONBLOCK != 0 {
+		t.Fatal("the direct connection is still non-blocking")
+	}
+	c := l.direct
+	c.busy = true
+	start := time.Now()
+	l.waitDirect(c)
+	if d := time.Since(start); d < directTimeout/2 {
+		t.Errorf("returned after %v with nothing to read: not blocking", d)
+	}
+	if l.io.Waits != 1 || l.io.Reads != 0 || c.dead {
+		t.Errorf("waits %d reads %d dead %v after a timeout", l.io.Waits, l.io.Reads, c.dead)
+	}
+	// Reads on the poller path never block on it.
+	start = time.Now()
+	if _, err := l.read(c.fd, l.rbuf); err != unix.EAGAIN || time.Since(start) > directTimeout/2 {
+		t.Errorf("read on the poller path: %v after %v, want EAGAIN at once", err, time.Since(start))
+	}
+}
