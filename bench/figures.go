@@ -84,8 +84,13 @@ func collectLoops(res *result.Result, loops []*genLoop, starts, ends []snapshot,
 		res.SendLateness = &sl
 		if sendLate(sl, res.Latency) {
 			gen.SendLate = true
-			res.Warnings = append(res.Warnings, fmt.Sprintf("generator sent late: send lateness p99 %v is over %.0f%% of latency p50 %v, so the latency describes the generator's timing, not the server",
-				time.Duration(sl.P99), lateShare*100, time.Duration(res.Latency.P50)))
+			w := fmt.Sprintf("generator sent late: send lateness p99 %v is over %.0f%% of latency p50 %v, so the latency describes the generator's timing, not the server",
+				time.Duration(sl.P99), lateShare*100, time.Duration(res.Latency.P50))
+			if f := res.SendLatenessFloor; f != nil && 2*f.P99 >= sl.P99 {
+				w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a thread that only read the clock before the run would have been late by p99 %v (%.1f%% of its time lost in gaps of 10us or more)",
+					time.Duration(f.P99), f.Lost*100)
+			}
+			res.Warnings = append(res.Warnings, w)
 		}
 	}
 	res.Series = series(loops, starts, ends)

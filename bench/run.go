@@ -47,6 +47,7 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 		return nil, err
 	}
 	r.baseline()
+	r.timingFloor()
 	if err := r.connect(); err != nil {
 		return nil, err
 	}
@@ -235,6 +236,20 @@ func (r *run) baseline() {
 		r.serverPID = s.pid
 		r.res.Params.Extra["server_pid"] = fmt.Sprint(s.pid)
 	}
+}
+
+// timingFloor measures, for an open loop, how punctual any sender could
+// be on the generator's (first) CPU, before the load begins.
+func (r *run) timingFloor() {
+	if r.cfg.Rate <= 0 {
+		return
+	}
+	cpu := -1
+	if len(r.cfg.GenCPUs) > 0 {
+		cpu = r.cfg.GenCPUs[0]
+	}
+	f := measureFloor(cpu, floorProbe)
+	r.res.SendLatenessFloor = &f
 }
 
 // connect opens the connections, active ones first so that idle ones

@@ -185,6 +185,9 @@ func Table(w io.Writer, results []*result.Result) error {
 			}
 			if l := r.SendLateness; l != nil {
 				n += fmt.Sprintf(";\n  sends late by p50 %s, p99 %s", fmtNs(l.P50), fmtNs(l.P99))
+				if f := r.SendLatenessFloor; f != nil {
+					n += fmt.Sprintf(" (the CPU's own gaps: p99 %s)", fmtNs(f.P99))
+				}
 				if r.Generator.SendLate {
 					n += ": too late to trust the latency"
 				}

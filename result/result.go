@@ -60,6 +60,11 @@ type Result struct {
 	// large against Latency's p50, Generator.SendLate is set: the
 	// corrected latency then describes the generator, not the server.
 	SendLateness *Latency `json:"send_lateness,omitempty"`
+	// SendLatenessFloor is the lateness a perfect sender would have had
+	// on the generator's CPU, measured just before the connections
+	// opened; open loop only. SendLateness near it is the machine's, not
+	// the generator's.
+	SendLatenessFloor *TimingFloor `json:"send_lateness_floor,omitempty"`
 	// Series is the window second by second, so that stalls and noise
 	// show over time rather than vanish into the totals.
 	Series []Second `json:"series,omitempty"`
@@ -174,6 +179,23 @@ type Latency struct {
 	// Overflow counts samples above the histogram's range; they are in Max
 	// but not in the percentiles.
 	Overflow int64 `json:"overflow,omitempty"`
+}
+
+// TimingFloor is what a thread that only reads the clock saw on one CPU:
+// the gaps in which it did not run (interrupts; on a virtual machine, the
+// host's work, which steal time may not show). A send falling due at a
+// random instant is late by the rest of the gap it falls in; the
+// percentiles are of that lateness.
+type TimingFloor struct {
+	P50  int64 `json:"p50_ns"`
+	P99  int64 `json:"p99_ns"`
+	P999 int64 `json:"p99_9_ns"`
+	// Lost is the share of the probe spent in gaps of 10 us or more, and
+	// GapsPerSec how many there were.
+	Lost       float64 `json:"lost_share"`
+	GapsPerSec float64 `json:"gaps_per_sec"`
+	ProbeSec   float64 `json:"probe_sec"`
+	CPU        int     `json:"cpu"` // -1: not pinned
 }
 
 // Percentile is one point of a user-chosen list.
