@@ -209,6 +209,7 @@ func serverFigures(a, b serverSample, base int64, res *result.Result, allConns i
 		s.Rates = s.IO.Rates(res.RoundTrips)
 		acc := b.accept
 		s.Accepts = &acc
+		s.BudgetPauses = b.paused
 	}
 	// What the connections added, not the process's size: a runtime and
 	// its heap are there before the first one.

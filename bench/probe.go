@@ -21,7 +21,8 @@ type serverSample struct {
 	// conns and accept come with the control channel (hasIO).
 	conns  int
 	accept result.Accepts
-	pid    int // the server's own word, 0 if unknown
+	paused uint64 // output budget pauses
+	pid    int    // the server's own word, 0 if unknown
 }
 
 // serverProbe reads a server's figures: over its control channel, or
@@ -45,7 +46,7 @@ func (p *controlProbe) sample() (serverSample, error) {
 	s := serverSample{
 		backend: st.Backend, options: st.Options,
 		proc: cpuTimes{userNs: st.ProcUserNs, sysNs: st.ProcSysNs, volCS: st.VolCtxSw, involCS: st.InvolCtxSw, ok: true},
-		io:   st.IO, hasIO: true, rss: st.RSS, maxRSS: st.MaxRSS, conns: st.Conns, accept: st.Accept, pid: st.PID,
+		io:   st.IO, hasIO: true, rss: st.RSS, maxRSS: st.MaxRSS, conns: st.Conns, accept: st.Accept, paused: st.BudgetPauses, pid: st.PID,
 	}
 	if st.ThreadUserNs >= 0 {
 		s.thread = cpuTimes{userNs: st.ThreadUserNs, sysNs: st.ThreadSysNs, ok: true}

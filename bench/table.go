@@ -177,6 +177,10 @@ func Table(w io.Writer, results []*result.Result) error {
 			notes = append(notes, fmt.Sprintf("%s: server accepts: %d taken, %d EMFILE, %d ENFILE, %d pauses, %d dropped, %d other errors",
 				Label(r.Params), a.Accepted, a.EMFILE, a.ENFILE, a.Pauses, a.Dropped, a.Errors))
 		}
+		if s := r.Server; s != nil && s.BudgetPauses > 0 {
+			notes = append(notes, fmt.Sprintf("%s: server stopped reading %d times, its write buffers together at the output budget",
+				Label(r.Params), s.BudgetPauses))
+		}
 		if r.TargetRate > 0 {
 			n := fmt.Sprintf("%s: open loop, %s of the %s rt/s target achieved;\n  latency from intended send times",
 				Label(r.Params), fmtCount(r.Throughput), fmtCount(r.TargetRate))

@@ -147,3 +147,23 @@ func TestTableLoopSpread(t *testing.T) {
 		}
 	}
 }
+
+// A server that stopped reading at its output budget gets a note; one
+// that never did gets none.
+func TestTableBudgetPauses(t *testing.T) {
+	r := &result.Result{Params: result.Params{Backend: "epoll", Conns: 10}, Throughput: 5000,
+		Server: &result.Server{BudgetPauses: 3}}
+	var b strings.Builder
+	if err := Table(&b, []*result.Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "stopped reading 3 times") {
+		t.Errorf("no budget note:\n%s", b.String())
+	}
+	r.Server.BudgetPauses = 0
+	b.Reset()
+	Table(&b, []*result.Result{r})
+	if strings.Contains(b.String(), "stopped reading") {
+		t.Errorf("budget note without a pause:\n%s", b.String())
+	}
+}

@@ -79,6 +79,9 @@ type Stats struct {
 	IO result.IO `json:"io"`
 	// Accept counts accepts by outcome since the server started.
 	Accept result.Accepts `json:"accept"`
+	// BudgetPauses counts, since the server started, the times its write
+	// buffers together reached the output budget and it stopped reading.
+	BudgetPauses uint64 `json:"budget_pauses,omitempty"`
 	// Injected counts injected faults by kind.
 	Injected map[string]uint64 `json:"injected,omitempty"`
 	// OpenFDs is the server process's open descriptors now, -1 where the

@@ -366,5 +366,10 @@ func TestNeverReadCrowd(t *testing.T) {
 	if rep.ConnFailures != 0 || len(rep.Errors) != 0 {
 		t.Errorf("report %+v", rep)
 	}
+	// 30 MiB pushed at a 1 MiB budget: the server must have stopped
+	// reading, and says so on its control channel.
+	if st, err := f.ctl.Stats(); err != nil || st.BudgetPauses == 0 {
+		t.Errorf("budget pauses %d (err %v) after %d MiB at a 1 MiB budget", st.BudgetPauses, err, n)
+	}
 	f.settled(t)
 }

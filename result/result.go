@@ -379,7 +379,12 @@ type Server struct {
 	// Accepts counts over the whole run, connection set-up included,
 	// where IO counts the window only.
 	Accepts *Accepts `json:"accepts,omitempty"`
-	MaxRSS  int64    `json:"max_rss_bytes"`
+	// BudgetPauses counts, over the whole run, the times the server's
+	// write buffers together reached its output budget and it stopped
+	// reading: peers that do not read their echoes, or a budget too small
+	// for the load.
+	BudgetPauses uint64 `json:"budget_pauses,omitempty"`
+	MaxRSS       int64  `json:"max_rss_bytes"`
 	// RSS is at the window's end, every connection open; RSSBase before
 	// the first connection.
 	RSS     int64 `json:"rss_bytes"`

@@ -180,6 +180,7 @@ func (e *reactorEngine) fill(st *control.Stats) error {
 		Dropped:  c.AcceptDropped,
 		Errors:   c.AcceptErrors,
 	}
+	st.BudgetPauses = c.BudgetPauses
 	if faultsActive(e.cfg.Faults) {
 		st.Injected = map[string]uint64{
 			"short_writes": c.InjectedShortWrites,

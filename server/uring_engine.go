@@ -117,6 +117,7 @@ func (e *uringEngine) fill(st *control.Stats) error {
 		EMFILE:   c.AcceptEMFILE,
 		Errors:   c.AcceptErrors,
 	}
+	st.BudgetPauses = c.BudgetPauses
 	if faultsActive(e.cfg.Faults) {
 		st.Injected = map[string]uint64{"short_writes": c.InjectedShortWrites}
 	}
