@@ -350,6 +350,7 @@ func TestMergeArithmetic(t *testing.T) {
 	la, lb := a.Latency, b.Latency
 	a.SendLateness, b.SendLateness = &la, &lb
 	b.Generator.SendLate = true
+	a.SendLatenessFloor, b.SendLatenessFloor = &result.TimingFloor{P99: 30_000, CPU: 1}, &result.TimingFloor{P99: 40_000, CPU: 1}
 	a.Series = []result.Second{{Start: 0, End: 1, RoundTrips: 3}}
 	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	result.WriteFile(pa, a)
@@ -369,6 +370,9 @@ func TestMergeArithmetic(t *testing.T) {
 	if m.SendLateness == nil || m.SendLateness.Count != 5 || !m.Generator.SendLate || m.Series != nil {
 		t.Errorf("send lateness %+v, flagged %v, series %v: want both hosts' lateness, the flag, no series",
 			m.SendLateness, m.Generator.SendLate, m.Series)
+	}
+	if f := m.SendLatenessFloor; f == nil || f.P99 != 40_000 {
+		t.Errorf("timing floor %+v, want the worse host's (p99 40us)", f)
 	}
 	h, err := hdrhistogram.Decode([]byte(m.Latency.Histogram))
 	if err != nil {

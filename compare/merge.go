@@ -59,6 +59,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 	out.Integrity = result.Integrity{}
 	out.Faults = nil
 	out.Noise = nil
+	out.SendLatenessFloor = nil
 	var hosts []string
 	for i, f := range files {
 		r := f.Result
@@ -92,6 +93,11 @@ func Merge(files []chart.File) (*result.Result, error) {
 		g.Saturated = g.Saturated || r.Generator.Saturated
 		g.SendLate = g.SendLate || r.Generator.SendLate
 		g.Spin = g.Spin || r.Generator.Spin
+		g.BlockingRead = g.BlockingRead || r.Generator.BlockingRead
+		if f := r.SendLatenessFloor; f != nil && (out.SendLatenessFloor == nil || f.P99 > out.SendLatenessFloor.P99) {
+			fl := *f // the worst host's floor speaks for the merge
+			out.SendLatenessFloor = &fl
+		}
 		key := fmt.Sprintf("host.%d.%s.", i+1, r.Env.Hostname)
 		out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
 		out.Params.Extra[key+"gen_cpu_per_rt_us"] = fmt.Sprintf("%.4f", r.Generator.CPU.PerRTus)
