@@ -16,12 +16,13 @@ import (
 
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
 // External is the backend recorded for a server muxbench did not start.
-const External = "external"
+const External = result.External
 
 // ErrUsage marks errors caused by the user's input (a bad value, an
 // unreachable target, too few descriptors): the command exits 2 on them.

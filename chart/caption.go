@@ -117,7 +117,7 @@ func paramLine(files []File) string {
 	reps := map[int]bool{}
 	counts := map[string]int{}
 	for _, f := range files {
-		counts[pointKey(f.Result)]++
+		counts[pointID(f.Result)]++
 	}
 	for _, n := range counts {
 		reps[n] = true
@@ -143,12 +143,6 @@ func joinInts(v []int) string {
 		s = append(s, fmt.Sprint(n))
 	}
 	return strings.Join(s, "-")
-}
-
-// pointKey identifies a measured point: repeats of it share the key.
-func pointKey(r *result.Result) string {
-	p := r.Params
-	return fmt.Sprintf("%s/%s/c%d/i%d/m%d/s%d/r%g/t%g/d%g", p.Backend, p.Target, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.Rate, r.TargetRate, p.DurationSec)
 }
 
 // MachineLine names the machines, dates and version behind the results,

@@ -406,3 +406,31 @@ func TestNoisyRunsMarked(t *testing.T) {
 		t.Error("cost chart does not mark poll as noisy")
 	}
 }
+
+// Repeats of a point whose server muxbench started are one point, though
+// each run's server listened on its own port with its own pid: the
+// caption counts them, and CheckMixed pools them but still refuses a
+// repeat measured another way.
+func TestRepeatsOfStartedServersPool(t *testing.T) {
+	files, err := Load(suite(t, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckMixed(files); err != nil {
+		t.Fatalf("CheckMixed: %v", err)
+	}
+	if s := paramLine(files); !strings.Contains(s, "Runs per point (n): 3;") {
+		t.Errorf("caption does not count 3 runs per point: %q", s)
+	}
+	var other *result.Result
+	for _, f := range files {
+		if f.Params.Extra["repeat"] == "2" {
+			other = f.Result
+			break
+		}
+	}
+	other.Params.WarmupSec = 3
+	if err := CheckMixed(files); !errors.Is(err, ErrMixed) || !strings.Contains(err.Error(), "measured differently") {
+		t.Errorf("a repeat with another warm-up: %v", err)
+	}
+}

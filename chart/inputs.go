@@ -67,15 +67,20 @@ func Machine(e result.Env) string {
 	return fmt.Sprintf("%s (%s, %d cores, %s)", host, orUnknown(e.CPUModel), e.Cores, orUnknown(e.Kernel))
 }
 
-// pointID is what makes two results repeats of one point: the swept
-// values and the load.
+// pointID is what makes two results repeats of one point: the server,
+// the swept values and the load. A server muxbench started is named by
+// its backend alone: its address is a new port every run.
 func pointID(r *result.Result) string {
 	p := r.Params
 	rate := p.Rate
 	if rate == 0 {
 		rate = r.TargetRate
 	}
-	id := fmt.Sprintf("%s %s conns %d idle %d msg %d sndbuf %d rate %g", p.Backend, p.Target, p.Conns, p.Idle, p.MsgSize, p.SndBuf, rate)
+	server := p.Backend
+	if p.Backend == result.External {
+		server += " " + p.Target
+	}
+	id := fmt.Sprintf("%s conns %d idle %d msg %d sndbuf %d rate %g", server, p.Conns, p.Idle, p.MsgSize, p.SndBuf, rate)
 	if n := ServerLoops(r); n > 1 {
 		id += fmt.Sprintf(" loops %d %s", n, r.Server.Options.Accept)
 	}
@@ -90,7 +95,9 @@ func setup(r *result.Result) string {
 		p.DurationSec, p.WarmupSec, p.RcvBuf, p.ReadBufSize, p.GenLoops, p.ServerCPU, p.GenCPU)
 	var extra []string
 	for k, v := range p.Extra {
-		if k != "repeat" && k != "sweep" && !strings.HasPrefix(k, "host.") && !strings.HasPrefix(k, "noise.") {
+		// Each run's own: its repeat, its sweep, its server's pid, what
+		// its hosts and noise were.
+		if k != "repeat" && k != "sweep" && k != "server_pid" && !strings.HasPrefix(k, "host.") && !strings.HasPrefix(k, "noise.") {
 			extra = append(extra, k+"="+v)
 		}
 	}

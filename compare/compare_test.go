@@ -347,8 +347,8 @@ func hist(t *testing.T, vals ...int64) string {
 
 func TestMergeArithmetic(t *testing.T) {
 	dir := t.TempDir()
-	a := charttest.Result(charttest.Point{Backend: "epoll", Conns: 50, MsgSize: 64, Latencies: []int64{10_000, 20_000, 30_000}})
-	b := charttest.Result(charttest.Point{Backend: "epoll", Conns: 70, MsgSize: 64, Latencies: []int64{40_000, 5_000_000}})
+	a := charttest.Result(charttest.Point{Backend: "epoll", Conns: 50, MsgSize: 64, Target: "127.0.0.1:9000", Latencies: []int64{10_000, 20_000, 30_000}})
+	b := charttest.Result(charttest.Point{Backend: "epoll", Conns: 70, MsgSize: 64, Target: "127.0.0.1:9000", Latencies: []int64{40_000, 5_000_000}})
 	a.Env.Hostname, b.Env.Hostname = "gen1", "gen2"
 	a.Generator.CPU = result.CPU{UserSec: 1, SysSec: 1, Utilization: 0.5}
 	b.Generator.CPU = result.CPU{UserSec: 2, SysSec: 1, Utilization: 0.75}
@@ -409,8 +409,8 @@ func TestMergeArithmetic(t *testing.T) {
 
 func TestMergeRefusesMismatch(t *testing.T) {
 	dir := t.TempDir()
-	pa, _ := charttest.Write(dir, "x", charttest.Point{Backend: "epoll", Conns: 1, MsgSize: 64})
-	b := charttest.Result(charttest.Point{Backend: "select", Conns: 1, MsgSize: 64})
+	pa, _ := charttest.Write(dir, "x", charttest.Point{Backend: "epoll", Conns: 1, MsgSize: 64, Target: "127.0.0.1:9000"})
+	b := charttest.Result(charttest.Point{Backend: "select", Conns: 1, MsgSize: 64, Target: "127.0.0.1:9000"})
 	b.Env.Hostname = "gen2"
 	pb := filepath.Join(dir, "b.json")
 	result.WriteFile(pb, b)

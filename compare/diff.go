@@ -40,7 +40,9 @@ var diffMetrics = []diffMetric{
 func diffKey(r *result.Result) string {
 	p := r.Params
 	s := fmt.Sprintf("%s %d conns", p.Backend, p.Conns)
-	if p.Target != "" {
+	if p.Backend == result.External {
+		// Only a server muxbench did not start is named by its address;
+		// one it started listens on a new port every run.
 		s = fmt.Sprintf("%s %s %d conns", p.Backend, p.Target, p.Conns)
 	}
 	if p.Idle > 0 {

@@ -274,7 +274,7 @@ func TestReportForgedCounters(t *testing.T) {
 func TestMergeRefusals(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, host string, edit func(*result.Result)) string {
-		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64, Target: "127.0.0.1:9000"})
 		r.Env.Hostname = host
 		if edit != nil {
 			edit(r)

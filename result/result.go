@@ -30,6 +30,11 @@ import (
 // name, never half-read.
 const Schema = "muxbench/result/v1"
 
+// External is the backend recorded for a server muxbench did not start
+// (load --target). Only then does Params.Target name the server: a
+// server muxbench starts listens on a new port every run.
+const External = "external"
+
 // Result is one run.
 type Result struct {
 	Schema string `json:"schema"`

@@ -20,6 +20,10 @@ type Point struct {
 	SndBuf               int
 	Rate                 float64
 	Repeat               int
+	// Target is the address of a server muxbench did not start, as from
+	// load --target; "" makes a run that started its own, which listens
+	// on a new port, with a new pid, every run.
+	Target string
 	// Latencies in nanoseconds; nil gives a seeded log-normal spread.
 	Latencies []int64
 }
@@ -61,7 +65,13 @@ func Result(p Point) *result.Result {
 	params := result.Params{
 		Backend: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize,
 		SndBuf: p.SndBuf, DurationSec: 2, WarmupSec: 0.5, Rate: p.Rate, GenLoops: 1,
-		Extra: map[string]string{"repeat": fmt.Sprint(p.Repeat)},
+		Target: p.Target,
+		Extra:  map[string]string{"repeat": fmt.Sprint(p.Repeat)},
+	}
+	if p.Target == "" {
+		// As a server muxbench starts: a new port and pid every run.
+		params.Target = fmt.Sprintf("127.0.0.1:%d", 40000+rng.IntN(20000))
+		params.Extra["server_pid"] = fmt.Sprint(1000 + rng.IntN(30000))
 	}
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	return &result.Result{
