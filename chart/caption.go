@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/muxbench/muxbench/result"
@@ -131,6 +132,9 @@ func paramLine(files []File) string {
 	if n := noisyRuns(files); n != "" {
 		s = n + " " + s
 	}
+	if n := lateRuns(files); n != "" {
+		s = n + " " + s
+	}
 	if len(rs) > 0 && rs[len(rs)-1] > 1 {
 		s += fmt.Sprintf(". Runs per point (n): %s; the median is drawn, bars span its 95%% confidence interval where n >= 6, else min to max", joinInts(rs))
 	}
@@ -153,6 +157,38 @@ func MachineLine(files []File) string {
 	}
 	return machineLine(files)
 }
+
+// lateRuns says how many open-loop runs sent late, and how late the
+// machine itself let a sender be, "" if none sent late.
+func lateRuns(files []File) string {
+	n, open := 0, 0
+	var late, floor []float64
+	for _, f := range files {
+		if f.SendLateness == nil {
+			continue
+		}
+		open++
+		if !f.Generator.SendLate {
+			continue
+		}
+		n++
+		late = append(late, float64(f.SendLateness.P99))
+		if fl := f.SendLatenessFloor; fl != nil {
+			floor = append(floor, float64(fl.P99))
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("SENT LATE: in %d of %d open-loop runs the generator's send lateness p99 (median %s) was over a tenth of latency p50, so their latency is partly the generator's timing",
+		n, open, micros(Summarize(late).Med))
+	if len(floor) > 0 {
+		s += fmt.Sprintf("; on its CPU a thread that only read the clock would have been late by p99 %s (median)", micros(Summarize(floor).Med))
+	}
+	return s + "."
+}
+
+func micros(ns float64) string { return strconv.FormatFloat(ns/1e3, 'f', 1, 64) + " µs" }
 
 // noisyRuns says which runs were measured on a busy machine, "" if none.
 func noisyRuns(files []File) string {

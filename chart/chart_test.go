@@ -434,3 +434,31 @@ func TestRepeatsOfStartedServersPool(t *testing.T) {
 		t.Errorf("a repeat with another warm-up: %v", err)
 	}
 }
+
+// Open-loop runs whose generator sent late are said so in the caption,
+// with the machine's own floor beside the lateness.
+func TestCaptionSaysSentLate(t *testing.T) {
+	files, err := Load(suite(t, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []File
+	for _, f := range files {
+		if f.Params.Rate > 0 {
+			f.SendLateness = &result.Latency{P99: 50_000}
+			open = append(open, f)
+		}
+	}
+	if len(open) < 2 {
+		t.Fatalf("%d open-loop runs in the suite", len(open))
+	}
+	if s := paramLine(open); strings.Contains(s, "SENT LATE") {
+		t.Errorf("no run sent late, yet: %q", s)
+	}
+	open[0].Generator.SendLate = true
+	open[0].SendLatenessFloor = &result.TimingFloor{P99: 31_000}
+	want := fmt.Sprintf("SENT LATE: in 1 of %d open-loop runs the generator's send lateness p99 (median 50.0 µs)", len(open))
+	if s := paramLine(open); !strings.Contains(s, want) || !strings.Contains(s, "p99 31.0 µs (median)") {
+		t.Errorf("caption %q, want %q and the floor", s, want)
+	}
+}
