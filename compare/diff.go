@@ -35,8 +35,8 @@ var diffMetrics = []diffMetric{
 }
 
 // diffKey names a point so that the same point matches in both sets: an
-// open-loop point's rate is scaled from each run's own capacity, so the
-// load kind matches, not the rate.
+// open-loop point of compare's is a share of each set's own capacity, so
+// its sweep matches, not its rate.
 func diffKey(r *result.Result) string {
 	p := r.Params
 	s := fmt.Sprintf("%s %d conns", p.Backend, p.Conns)
@@ -53,7 +53,13 @@ func diffKey(r *result.Result) string {
 		s += ", sndbuf " + chart.Bytes(float64(p.SndBuf))
 	}
 	if p.Rate > 0 || r.TargetRate > 0 {
-		s += ", open loop"
+		// compare's open-loop sweeps (cost, latency) each offer their own
+		// share of a capacity; outside a sweep the rate names the load.
+		if sw := p.Extra["sweep"]; sw != "" {
+			s += ", open loop (" + sw + ")"
+		} else {
+			s += fmt.Sprintf(", open loop at %g rt/s", p.Rate)
+		}
 	}
 	return chart.Printable(s)
 }

@@ -79,3 +79,38 @@ func TestDiffBadInput(t *testing.T) {
 		}
 	}
 }
+
+// compare's two open-loop sweeps at one connection count are two points,
+// matched by sweep across sets whose capacities (and so rates) differ.
+func TestDiffOpenLoopBySweep(t *testing.T) {
+	old, neu := t.TempDir(), t.TempDir()
+	for i, dir := range []string{old, neu} {
+		for k := 1; k <= 3; k++ {
+			for _, sw := range []struct {
+				name string
+				rate float64
+				cpu  float64
+			}{{"cost", 20_000, 13}, {"latency", 50_000, 9}} {
+				r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 100, MsgSize: 64, Rate: sw.rate * float64(1+i), Repeat: k})
+				r.Params.Extra["sweep"] = sw.name
+				r.Server.Process.PerRTus = sw.cpu
+				if err := result.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-r%d.json", sw.name, k)), r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := DiffCommand([]string{old, neu}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s := stdout.String()
+	for _, want := range []string{
+		`epoll 100 conns, 64 B, open loop \(cost\) +13\.000 .* 13\.000 .* n=3\)`,
+		`epoll 100 conns, 64 B, open loop \(latency\) +9\.000 .* 9\.000 .* n=3\)`,
+	} {
+		if !regexp.MustCompile(want).MatchString(s) {
+			t.Errorf("no row matching %q:\n%s", want, s)
+		}
+	}
+}
