@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +205,32 @@ func TestLoadErrorNamesTarget(t *testing.T) {
 	_, stderr, _ := muxbench(t, "load", "--target="+closed, "--duration=1s")
 	if strings.Contains(stderr, ": :") || !strings.Contains(stderr, "muxbench load: ") {
 		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// At one connection the generator waits in a blocking read unless told
+// not to, and the result says which it did.
+func TestGenBlockingReadFlag(t *testing.T) {
+	listen, _ := serve(t, "")
+	for _, tc := range []struct {
+		flag     string
+		blocking bool
+	}{{"--gen-blocking-read=true", true}, {"--gen-blocking-read=false", false}} {
+		out, stderr, code := muxbench(t, "load", "--target="+listen, "--conns=1", "--duration=500ms",
+			"--warmup=100ms", "--gen-cpus=none", tc.flag, "--json=-")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.flag, code, stderr)
+		}
+		res, err := result.Decode(strings.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runtime.GOOS != "linux" {
+			tc.blocking = false // a raw blocking read is Linux's only
+		}
+		off := strings.HasSuffix(tc.flag, "=false")
+		if res.Generator.BlockingRead != tc.blocking || (res.Params.Extra["gen_blocking_read"] == "false") != off {
+			t.Errorf("%s: blocking_read %v, params %v", tc.flag, res.Generator.BlockingRead, res.Params.Extra)
+		}
 	}
 }
