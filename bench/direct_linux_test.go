@@ -101,29 +101,19 @@ func TestBlockingReadLargeMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	go func() {
+	addr := serveListener(t, ln, func(c net.Conn) {
+		buf := make([]byte, size)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			time.Sleep(150 * time.Millisecond) // let the writes fill the buffers
+			if _, err := io.ReadFull(c, buf); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, size)
-				for {
-					time.Sleep(150 * time.Millisecond) // let the writes fill the buffers
-					if _, err := io.ReadFull(c, buf); err != nil {
-						return
-					}
-					if _, err := c.Write(buf); err != nil {
-						return
-					}
-				}
-			}()
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
 		}
-	}()
-	cfg := quick(ln.Addr().String())
+	})
+	cfg := quick(addr)
 	cfg.Conns, cfg.MsgSize, cfg.Duration = 1, size, time.Second
 	res, err := Run(context.Background(), cfg)
 	if err != nil {

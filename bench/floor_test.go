@@ -64,15 +64,7 @@ func TestRunRecordsFloor(t *testing.T) {
 // table shows the floor beside the lateness.
 func TestLateWarningNamesFloor(t *testing.T) {
 	for _, floor := range []int64{10_000, 40_000} {
-		l, err := newGenLoop(0, GenBackend(), 64, true, schedule{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 200 {
-			l.hist.record(100_000)
-			l.histU.record(90_000)
-			l.late.record(60_000)
-		}
+		l := lateLoop(t, 60_000)
 		res := &result.Result{Params: result.Params{Backend: "epoll", Conns: 1}, TargetRate: 1000, WindowSec: 1,
 			SendLatenessFloor: &result.TimingFloor{P99: floor, Lost: 0.05}}
 		snaps := []snapshot{{cpu: cpuTimes{ok: true}}}

@@ -186,20 +186,28 @@ func TestMarginFollowsWakeTail(t *testing.T) {
 }
 
 // A generator that sent late is flagged, in the result and its warnings.
+// lateLoop is an open loop that measured 200 round trips of 100 us (90
+// from the actual send), each sent late by late ns.
+func lateLoop(t *testing.T, late int64) *genLoop {
+	t.Helper()
+	l, err := newGenLoop(0, GenBackend(), 64, true, schedule{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		l.hist.record(100_000)
+		l.histU.record(90_000)
+		l.late.record(late)
+	}
+	return l
+}
+
 func TestCollectFlagsLateSends(t *testing.T) {
 	for _, tc := range []struct {
 		late int64
 		flag bool
 	}{{2_000, false}, {30_000, true}} {
-		l, err := newGenLoop(0, GenBackend(), 64, true, schedule{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 200 {
-			l.hist.record(100_000)
-			l.histU.record(90_000)
-			l.late.record(tc.late)
-		}
+		l := lateLoop(t, tc.late)
 		res := &result.Result{TargetRate: 1000, WindowSec: 1}
 		snaps := []snapshot{{cpu: cpuTimes{ok: true}}}
 		collectLoops(res, []*genLoop{l}, snaps, snaps, nil)

@@ -24,6 +24,12 @@ func echoServer(t *testing.T, handle func(net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveListener(t, ln, handle)
+}
+
+// serveListener is echoServer on a listener of the test's own making.
+func serveListener(t *testing.T, ln net.Listener, handle func(net.Conn)) string {
+	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
