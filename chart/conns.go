@@ -35,13 +35,11 @@ const exclusive = "exclusive"
 
 // loopsFigure draws throughput and server CPU against the server's event
 // loops at the connection count of the multi-loop runs; one loop is the
-// active sweep's point there. Nil without multi-loop runs. The loops of
-// one listener (exclusive) are in the summary's table only: a line per
-// backend cannot hold both modes.
+// active sweep's point there. Nil without multi-loop runs. Loops that
+// share one listener (exclusive) get a line of their own, "BACKEND
+// (exclusive)", from the same one-loop point.
 func loopsFigure(files []File, s sweeps) (*figure, error) {
-	multi := func(r *result.Result) bool {
-		return closedLoop(r) && ServerLoops(r) > 1 && r.Server.Options.Accept != exclusive
-	}
+	multi := func(r *result.Result) bool { return closedLoop(r) && ServerLoops(r) > 1 }
 	conns, ok := mostCommon(files, multi, func(r *result.Result) int { return r.Params.Conns })
 	if !ok {
 		return nil, nil
@@ -49,7 +47,31 @@ func loopsFigure(files []File, s sweeps) (*figure, error) {
 	files = filter(files, func(r *result.Result) bool {
 		return (multi(r) || s.active(r)) && r.Params.Conns == conns && r.Params.Idle == 0 && r.Params.MsgSize == s.baseMsg
 	})
+	var lines []File
+	excl := map[string]bool{}
+	for _, f := range files {
+		if multi(f.Result) && f.Server.Options.Accept == exclusive {
+			excl[f.Params.Backend] = true
+		}
+	}
+	for _, f := range files {
+		isExcl := multi(f.Result) && f.Server.Options.Accept == exclusive
+		if !isExcl {
+			lines = append(lines, f)
+		}
+		if isExcl || (!multi(f.Result) && excl[f.Params.Backend]) {
+			lines = append(lines, relabel(f, f.Params.Backend+" (exclusive)"))
+		}
+	}
 	return sweepFigure(Loops, fmt.Sprintf("Throughput and server CPU vs server event loops (%d connections)", conns),
-		"server event loops (a CPU each, and as many generator loops)", files,
+		"server event loops (a CPU each, and as many generator loops)", lines,
 		func(r *result.Result) float64 { return float64(ServerLoops(r)) }, true)
+}
+
+// relabel is f drawn as the line name: a copy, the file itself untouched.
+func relabel(f File, name string) File {
+	r := *f.Result
+	r.Params.Backend = name
+	f.Result = &r
+	return f
 }

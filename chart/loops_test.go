@@ -2,8 +2,10 @@ package chart
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/muxbench/muxbench/chart/charttest"
@@ -61,6 +63,17 @@ func TestLoopsChart(t *testing.T) {
 	}
 	checkPNG(t, filepath.Join(out, Loops+".png"))
 	checkSVG(t, filepath.Join(out, Loops+".svg"))
+	// The exclusive runs are a line of their own, from the one-loop point.
+	if svg, _ := os.ReadFile(filepath.Join(out, Loops+".svg")); !strings.Contains(string(svg), ">epoll (exclusive)</text>") {
+		t.Error("no legend entry for epoll's exclusive loops")
+	}
+	fig, err := loopsFigure(files, s)
+	if err != nil || fig == nil {
+		t.Fatalf("loops figure %v, err %v", fig, err)
+	}
+	if !slices.Contains(fig.backends, "epoll (exclusive)") || !slices.Contains(fig.backends, "epoll") {
+		t.Errorf("lines %v", fig.backends)
+	}
 	var loops *Section
 	for _, sec := range Sections(files) {
 		if sec.Name == Loops {
