@@ -161,29 +161,23 @@ func MachineLine(files []File) string {
 // lateRuns says how many open-loop runs sent late, and how late the
 // machine itself let a sender be, "" if none sent late.
 func lateRuns(files []File) string {
-	n, open := 0, 0
-	var late, floor []float64
+	var all, late []*result.Result
 	for _, f := range files {
-		if f.SendLateness == nil {
-			continue
-		}
-		open++
-		if !f.Generator.SendLate {
-			continue
-		}
-		n++
-		late = append(late, float64(f.SendLateness.P99))
-		if fl := f.SendLatenessFloor; fl != nil {
-			floor = append(floor, float64(fl.P99))
+		all = append(all, f.Result)
+		if f.Generator.SendLate {
+			late = append(late, f.Result)
 		}
 	}
-	if n == 0 {
+	l := SendLateness(all)
+	if l.Late == 0 {
 		return ""
 	}
+	// The figures are those of the runs that sent late.
+	fl := SendLateness(late)
 	s := fmt.Sprintf("SENT LATE: in %d of %d open-loop runs the generator's send lateness p99 (median %s) was over a tenth of latency p50, so their latency is partly the generator's timing",
-		n, open, micros(Summarize(late).Med))
-	if len(floor) > 0 {
-		s += fmt.Sprintf("; on its CPU a thread that only read the clock would have been late by p99 %s (median)", micros(Summarize(floor).Med))
+		l.Late, l.Open, micros(fl.P99.Med))
+	if fl.Floor.N > 0 {
+		s += fmt.Sprintf("; on its CPU a thread that only read the clock would have been late by p99 %s (median)", micros(fl.Floor.Med))
 	}
 	return s + "."
 }

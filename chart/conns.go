@@ -47,20 +47,21 @@ func loopsFigure(files []File, s sweeps) (*figure, error) {
 	files = filter(files, func(r *result.Result) bool {
 		return (multi(r) || s.active(r)) && r.Params.Conns == conns && r.Params.Idle == 0 && r.Params.MsgSize == s.baseMsg
 	})
-	var lines []File
-	excl := map[string]bool{}
+	shared := func(r *result.Result) bool { return multi(r) && r.Server.Options.Accept == exclusive }
+	withShared := map[string]bool{} // backends run with one shared listener
 	for _, f := range files {
-		if multi(f.Result) && f.Server.Options.Accept == exclusive {
-			excl[f.Params.Backend] = true
-		}
+		withShared[f.Params.Backend] = withShared[f.Params.Backend] || shared(f.Result)
 	}
+	var lines []File
 	for _, f := range files {
-		isExcl := multi(f.Result) && f.Server.Options.Accept == exclusive
-		if !isExcl {
-			lines = append(lines, f)
-		}
-		if isExcl || (!multi(f.Result) && excl[f.Params.Backend]) {
+		switch {
+		case shared(f.Result):
 			lines = append(lines, relabel(f, f.Params.Backend+" (exclusive)"))
+		case !multi(f.Result) && withShared[f.Params.Backend]:
+			// The one-loop point starts both of the backend's lines.
+			lines = append(lines, f, relabel(f, f.Params.Backend+" (exclusive)"))
+		default:
+			lines = append(lines, f)
 		}
 	}
 	return sweepFigure(Loops, fmt.Sprintf("Throughput and server CPU vs server event loops (%d connections)", conns),

@@ -123,3 +123,34 @@ func mostCommon(files []File, keep func(*result.Result) bool, key func(*result.R
 // Noisy reports whether r was measured while other processes kept the
 // machine busy.
 func Noisy(r *result.Result) bool { return r.Noise != nil && r.Noise.Noisy }
+
+// Lateness sums up how punctually open-loop runs sent: the send
+// lateness p99 over the runs, the timing floor of their generators' CPUs
+// beside it, and how many of how many runs were flagged as sent late.
+type Lateness struct {
+	P99, Floor Stat
+	Late, Open int
+}
+
+// SendLateness is Lateness over rs; Open is 0 where none ran open loop.
+func SendLateness(rs []*result.Result) Lateness {
+	var l Lateness
+	var late, floor []float64
+	for _, r := range rs {
+		if r.SendLateness == nil {
+			continue
+		}
+		l.Open++
+		if r.Generator.SendLate {
+			l.Late++
+		}
+		if r.SendLateness.P99 > 0 {
+			late = append(late, float64(r.SendLateness.P99))
+		}
+		if f := r.SendLatenessFloor; f != nil {
+			floor = append(floor, float64(f.P99))
+		}
+	}
+	l.P99, l.Floor = Summarize(late), Summarize(floor)
+	return l
+}

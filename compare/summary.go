@@ -274,28 +274,16 @@ func rowNotes(rs []*result.Result) (notes []string, noisy int) {
 	}
 	// Open loop: how punctual the sends were, beside how punctual the
 	// machine lets any sender be (medians over the runs).
-	var late, floor []float64
-	sentLate := 0
-	for _, r := range rs {
-		if r.SendLateness != nil && r.SendLateness.P99 > 0 {
-			late = append(late, float64(r.SendLateness.P99))
-		}
-		if r.SendLatenessFloor != nil {
-			floor = append(floor, float64(r.SendLatenessFloor.P99))
-		}
-		if r.Generator.SendLate {
-			sentLate++
-		}
-	}
-	if l := chart.Summarize(late); l.N > 0 {
-		n := "sends late by p99 " + Duration(l.Med)
-		if f := chart.Summarize(floor); f.N > 0 {
-			n += ", the CPU's own gaps p99 " + Duration(f.Med)
+	l := chart.SendLateness(rs)
+	if l.P99.N > 0 {
+		n := "sends late by p99 " + Duration(l.P99.Med)
+		if l.Floor.N > 0 {
+			n += ", the CPU's own gaps p99 " + Duration(l.Floor.Med)
 		}
 		notes = append(notes, n)
 	}
-	if sentLate > 0 {
-		notes = append(notes, fmt.Sprintf("generator sent late in %d (lateness p99 over a tenth of p50)", sentLate))
+	if l.Late > 0 {
+		notes = append(notes, fmt.Sprintf("generator sent late in %d (lateness p99 over a tenth of p50)", l.Late))
 	}
 	return notes, noisy
 }
