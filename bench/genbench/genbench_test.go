@@ -10,13 +10,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/chart"
 	_ "github.com/muxbench/muxbench/poller/all"
 	"github.com/muxbench/muxbench/server"
 )
@@ -162,23 +162,18 @@ func BenchmarkGeneratorShare(b *testing.B) {
 				if err != nil {
 					b.Fatalf("c-ping: %v", err)
 				}
-				var p50 float64
+				var pingP50 float64
 				for _, f := range strings.Fields(string(out)) {
 					if v, ok := strings.CutPrefix(f, "p50="); ok {
-						p50, err = strconv.ParseFloat(v, 64)
+						pingP50, err = strconv.ParseFloat(v, 64)
 					}
 				}
-				if p50 <= 0 || err != nil {
+				if pingP50 <= 0 || err != nil {
 					b.Fatalf("c-ping said %q", out)
 				}
-				cp = append(cp, p50*1e3)
-				res, err := bench.Run(context.Background(), bench.Config{Target: addr, Conns: 1,
-					GenSpin: wait == "spin", GenPollOnly: wait == "poller",
-					Warmup: 500 * time.Millisecond, Duration: 2 * time.Second})
-				if err != nil {
-					b.Fatal(err)
-				}
-				gen = append(gen, float64(res.Latency.P50))
+				cp = append(cp, pingP50*1e3)
+				gen = append(gen, p50(b, bench.Config{Target: addr,
+					GenSpin: wait == "spin", GenPollOnly: wait == "poller"}))
 			}
 			mc, mg := median(cp), median(gen)
 			b.ReportMetric(mc, "c-ping-p50-ns")
@@ -188,14 +183,17 @@ func BenchmarkGeneratorShare(b *testing.B) {
 	}
 }
 
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
+func median(v []float64) float64 { return chart.Summarize(v).Med }
+
+// p50 is the median latency of one 2 s run of cfg at one connection.
+func p50(b *testing.B, cfg bench.Config) float64 {
+	b.Helper()
+	cfg.Conns, cfg.Warmup, cfg.Duration = 1, 500*time.Millisecond, 2*time.Second
+	res, err := bench.Run(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return float64(res.Latency.P50)
 }
 
 // BenchmarkServerShare measures the reactor's own share of latency: at one
@@ -214,19 +212,9 @@ func BenchmarkServerShare(b *testing.B) {
 		b.Run("backend="+backend, func(b *testing.B) {
 			var ce, mx []float64
 			for range b.N {
-				res, err := bench.Run(context.Background(), bench.Config{Target: addr, Conns: 1,
-					Warmup: 500 * time.Millisecond, Duration: 2 * time.Second})
-				if err != nil {
-					b.Fatal(err)
-				}
-				ce = append(ce, float64(res.Latency.P50))
-				res, err = bench.Run(context.Background(), bench.Config{Server: server.Config{Backend: backend}, Conns: 1,
-					Warmup: 500 * time.Millisecond, Duration: 2 * time.Second,
-					Executable: os.Args[0], ServerEnv: []string{serveEnv + "=1"}})
-				if err != nil {
-					b.Fatal(err)
-				}
-				mx = append(mx, float64(res.Latency.P50))
+				ce = append(ce, p50(b, bench.Config{Target: addr}))
+				mx = append(mx, p50(b, bench.Config{Server: server.Config{Backend: backend},
+					Executable: os.Args[0], ServerEnv: []string{serveEnv + "=1"}}))
 			}
 			mc, mm := median(ce), median(mx)
 			b.ReportMetric(mc, "c-echo-p50-ns")
