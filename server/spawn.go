@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // spawnReadyTimeout bounds a child server's start-up.
@@ -47,7 +48,7 @@ type Child struct {
 
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
-	stderr   *stderrLog
+	stderr   *StderrLog
 	stopping atomic.Bool // Stop or Kill has begun
 	done     chan struct{}
 	err      error // the exit, once done is closed
@@ -155,13 +156,12 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 	}
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
-	c := &Child{Token: hex.EncodeToString(tok[:]), stderr: &stderrLog{}, done: make(chan struct{})}
+	c := &Child{Token: hex.EncodeToString(tok[:]), stderr: &StderrLog{}, done: make(chan struct{})}
 	c.cmd = exec.Command(exe, append([]string{"serve", "--exit-on-stdin-eof"}, cfg.Args...)...)
 	// The token goes through the environment, not the process list.
 	c.cmd.Env = append(os.Environ(), TokenEnv+"="+c.Token)
 	c.cmd.Env = append(c.cmd.Env, cfg.Env...)
 	c.cmd.Stderr = c.stderr
-	spawnAttr(c.cmd)
 	stdout, err := c.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -169,21 +169,12 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig fires when the starting thread ends: keep it for the
-		// child's lifetime (the goroutine never unlocks).
-		runtime.LockOSThread()
-		if err := c.cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		c.err = c.cmd.Wait()
+	err = StartChild(c.cmd, nil, func(err error) {
+		c.err = err
 		c.crashed = c.err != nil && !c.stopping.Load()
 		close(c.done)
-	}()
-	if err := <-started; err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	lines := make(chan []byte, 1)
@@ -231,6 +222,32 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 	return c, nil
 }
 
+// StartChild starts cmd as a server child: in a process group of its
+// own, from a thread locked for the child's lifetime, so that on Linux
+// the kernel kills the child when that thread ends (Pdeathsig), and
+// pinned first to cpus, if any, so that every thread the child ever has
+// inherits them. exited gets the child's exit once it is reaped.
+func StartChild(cmd *exec.Cmd, cpus []int, exited func(error)) error {
+	spawnAttr(cmd)
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if len(cpus) > 0 {
+			if err := sysstat.PinThread(cpus); err != nil {
+				started <- err
+				return
+			}
+		}
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		exited(cmd.Wait())
+	}()
+	return <-started
+}
+
 // Alive is nil while the server runs, and says why once it has exited:
 // a *CrashError when it died on its own.
 func (c *Child) Alive() error {
@@ -264,7 +281,7 @@ func (c *Child) crash() *CrashError {
 	if !c.crashed {
 		return nil
 	}
-	stderr := c.stderr.bytes()
+	stderr := c.stderr.Bytes()
 	return &CrashError{Status: c.err.Error(), Headline: headline(stderr), Stderr: stderr}
 }
 
@@ -282,7 +299,7 @@ func headline(stderr []byte) string {
 
 // Reason is the server's last word on stderr, or its exit status.
 func (c *Child) Reason() string {
-	if s := c.stderr.last(); s != "" {
+	if s := c.stderr.Last(); s != "" {
 		return s
 	}
 	select {
@@ -329,10 +346,11 @@ func (c *Child) Kill() {
 	<-c.done
 }
 
-// stderrLog keeps a child's stderr: all of it up to stderrKeep bytes,
+// StderrLog keeps a child's stderr: all of it up to stderrKeep bytes,
 // beyond that its start and its end, where a Go crash puts its headline
-// and the goroutine that crashed, and the last lines.
-type stderrLog struct {
+// and the goroutine that crashed, and the last lines. Package peer keeps
+// its servers' stderr in one too, for a CrashError.
+type StderrLog struct {
 	mu   sync.Mutex
 	head []byte
 	tail []byte // the last stderrKeep/2 bytes once head is full
@@ -341,7 +359,7 @@ type stderrLog struct {
 
 const stderrKeep = 1 << 20
 
-func (l *stderrLog) Write(p []byte) (int, error) {
+func (l *StderrLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := len(p)
@@ -358,7 +376,8 @@ func (l *stderrLog) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (l *stderrLog) bytes() []byte {
+// Bytes is what was kept.
+func (l *StderrLog) Bytes() []byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := append([]byte(nil), l.head...)
@@ -368,8 +387,8 @@ func (l *stderrLog) bytes() []byte {
 	return append(b, l.tail...)
 }
 
-// last is the last non-empty line.
-func (l *stderrLog) last() string {
-	lines := strings.Split(strings.TrimSpace(string(l.bytes())), "\n")
+// Last is the last non-empty line.
+func (l *StderrLog) Last() string {
+	lines := strings.Split(strings.TrimSpace(string(l.Bytes())), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }

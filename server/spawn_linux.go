@@ -6,7 +6,7 @@ import (
 )
 
 // spawnAttr makes the kernel kill the child when the thread that started
-// it dies (Spawn locks that thread for the child's lifetime), and puts
+// it dies (StartChild locks that thread for the child's lifetime), and puts
 // the child in its own process group so that a terminal's Ctrl-C reaches
 // only the parent, which then stops the child itself.
 func spawnAttr(cmd *exec.Cmd) {

@@ -188,14 +188,14 @@ func TestSpawnStopIsNoCrash(t *testing.T) {
 }
 
 func TestStderrLogKeepsStartAndEnd(t *testing.T) {
-	var l stderrLog
+	var l StderrLog
 	l.Write([]byte("fatal error: first\n"))
 	filler := bytes.Repeat([]byte("x"), 1000)
 	for range 3 * stderrKeep / len(filler) {
 		l.Write(filler)
 	}
 	l.Write([]byte("\nlast line\n"))
-	b := l.bytes()
+	b := l.Bytes()
 	if len(b) > stderrKeep+100 || !bytes.HasPrefix(b, []byte("fatal error: first\n")) ||
 		!bytes.HasSuffix(b, []byte("last line\n")) || !bytes.Contains(b, []byte("bytes left out")) {
 		t.Errorf("kept %d bytes: %.40q ... %q", len(b), b, b[len(b)-20:])
@@ -203,7 +203,7 @@ func TestStderrLogKeepsStartAndEnd(t *testing.T) {
 	if got := headline(b); got != "fatal error: first" {
 		t.Errorf("headline %q", got)
 	}
-	if l.last() != "last line" {
-		t.Errorf("last %q", l.last())
+	if l.Last() != "last line" {
+		t.Errorf("last %q", l.Last())
 	}
 }
