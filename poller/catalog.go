@@ -14,7 +14,9 @@ import (
 // lists. A name is a poller backend ("epoll"), a backend that can be
 // edge-triggered run that way (its name and EdgeSuffix: "epoll-et"), or
 // an engine: a server that does not sit on a Poller ("stdlib"), which the
-// package implementing it registers with RegisterEngine.
+// package implementing it registers with RegisterEngine. Peers, echo
+// servers over other projects' event loops, are names of their own kind
+// (RegisterPeer): run measures them, serve and soak refuse them.
 
 // Stdlib names the baseline engine: Go's net package, one goroutine per
 // connection over the runtime's own netpoller.
@@ -48,6 +50,9 @@ func RegisterEngine(e Engine) {
 	if _, dup := registry[e.Name]; dup {
 		panic("poller: engine named like a backend: " + e.Name)
 	}
+	if _, dup := peers[e.Name]; dup {
+		panic("poller: engine named like a peer: " + e.Name)
+	}
 	if e.Available != nil {
 		e.Available = sync.OnceValue(e.Available)
 	}
@@ -64,6 +69,8 @@ type Choice struct {
 	Edge bool
 	// Engine is set for a server that is not a Poller backend.
 	Engine bool
+	// Peer is set for another project's echo server (RegisterPeer).
+	Peer bool
 }
 
 // Options are the poller options the choice implies.
@@ -73,8 +80,10 @@ func (c Choice) Options() Options { return Options{EdgeTriggered: c.Edge} }
 type Entry struct {
 	Choice
 	Doc string
-	// Caps are the backend's; zero for an engine.
+	// Caps are the backend's; zero for an engine or a peer.
 	Caps Capabilities
+	// Multiplexer and Needs are a peer's (see Peer).
+	Multiplexer, Needs string
 	// Err, if not nil, says why the entry cannot run here.
 	Err error
 }
@@ -91,8 +100,12 @@ func availability(f func() error) error {
 
 // Catalog lists every registered name, available or not: each backend
 // (sorted) followed by its edge-triggered variant where it has one, then
-// the engines (sorted).
-func Catalog() []Entry {
+// the engines (sorted), then the peers (sorted). A peer's availability
+// may take a moment to learn (see Peer.Available).
+func Catalog() []Entry { return append(own(), Peers()...) }
+
+// own is the catalogue of muxbench's own servers: backends and engines.
+func own() []Entry {
 	var out []Entry
 	for _, i := range Backends() {
 		err := availability(i.Available)
@@ -119,7 +132,7 @@ func Catalog() []Entry {
 // comparable set, every server in its default mode.
 func All(edge bool) []string {
 	var out []string
-	for _, e := range Catalog() {
+	for _, e := range own() {
 		if e.Err == nil && (edge || !e.Edge) {
 			out = append(out, e.Name)
 		}
@@ -131,7 +144,7 @@ func All(edge bool) []string {
 // machine and why, for commands to print when asked for "all".
 func Skipped(edge bool) []string {
 	var out []string
-	for _, e := range Catalog() {
+	for _, e := range own() {
 		if e.Err != nil && (edge || !e.Edge) {
 			out = append(out, e.Name+": "+e.Err.Error())
 		}
@@ -139,10 +152,14 @@ func Skipped(edge bool) []string {
 	return out
 }
 
-// Resolve looks a name up. Its error wraps ErrUnknown, naming what there
-// is, or ErrUnavailable, saying why not.
+// Resolve looks up the name of one of muxbench's own servers. Its error
+// wraps ErrUnknown, naming what there is, ErrUnavailable, saying why not,
+// or ErrUnsupported for a peer's name.
 func Resolve(name string) (Choice, error) {
-	for _, e := range Catalog() {
+	if _, ok := peers[name]; ok {
+		return Choice{}, fmt.Errorf("%w: %s is a peer, another project's echo server: run measures it, it is not a muxbench server", ErrUnsupported, name)
+	}
+	for _, e := range own() {
 		if e.Name != name {
 			continue
 		}

@@ -12,13 +12,14 @@ import (
 
 // withCatalog replaces the registries for one test: level "lt", edge
 // capable "et", an unavailable backend "gone", the engines stdlib and an
-// unavailable "ring". The platform's preferred backend is registered
-// too, when there is one, so that Default can pick it.
+// unavailable "ring", the peers "fp" and an unavailable "fq". The
+// platform's preferred backend is registered too, when there is one, so
+// that Default can pick it.
 func withCatalog(t *testing.T) {
 	t.Helper()
-	savedB, savedE := registry, engines
-	t.Cleanup(func() { registry, engines = savedB, savedE })
-	registry, engines = map[string]Info{}, map[string]Engine{}
+	savedB, savedE, savedP := registry, engines, peers
+	t.Cleanup(func() { registry, engines, peers = savedB, savedE, savedP })
+	registry, engines, peers = map[string]Info{}, map[string]Engine{}, map[string]Peer{}
 	newFake := func(Options) (Backend, error) { return &fakeBackend{}, nil }
 	Register(Info{Name: "lt", New: newFake})
 	Register(Info{Name: "et", Caps: Capabilities{EdgeTriggered: true}, New: newFake})
@@ -28,6 +29,8 @@ func withCatalog(t *testing.T) {
 	}
 	RegisterEngine(Engine{Name: Stdlib})
 	RegisterEngine(Engine{Name: "ring", Available: func() error { return errors.New("io_uring disabled") }})
+	RegisterPeer(Peer{Name: "fp", Multiplexer: "poll"})
+	RegisterPeer(Peer{Name: "fq", Needs: "fq-dev", Available: func() error { return errors.New("needs fq-dev") }})
 }
 
 func TestCatalogNames(t *testing.T) {
@@ -188,4 +191,71 @@ func TestRegisterClash(t *testing.T) {
 		engines = saved
 	}()
 	RegisterEngine(Engine{Name: "lt"})
+}
+
+// Peers are catalogue names of their own kind: listed last, never in
+// all, refused by Resolve (serve, soak), taken by ParseListWithPeers
+// (run) by name or as "peers", which skips, saying why, those that
+// cannot run.
+func TestPeersInCatalogue(t *testing.T) {
+	withCatalog(t)
+	var names []string
+	for _, e := range Catalog() {
+		if e.Peer {
+			names = append(names, e.Name)
+			if e.Name == "fq" && !errors.Is(e.Err, ErrUnavailable) {
+				t.Errorf("fq: %v, want unavailable", e.Err)
+			}
+		} else if names != nil {
+			t.Errorf("%s listed after the peers", e.Name)
+		}
+	}
+	if d := cmp.Diff([]string{"fp", "fq"}, names); d != "" {
+		t.Errorf("peers in the catalogue (-want +got):\n%s", d)
+	}
+	for _, n := range All(true) {
+		if n == "fp" || n == "fq" {
+			t.Errorf("All lists the peer %s", n)
+		}
+	}
+	if _, err := Resolve("fp"); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "peer") {
+		t.Errorf("Resolve(fp) = %v, want a peer refused", err)
+	}
+
+	got, skipped, err := ParseListWithPeers("peers", false)
+	if err != nil || !cmp.Equal([]Choice{{Name: "fp", Backend: "fp", Peer: true}}, got) ||
+		len(skipped) != 1 || !strings.Contains(skipped[0], "fq: unavailable: needs fq-dev") {
+		t.Errorf("peers: %+v, skipped %q, %v", got, skipped, err)
+	}
+	got, skipped, err = ParseListWithPeers("lt, fp,all,fp", false)
+	want := []string{"lt", "fp"}
+	for _, n := range All(false) {
+		if n != "lt" {
+			want = append(want, n)
+		}
+	}
+	if err != nil || !cmp.Equal(want, ChoiceNames(got)) || !cmp.Equal(Skipped(false), skipped) {
+		t.Errorf("lt,fp,all,fp: %q (want %q), skipped %q, %v", ChoiceNames(got), want, skipped, err)
+	}
+	for _, tc := range []struct {
+		list string
+		is   error
+		text string
+	}{
+		{"fq", ErrUnavailable, "fq unavailable: needs fq-dev"},
+		{"nope", ErrUnknown, "fp, fq"},
+	} {
+		if _, _, err := ParseListWithPeers(tc.list, false); !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.text) {
+			t.Errorf("%s: %v, want %v saying %q", tc.list, err, tc.is, tc.text)
+		}
+	}
+	if _, _, err := ParseListWithPeers("", false); err == nil {
+		t.Error("an empty list accepted")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a peer named like a backend registered")
+		}
+	}()
+	RegisterPeer(Peer{Name: "lt"})
 }

@@ -388,6 +388,9 @@ func Register(info Info) {
 	if _, dup := engines[info.Name]; dup {
 		panic("poller: backend named like an engine: " + info.Name)
 	}
+	if _, dup := peers[info.Name]; dup {
+		panic("poller: backend named like a peer: " + info.Name)
+	}
 	if info.Available != nil {
 		// A probe may set up a kernel object: once is enough.
 		info.Available = sync.OnceValue(info.Available)

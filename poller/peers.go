@@ -1,0 +1,138 @@
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Peer is an echo server over another project's event loop (Twisted,
+// asyncio, libevent, Node.js...), which package peer builds and starts. A
+// run measures it from outside as it measures muxbench's own servers;
+// it is not a muxbench server, so serve and soak refuse its name.
+type Peer struct {
+	Name string
+	// Doc is one line for `muxbench backends`.
+	Doc string
+	// Multiplexer is what the peer forces its loop onto ("epoll"), or
+	// what its library runs where it lets nobody choose.
+	Multiplexer string
+	// Needs is what to install for it: Debian packages, or a program.
+	Needs string
+	// Available, if set, says why the peer cannot run here; nil means it
+	// can. It is called once, and may take a moment: it may build the
+	// peer or start its interpreter.
+	Available func() error
+}
+
+// PeersKeyword in a list of names stands for every available peer, as
+// "all" stands for every one of muxbench's own servers.
+const PeersKeyword = "peers"
+
+var peers = map[string]Peer{}
+
+// RegisterPeer makes a peer a catalogue name; package peer calls it from
+// init.
+func RegisterPeer(p Peer) {
+	_, backend := registry[strings.TrimSuffix(p.Name, EdgeSuffix)]
+	_, engine := engines[p.Name]
+	_, dup := peers[p.Name]
+	if backend || engine || dup || p.Name == PeersKeyword || p.Name == "all" {
+		panic("poller: peer registered twice, or named like a backend or engine: " + p.Name)
+	}
+	if p.Available != nil {
+		p.Available = sync.OnceValue(p.Available)
+	}
+	peers[p.Name] = p
+}
+
+// PeerNames lists the registered peers, sorted, without asking whether
+// they can run.
+func PeerNames() []string {
+	out := make([]string, 0, len(peers))
+	for n := range peers {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Peers lists the registered peers, sorted, available or not. Their
+// availability is learnt concurrently: each may start an interpreter.
+func Peers() []Entry {
+	names := PeerNames()
+	out := make([]Entry, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		p := peers[n]
+		out[i] = Entry{Choice: Choice{Name: n, Backend: n, Peer: true}, Doc: p.Doc, Multiplexer: p.Multiplexer, Needs: p.Needs}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i].Err = availability(p.Available)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// ParseListWithPeers reads a comma-separated list of names for a command
+// that measures peers too: each may be one of muxbench's own servers, a
+// peer, "all" (All(edge)) or "peers" (every available peer). skipped
+// says, one line each, what "all" and "peers" left out here and why.
+// Duplicates are dropped; an empty list is an error.
+func ParseListWithPeers(v string, edge bool) (choices []Choice, skipped []string, err error) {
+	seen := map[string]bool{}
+	add := func(c Choice) {
+		if !seen[c.Name] {
+			seen[c.Name] = true
+			choices = append(choices, c)
+		}
+	}
+	for _, n := range strings.Split(v, ",") {
+		switch n = strings.TrimSpace(n); {
+		case n == "":
+		case n == "all":
+			for _, a := range All(edge) {
+				c, err := Resolve(a)
+				if err != nil {
+					return nil, nil, err
+				}
+				add(c)
+			}
+			skipped = append(skipped, Skipped(edge)...)
+		case n == PeersKeyword:
+			for _, e := range Peers() {
+				if e.Err != nil {
+					skipped = append(skipped, e.Name+": "+e.Err.Error())
+				} else {
+					add(e.Choice)
+				}
+			}
+		default:
+			p, ok := peers[n]
+			if !ok {
+				c, err := Resolve(n)
+				if err != nil {
+					if errors.Is(err, ErrUnknown) {
+						err = unknown(n, append(All(true), PeerNames()...))
+					}
+					return nil, nil, err
+				}
+				add(c)
+				continue
+			}
+			if err := availability(p.Available); err != nil {
+				return nil, nil, fmt.Errorf("%s %w", n, err)
+			}
+			add(Choice{Name: n, Backend: n, Peer: true})
+		}
+	}
+	if len(choices) == 0 {
+		return nil, skipped, fmt.Errorf("nothing to run in %q (want all, %s, or a list of: %s)", v, PeersKeyword,
+			strings.Join(append(All(true), PeerNames()...), ", "))
+	}
+	return choices, skipped, nil
+}
