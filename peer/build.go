@@ -1,0 +1,184 @@
+package peer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Programs are prepared in a cache directory named after their content,
+// so that a source, a compiler or flags that change make a new one, and
+// concurrent muxbench processes each see a whole file or none.
+
+// buildTimeout bounds one compilation.
+const buildTimeout = 2 * time.Minute
+
+// cacheDir is muxbench's under the user's cache directory, or under the
+// temporary directory where there is none.
+func cacheDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "muxbench", "peer")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("muxbench-peer-%d", os.Getuid()))
+}
+
+// prepare returns cacheDir()/KEY/name, where KEY hashes what the file
+// is made from; if it is not there yet, build makes it in a fresh
+// directory, which then takes KEY's place whole.
+func prepare(name string, from [][]byte, build func(dir string) error) (string, error) {
+	h := sha256.New()
+	for _, b := range from {
+		fmt.Fprintf(h, "%d:", len(b))
+		h.Write(b)
+	}
+	root := cacheDir()
+	dir := filepath.Join(root, hex.EncodeToString(h.Sum(nil))[:16])
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(root, "new-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	if err := build(tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Stat(path); serr != nil { // not another process's
+			return "", err
+		}
+	}
+	return path, nil
+}
+
+// Script is a Program: the interpreter interp finds, running src, which
+// is written to the cache as file.
+func Script(file string, src []byte, interp func() (string, error)) Program {
+	return sync.OnceValues(func() ([]string, error) {
+		exe, err := interp()
+		if err != nil {
+			return nil, err
+		}
+		path, err := prepare(file, [][]byte{src}, func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, file), src, 0o644)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return []string{exe, path}, nil
+	})
+}
+
+// C is a Program: src compiled with -O2 and the flags that flags
+// returns, as the binary name; needs is what to install when it does
+// not build.
+func C(name string, src []byte, needs string, flags func() ([]string, error)) Program {
+	return sync.OnceValues(func() ([]string, error) {
+		cc, err := Compiler()
+		if err != nil {
+			return nil, err
+		}
+		var fl []string
+		if flags != nil {
+			if fl, err = flags(); err != nil {
+				return nil, err
+			}
+		}
+		from := [][]byte{src, []byte(cc), []byte(strings.Join(fl, " "))}
+		path, err := prepare(name, from, func(dir string) error {
+			ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+			defer cancel()
+			return CompileC(ctx, filepath.Join(dir, name), src, fl...)
+		})
+		if err != nil {
+			if needs != "" {
+				return nil, fmt.Errorf("needs %s (%v)", needs, err)
+			}
+			return nil, err
+		}
+		return []string{path}, nil
+	})
+}
+
+// CompileC writes src beside out, as out.c, and compiles it into out
+// with -O2 and flags; its error holds the compiler's first error line.
+func CompileC(ctx context.Context, out string, src []byte, flags ...string) error {
+	cc, err := Compiler()
+	if err != nil {
+		return err
+	}
+	file := out + ".c"
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		return err
+	}
+	args := append([]string{"-O2", "-o", out, file}, flags...)
+	if msg, err := exec.CommandContext(ctx, cc, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v: %s", filepath.Base(file), err, firstError(msg))
+	}
+	return nil
+}
+
+// firstError is the compiler's first line that says "error", or its
+// last line.
+func firstError(out []byte) string {
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "error") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return lastLine(out)
+}
+
+// pkgConfig is the flags that build against a library pkg-config knows.
+func pkgConfig(lib, needs string) func() ([]string, error) {
+	return func() ([]string, error) {
+		if _, err := exec.LookPath("pkg-config"); err != nil {
+			return nil, fmt.Errorf("needs %s (no pkg-config on the PATH)", needs)
+		}
+		out, err := exec.Command("pkg-config", "--cflags", "--libs", lib).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("needs %s (pkg-config: %s)", needs, lastLine(out))
+		}
+		return strings.Fields(string(out)), nil
+	}
+}
+
+// errNotFound is wrapped when no interpreter is found.
+var errNotFound = errors.New("not found")
+
+// python is Debian's /usr/bin/python3, the one Debian's python3-twisted
+// and python3-uvloop install for (a python3 earlier on the PATH, a
+// virtualenv's or pyenv's, may lack them); elsewhere python3 on the PATH.
+func python() (string, error) {
+	const debian = "/usr/bin/python3"
+	if _, err := os.Stat(debian); err == nil {
+		return debian, nil
+	}
+	if p, err := exec.LookPath("python3"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("needs python3: %w", errNotFound)
+}
+
+// node is Node.js: node, or nodejs as older Debian names it.
+func node() (string, error) {
+	for _, n := range []string{"node", "nodejs"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("needs nodejs (no node on the PATH): %w", errNotFound)
+}
