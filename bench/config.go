@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
@@ -37,6 +38,11 @@ type Config struct {
 	// Target, when set, is a running echo server (host:port) to drive
 	// instead of starting one; the result's backend is External.
 	Target string
+	// Peer, when set, is the server to start instead of Server: an echo
+	// server over another project's event loop, bound to Server.Listen
+	// and pinned, whole, to Server.CPUs. Its CPU and memory are read from
+	// /proc, and its connections counted there.
+	Peer *peer.Peer
 	// Control and Token reach Target's control channel, if it is a
 	// muxbench server; ServerPID, if set, is Target's process on this
 	// host, whose CPU is read from /proc.
@@ -143,7 +149,10 @@ const descriptorSlack = 64
 
 // withDefaults checks cfg and fills its defaults.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.Target == "" {
+	if cfg.Target != "" && cfg.Peer != nil {
+		return cfg, cli.Usagef("a run starts a peer or drives a target, not both")
+	}
+	if cfg.Target == "" && cfg.Peer == nil {
 		if cfg.Server.Backend == "" {
 			cfg.Server.Backend = poller.Default()
 		}
@@ -221,7 +230,7 @@ func (cfg Config) withDefaults() (Config, error) {
 			}
 		}
 	}
-	if cfg.Target == "" && cfg.Server.GOMAXPROCS == 0 {
+	if cfg.Target == "" && cfg.Peer == nil && cfg.Server.GOMAXPROCS == 0 {
 		cfg.Server.GOMAXPROCS = max(len(cfg.Server.CPUs), 1)
 		switch {
 		case cfg.Server.Backend == poller.Stdlib && cfg.Server.Loops > 1:
@@ -231,7 +240,7 @@ func (cfg Config) withDefaults() (Config, error) {
 			cfg.Server.GOMAXPROCS = max(cfg.Server.GOMAXPROCS, cfg.Server.Loops) + 1
 		}
 	}
-	if cfg.Target == "" {
+	if cfg.Target == "" && cfg.Peer == nil {
 		// Checked here rather than by the child: a bad size is refused
 		// before anything starts.
 		if err := cfg.Server.Check(); err != nil {
@@ -242,10 +251,13 @@ func (cfg Config) withDefaults() (Config, error) {
 }
 
 // Name is the run's server as lists and tables name it: the backend,
-// "epoll-et" when edge-triggered, External for a Target.
+// "epoll-et" when edge-triggered, the peer's name, External for a Target.
 func (cfg *Config) Name() string {
 	if cfg.Target != "" {
 		return External
+	}
+	if cfg.Peer != nil {
+		return cfg.Peer.Name
 	}
 	if cfg.Server.Poller.EdgeTriggered {
 		return cfg.Server.Backend + poller.EdgeSuffix

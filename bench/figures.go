@@ -200,8 +200,9 @@ func serverFigures(a, b serverSample, base int64, res *result.Result, allConns i
 		t := cpuDiff(a.thread, b.thread)
 		fillCPU(&t, res.RoundTrips, res.WindowSec)
 		s.LoopThread = &t
-	} else if b.backend != poller.Stdlib && b.backend != External {
-		// A reactor has a loop thread; stdlib and foreign servers do not.
+	} else if b.backend != poller.Stdlib && b.backend != External && res.Peer == nil {
+		// A reactor has a loop thread; stdlib and foreign servers do not,
+		// nor a user's own peer, which need not run one.
 		res.SetUnavailable(result.UnavailableServerThreadCPU)
 	}
 	if b.hasIO {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
@@ -18,11 +19,14 @@ type serverSample struct {
 	io          result.IO
 	hasIO       bool
 	rss, maxRSS int64
-	// conns and accept come with the control channel (hasIO).
-	conns  int
-	accept result.Accepts
-	paused uint64 // output budget pauses
-	pid    int    // the server's own word, 0 if unknown
+	// conns is the connections the server holds, when it can be told
+	// (countsConns): its own count over the control channel, or a peer's
+	// sockets. accept comes with the control channel (hasIO).
+	conns       int
+	countsConns bool
+	accept      result.Accepts
+	paused      uint64 // output budget pauses
+	pid         int    // the server's own word, 0 if unknown
 }
 
 // serverProbe reads a server's figures: over its control channel, or
@@ -46,7 +50,7 @@ func (p *controlProbe) sample() (serverSample, error) {
 	s := serverSample{
 		backend: st.Backend, options: st.Options,
 		proc: cpuTimes{userNs: st.ProcUserNs, sysNs: st.ProcSysNs, volCS: st.VolCtxSw, involCS: st.InvolCtxSw, ok: true},
-		io:   st.IO, hasIO: true, rss: st.RSS, maxRSS: st.MaxRSS, conns: st.Conns, accept: st.Accept, paused: st.BudgetPauses, pid: st.PID,
+		io:   st.IO, hasIO: true, rss: st.RSS, maxRSS: st.MaxRSS, conns: st.Conns, countsConns: true, accept: st.Accept, paused: st.BudgetPauses, pid: st.PID,
 	}
 	if st.ThreadUserNs >= 0 {
 		s.thread = cpuTimes{userNs: st.ThreadUserNs, sysNs: st.ThreadSysNs, ok: true}
@@ -75,3 +79,44 @@ func (p *pidProbe) sample() (serverSample, error) {
 }
 
 func (p *pidProbe) alive() error { return nil }
+
+// peerProbe reads a peer from /proc: its CPU and memory as pidProbe
+// does, and its connections as the sockets it holds beyond those it held
+// at the first sample, before the first connection.
+type peerProbe struct {
+	pidProbe
+	p    *peer.Process
+	base int // sockets at the first sample; -1 once they cannot be read
+	read bool
+}
+
+func (p *peerProbe) sample() (serverSample, error) {
+	s, err := p.pidProbe.sample()
+	if err != nil {
+		return s, err
+	}
+	if p.p.Loop != "" {
+		s.backend = p.p.Loop
+	}
+	if p.p.LoopTID > 0 {
+		s.thread = fromUsage(sysstat.ThreadByPID(p.pid, p.p.LoopTID))
+	}
+	n, err := sysstat.SocketsByPID(p.pid)
+	switch {
+	case err != nil || p.base < 0:
+		p.base = -1
+	case !p.read:
+		p.base, p.read = n, true
+		fallthrough
+	default:
+		s.conns, s.countsConns = n-p.base, true
+	}
+	return s, nil
+}
+
+func (p *peerProbe) alive() error {
+	if err := p.p.Alive(); err != nil {
+		return fmt.Errorf("server exited during the run: %w", err)
+	}
+	return nil
+}

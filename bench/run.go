@@ -38,9 +38,12 @@ func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	defer r.close()
 	prevProcs := runtime.GOMAXPROCS(r.res.Env.GOMAXPROCS)
 	r.onClose(func() { runtime.GOMAXPROCS(prevProcs) })
-	if r.cfg.Target == "" {
+	switch {
+	case r.cfg.Peer != nil:
+		err = r.startPeer()
+	case r.cfg.Target == "":
 		err = r.startServer()
-	} else {
+	default:
 		err = r.attachServer()
 	}
 	if err != nil {
@@ -71,8 +74,9 @@ type run struct {
 	genBackend string
 	res        *result.Result
 
-	// The server: a child, or one reached by --target.
-	child     *server.Child
+	// The server: a child (muxbench's or a peer), or one reached by
+	// --target.
+	child     exited      // nil for a target
 	probe     serverProbe // nil when nothing reads the server's figures
 	serverPID int         // 0 if unknown
 	target    string
@@ -137,6 +141,10 @@ func newResult(cfg *Config, genBackend string) *result.Result {
 		res.Params.Backend = External
 		return res
 	}
+	if cfg.Peer != nil {
+		res.Params.Backend = cfg.Peer.Name
+		return res
+	}
 	if cfg.Server.Poller.EdgeTriggered {
 		res.Params.Extra["edge"] = "true"
 	}
@@ -167,7 +175,7 @@ func (r *run) startServer() error {
 	if err != nil {
 		return err
 	}
-	r.onClose(func() { ch.Stop() })
+	r.onClose(ch.Stop)
 	r.child = ch
 	r.target = ch.Ready.Listen
 	r.res.Params.Target = r.target
@@ -175,6 +183,31 @@ func (r *run) startServer() error {
 	r.probe = &controlProbe{c: ch.Control, pid: ch.Ready.PID, child: ch}
 	r.serverPID = ch.Ready.PID
 	r.res.Warnings = append(r.res.Warnings, bufWarnings(&r.cfg)...)
+	return nil
+}
+
+// startPeer starts the peer and reads it from /proc.
+func (r *run) startPeer() error {
+	p, err := r.cfg.Peer.Start(r.ctx, r.cfg.Server.Listen, r.cfg.Server.CPUs)
+	if err != nil {
+		return err
+	}
+	r.onClose(p.Stop)
+	r.child = p
+	r.target = p.Addr
+	r.res.Params.Target = p.Addr
+	r.res.Params.Extra["server_pid"] = fmt.Sprint(p.PID)
+	r.res.Peer = &result.Peer{Name: r.cfg.Peer.Name, Multiplexer: r.cfg.Peer.Multiplexer,
+		Library: p.Library, Loop: p.Loop, Command: strings.Join(p.Command, " ")}
+	if len(r.cfg.Server.CPUs) > 0 {
+		// Inherited from the thread that started it: checked, not assumed.
+		if got, err := sysstat.ThreadAffinity(p.PID); err == nil && sysstat.FormatCPUList(got) != sysstat.FormatCPUList(r.cfg.Server.CPUs) {
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("peer not pinned: it runs on CPUs %s, not %s",
+				sysstat.FormatCPUList(got), sysstat.FormatCPUList(r.cfg.Server.CPUs)))
+		}
+	}
+	r.probe = &peerProbe{pidProbe: pidProbe{pid: p.PID}, p: p}
+	r.serverPID = p.PID
 	return nil
 }
 
@@ -546,10 +579,16 @@ func (r *run) collect(w *edges) (*result.Result, error) {
 	return res, nil
 }
 
+// exited is a server child, muxbench's own or a peer: how it ended.
+type exited interface {
+	Done() <-chan struct{}
+	Crash() *server.CrashError
+}
+
 // crashOf is the child server's crash, if it has one. After a failure,
 // which the control channel often sees before the child's exit is
 // reaped, it waits a moment for the exit.
-func crashOf(child *server.Child, failed bool) *server.CrashError {
+func crashOf(child exited, failed bool) *server.CrashError {
 	if child == nil {
 		return nil
 	}

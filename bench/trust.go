@@ -59,7 +59,7 @@ func shortfall(edge string, idle []int, s *serverSample, want int) (int, string)
 		missing = c
 		why = fmt.Sprintf("%d of %d idle connections closed by the server at the window's %s", c, len(idle), edge)
 	}
-	if s != nil && s.hasIO && s.conns < want {
+	if s != nil && s.countsConns && s.conns < want {
 		if n := want - s.conns; n > missing {
 			missing = n
 			why = fmt.Sprintf("the server holds %d of the %d connections at the window's %s", s.conns, want, edge)
@@ -77,7 +77,7 @@ func settle(p serverProbe, want int) (*serverSample, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !s.hasIO || s.conns >= want || time.Now().After(deadline) {
+		if !s.countsConns || s.conns >= want || time.Now().After(deadline) {
 			return &s, nil
 		}
 		time.Sleep(20 * time.Millisecond)

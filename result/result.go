@@ -84,6 +84,10 @@ type Result struct {
 	// Faults is what fault drivers did beside the load (muxbench soak);
 	// nil for a plain run.
 	Faults *Faults `json:"faults,omitempty"`
+	// Peer is the echo server of another project that was measured, as
+	// muxbench started it (run --backend twisted-epoll); nil for
+	// muxbench's own servers.
+	Peer *Peer `json:"peer,omitempty"`
 	// Unavailable names what this platform could not give the run (the
 	// Unavailable* constants): their fields are zero or absent because
 	// nothing was measured, not because the figure was zero.
@@ -399,6 +403,22 @@ type Server struct {
 	RSSPerConn float64 `json:"rss_per_conn_bytes"`
 	// Conns is the connections the server held at the window's end.
 	Conns int `json:"conns"`
+}
+
+// Peer is an echo server over another project's event loop, which a run
+// started and measured as its server (Params.Backend is its name).
+type Peer struct {
+	Name string `json:"name"`
+	// Multiplexer is what the peer forces its library onto, named as
+	// muxbench's backends are; empty when unknown (a user's own server).
+	Multiplexer string `json:"multiplexer,omitempty"`
+	// Library and Loop are what the server said when it started: its
+	// library and version ("Twisted 22.4.0 (Python 3.11.2)"), and the
+	// loop that ran ("EPollReactor").
+	Library string `json:"library,omitempty"`
+	Loop    string `json:"loop,omitempty"`
+	// Command is how it was started.
+	Command string `json:"command"`
 }
 
 // ServerOptions is how the server was set up. SndBuf and RcvBuf are the

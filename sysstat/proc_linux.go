@@ -40,16 +40,10 @@ func ProcessByPID(pid int) (Usage, error) {
 	if err := hide(FigPID, fmt.Sprintf("usage of process %d", pid)); err != nil {
 		return Usage{}, err
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	u, err := statCPU(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return Usage{}, fmt.Errorf("sysstat: process %d: %w", pid, err)
 	}
-	utime, stime, err := parseStat(stat)
-	if err != nil {
-		return Usage{}, fmt.Errorf("sysstat: /proc/%d/stat: %w", pid, err)
-	}
-	tick := 1e9 / clockTicks()
-	u := Usage{UserNs: utime * tick, SysNs: stime * tick}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return Usage{}, fmt.Errorf("sysstat: process %d: %w", pid, err)
@@ -72,6 +66,34 @@ func ProcessByPID(pid int) (Usage, error) {
 		}
 	}
 	return u, nil
+}
+
+// ThreadByPID reads the CPU of thread tid of process pid, in the same
+// ticks as ProcessByPID: the loop thread of a server that reports
+// nothing itself.
+func ThreadByPID(pid, tid int) (Usage, error) {
+	if err := hide(FigThread, fmt.Sprintf("CPU of thread %d of process %d", tid, pid)); err != nil {
+		return Usage{}, err
+	}
+	u, err := statCPU(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
+	if err != nil {
+		return Usage{}, fmt.Errorf("sysstat: thread %d of process %d: %w", tid, pid, err)
+	}
+	return u, nil
+}
+
+// statCPU reads user and system CPU from a stat file.
+func statCPU(path string) (Usage, error) {
+	stat, err := os.ReadFile(path)
+	if err != nil {
+		return Usage{}, err
+	}
+	utime, stime, err := parseStat(stat)
+	if err != nil {
+		return Usage{}, fmt.Errorf("%s: %w", path, err)
+	}
+	tick := 1e9 / clockTicks()
+	return Usage{UserNs: utime * tick, SysNs: stime * tick}, nil
 }
 
 // parseStat takes utime and stime (fields 14 and 15) from a stat line.

@@ -18,6 +18,11 @@ func ProcessByPID(pid int) (Usage, error) {
 	return Usage{}, fmt.Errorf("%w: usage of process %d (no /proc)", ErrUnavailable, pid)
 }
 
+// ThreadByPID reads another process's thread's CPU; this needs /proc.
+func ThreadByPID(pid, tid int) (Usage, error) {
+	return Usage{}, fmt.Errorf("%w: CPU of thread %d of process %d (no /proc)", ErrUnavailable, tid, pid)
+}
+
 // RSS is the process's resident set now; this needs /proc.
 func RSS() (int64, error) {
 	return 0, fmt.Errorf("%w: current RSS (no /proc)", ErrUnavailable)

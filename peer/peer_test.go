@@ -1,0 +1,218 @@
+package peer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/bench"
+	_ "github.com/muxbench/muxbench/cfloor" // the c-floor peer
+	"github.com/muxbench/muxbench/peer"
+	"github.com/muxbench/muxbench/poller"
+	_ "github.com/muxbench/muxbench/poller/all" // the generator's poller
+	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/server"
+)
+
+// helperEnv makes this test binary an echo server that misbehaves as it
+// says (see serveHelper), for a user's --peer command.
+const helperEnv = "MUXBENCH_PEER_TEST_SERVER"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(helperEnv); mode != "" {
+		serveHelper(mode, os.Args[len(os.Args)-1])
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveHelper is an echo server: "corrupt" flips a bit of every echo,
+// "noaccept" accepts two connections and no more, "crash" exits after
+// its first echo, "port" listens on port and prints nothing. The others
+// print the ready line. All exit when stdin ends.
+func serveHelper(mode, port string) {
+	if mode != "port" {
+		port = "0"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if mode != "port" {
+		fmt.Printf("{\"listen\":%q,\"pid\":%d}\n", ln.Addr(), os.Getpid())
+	}
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	for accepted := 0; ; accepted++ {
+		if mode == "noaccept" && accepted == 2 {
+			select {} // the rest wait in the backlog
+		}
+		c, err := ln.Accept()
+		if err != nil {
+			os.Exit(1)
+		}
+		go func() {
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					c.Close()
+					return
+				}
+				if mode == "corrupt" {
+					buf[0] ^= 1
+				}
+				if _, err := c.Write(buf[:n]); err != nil {
+					c.Close()
+					return
+				}
+				if mode == "crash" {
+					fmt.Fprintln(os.Stderr, "helper: crashing on purpose")
+					os.Exit(3)
+				}
+			}
+		}()
+	}
+}
+
+// helper is this test binary as a user's peer in mode.
+func helper(t *testing.T, mode string) *peer.Peer {
+	t.Helper()
+	t.Setenv(helperEnv, mode)
+	arg := "x"
+	if mode == "port" {
+		arg = "{port}"
+	}
+	p, err := peer.Command(mode, os.Args[0]+" -test.run=^$ "+arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// short is a run small enough for a test, unpinned.
+func short(p *peer.Peer, conns, idle, size int) bench.Config {
+	return bench.Config{Peer: p, Conns: conns, Idle: idle, MsgSize: size,
+		Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond, NoPin: true}
+}
+
+// Every peer the catalogue has passes a closed-loop run with large
+// messages (every byte checked, short writes the rule) and a run with
+// idle connections held through the window, and says which loop and
+// library ran. A peer that cannot run here is skipped, naming what it
+// needs.
+func TestPeers(t *testing.T) {
+	entries := poller.Peers()
+	if len(entries) < 13 {
+		t.Errorf("%d peers registered, want every one of them: %v", len(entries), poller.PeerNames())
+	}
+	for _, e := range entries {
+		t.Run(e.Name, func(t *testing.T) {
+			if e.Err != nil {
+				t.Skipf("%s: %v", e.Name, e.Err)
+			}
+			p, ok := peer.Lookup(e.Name)
+			if !ok {
+				t.Fatal("in the catalogue, not in package peer")
+			}
+			for _, c := range []bench.Config{short(p, 3, 0, 200_000), short(p, 2, 200, 64)} {
+				res, err := bench.Run(context.Background(), c)
+				if err != nil {
+					t.Fatalf("conns %d idle %d size %d: %v", c.Conns, c.Idle, c.MsgSize, err)
+				}
+				want := c.Conns + c.Idle
+				if res.RoundTrips == 0 || res.Integrity.Errors() != 0 || res.Partial {
+					t.Errorf("conns %d idle %d size %d: %d round trips, integrity %+v, partial %v: %q",
+						c.Conns, c.Idle, c.MsgSize, res.RoundTrips, res.Integrity, res.Partial, res.Warnings)
+				}
+				if s := res.Server; s == nil || s.Conns != want || s.RSS <= 0 || s.LoopThread == nil {
+					t.Errorf("server figures %+v, want %d connections counted, RSS and loop thread CPU", s, want)
+				}
+				if res.Params.Backend != e.Name || res.Peer == nil || res.Peer.Name != e.Name || res.Peer.Multiplexer != e.Multiplexer ||
+					(p.Loop != "" && (res.Peer.Loop != p.Loop || res.Peer.Library == "")) {
+					t.Errorf("backend %q, peer %+v", res.Params.Backend, res.Peer)
+				}
+			}
+		})
+	}
+}
+
+// Python's select takes descriptors below 1024 only: the select peers
+// over it close the connections beyond, and their run fails.
+func TestPythonSelectFDSetSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,100 connections")
+	}
+	for _, name := range []string{"asyncio-select", "twisted-select"} {
+		t.Run(name, func(t *testing.T) {
+			p, _ := peer.Lookup(name)
+			if err := p.Available(); err != nil {
+				t.Skipf("%s: %v", name, err)
+			}
+			res, err := bench.Run(context.Background(), short(p, 2, 1100, 64))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 1,102 connections and the peer's own descriptors (stdio,
+			// listener, its loop's) pass 1,023 by some 80 or more.
+			if m := res.Integrity.MissingConns; m < 50 || m > 200 {
+				t.Errorf("%d connections missing, want those past FD_SETSIZE: %q", m, res.Warnings)
+			}
+		})
+	}
+}
+
+// A peer fails its run as any server does: one that corrupts its echoes,
+// one that does not accept every connection (its sockets, counted, say
+// so), and one that dies (its stderr kept). One that is given its port
+// runs as any other.
+func TestUserPeers(t *testing.T) {
+	run := func(t *testing.T, mode string, conns, idle int) (*result.Result, error) {
+		return bench.Run(context.Background(), short(helper(t, mode), conns, idle, 64))
+	}
+	t.Run("corrupt", func(t *testing.T) {
+		res, err := run(t, "corrupt", 2, 0)
+		if err != nil || res.Integrity.Mismatches == 0 {
+			t.Errorf("err %v, integrity %+v", err, res.Integrity)
+		}
+	})
+	t.Run("noaccept", func(t *testing.T) {
+		res, err := run(t, "noaccept", 2, 3)
+		if err != nil || res.Integrity.MissingConns != 3 {
+			t.Errorf("err %v, integrity %+v, warnings %q", err, res.Integrity, res.Warnings)
+		}
+	})
+	t.Run("crash", func(t *testing.T) {
+		res, err := run(t, "crash", 2, 0)
+		var ce *server.CrashError
+		if !errors.As(err, &ce) || !strings.Contains(string(ce.Stderr), "crashing on purpose") {
+			t.Fatalf("err %v, want the crash with its stderr", err)
+		}
+		if res != nil && !res.Partial {
+			t.Error("a crashed peer's result is not marked partial")
+		}
+	})
+	t.Run("port", func(t *testing.T) {
+		res, err := run(t, "port", 2, 2)
+		if err != nil || res.RoundTrips == 0 || res.Integrity.Errors() != 0 || res.Server == nil || res.Server.Conns != 4 {
+			t.Fatalf("err %v, %+v", err, res)
+		}
+		if res.Peer.Name != "port" || !strings.HasSuffix(res.Peer.Command, " -test.run=^$ "+portOf(res.Params.Target)) {
+			t.Errorf("peer %+v, target %s", res.Peer, res.Params.Target)
+		}
+	})
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
+}
