@@ -154,10 +154,10 @@ func Skipped(edge bool) []string {
 
 // Resolve looks up the name of one of muxbench's own servers. Its error
 // wraps ErrUnknown, naming what there is, ErrUnavailable, saying why not,
-// or ErrUnsupported for a peer's name.
+// or ErrPeer.
 func Resolve(name string) (Choice, error) {
 	if _, ok := peers[name]; ok {
-		return Choice{}, fmt.Errorf("%w: %s is a peer, another project's echo server: run measures it, it is not a muxbench server", ErrUnsupported, name)
+		return Choice{}, fmt.Errorf("%s is %w", name, ErrPeer)
 	}
 	for _, e := range own() {
 		if e.Name != name {

@@ -218,7 +218,7 @@ func TestPeersInCatalogue(t *testing.T) {
 			t.Errorf("All lists the peer %s", n)
 		}
 	}
-	if _, err := Resolve("fp"); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "peer") {
+	if _, err := Resolve("fp"); !errors.Is(err, ErrPeer) || !strings.Contains(err.Error(), "fp is a peer") {
 		t.Errorf("Resolve(fp) = %v, want a peer refused", err)
 	}
 

@@ -27,6 +27,9 @@ type Peer struct {
 	Available func() error
 }
 
+// ErrPeer is wrapped by Resolve's error for a peer's name.
+var ErrPeer = errors.New("a peer, another project's echo server, which only run measures")
+
 // PeersKeyword in a list of names stands for every available peer, as
 // "all" stands for every one of muxbench's own servers.
 const PeersKeyword = "peers"
