@@ -18,6 +18,7 @@ import (
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
+	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
@@ -131,7 +132,9 @@ func cpuList(name, v string, noPin *bool) ([]int, error) {
 const runUsage = `usage: muxbench [run] [flags]
 
 Starts each backend's echo server in a child process, pushes ping-pong
-connections through it, and prints one row per backend. Progress goes to
+connections through it, and prints one row per backend. A peer (another
+project's event loop: --backend peers, or a name from muxbench backends)
+or your own server (--peer) is started and measured the same way. Progress goes to
 stderr, the table to stdout. Exit status: 0 success, 1 a failed run or an
 integrity error, 2 bad input, 130 interrupted (the partial result is
 still printed and saved).`
@@ -141,11 +144,13 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("run", runUsage, stdout)
 	lf.register(fs)
 	var (
-		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name, a list (epoll,poll) or all; names: "+strings.Join(poller.All(true), ", "))
+		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name, a list (epoll,poll), all, or peers (every peer available here); names: "+strings.Join(poller.All(true), ", ")+"; peers: "+strings.Join(poller.PeerNames(), ", "))
+		userPeers  peer.Flags
 		serverCPUs = fs.String("server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
 		procs      = fs.Int("server-gomaxprocs", 0, "set the server's GOMAXPROCS to `procs` (0: one per server CPU, plus one for a reactor's loop)")
 		sf         = server.AddFlags(fs, server.RunScope)
 	)
+	fs.Var(&userPeers, "peer", peer.FlagUsage)
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
@@ -154,12 +159,13 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	choices, err := poller.ParseList(*backends, false)
-	if err != nil {
-		return fail(fmt.Errorf("--backend %q: %v", *backends, err))
-	}
-	if strings.TrimSpace(*backends) == "all" {
-		for _, s := range poller.Skipped(false) {
+	var choices []poller.Choice
+	if len(userPeers) == 0 || flagSet(fs, "backend") {
+		var skipped []string
+		if choices, skipped, err = poller.ParseListWithPeers(*backends, false); err != nil {
+			return fail(fmt.Errorf("--backend %q: %v", *backends, err))
+		}
+		for _, s := range skipped {
 			fmt.Fprintf(stderr, "muxbench %s: skipping %s\n", fs.Name(), s)
 		}
 	}
@@ -174,8 +180,15 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Server.GOMAXPROCS = *procs
 	var runs []bench.Config
+	anyPeer := len(userPeers) > 0
 	for _, ch := range choices {
 		c := cfg
+		if ch.Peer {
+			c.Peer, _ = peer.Lookup(ch.Name)
+			runs = append(runs, c)
+			anyPeer = true
+			continue
+		}
 		c.Server.Backend = ch.Backend
 		c.Server.Poller.EdgeTriggered = cfg.Server.Poller.EdgeTriggered || ch.Edge
 		// Every run is checked before the first starts.
@@ -184,7 +197,38 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		runs = append(runs, c)
 	}
+	for _, p := range userPeers {
+		c := cfg
+		c.Peer = p
+		runs = append(runs, c)
+	}
+	if anyPeer {
+		if err := peerFlags(fs); err != nil {
+			return fail(err)
+		}
+	}
 	return execute(runs, &lf, "run", stdout, stderr)
+}
+
+// peerFlags refuses the server's flags a peer cannot take: it is
+// another project's server, started with an address and nothing else.
+func peerFlags(fs *flag.FlagSet) error {
+	own := flag.NewFlagSet("", flag.ContinueOnError)
+	server.AddFlags(own, server.RunScope)
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && (own.Lookup(f.Name) != nil && f.Name != "listen" || f.Name == "server-gomaxprocs") {
+			err = fmt.Errorf("--%s: applies to muxbench's own servers, not to peers", f.Name)
+		}
+	})
+	return err
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 const loadUsage = `usage: muxbench load --target HOST:PORT [--control ADDR --token T] [--server-pid PID] [flags]
