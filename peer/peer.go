@@ -187,6 +187,7 @@ type Process struct {
 	stopping atomic.Bool
 	done     chan struct{}
 	err      error // the exit, once done is closed
+	killed   bool  // by Stop, after stopGrace
 }
 
 // Start runs the peer listening on addr (empty: 127.0.0.1:0), pinned to
@@ -355,6 +356,7 @@ func (pr *Process) Stop() {
 		// What it started, if anything, goes with it.
 		_ = syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGKILL)
 	case <-time.After(stopGrace):
+		pr.killed = true
 		pr.kill()
 	}
 }

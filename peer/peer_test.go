@@ -7,6 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	_ "github.com/muxbench/muxbench/poller/all" // the generator's poller
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // helperEnv makes this test binary an echo server that misbehaves as it
@@ -215,4 +219,39 @@ func TestUserPeers(t *testing.T) {
 func portOf(addr string) string {
 	_, port, _ := net.SplitHostPort(addr)
 	return port
+}
+
+// A peer started on a CPU runs there with every thread it has: it
+// inherits the CPU from the thread that started it, before it makes any.
+// Node.js, with its runtime's threads, is the one to try, where it runs.
+func TestStartPinsEveryThread(t *testing.T) {
+	if !sysstat.CanPin() || runtime.NumCPU() < 2 {
+		t.Skip("no pinning here")
+	}
+	var p *peer.Peer
+	for _, e := range poller.Peers() {
+		if e.Err == nil && (p == nil || e.Name == "node") {
+			p, _ = peer.Lookup(e.Name)
+		}
+	}
+	if p == nil {
+		t.Skip("no peer can run here")
+	}
+	cpu := runtime.NumCPU() - 1
+	pr, err := p.Start(context.Background(), "", []int{cpu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Stop()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pr.PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		if got, err := sysstat.ThreadAffinity(tid); err != nil || !slices.Equal(got, []int{cpu}) {
+			t.Errorf("%s: thread %d of %d runs on %v (%v), want CPU %d", p.Name, tid, len(tasks), got, err, cpu)
+		}
+	}
+	t.Logf("%s: %d threads on CPU %d", p.Name, len(tasks), cpu)
 }
