@@ -156,9 +156,6 @@ func pkgConfig(lib, needs string) func() ([]string, error) {
 	}
 }
 
-// errNotFound is wrapped when no interpreter is found.
-var errNotFound = errors.New("not found")
-
 // python is Debian's /usr/bin/python3, the one Debian's python3-twisted
 // and python3-uvloop install for (a python3 earlier on the PATH, a
 // virtualenv's or pyenv's, may lack them); elsewhere python3 on the PATH.
@@ -170,7 +167,7 @@ func python() (string, error) {
 	if p, err := exec.LookPath("python3"); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("needs python3: %w", errNotFound)
+	return "", errors.New("needs python3 (no python3 on the PATH)")
 }
 
 // node is Node.js: node, or nodejs as older Debian names it.
@@ -180,5 +177,5 @@ func node() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("needs nodejs (no node on the PATH): %w", errNotFound)
+	return "", errors.New("needs nodejs (no node on the PATH)")
 }

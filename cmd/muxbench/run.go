@@ -166,7 +166,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			return fail(fmt.Errorf("--backend %q: %v", *backends, err))
 		}
 		for _, s := range skipped {
-			fmt.Fprintf(stderr, "muxbench %s: skipping %s\n", fs.Name(), s)
+			fmt.Fprintf(stderr, "%s: skipping %s\n", fs.Name(), s)
 		}
 	}
 	if cfg.Server, err = sf.Config(); err != nil {
