@@ -39,3 +39,17 @@ func TestUnavailableSaysWhatToInstall(t *testing.T) {
 		}
 	}
 }
+// The README and CI install the packages InstallCommand names, all of
+// them: there is one list.
+func TestInstallCommandDocumented(t *testing.T) {
+	_, packages, _ := strings.Cut(InstallCommand, "install -y ")
+	for _, f := range []string{"../README.md", "../.ci/run"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "install -y "+packages) && !strings.Contains(string(b), "install -y -qq "+packages) {
+			t.Errorf("%s does not install %q", f, packages)
+		}
+	}
+}
