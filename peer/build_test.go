@@ -39,6 +39,7 @@ func TestUnavailableSaysWhatToInstall(t *testing.T) {
 		}
 	}
 }
+
 // The README and CI install the packages InstallCommand names, all of
 // them: there is one list.
 func TestInstallCommandDocumented(t *testing.T) {

@@ -2,6 +2,7 @@ package peer
 
 import (
 	_ "embed"
+	"runtime"
 	"strings"
 )
 
@@ -62,10 +63,18 @@ func init() {
 			Doc:     "libev's ev_io watchers on EVBACKEND_" + strings.ToUpper(m) + "; version: ev_version_major/minor()",
 			Program: libev, Args: []string{"-b", m}})
 	}
-	Register(&Peer{Name: "uvloop", Multiplexer: "epoll", Needs: needUvloop, Loop: "uvloop.Loop",
-		Doc:     "uvloop's loop (libuv's epoll) under asyncio's Protocol; version: uvloop.__version__ and libuv's",
+	Register(&Peer{Name: "uvloop", Multiplexer: libuv(), Needs: needUvloop, Loop: "uvloop.Loop",
+		Doc:     "uvloop's loop (libuv's " + libuv() + ") under asyncio's Protocol; version: uvloop.__version__ and libuv's",
 		Program: asyncio, Args: []string{"--loop", "uvloop"}})
-	Register(&Peer{Name: "node", Multiplexer: "epoll", Needs: needNode, Loop: "libuv",
-		Doc:     "Node.js net.createServer, socket.pipe(socket) (libuv's epoll); version: process.version and process.versions.uv",
+	Register(&Peer{Name: "node", Multiplexer: libuv(), Needs: needNode, Loop: "libuv",
+		Doc:     "Node.js net.createServer, socket.pipe(socket) (libuv's " + libuv() + "); version: process.version and process.versions.uv",
 		Program: nodejs})
+}
+
+// libuv is the multiplexer libuv runs here, and lets nobody choose.
+func libuv() string {
+	if runtime.GOOS == "linux" {
+		return "epoll"
+	}
+	return "kqueue"
 }

@@ -109,7 +109,8 @@ func (p *Peer) check() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, argv[0], append(append(argv[1:len(argv):len(argv)], p.Args...), "-n")...).CombinedOutput()
+	args := append(append(append([]string(nil), argv[1:]...), p.Args...), "-n")
+	out, err := exec.CommandContext(ctx, argv[0], args...).CombinedOutput()
 	last := lastLine(out)
 	switch {
 	case err != nil && strings.Contains(last, "No module named"):
