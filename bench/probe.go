@@ -81,13 +81,15 @@ func (p *pidProbe) sample() (serverSample, error) {
 func (p *pidProbe) alive() error { return nil }
 
 // peerProbe reads a peer from /proc: its CPU and memory as pidProbe
-// does, and its connections as the sockets it holds beyond those it held
-// at the first sample, before the first connection.
+// does, its loop thread's CPU, and its connections as the sockets it
+// holds beyond those it held at the first sample, before the first
+// connection.
 type peerProbe struct {
 	pidProbe
-	p    *peer.Process
-	base int // sockets at the first sample; -1 once they cannot be read
-	read bool
+	p *peer.Process
+	// base is the sockets at the first sample; -1 once a count failed.
+	base    int
+	sampled bool
 }
 
 func (p *peerProbe) sample() (serverSample, error) {
@@ -101,16 +103,15 @@ func (p *peerProbe) sample() (serverSample, error) {
 	if p.p.LoopTID > 0 {
 		s.thread = fromUsage(sysstat.ThreadByPID(p.pid, p.p.LoopTID))
 	}
-	n, err := sysstat.SocketsByPID(p.pid)
-	switch {
-	case err != nil || p.base < 0:
+	switch n, err := sysstat.SocketsByPID(p.pid); {
+	case err != nil:
 		p.base = -1
-	case !p.read:
-		p.base, p.read = n, true
-		fallthrough
-	default:
+	case !p.sampled:
+		p.base = n
+	case p.base >= 0:
 		s.conns, s.countsConns = n-p.base, true
 	}
+	p.sampled = true
 	return s, nil
 }
 
