@@ -162,11 +162,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	var choices []poller.Choice
 	if len(userPeers) == 0 || flagSet(fs, "backend") {
 		var skipped []string
-		if choices, skipped, err = poller.ParseListWithPeers(*backends, false); err != nil {
-			return fail(fmt.Errorf("--backend %q: %v", *backends, err))
-		}
+		choices, skipped, err = poller.ParseListWithPeers(*backends, false)
 		for _, s := range skipped {
 			fmt.Fprintf(stderr, "%s: skipping %s\n", fs.Name(), s)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("--backend %q: %v", *backends, err))
 		}
 	}
 	if cfg.Server, err = sf.Config(); err != nil {
