@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -460,5 +461,37 @@ func TestCaptionSaysSentLate(t *testing.T) {
 	want := fmt.Sprintf("SENT LATE: in 1 of %d open-loop runs the generator's send lateness p99 (median 50.0 µs)", len(open))
 	if s := paramLine(open); !strings.Contains(s, want) || !strings.Contains(s, "p99 31.0 µs (median)") {
 		t.Errorf("caption %q, want %q and the floor", s, want)
+	}
+}
+
+// Every integrity counter, alone, makes a run no data point, so that
+// plot, report, diff and compare leave it out; missing connections too.
+func TestFailureCountsEveryIntegrityCounter(t *testing.T) {
+	v := reflect.ValueOf(&result.Integrity{}).Elem()
+	for i := range v.NumField() {
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+		reflect.ValueOf(&r.Integrity).Elem().Field(i).SetUint(2)
+		if Failure(r) == "" {
+			t.Errorf("a run with %s 2 counts as data", v.Type().Field(i).Name)
+		}
+	}
+	r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+	r.Integrity.MissingConns = 3
+	if got := Failure(r); got != "3 missing connections" {
+		t.Errorf("Failure = %q", got)
+	}
+
+	in := t.TempDir()
+	if _, err := charttest.Write(in, "active", charttest.Point{Backend: "epoll", Conns: 1, MsgSize: 64}); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(in, "missing.json")
+	if err := result.WriteFile(missing, r); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := PlotCommand([]string{"-o", t.TempDir(), in}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stderr.String(), "left out "+missing+": failed run (3 missing connections)") {
+		t.Errorf("plot: exit %d, stderr %q", code, stderr.String())
 	}
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // Failure says why a result is no data point, "" when it is one. A run
-// whose echoes were wrong or whose connections failed measured a broken
-// server, not a slow one: its figures must not reach a chart or a table.
+// whose echoes were wrong, whose connections failed or that did not hold
+// the connections it claims measured a broken server, or another load,
+// not a slow one: its figures must not reach a chart or a table.
 func Failure(r *result.Result) string {
 	if why, ok := r.Params.Extra[ExtraFailed]; ok {
 		return Printable(why)
@@ -32,6 +33,11 @@ func Failure(r *result.Result) string {
 	add(i.Resets, "connection reset", "connection resets")
 	add(i.ConnFailures, "failed connection", "failed connections")
 	add(i.Timeouts, "timed-out round trip", "timed-out round trips")
+	add(i.MissingConns, "missing connection", "missing connections")
+	if len(why) == 0 && i.Errors() > 0 {
+		// A counter this list does not name yet still fails the run.
+		why = append(why, fmt.Sprintf("%d integrity errors", i.Errors()))
+	}
 	return strings.Join(why, ", ")
 }
 

@@ -407,3 +407,47 @@ func TestNoRerunOnABusyMachine(t *testing.T) {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
+
+// A run that did not hold the connections it claims fails the
+// comparison, as one with wrong echoes does, and report and diff leave it
+// out of their figures.
+func TestMissingConnectionsFailTheRun(t *testing.T) {
+	out := t.TempDir()
+	var calls atomic.Int32
+	normal := fakeRunner(&calls, 0, nil)
+	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
+		r, err := normal(ctx, s, progress)
+		if err == nil && s.Sweep == SweepActive && s.Backend == "select" && s.Conns == 100 {
+			r.Integrity.MissingConns = 7
+			r.Throughput *= 1000 // what the missing connections' absence would do to a table
+		}
+		return r, err
+	}
+	o := Options{Backends: []string{"epoll", "select"}, Sweeps: tiny, Repeat: 1, Out: out, Runner: runner, noDraw: true}
+	var stdout, stderr bytes.Buffer
+	if err := Run(context.Background(), o, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "1 of") {
+		t.Fatalf("err = %v, want one failed run", err)
+	}
+	if !strings.Contains(stderr.String(), "active select c100 r1: 7 missing connections") {
+		t.Errorf("the failure is not named:\n%s", stderr.String())
+	}
+	failed := filepath.Join(out, "json", "failed", "active-select-c100-r1.json")
+	r, err := result.ReadFile(failed)
+	if err != nil {
+		t.Fatal("the failed run is not kept apart:", err)
+	}
+	delete(r.Params.Extra, chart.ExtraFailed) // as a run saved by hand
+	good := filepath.Join(out, "json", "active-select-c100-r1.json")
+	if err := result.WriteFile(good, r); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	runs, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))
+	if code := ReportCommand(runs, &stdout, &stderr); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr.String())
+	}
+	if s := stdout.String(); strings.Contains(s, "| 100 conns | select |") || !strings.Contains(s, "7 missing connections") {
+		t.Errorf("report counts the run, or does not list it as failed:\n%s", s)
+	}
+}
