@@ -102,8 +102,8 @@ func setup(r *result.Result) string {
 	var extra []string
 	for k, v := range p.Extra {
 		// Each run's own: its repeat, its sweep, its server's pid, what
-		// its hosts and noise were.
-		if k != "repeat" && k != "sweep" && k != "server_pid" && !strings.HasPrefix(k, "host.") && !strings.HasPrefix(k, "noise.") {
+		// its hosts and noise were, why it failed.
+		if k != "repeat" && k != "sweep" && k != "server_pid" && k != ExtraFailed && !strings.HasPrefix(k, "host.") && !strings.HasPrefix(k, "noise.") {
 			extra = append(extra, k+"="+v)
 		}
 	}

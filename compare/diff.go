@@ -69,8 +69,8 @@ func diffKey(r *result.Result) string {
 // the runs (golang.org/x/perf/benchmath), "~" when the difference is not
 // significant at alpha 0.05, with the p-value and the run counts.
 func Diff(w io.Writer, old, neu []chart.File) error {
-	old, _ = chart.Split(old)
-	neu, _ = chart.Split(neu)
+	old, oldFailed := chart.Split(old)
+	neu, newFailed := chart.Split(neu)
 	group := func(files []chart.File) map[string][]*result.Result {
 		m := map[string][]*result.Result{}
 		for _, f := range files {
@@ -127,6 +127,9 @@ func Diff(w io.Writer, old, neu []chart.File) error {
 		"A change is shown where a Mann-Whitney U test finds it significant (p < %g), \"~\" otherwise.\n", thr.CompareAlpha)
 	if few {
 		fmt.Fprintln(w, "Too few runs to tell a difference in some rows: a difference needs at least 4 runs a side at p < 0.05 (muxbench compare --repeat 5).")
+	}
+	if len(oldFailed)+len(newFailed) > 0 {
+		fmt.Fprintf(w, "Failed runs left out: %d in old, %d in new.\n", len(oldFailed), len(newFailed))
 	}
 	if len(onlyOld) > 0 {
 		fmt.Fprintf(w, "Only in old: %s.\n", strings.Join(onlyOld, "; "))

@@ -114,3 +114,34 @@ func TestDiffOpenLoopBySweep(t *testing.T) {
 		}
 	}
 }
+
+// A failed run is no data point on either side: its figures cannot move
+// a median or make a change significant.
+func TestDiffLeavesOutFailedRuns(t *testing.T) {
+	old, neu := t.TempDir(), t.TempDir()
+	writeRuns(t, old, 5, func(k int) float64 { return 8 + 0.1*float64(k) })
+	writeRuns(t, neu, 5, func(k int) float64 { return 8 + 0.1*float64(k) })
+	for i, broke := range []func(*result.Result){
+		func(r *result.Result) { r.Integrity.Mismatches = 1 },
+		func(r *result.Result) { r.Integrity.MissingConns = 10 },
+		func(r *result.Result) { r.Params.Extra["failed"] = "server crashed" },
+	} {
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 100, MsgSize: 64, Repeat: 10 + i})
+		r.Server.Process.PerRTus = 100
+		broke(r)
+		if err := result.WriteFile(filepath.Join(neu, fmt.Sprintf("failed-%d.json", i)), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := DiffCommand([]string{old, neu}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s := stdout.String()
+	if !regexp.MustCompile(`epoll 100 conns, 64 B +8\.300 +± \S+ +8\.300 +± \S+ +~ \(p=1\.000 n=5\)`).MatchString(s) {
+		t.Errorf("the failed runs count:\n%s", s)
+	}
+	if !strings.Contains(s, "Failed runs left out: 0 in old, 3 in new.") {
+		t.Errorf("the failed runs left out are not said:\n%s", s)
+	}
+}
