@@ -273,8 +273,10 @@ func TestReportForgedCounters(t *testing.T) {
 // counter sums saturate.
 func TestMergeRefusals(t *testing.T) {
 	dir := t.TempDir()
+	seed := 0
 	write := func(name, host string, edit func(*result.Result)) string {
-		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64, Target: "127.0.0.1:9000"})
+		seed++ // each host's run its own
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64, Target: "127.0.0.1:9000", Repeat: seed})
 		r.Env.Hostname = host
 		if edit != nil {
 			edit(r)
@@ -287,6 +289,7 @@ func TestMergeRefusals(t *testing.T) {
 	}
 	a := write("a.json", "gen1", nil)
 	b := write("b.json", "gen2", nil)
+	seed = 0
 	copyOfA := write("a-copy.json", "gen1", nil)
 	longer := write("long.json", "gen3", func(r *result.Result) { r.Params.DurationSec = 10 })
 	later := write("later.json", "gen4", func(r *result.Result) { r.WindowStart = r.WindowStart.Add(time.Minute) })
@@ -300,6 +303,13 @@ func TestMergeRefusals(t *testing.T) {
 		"same host":    {[]string{a, write("a2.json", "gen1", func(r *result.Result) { r.RoundTrips++ })}, "same load host"},
 		"other window": {[]string{a, longer}, "window 10s"},
 		"no overlap":   {[]string{a, b, later}, "do not overlap"},
+		"backend":      {[]string{a, write("be.json", "gen7", func(r *result.Result) { r.Params.Backend = "poll" })}, `backend "poll", not "epoll"`},
+		"target":       {[]string{a, write("tg.json", "gen7", func(r *result.Result) { r.Params.Target = "127.0.0.1:9001" })}, `target "127.0.0.1:9001"`},
+		"message size": {[]string{a, write("ms.json", "gen7", func(r *result.Result) { r.Params.MsgSize = 4096 })}, "message size 4096, not 64"},
+		"sndbuf":       {[]string{a, write("sb.json", "gen7", func(r *result.Result) { r.Params.SndBuf = 4096 })}, "other socket buffer sizes"},
+		"rcvbuf":       {[]string{a, write("rb.json", "gen7", func(r *result.Result) { r.Params.RcvBuf = 4096 })}, "other socket buffer sizes"},
+		"warm-up":      {[]string{a, write("wu.json", "gen7", func(r *result.Result) { r.Params.WarmupSec = 3 })}, "after 3s warm-up"},
+		"load kind":    {[]string{a, write("ol.json", "gen7", func(r *result.Result) { r.Params.Rate, r.TargetRate = 1000, 1000 })}, "another load kind"},
 	} {
 		files := c.files
 		var stdout, stderr bytes.Buffer
