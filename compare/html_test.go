@@ -1,8 +1,11 @@
 package compare
 
 import (
+	"bytes"
+	"html"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -156,5 +159,44 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	if errs := tab.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
+	}
+}
+
+// report --html links each point to its result file by a relative,
+// URL-escaped path, whatever the file is called.
+func TestReportHTMLLinksEscaped(t *testing.T) {
+	dir := t.TempDir()
+	jsonDir := filepath.Join(dir, "json")
+	if err := os.Mkdir(jsonDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{`a"><img src=x onerror=alert(1)>.json`, "javascript:alert(1).json"}
+	for i, n := range names {
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 1 + 99*i, MsgSize: 64})
+		if err := result.WriteFile(filepath.Join(jsonDir, n), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := filepath.Join(dir, "index.html")
+	var stdout, stderr bytes.Buffer
+	if code := ReportCommand([]string{"--html", "-o", page, jsonDir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if strings.Contains(s, "<img") {
+		t.Error("a file name added markup")
+	}
+	links := map[string]bool{}
+	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(s, -1) {
+		links[html.UnescapeString(m[1])] = true
+	}
+	for _, want := range []string{"./json/a%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E.json", "./json/javascript:alert%281%29.json"} {
+		if !links[want] {
+			t.Errorf("no link %q among %v", want, links)
+		}
 	}
 }

@@ -84,7 +84,10 @@ type Point struct {
 	// Warnings name what makes the point doubtful (noisy machine,
 	// generator saturated, rate not reached, too few samples).
 	Warnings []string
-	// Files are the result files behind the point, relative to the page.
+	// Files are the result files behind the point, relative to the page
+	// (slash-separated); the point links to the first. The page escapes
+	// them, and links none that is absolute or climbs out of its
+	// directory.
 	Files []string
 }
 
@@ -116,7 +119,7 @@ type Cell struct {
 // Failed is a run kept out of the charts and tables, with its reason.
 type Failed struct {
 	File   string
-	Href   string // link to the file, "" when it does not sit beside the page
+	Href   string // the file relative to the page, as Point.Files; "" for no link
 	Point  string
 	Reason string
 }

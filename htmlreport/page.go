@@ -139,6 +139,11 @@ func Write(w io.Writer, p Page) error {
 		}
 		tables = append(tables, tv)
 	}
+	var failed []Failed
+	for _, f := range p.Failed {
+		f.Href = fileHref(f.Href)
+		failed = append(failed, f)
+	}
 	var static []staticView
 	for _, c := range p.Static {
 		static = append(static, staticView{Name: c.Name, SVG: template.HTML(stripProlog(c.SVG))}) //nolint:gosec // our own chart files
@@ -148,7 +153,8 @@ func Write(w io.Writer, p Page) error {
 		Figures []figureView
 		Static  []staticView
 		Tables  []tableView
+		Failed  []Failed
 		CSS     template.CSS
 		JS      template.JS
-	}{p, figs, static, tables, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
+	}{p, figs, static, tables, failed, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
 }

@@ -2,6 +2,8 @@ package htmlreport
 
 import (
 	"bytes"
+	"html"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -185,5 +187,50 @@ func TestInBrowser(t *testing.T) {
 	}
 	if errs := tab.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
+	}
+}
+
+// A point and a failed run link to their result files through relative,
+// URL-escaped paths: nothing in a file name can close the attribute, add
+// markup, or make the link a "javascript:" one.
+func TestFileLinksAreRelativeAndEscaped(t *testing.T) {
+	names := []string{
+		`json/a"><script>alert(1)</script>.json`,
+		`javascript:alert(1).json`,
+		`json/with space&amp;#?.json`,
+	}
+	p := Page{Title: "links", Figures: []Figure{{ID: "f", Title: "f", Panels: []Panel{{Title: "p", Series: []Series{{Backend: "epoll"}}}}}}}
+	pts := &p.Figures[0].Panels[0].Series[0].Points
+	for i, n := range names {
+		*pts = append(*pts, Point{X: float64(i + 1), Y: 1, Lo: 1, Hi: 1, N: 1, Files: []string{n}})
+	}
+	for _, n := range []string{"/etc/passwd", "../outside.json", "json/../../outside.json"} {
+		*pts = append(*pts, Point{X: 9, Y: 1, Lo: 1, Hi: 1, N: 1, Files: []string{n}})
+	}
+	p.Failed = []Failed{{File: names[1], Href: names[1], Point: "x", Reason: "y"}, {File: "/abs.json", Href: "/abs.json"}}
+	var b bytes.Buffer
+	if err := Write(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if strings.Contains(s, "<script>alert") {
+		t.Error("a file name added markup")
+	}
+	var got []string
+	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(s, -1) {
+		href := html.UnescapeString(m[1])
+		if !strings.HasPrefix(href, "./") || strings.ContainsAny(href, "<>\"' ") {
+			t.Errorf("link %q is not a relative, escaped path", href)
+			continue
+		}
+		name, err := url.PathUnescape(href[2:])
+		if err != nil {
+			t.Errorf("link %q: %v", href, err)
+		}
+		got = append(got, name)
+	}
+	want := append(append([]string(nil), names...), names[1])
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("links lead to\n%q\nwant\n%q", got, want)
 	}
 }

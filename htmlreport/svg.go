@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -136,6 +137,24 @@ func trim(v float64) string {
 
 func attr(s string) string { return html.EscapeString(s) }
 
+// fileHref is the link to a file at path, relative to the page and
+// written with forward slashes: each segment URL-escaped, behind "./" so
+// that none reads as a scheme ("javascript:"). A path that is absolute
+// or climbs out of the page's directory gets "", no link.
+func fileHref(path string) string {
+	if path == "" || strings.HasPrefix(path, "/") {
+		return ""
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if s == ".." {
+			return ""
+		}
+		segs[i] = url.PathEscape(s)
+	}
+	return "./" + strings.Join(segs, "/")
+}
+
 // panelSVG draws one panel. Every series is a <g> tagged with its backend
 // so that the legend can hide it; every point carries what a hover shows.
 func panelSVG(p Panel, colors map[string]string, id string) string {
@@ -251,8 +270,12 @@ func panelSVG(p Panel, colors map[string]string, id string) string {
 			circle := fmt.Sprintf(`<circle class="%s" cx="%.1f" cy="%.1f" r="4.5" tabindex="0" data-backend="%s" data-x="%s" data-value="%s" data-n="%d" data-spread="%s" data-warn="%s" data-panel="%s"/>`,
 				cls, x, Y.f(pt.Y), attr(s.Backend), attr(pt.XLabel), attr(pt.Value), pt.N, attr(pt.Spread),
 				attr(strings.Join(pt.Warnings, "; ")), attr(p.Title))
+			href := ""
 			if len(pt.Files) > 0 {
-				fmt.Fprintf(&b, `<a href="%s">%s</a>`, attr(pt.Files[0]), circle)
+				href = fileHref(pt.Files[0])
+			}
+			if href != "" {
+				fmt.Fprintf(&b, `<a href="%s">%s</a>`, attr(href), circle)
 			} else {
 				b.WriteString(circle)
 			}
