@@ -54,11 +54,13 @@ func Report(w io.Writer, files []chart.File) error {
 const rangeNote = "Figures are medians over the runs; in brackets the median's 95% confidence interval where a point has 6 or more runs, else min–max."
 
 // mdCell makes a string from a result file safe in a Markdown table and
-// on a terminal: control characters become visible escapes and | is
-// escaped.
+// on a terminal: control characters become visible escapes, and |, < and
+// > are escaped, so that it can neither end a cell nor open an HTML tag.
 func mdCell(s string) string {
-	return strings.ReplaceAll(chart.Printable(s), "|", `\|`)
+	return mdEscaper.Replace(chart.Printable(s))
 }
+
+var mdEscaper = strings.NewReplacer("|", `\|`, "<", `\<`, ">", `\>`)
 
 var nan = math.NaN()
 

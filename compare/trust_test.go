@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -459,5 +460,31 @@ func TestMissingConnectionsFailTheRun(t *testing.T) {
 	}
 	if s := stdout.String(); strings.Contains(s, "| 100 conns | select |") || !strings.Contains(s, "7 missing connections") {
 		t.Errorf("report counts the run, or does not list it as failed:\n%s", s)
+	}
+}
+
+// No string from a result file becomes HTML where summary.md or report's
+// Markdown is rendered.
+func TestReportEscapesAngleBrackets(t *testing.T) {
+	dir := t.TempDir()
+	r := charttest.Result(charttest.Point{Backend: `<img src=x onerror="alert(1)">`, Conns: 5, MsgSize: 64})
+	r.Integrity.Mismatches = 1 // listed with its reason, too
+	r.Params.Extra[chart.ExtraFailed] = "<script>alert(2)</script>"
+	p := filepath.Join(dir, "<b>.json")
+	if err := result.WriteFile(p, r); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := ReportCommand([]string{p}, &stdout, &stderr); code > 1 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	s := stdout.String()
+	if m := regexp.MustCompile(`(^|[^\\])[<>]`).FindString(s); m != "" {
+		t.Errorf("an unescaped %q:\n%s", m, s)
+	}
+	for _, want := range []string{`\<img src=x onerror="alert(1)"\>`, `\<script\>alert(2)\</script\>`, `\<b\>.json`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("lacks %q:\n%s", want, s)
+		}
 	}
 }
