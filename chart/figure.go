@@ -5,11 +5,11 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/muxbench/muxbench/internal/outfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -189,22 +189,11 @@ func (f *figure) save(dir string) ([]string, error) {
 func writeAtomic(path string, wt interface {
 	WriteTo(w io.Writer) (int64, error)
 }) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
+	err := outfile.Write(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
 		return err
-	}
-	_, err = wt.WriteTo(tmp)
-	if err == nil {
-		err = tmp.Chmod(0o644) // CreateTemp makes it private
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	})
 	if err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -2,12 +2,14 @@ package compare
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/htmlreport"
+	"github.com/muxbench/muxbench/internal/outfile"
 )
 
 // htmlMetric is one chart panel per sweep: a column of the summary table
@@ -172,20 +174,7 @@ func WriteHTML(path string, files []chart.File, command string) error {
 		}
 		page.Static = append(page.Static, htmlreport.StaticChart{Name: filepath.Base(name), SVG: string(b)})
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	err = htmlreport.Write(f, page)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := outfile.Write(path, func(w io.Writer) error { return htmlreport.Write(w, page) }); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/htmlreport"
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/internal/outfile"
 )
 
 // Report writes the comparison as Markdown: one table per sweep (see
@@ -132,29 +132,21 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	w := stdout
-	var f *os.File
-	if *out != "-" {
-		if f, err = os.Create(*out); err != nil {
-			fmt.Fprintln(stderr, "muxbench report:", err)
-			return 1
+	markdown := func(w io.Writer) error {
+		if *allowMixed {
+			fmt.Fprintln(w, chart.MachineLine(files)+".")
+			fmt.Fprintln(w)
 		}
-		defer f.Close()
-		w = f
+		return Report(w, files)
 	}
-	if *allowMixed {
-		fmt.Fprintln(w, chart.MachineLine(files)+".")
-		fmt.Fprintln(w)
+	if *out == "-" {
+		err = markdown(stdout)
+	} else {
+		err = outfile.Write(*out, markdown)
 	}
-	if err := Report(w, files); err != nil {
+	if err != nil {
 		fmt.Fprintln(stderr, "muxbench report:", err)
 		return 1
-	}
-	if f != nil {
-		if err := f.Close(); err != nil {
-			fmt.Fprintln(stderr, "muxbench report:", err)
-			return 1
-		}
 	}
 	return 0
 }

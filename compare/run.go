@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/internal/outfile"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 )
@@ -384,10 +385,10 @@ func finish(out, command string, pl Plan, allowMixed, draw bool, stdout, stderr 
 		}
 	}
 	path := filepath.Join(out, "summary.md")
-	if err := os.WriteFile(path+".tmp", []byte(b.String()), 0o644); err != nil {
+	if err := outfile.Write(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
 		return err
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stderr, "wrote", path)

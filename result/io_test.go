@@ -102,3 +102,27 @@ func TestReadFileRefusesNonRegular(t *testing.T) {
 		}
 	}
 }
+
+// A link planted at the old fixed temporary name, PATH.tmp, leaves its
+// target untouched: WriteFile picks names no one can foresee, and takes
+// none that exists.
+func TestWriteFileLeavesPlantedLinks(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "precious")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "r.json")
+	if err := os.Symlink(target, path+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, &Result{Params: Params{Backend: "epoll"}, WindowSec: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("the planted link's target now reads %q", b)
+	}
+	if _, err := ReadFile(path); err != nil {
+		t.Error(err)
+	}
+}

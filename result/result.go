@@ -24,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/muxbench/muxbench/internal/outfile"
 )
 
 // Schema names this layout. A file with another schema string is refused by
@@ -707,7 +709,7 @@ func ReadFile(path string) (*Result, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, outfile.Kind(st.Mode()))
 	}
 	// O_NONBLOCK: a file swapped for a FIFO after the Stat must not
 	// block the open; the Stat of the open file then refuses it.
@@ -719,7 +721,7 @@ func ReadFile(path string) (*Result, error) {
 	if st, err := f.Stat(); err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, outfile.Kind(st.Mode()))
 	} else if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s: larger than %d MiB, not a result file", path, MaxFileSize>>20)
 	}
@@ -737,34 +739,18 @@ func ReadFile(path string) (*Result, error) {
 	return res, nil
 }
 
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return m.Type().String()
-}
-
-// WriteFile writes res atomically (temporary file, then rename), so an
-// interrupted run never leaves a truncated result behind.
+// WriteFile writes res to path as outfile does: a regular file whole or
+// not at all (a temporary file, then a rename), so an interrupted run
+// never leaves a truncated result behind; a device or FIFO in place.
 func WriteFile(path string, res *Result) error {
 	data, err := marshal(res)
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	return outfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	return os.Rename(tmp, path)
+	})
 }
 
 // Write writes res to w as WriteFile lays it out in a file: one indented

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/outfile"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -112,7 +113,7 @@ func (e *CrashError) Report(w io.Writer, prefix, resultPath string) {
 	var where string
 	if resultPath != "" {
 		where = StderrPath(resultPath)
-		if err := os.WriteFile(where, e.Stderr, 0o644); err != nil {
+		if err := outfile.Write(where, func(w io.Writer) error { _, err := w.Write(e.Stderr); return err }); err != nil {
 			where = ""
 		}
 	}

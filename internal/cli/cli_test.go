@@ -175,7 +175,7 @@ func TestCheckOutputs(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, "a", "b")); err != nil || !st.IsDir() {
 		t.Errorf("CheckDir did not make the directory: %v", err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".muxbench-probe-*")); len(left) > 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) > 0 {
 		t.Errorf("probe files left behind: %q", left)
 	}
 }

@@ -4,15 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/muxbench/muxbench/internal/outfile"
 )
 
 // Stdout is the file name that means standard output (--json -).
 const Stdout = "-"
 
 // CheckFile refuses, before any work, an output file that could not be
-// written after it: its directory must exist and take a new file, and
-// path must not be a directory. Stdout passes. The error names flag.
+// written after it, as outfile.Check tells: its directory must take a new
+// file, or the device or FIFO there must be writable; a directory, or a
+// link to a regular file, is refused. Stdout passes. The error names
+// flag.
 func CheckFile(flag, path string) error {
 	if path == Stdout {
 		return nil
@@ -23,7 +26,10 @@ func CheckFile(flag, path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return Usagef("%s %s: is a directory", dashes(flag), path)
 	}
-	return probe(flag, path, filepath.Dir(path))
+	if err := outfile.Check(path); err != nil {
+		return Usagef("%s %s: cannot write there: %v", dashes(flag), path, unwrapPath(err))
+	}
+	return nil
 }
 
 // CheckDir is CheckFile for an output directory: it is made if missing,
@@ -35,19 +41,9 @@ func CheckDir(flag, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Usagef("%s %s: %v", dashes(flag), dir, unwrapPath(err))
 	}
-	return probe(flag, dir, dir)
-}
-
-// probe creates and removes a file in dir: only trying tells whether a
-// read-only mount, a full quota or permissions will refuse it.
-func probe(flag, path, dir string) error {
-	f, err := os.CreateTemp(dir, ".muxbench-probe-*")
-	if err != nil {
-		return Usagef("%s %s: cannot write there: %v", dashes(flag), path, unwrapPath(err))
+	if err := outfile.CheckDir(dir); err != nil {
+		return Usagef("%s %s: cannot write there: %v", dashes(flag), dir, unwrapPath(err))
 	}
-	name := f.Name()
-	f.Close()
-	os.Remove(name)
 	return nil
 }
 
