@@ -155,7 +155,6 @@ func (c *rawConn) closedByServer() bool {
 func TestRefusals(t *testing.T) {
 	h := &fakeHandler{}
 	s := &Server{Token: "tok", Handler: h}
-	s.pause = func(time.Duration, <-chan struct{}) {}
 	addr := start(t, s)
 
 	// Every refusal is answered, then the connection is closed: a
@@ -216,7 +215,6 @@ func TestRefusals(t *testing.T) {
 func TestBadLinesDoNotLockOut(t *testing.T) {
 	// Connections must close at once, not when a timeout expires.
 	s := &Server{Token: "tok", Handler: &fakeHandler{}, FirstLineTimeout: time.Hour, IdleTimeout: time.Hour}
-	s.pause = func(time.Duration, <-chan struct{}) {}
 	addr := start(t, s)
 	holder, err := Dial(addr, "tok", 5*time.Second)
 	if err != nil {
@@ -274,7 +272,8 @@ func TestSilentClientsDoNotLockOut(t *testing.T) {
 }
 
 // Pending connections have places of their own: however many wait, the
-// authenticated ones keep theirs.
+// authenticated ones keep theirs; a new pending connection takes the
+// place of the oldest.
 func TestPendingConnsKeepOutOfAuthenticatedPlaces(t *testing.T) {
 	addr := start(t, &Server{Handler: &fakeHandler{}, MaxConns: 1, MaxPending: 3})
 	c, err := Dial(addr, "", 5*time.Second)
@@ -286,62 +285,119 @@ func TestPendingConnsKeepOutOfAuthenticatedPlaces(t *testing.T) {
 	for range 3 {
 		pending = append(pending, dialRaw(t, addr))
 	}
-	// The fourth pending connection is one too many.
+	// The fourth pending connection takes the first one's place.
 	over := dialRaw(t, addr)
-	if rep, _ := over.r.ReadString('\n'); !strings.Contains(rep, "too many") {
-		t.Errorf("fourth pending connection: %q", rep)
+	if rep, _ := pending[0].r.ReadString('\n'); !strings.Contains(rep, "too many connections waiting") || !pending[0].closedByServer() {
+		t.Errorf("oldest pending connection: %q", rep)
 	}
 	if _, err := c.Stats(); err != nil {
 		t.Fatal(err)
 	}
 	// A pending connection that authenticates finds the one
 	// authenticated place taken.
-	if rep := pending[0].ask(`{"op":"hello"}` + "\n"); !strings.Contains(rep, "too many") || !pending[0].closedByServer() {
+	if rep := over.ask(`{"op":"hello"}` + "\n"); !strings.Contains(rep, "too many control connections") || !over.closedByServer() {
 		t.Errorf("second authenticated connection: %q", rep)
 	}
 }
 
-// Wrong tokens make the server wait longer and longer before it compares
-// the next one, up to a bound, and the wait is forgotten after a while.
-func TestWrongTokensBackOff(t *testing.T) {
-	s := &Server{Token: "tok", Handler: &fakeHandler{}}
-	var mu sync.Mutex
-	var waits []time.Duration
-	s.pause = func(d time.Duration, _ <-chan struct{}) {
-		mu.Lock()
-		waits = append(waits, d)
-		mu.Unlock()
+// dialFrom connects from a loopback address of its own, as another host
+// would; Linux answers on all of 127.0.0.0/8.
+func dialFrom(t *testing.T, src, addr string) *rawConn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Skipf("no connection from %s here: %v", src, err)
 	}
-	addr := start(t, s)
-	for range 3 {
-		if _, err := Dial(addr, "guess", 5*time.Second); !errors.Is(err, ErrRefused) {
-			t.Fatalf("wrong token: %v", err)
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return &rawConn{t, c, bufio.NewReader(c)}
+}
+
+// One address's silent connections take each other's places, never
+// another address's.
+func TestPendingPlacesPerAddress(t *testing.T) {
+	addr := start(t, &Server{Handler: &fakeHandler{}, MaxPending: 10, MaxPendingPerAddr: 2, FirstLineTimeout: time.Hour})
+	other := dialFrom(t, "127.0.0.2", addr)
+	var mine []*rawConn
+	for range 6 {
+		mine = append(mine, dialFrom(t, "127.0.0.1", addr))
+	}
+	for i, c := range mine[:4] {
+		if !c.closedByServer() {
+			t.Errorf("connection %d of 127.0.0.1 kept its place beyond 2", i)
 		}
 	}
-	c, err := Dial(addr, "tok", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range append(mine[4:], other) {
+		if rep := c.ask(`{"op":"hello"}` + "\n"); !strings.Contains(rep, `"ok":true`) {
+			t.Errorf("%s lost its place: %q", c.LocalAddr(), rep)
+		}
 	}
-	c.Close()
-	mu.Lock()
-	got := waits
-	mu.Unlock()
-	// No wait before the first guess; then one that doubles.
-	want := []time.Duration{minBackoff, 2 * minBackoff, 4 * minBackoff}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("waits before each token check (-want +got):\n%s", d)
-	}
+}
 
-	var b backoff
-	now := time.Now()
-	for range 20 {
-		b.failed(now)
+// The token holder gets in within 2 s, 10 times of 10, while 64 clients
+// of each kind keep reconnecting from the same address: silent ones,
+// ones that send half a line, and ones that guess tokens.
+func TestTokenHolderGetsInUnderAttack(t *testing.T) {
+	const token = "0123456789abcdef-the-right-one"
+	addr := start(t, &Server{Token: token, Handler: &fakeHandler{}})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var conns atomic.Int64
+	attack := func(first string) {
+		defer wg.Done()
+		buf := make([]byte, 512)
+		for range 2000 { // bounded, whatever happens
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			conns.Add(1)
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			if first != "" {
+				c.Write([]byte(first))
+			}
+			for { // until the server closes it
+				if _, err := c.Read(buf); err != nil {
+					break
+				}
+			}
+			c.Close()
+		}
 	}
-	if d := b.wait(now); d != maxBackoff {
-		t.Errorf("after 20 failures the wait is %v, want the bound %v", d, maxBackoff)
+	for _, first := range []string{"", `{"op":"hello","tok`, `{"op":"hello","token":"0123456789abcdef-a-guess"}` + "\n"} {
+		for range 64 {
+			wg.Add(1)
+			go attack(first)
+		}
 	}
-	if d := b.wait(now.Add(backoffReset + time.Second)); d != 0 {
-		t.Errorf("wait %v after a quiet spell, want none", d)
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	time.Sleep(200 * time.Millisecond) // every attacker at work
+	for i := range 10 {
+		t0 := time.Now()
+		c, err := Dial(addr, token, 5*time.Second)
+		if err == nil {
+			_, err = c.Stats()
+			c.Close()
+		}
+		d := time.Since(t0)
+		t.Logf("try %d: %v", i+1, d)
+		if err != nil || d > 2*time.Second {
+			t.Errorf("try %d: %v after %v", i+1, err, d)
+		}
+	}
+	t.Logf("%d attacking connections", conns.Load())
+	if n := conns.Load(); n < 192 {
+		t.Errorf("only %d attacking connections made", n)
 	}
 }
 

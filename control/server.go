@@ -2,43 +2,53 @@ package control
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Defaults for Server's limits.
 const (
-	DefaultIdleTimeout      = 2 * time.Minute
-	DefaultFirstLineTimeout = 5 * time.Second
-	DefaultWriteTimeout     = 5 * time.Second
-	DefaultMaxConns         = 16
-	DefaultMaxPending       = 16
-)
-
-// Token guessing backs off: each failure doubles the wait before the next
-// token is compared, from minBackoff up to maxBackoff, and the wait is
-// forgotten after backoffReset without a failure. With DefaultMaxPending
-// connections guessing at once, that is at most 16 guesses a second.
-const (
-	minBackoff   = 10 * time.Millisecond
-	maxBackoff   = time.Second
-	backoffReset = 10 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultFirstLineTimeout  = 2 * time.Second
+	DefaultWriteTimeout      = 5 * time.Second
+	DefaultMaxConns          = 16
+	DefaultMaxPending        = 64
+	DefaultMaxPendingPerAddr = 8
 )
 
 // Server serves the control channel. The zero limits take the defaults;
 // Serve(ln, token, h) is the short form.
 //
 // A connection is pending until its first request passes the token check,
-// and authenticated from then on. The two have limits of their own, so
-// that connections which never authenticate cannot take the place of the
-// one that did; and any refused request closes its connection, so that a
-// refused client cannot hold a place either.
+// and authenticated from then on. The owner of the token always gets in:
+//   - pending and authenticated connections have places of their own,
+//     so no number of unauthenticated ones takes an authenticated place;
+//   - a new connection is not refused for want of a pending place: it
+//     takes that of the oldest pending connection from its own source
+//     address (from the same /64 for IPv6) when that address holds
+//     MaxPendingPerAddr, else that of the oldest pending connection of
+//     all when MaxPending are pending. Only a connection whose request is
+//     not yet in, silent or halfway through a line, is dropped so; one
+//     whose request line is in is answered at once, and while every
+//     connection in the way is such a one, the new one is let in beside
+//     them, up to four times MaxPending;
+//   - the token is checked as soon as a line is in, never after a wait
+//     that others could lengthen: guessing is made hopeless by the
+//     token's length (MinToken bytes, 128 random bits when generated),
+//     not by slowing everyone down;
+//   - any refused request closes its connection, so that a refused client
+//     holds no place.
 type Server struct {
 	// Token, when not empty, must be sent with every request.
 	Token   string
@@ -52,19 +62,30 @@ type Server struct {
 	// WriteTimeout bounds writing a reply to a client that does not read.
 	WriteTimeout time.Duration
 	// MaxConns bounds concurrent authenticated connections, MaxPending
-	// the connections not yet authenticated; more are refused.
-	MaxConns, MaxPending int
+	// the connections not yet authenticated, MaxPendingPerAddr those of
+	// them from one source address.
+	MaxConns, MaxPending, MaxPendingPerAddr int
 
 	refused atomic.Uint64
 	mu      sync.Mutex
-	conns   map[net.Conn]bool // true once authenticated
+	conns   map[net.Conn]*peer
 	pending int
+	perAddr map[string]int // pending connections by source
 	authed  int
 	wg      sync.WaitGroup
+}
 
-	guard backoff
-	// pause waits d or until quit closes; tests replace it.
-	pause func(d time.Duration, quit <-chan struct{})
+// A connection's place.
+const (
+	pending = iota
+	dropped // its pending place given to a newer connection
+	authed
+)
+
+type peer struct {
+	src   string
+	since time.Time
+	state int
 }
 
 // Serve answers control requests on ln for h until ln is closed, then
@@ -82,14 +103,11 @@ func (s *Server) Refused() uint64 { return s.refused.Load() }
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.conns == nil {
-		s.conns = make(map[net.Conn]bool)
+		s.conns = make(map[net.Conn]*peer)
+		s.perAddr = make(map[string]int)
 	}
 	s.mu.Unlock()
-	// Closed when Serve returns: a token check waiting out the back-off
-	// ends at once.
-	quit := make(chan struct{})
 	defer func() {
-		close(quit)
 		s.mu.Lock()
 		for c := range s.conns {
 			c.Close()
@@ -114,14 +132,15 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		if !s.track(c) {
+		p := s.track(c)
+		if p == nil {
 			s.refused.Add(1)
 			s.send(c, reply{Error: "control: too many control connections"})
 			c.Close()
 			continue
 		}
 		s.wg.Add(1)
-		go s.serveConn(c, quit)
+		go s.serveConn(c, p)
 	}
 }
 
@@ -137,37 +156,109 @@ func limit(n, def int) int {
 	return n
 }
 
-// track admits a new connection as pending.
-func (s *Server) track(c net.Conn) bool {
+// track admits a new connection as pending, in the place of an older
+// pending one if need be (see Server); nil when no place can be had.
+func (s *Server) track(c net.Conn) *peer {
+	p := &peer{src: source(c.RemoteAddr()), since: time.Now()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pending >= limit(s.MaxPending, DefaultMaxPending) {
-		return false
+	from := ""
+	switch {
+	case s.perAddr[p.src] >= limit(s.MaxPendingPerAddr, DefaultMaxPendingPerAddr):
+		from = p.src
+	case s.pending >= limit(s.MaxPending, DefaultMaxPending):
+		from = "*"
+	}
+	if from != "" && !s.dropOldest(from) && s.pending >= hardPending*limit(s.MaxPending, DefaultMaxPending) {
+		// Past the limits only while every connection in the way has a
+		// request in, which is answered at once; not beyond this.
+		return nil
 	}
 	s.pending++
-	s.conns[c] = false
+	s.perAddr[p.src]++
+	s.conns[c] = p
+	return p
+}
+
+// hardPending times MaxPending is as many pending connections as are
+// admitted while every older one has its request in.
+const hardPending = 4
+
+// dropOldest gives up the place of the oldest pending connection from
+// src ("*": from anywhere) whose request is not in. Its reader wakes at
+// once and closes it; a request line already read is still answered.
+func (s *Server) dropOldest(src string) bool {
+	var cands []net.Conn
+	for c, p := range s.conns {
+		if p.state == pending && (src == "*" || p.src == src) {
+			cands = append(cands, c)
+		}
+	}
+	slices.SortFunc(cands, func(a, b net.Conn) int { return s.conns[a].since.Compare(s.conns[b].since) })
+	for _, c := range cands {
+		if lineWaiting(c) {
+			continue // a request waiting to be read: answered next
+		}
+		s.leave(s.conns[c])
+		s.conns[c].state = dropped
+		s.refused.Add(1)
+		c.SetReadDeadline(time.Unix(1, 0))
+		return true
+	}
+	return false
+}
+
+// leave gives up p's pending place; s.mu is held.
+func (s *Server) leave(p *peer) {
+	s.pending--
+	if s.perAddr[p.src]--; s.perAddr[p.src] <= 0 {
+		delete(s.perAddr, p.src)
+	}
+}
+
+// arm sets the deadline for c's next line, unless c lost its place.
+func (s *Server) arm(c net.Conn, p *peer, d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.state == dropped {
+		return false
+	}
+	c.SetReadDeadline(time.Now().Add(d))
 	return true
 }
 
-// promote moves a pending connection among the authenticated ones.
-func (s *Server) promote(c net.Conn) bool {
+// lost reports whether p's pending place went to a newer connection.
+func (s *Server) lost(p *peer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return p.state == dropped
+}
+
+// errDropped is the reply to a connection whose place went to a newer one.
+const errDropped = "control: too many connections waiting to authenticate; send the request at once"
+
+// promote moves a connection among the authenticated ones.
+func (s *Server) promote(p *peer) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.authed >= limit(s.MaxConns, DefaultMaxConns) {
 		return false
 	}
-	s.pending--
+	if p.state == pending {
+		s.leave(p)
+	}
+	p.state = authed
 	s.authed++
-	s.conns[c] = true
 	return true
 }
 
 func (s *Server) untrack(c net.Conn) {
 	s.mu.Lock()
-	if s.conns[c] {
+	switch p := s.conns[c]; p.state {
+	case authed:
 		s.authed--
-	} else {
-		s.pending--
+	case pending:
+		s.leave(p)
 	}
 	delete(s.conns, c)
 	s.mu.Unlock()
@@ -181,19 +272,25 @@ func (s *Server) refuse(c net.Conn, msg string) {
 	s.send(c, reply{Error: msg})
 }
 
-func (s *Server) serveConn(c net.Conn, quit <-chan struct{}) {
+func (s *Server) serveConn(c net.Conn, p *peer) {
 	defer s.wg.Done()
 	defer s.untrack(c)
 	timeout := limitDur(s.FirstLineTimeout, DefaultFirstLineTimeout)
-	authed := false
+	authenticated := false
 	// One byte over the limit leaves room for the newline.
 	r := bufio.NewReaderSize(c, MaxRequest+1)
 	for {
-		c.SetReadDeadline(time.Now().Add(timeout))
+		if !s.arm(c, p, timeout) {
+			s.send(c, reply{Error: errDropped})
+			return
+		}
 		line, err := r.ReadSlice('\n')
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
 			s.refuse(c, fmt.Sprintf("control: request over %d bytes", MaxRequest))
+			return
+		case err != nil && s.lost(p):
+			s.send(c, reply{Error: errDropped})
 			return
 		case err != nil:
 			if len(line) > 0 || r.Buffered() > 0 {
@@ -207,26 +304,16 @@ func (s *Server) serveConn(c net.Conn, quit <-chan struct{}) {
 			s.refuse(c, err.Error())
 			return
 		}
-		if !authed && s.Token != "" {
-			if d := s.guard.wait(time.Now()); d > 0 {
-				pause := s.pause
-				if pause == nil {
-					pause = sleep
-				}
-				pause(d, quit)
-			}
-		}
 		if !tokenOK(s.Token, req.Token) {
-			s.guard.failed(time.Now())
 			s.refuse(c, "control: wrong token")
 			return
 		}
-		if !authed {
-			if !s.promote(c) {
+		if !authenticated {
+			if !s.promote(p) {
 				s.refuse(c, "control: too many control connections")
 				return
 			}
-			authed = true
+			authenticated = true
 			timeout = limitDur(s.IdleTimeout, DefaultIdleTimeout)
 		}
 		switch req.Op {
@@ -265,15 +352,6 @@ func limitDur(d, def time.Duration) time.Duration {
 	return d
 }
 
-func sleep(d time.Duration, quit <-chan struct{}) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-quit:
-	}
-}
-
 func (s *Server) send(c net.Conn, rep reply) bool {
 	data, err := json.Marshal(rep)
 	if err != nil {
@@ -284,29 +362,36 @@ func (s *Server) send(c net.Conn, rep reply) bool {
 	return err == nil
 }
 
-// backoff is the server-wide wait before a token is compared, which
-// grows with failed attempts.
-type backoff struct {
-	mu    sync.Mutex
-	delay time.Duration
-	last  time.Time // of the last failure
+// source is what the places per address count by: the IP address, or
+// for IPv6 its /64, which one host commonly holds whole.
+func source(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if ta.IP.To4() == nil {
+		return ta.IP.Mask(net.CIDRMask(64, 128)).String()
+	}
+	return ta.IP.String()
 }
 
-func (b *backoff) wait(now time.Time) time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if now.Sub(b.last) > backoffReset {
-		b.delay = 0
+// lineWaiting reports whether a whole request line of c's is in its
+// socket, not yet read: a request on its way to being answered, whose
+// connection is not to be dropped. It peeks without taking the reader's
+// lock.
+func lineWaiting(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
 	}
-	return b.delay
-}
-
-func (b *backoff) failed(now time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if now.Sub(b.last) > backoffReset {
-		b.delay = 0
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
 	}
-	b.delay = min(max(2*b.delay, minBackoff), maxBackoff)
-	b.last = now
+	var b [MaxRequest + 2]byte
+	n := 0
+	rc.Control(func(fd uintptr) {
+		n, _, _ = unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	})
+	return n > 0 && bytes.IndexByte(b[:n], '\n') >= 0
 }
