@@ -213,13 +213,17 @@ func (r *run) startPeer() error {
 
 // attachServer finds how to read --target's figures: its control channel
 // (--control), its process (--server-pid), or nothing. A value that
-// cannot work is a usage error, found before any load.
+// cannot work is a usage error, found before any load; a server that
+// refuses the run (a wrong token, no place for it) fails it.
 func (r *run) attachServer() error {
 	cfg := &r.cfg
 	switch {
 	case cfg.Control != "":
 		ctl, err := control.Dial(cfg.Control, cfg.Token, 10*time.Second)
-		if err != nil {
+		switch {
+		case errors.Is(err, control.ErrRefused):
+			return fmt.Errorf("--control %s: %v (check --token)", cfg.Control, err)
+		case err != nil:
 			return cli.Usagef("--control %s: %v", cfg.Control, err)
 		}
 		r.onClose(func() { ctl.Close() })
@@ -230,7 +234,7 @@ func (r *run) attachServer() error {
 		st, err := r.probe.sample()
 		switch {
 		case errors.Is(err, control.ErrRefused):
-			return cli.Usagef("--control %s: %v (check --token)", cfg.Control, err)
+			return fmt.Errorf("--control %s: %v", cfg.Control, err)
 		case err != nil:
 			return cli.Usagef("--control %s: %v", cfg.Control, err)
 		case st.backend != "":

@@ -19,15 +19,18 @@
 // sends as soon as it connects), "stats" and "stop". It refuses, counts
 // and closes the connection after a request line over MaxRequest bytes,
 // malformed JSON, an unknown op or a wrong token; it drops clients that
-// take more than a few seconds to send their first line, go silent in the
-// middle of a request or hold a connection idle for too long; and wrong
-// tokens slow down the checks of the tokens that follow.
+// take more than a couple of seconds to send their first line, go silent
+// in the middle of a request or hold a connection idle for too long, and
+// gives the place of an unauthenticated client that has not sent its
+// request to a newer one: whoever holds the token gets in (see Server).
 package control
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,6 +166,26 @@ func tokenOK(want, got string) bool {
 	}
 	a, b := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(got))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// MinToken is the shortest token accepted: the checks do not slow down
+// after wrong guesses (that would let anyone delay the token holder), so
+// a token must be too long to guess.
+const MinToken = 16
+
+// CheckToken refuses a token shorter than MinToken bytes; none passes.
+func CheckToken(token string) error {
+	if token != "" && len(token) < MinToken {
+		return fmt.Errorf("a token of %d bytes: want at least %d, too long to guess", len(token), MinToken)
+	}
+	return nil
+}
+
+// NewToken is a token for a server given none: 128 random bits in hex.
+func NewToken() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // ErrNoToken is RequireToken's error, wrapped with the address.

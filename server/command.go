@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/internal/cli"
 
 	// The serve sub-command offers every backend this platform has.
@@ -22,7 +23,8 @@ const TokenEnv = "MUXBENCH_CONTROL_TOKEN"
 
 // Command is `muxbench serve`: it starts a server, prints its Ready line
 // on stdout (or a JSON line with "error" when it cannot), and serves until SIGINT, SIGTERM, a control "stop" or (with
-// --exit-on-stdin-eof) the end of stdin. It returns the exit status: 0
+// --exit-on-stdin-eof) the end of stdin. A server reachable beyond
+// loopback and given no token gets a new one, printed on stderr. It returns the exit status: 0
 // after a clean stop, 2 for bad input (one line on stderr), 1 when the
 // server fails.
 func Command(args []string, stdout, stderr io.Writer) int {
@@ -32,6 +34,11 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			refusal(stdout, err, true)
 		}
 		return cli.Exit("muxbench serve", err, stderr)
+	}
+	made := false
+	if d := cfg.Defaults(); cfg.Token == "" && control.RequireToken("", d.Listen, d.Control) != nil {
+		// Reachable from elsewhere: never without a token.
+		cfg.Token, made = control.NewToken(), true
 	}
 	srv, err := Start(cfg)
 	if err != nil {
@@ -50,6 +57,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	if made {
+		fmt.Fprintf(stderr, "muxbench serve: no --token given for a server reachable beyond loopback: its control token is %s (load --token, or $%s)\n", cfg.Token, TokenEnv)
+	}
 	line, _ := json.Marshal(srv.Ready())
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
 		// Nobody learns our ports: there is no point in serving.
@@ -105,7 +115,7 @@ func startError(err error) error {
 func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 	fs := cli.NewFlagSet("serve", "usage: muxbench serve [flags]\n\nRuns one echo server and prints a JSON ready line with its ports.", stdout)
 	f := AddFlags(fs, ServeScope)
-	token := fs.String("token", "", "control channel `token`, required off loopback (default $"+TokenEnv+")")
+	token := fs.String("token", "", fmt.Sprintf("control channel `token`, %d bytes or more (default $%s; beyond loopback, one is made and printed)", control.MinToken, TokenEnv))
 	exitOnEOF := fs.Bool("exit-on-stdin-eof", false, "exit when stdin reaches end of file (the parent died)")
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return Config{}, false, err
@@ -114,12 +124,12 @@ func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
 	if err != nil {
 		return cfg, false, err
 	}
-	if err := cfg.Check(); err != nil {
-		return cfg, false, cli.Usagef("%v", err)
-	}
 	cfg.Token = *token
 	if cfg.Token == "" {
 		cfg.Token = os.Getenv(TokenEnv)
+	}
+	if err := cfg.Check(); err != nil {
+		return cfg, false, cli.Usagef("%v", err)
 	}
 	return cfg, *exitOnEOF, nil
 }

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/muxbench/muxbench/poller"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -57,8 +59,7 @@ func TestCommandBadInput(t *testing.T) {
 		{[]string{"--listen", "nope:port:x"}, "--listen"},
 		{[]string{"--listen", busy.Addr().String()}, "--listen"},
 		{[]string{"--control", busy.Addr().String()}, "--control"},
-		{[]string{"--listen", "0.0.0.0:0"}, "--listen 0.0.0.0:0: not a loopback address: pass --token"},
-		{[]string{"--control", "0.0.0.0:0"}, "--control 0.0.0.0:0: not a loopback address"},
+		{[]string{"--token", "fifteen-bytes!!"}, "--token: a token of 15 bytes: want at least 16"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {
@@ -119,6 +120,45 @@ func readReady(t *testing.T, r io.Reader) Ready {
 	return rd
 }
 
+// testToken is long enough for a server to take.
+const testToken = "0123456789abcdef"
+
+// serve reachable beyond loopback and given no token makes one and
+// prints it; only that token stops it.
+func TestCommandMakesATokenBeyondLoopback(t *testing.T) {
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- Command([]string{"--backend", poller.Stdlib, "--listen", "0.0.0.0:0"}, pw, &stderr)
+		pw.Close()
+	}()
+	rd := readReady(t, pr)
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`its control token is ([0-9a-f]{32}) `).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no token printed: %q", stderr.String())
+	}
+	if _, err := control.Dial(rd.Control, "", 5*time.Second); !errors.Is(err, control.ErrRefused) {
+		t.Errorf("no token: %v, want a refusal", err)
+	}
+	ctl, err := control.Dial(rd.Control, m[1], 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Errorf("exit %d; stderr %q", c, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Command did not return after a control stop")
+	}
+}
+
 func TestCommandServesUntilStop(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b, func(t *testing.T) {
@@ -126,7 +166,7 @@ func TestCommandServesUntilStop(t *testing.T) {
 			var stderr bytes.Buffer
 			code := make(chan int, 1)
 			go func() {
-				code <- Command([]string{"--backend", b, "--read-buf", "16k", "--token", "t"}, pw, &stderr)
+				code <- Command([]string{"--backend", b, "--read-buf", "16k", "--token", testToken}, pw, &stderr)
 				pw.Close()
 			}()
 			rd := readReady(t, pr)
@@ -135,7 +175,7 @@ func TestCommandServesUntilStop(t *testing.T) {
 				t.Errorf("ready %+v", rd)
 			}
 			echo(t, dialN(t, rd.Listen, 2), []byte("hello"), 3)
-			ctl, err := control.Dial(rd.Control, "t", 5*time.Second)
+			ctl, err := control.Dial(rd.Control, testToken, 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}

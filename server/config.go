@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/reactor"
@@ -26,8 +27,8 @@ type Config struct {
 	// Listen and Control are host:port addresses; empty means
 	// 127.0.0.1:0, a free loopback port.
 	Listen, Control string
-	// Token guards the control channel; it is required when either
-	// address is not loopback. Args leaves it out: it travels in
+	// Token guards the control channel: control.MinToken bytes or more,
+	// and required when either address is not loopback. Args leaves it out: it travels in
 	// TokenEnv, not the process list.
 	Token string
 	// CPUs pins the process to these CPUs and the event loop thread to
@@ -157,6 +158,9 @@ func (c *Config) Check() error {
 	}
 	if c.HighWater > 0 && c.LowWater > c.HighWater {
 		return fmt.Errorf("--low-water %d above --high-water %d", c.LowWater, c.HighWater)
+	}
+	if err := control.CheckToken(c.Token); err != nil {
+		return fmt.Errorf("--token: %v", err)
 	}
 	if len(c.CPUs) > 0 {
 		if err := sysstat.CheckCPUs(c.CPUs); err != nil {

@@ -96,12 +96,12 @@ func waitStats(t *testing.T, c *control.Client, what string, cond func(control.S
 func TestEchoAndStats(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b, func(t *testing.T) {
-			s := startServer(t, Config{Backend: b, ReadBufSize: 4096, Token: "tok"})
+			s := startServer(t, Config{Backend: b, ReadBufSize: 4096, Token: testToken})
 			rd := s.Ready()
 			if rd.Backend != b || rd.PID <= 0 || !strings.HasPrefix(rd.Listen, "127.0.0.1:") || !strings.HasPrefix(rd.Control, "127.0.0.1:") {
 				t.Fatalf("ready %+v", rd)
 			}
-			ctl, err := control.Dial(rd.Control, "tok", 5*time.Second)
+			ctl, err := control.Dial(rd.Control, testToken, 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,6 +201,7 @@ func TestStartErrors(t *testing.T) {
 		{"faults on stdlib", Config{Backend: poller.Stdlib, Faults: Faults{ShortWriteFrac: 0.5}}, "poller backend"},
 		{"bad fraction", Config{Backend: poller.Stdlib, Faults: Faults{WriteEAGAINFrac: 2}}, "--inject-eagain 2: outside [0, 1)"},
 		{"no token off loopback", Config{Backend: poller.Stdlib, Listen: "0.0.0.0:0"}, "--token"},
+		{"short token", Config{Backend: poller.Stdlib, Token: "short"}, "--token: a token of 5 bytes"},
 		{"port in use", Config{Backend: poller.Stdlib, Listen: busy.Addr().String()}, "address already in use"},
 		{"control port in use", Config{Backend: poller.Stdlib, Control: busy.Addr().String()}, "control"},
 	} {

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -155,9 +153,7 @@ func Spawn(ctx context.Context, cfg SpawnConfig) (*Child, error) {
 			return nil, fmt.Errorf("cannot find own executable to start the server: %w", err)
 		}
 	}
-	var tok [16]byte
-	_, _ = rand.Read(tok[:])
-	c := &Child{Token: hex.EncodeToString(tok[:]), stderr: &StderrLog{}, done: make(chan struct{})}
+	c := &Child{Token: control.NewToken(), stderr: &StderrLog{}, done: make(chan struct{})}
 	c.cmd = exec.Command(exe, append([]string{"serve", "--exit-on-stdin-eof"}, cfg.Args...)...)
 	// The token goes through the environment, not the process list.
 	c.cmd.Env = append(os.Environ(), TokenEnv+"="+c.Token)

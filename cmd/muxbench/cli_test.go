@@ -176,16 +176,25 @@ func serve(t *testing.T, token string) (listen, control string) {
 	return ready.Listen, ready.Control
 }
 
-// load --control: a wrong token is bad input, found before any load; the
-// result names the server's backend as the server reports it.
+// load --control: a token too short to be any server's is bad input; a
+// run the server refuses (a wrong token) is a failed one, found before
+// any load; the result names the server's backend as the server reports
+// it.
 func TestLoadControl(t *testing.T) {
-	listen, ctl := serve(t, "right-token")
-	_, stderr, code := muxbench(t, "load", "--target="+listen, "--control="+ctl, "--token=wrong",
-		"--conns=2", "--duration=1s", "--gen-cpus=none")
-	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "token") || strings.Contains(stderr, ": :") {
-		t.Errorf("wrong token: exit %d, stderr %q; want 2 and one line about the token", code, stderr)
+	const right = "the-right-token-0123"
+	listen, ctl := serve(t, right)
+	for _, c := range []struct {
+		token string
+		code  int
+		say   string
+	}{{"short", 2, "--token: a token of 5 bytes"}, {"the-wrong-token-0123", 1, "wrong token"}} {
+		_, stderr, code := muxbench(t, "load", "--target="+listen, "--control="+ctl, "--token="+c.token,
+			"--conns=2", "--duration=1s", "--gen-cpus=none")
+		if code != c.code || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.say) || strings.Contains(stderr, ": :") {
+			t.Errorf("--token %s: exit %d, stderr %q; want %d and one line saying %q", c.token, code, stderr, c.code, c.say)
+		}
 	}
-	out, stderr, code := muxbench(t, "load", "--target="+listen, "--control="+ctl, "--token=right-token",
+	out, stderr, code := muxbench(t, "load", "--target="+listen, "--control="+ctl, "--token="+right,
 		"--conns=2", "--duration=1s", "--warmup=100ms", "--gen-cpus=none", "--json=-")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -73,7 +73,7 @@ func TestNetnsVeth(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	const token = "veth-test-token"
+	const token = "veth-test-token-16"
 	srv := exec.CommandContext(ctx, ipCmd, "netns", "exec", nsA, binary, "serve",
 		"--backend="+firstBackend(), "--listen="+srvIP+":0", "--control="+srvIP+":0", "--token="+token)
 	stdout, err := srv.StdoutPipe()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/peer"
@@ -264,6 +265,9 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 	cfg.Target, cfg.Control, cfg.Token, cfg.ServerPID = *target, *ctl, *token, *pid
 	if cfg.Token == "" {
 		cfg.Token = os.Getenv(server.TokenEnv)
+	}
+	if err := control.CheckToken(cfg.Token); err != nil {
+		return fail(fmt.Errorf("--token: %v", err))
 	}
 	return execute([]bench.Config{cfg}, &lf, "load", stdout, stderr)
 }

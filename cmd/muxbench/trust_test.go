@@ -21,7 +21,7 @@ func TestServerOutOfDescriptorsFailsRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// ulimit -n sets the hard limit too, so the Go runtime cannot raise it.
-	srv := exec.CommandContext(ctx, "sh", "-c", `ulimit -n 48 && exec "$0" serve --backend=epoll --token=tok`, binary)
+	srv := exec.CommandContext(ctx, "sh", "-c", `ulimit -n 48 && exec "$0" serve --backend=epoll --token=tok-0123456789abcdef`, binary)
 	stdout, err := srv.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestServerOutOfDescriptorsFailsRun(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &ready); err != nil {
 		t.Fatalf("ready line %q: %v", line, err)
 	}
-	out, stderr, code := muxbench(t, "load", "--target="+ready.Listen, "--control="+ready.Control, "--token=tok",
+	out, stderr, code := muxbench(t, "load", "--target="+ready.Listen, "--control="+ready.Control, "--token=tok-0123456789abcdef",
 		"--conns=4", "--idle=60", "--warmup=100ms", "--duration=300ms", "--gen-cpus=none")
 	if code != 1 {
 		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
