@@ -495,3 +495,30 @@ func TestFailureCountsEveryIntegrityCounter(t *testing.T) {
 		t.Errorf("plot: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// plot draws each run once however often it is given, and says so.
+func TestPlotCountsEachRunOnce(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := charttest.Write(dir, "active", charttest.Point{Backend: "epoll", Conns: 1, MsgSize: 64}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := charttest.Write(dir, "active", charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := PlotCommand([]string{"-o", out, p, p, dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), p+" is "+p+" again: counted once\n"); n != 2 {
+		t.Errorf("said %d times, want 2:\n%s", n, stderr.String())
+	}
+	svg, err := os.ReadFile(filepath.Join(out, Active+".svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(svg), "Runs per point") {
+		t.Error("the chart counts one run as several")
+	}
+}

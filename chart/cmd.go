@@ -29,6 +29,10 @@ func PlotCommand(args []string, stdout, stderr io.Writer) int {
 		return cli.Exit(fs.Name(), cli.Usagef("no result files given (usage: muxbench plot [-o DIR] RESULTS...)"), stderr)
 	}
 	files, err := Load(fs.Args()...)
+	files, again := Once(files)
+	for _, a := range again {
+		fmt.Fprintln(stderr, "muxbench plot:", a)
+	}
 	if err == nil && !*allowMixed {
 		err = CheckMixed(files)
 	}

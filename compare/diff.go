@@ -177,6 +177,10 @@ func DiffCommand(args []string, stdout, stderr io.Writer) int {
 	var sets [2][]chart.File
 	for i, arg := range fs.Args() {
 		files, err := chart.Load(arg)
+		files, again := chart.Once(files)
+		for _, a := range again {
+			fmt.Fprintln(stderr, "muxbench diff:", a)
+		}
 		if err == nil && !*allowMixed {
 			err = chart.CheckMixed(files)
 		}

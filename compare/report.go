@@ -110,6 +110,10 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	files, err := chart.Load(fs.Args()...)
+	files, again := chart.Once(files)
+	for _, a := range again {
+		fmt.Fprintln(stderr, "muxbench report:", a)
+	}
 	if err == nil && !*allowMixed {
 		err = chart.CheckMixed(files)
 	}

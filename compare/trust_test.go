@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -214,8 +215,10 @@ func TestReportEscapesFileStrings(t *testing.T) {
 // are not pooled unless asked, and then every host and version is named.
 func TestReportRefusesMixedResults(t *testing.T) {
 	dir := t.TempDir()
+	repeat := 0
 	write := func(name string, edit func(*result.Result)) string {
-		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+		repeat++ // each a run of its own
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64, Repeat: repeat})
 		r.Env.Version = "v1.0.0"
 		edit(r)
 		p := filepath.Join(dir, name)
@@ -486,5 +489,68 @@ func TestReportEscapesAngleBrackets(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// report counts each run once, however often it is given: the same
+// path again, a link to it, a directory holding it, or a copy with only
+// the hostname changed. It says which it dropped.
+func TestReportCountsEachRunOnce(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	var paths []string
+	for k := 1; k <= 2; k++ {
+		p, err := charttest.Write(dir, "active", charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64, Repeat: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	a, b := paths[0], paths[1]
+	alias := filepath.Join(other, "alias.json")
+	if err := os.Symlink(a, alias); err != nil {
+		t.Fatal(err)
+	}
+	r, err := result.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Env.Hostname = "another-host"
+	copied := filepath.Join(other, "copy.json")
+	if err := result.WriteFile(copied, r); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := ReportCommand([]string{a, a, a, b, b, b, dir, alias, copied}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "| 10 conns | epoll | 2 |") {
+		t.Errorf("not two runs:\n%s", stdout.String())
+	}
+	msg := stderr.String()
+	if n := strings.Count(msg, "counted once\n"); n != 8 || !strings.Contains(msg, alias+" is "+a+" again") ||
+		!strings.Contains(msg, copied+" is the same run as "+a) {
+		t.Errorf("%d runs said to be counted once, want 8:\n%s", n, msg)
+	}
+}
+
+// report reads at most chart.MaxLoad bytes of result files together, and
+// says so before reading any.
+func TestReportBoundsWhatItReads(t *testing.T) {
+	dir := t.TempDir()
+	for i := range chart.MaxLoad/result.MaxFileSize + 1 {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("big-%02d.json", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sparse: nothing is written to the disk.
+		if err := f.Truncate(result.MaxFileSize); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	var stdout, stderr bytes.Buffer
+	code := ReportCommand([]string{dir}, &stdout, &stderr)
+	if msg := stderr.String(); code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "over the 1024 MiB read at once") {
+		t.Errorf("exit %d, stderr %q", code, msg)
 	}
 }

@@ -4,6 +4,7 @@ package charttest
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -32,7 +33,11 @@ type Point struct {
 // derived from the parameters and the seed so that tests can tell points
 // apart; they are not measurements.
 func Result(p Point) *result.Result {
-	seed := uint64(len(p.Backend))*7919 + uint64(p.Conns)*31 + uint64(p.Idle)*17 + uint64(p.MsgSize) + uint64(p.SndBuf)*3 + uint64(p.Repeat)
+	// Every point and repeat its own: two runs with one histogram are
+	// one run, counted once.
+	name := fnv.New64a()
+	name.Write([]byte(p.Backend))
+	seed := name.Sum64() + uint64(p.Conns)*31 + uint64(p.Idle)*17 + uint64(p.MsgSize) + uint64(p.SndBuf)*3 + uint64(p.Repeat) + math.Float64bits(p.Rate)
 	rng := rand.New(rand.NewPCG(seed, 42))
 	h := hdrhistogram.New(1, 60_000_000_000, 3)
 	lat := p.Latencies
