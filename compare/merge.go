@@ -36,10 +36,16 @@ import (
 // All inputs must be distinct runs, each from its own load host, of the
 // same point (backend, message size, socket buffers, window and warm-up,
 // load kind) over windows that overlap; the error names the first file
-// that is not.
+// that is not (bad input). A failed run is never merged: that error is
+// not bad input, but a failure.
 func Merge(files []chart.File) (*result.Result, error) {
 	if len(files) < 2 {
 		return nil, chart.BadInput(errors.New("merge needs two or more result files"))
+	}
+	for _, f := range files {
+		if why := chart.Failure(f.Result); why != "" {
+			return nil, fmt.Errorf("%s: a failed run (%s) is never merged", chart.Printable(f.Path), why)
+		}
 	}
 	if err := mergeable(files); err != nil {
 		return nil, chart.BadInput(err)
@@ -154,12 +160,12 @@ func mergeable(files []chart.File) error {
 			if same(f.Path, g.Path) {
 				return fmt.Errorf("%s is given twice (as %s too): merging a file with itself doubles its throughput", f.Path, g.Path)
 			}
+			if chart.SameRun(f.Result, g.Result) {
+				return fmt.Errorf("%s and %s are the same run (the same latency histogram and counts), from hosts %q and %q: merging it with itself doubles its throughput",
+					g.Path, f.Path, chart.Printable(g.Env.Hostname), chart.Printable(f.Env.Hostname))
+			}
 			if f.Env.Hostname == g.Env.Hostname {
-				what := "are from the same load host"
-				if f.WindowStart.Equal(g.WindowStart) && f.RoundTrips == g.RoundTrips {
-					what = "are the same run"
-				}
-				return fmt.Errorf("%s and %s %s (%q): merge takes one result per host", g.Path, f.Path, what, chart.Printable(f.Env.Hostname))
+				return fmt.Errorf("%s and %s are from the same load host (%q): merge takes one result per host", g.Path, f.Path, chart.Printable(f.Env.Hostname))
 			}
 		}
 		if i == 0 {

@@ -273,8 +273,8 @@ func TestReportForgedCounters(t *testing.T) {
 	}
 }
 
-// merge refuses what would double-count or pool unrelated runs, and its
-// counter sums saturate.
+// merge refuses what would double-count or pool unrelated runs, and
+// never merges a failed run.
 func TestMergeRefusals(t *testing.T) {
 	dir := t.TempDir()
 	seed := 0
@@ -295,6 +295,8 @@ func TestMergeRefusals(t *testing.T) {
 	b := write("b.json", "gen2", nil)
 	seed = 0
 	copyOfA := write("a-copy.json", "gen1", nil)
+	seed = 0
+	elsewhere := write("a-elsewhere.json", "gen9", nil) // a copy with only the host changed
 	longer := write("long.json", "gen3", func(r *result.Result) { r.Params.DurationSec = 10 })
 	later := write("later.json", "gen4", func(r *result.Result) { r.WindowStart = r.WindowStart.Add(time.Minute) })
 	out := filepath.Join(dir, "m.json")
@@ -304,6 +306,7 @@ func TestMergeRefusals(t *testing.T) {
 	}{
 		"same file":    {[]string{a, b, dir + "/./a.json"}, "is given twice"},
 		"same run":     {[]string{a, copyOfA}, "are the same run"},
+		"a copy":       {[]string{a, b, elsewhere}, "are the same run (the same latency histogram and counts), from hosts \"gen1\" and \"gen9\""},
 		"same host":    {[]string{a, write("a2.json", "gen1", func(r *result.Result) { r.RoundTrips++ })}, "same load host"},
 		"other window": {[]string{a, longer}, "window 10s"},
 		"no overlap":   {[]string{a, b, later}, "do not overlap"},
@@ -326,18 +329,21 @@ func TestMergeRefusals(t *testing.T) {
 		}
 	}
 
-	forged := write("forged.json", "gen5", func(r *result.Result) { r.Integrity.Mismatches = math.MaxUint64 })
-	other := write("other.json", "gen6", func(r *result.Result) { r.Integrity.Mismatches = 1 })
-	var stdout, stderr bytes.Buffer
-	if code := MergeCommand([]string{"-o", out, forged, other}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	m, err := result.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Integrity.Mismatches != math.MaxUint64 {
-		t.Errorf("mismatches %d: the sum wrapped", m.Integrity.Mismatches)
+	// A failed run is never merged: that is a failure, not bad input.
+	for _, broke := range []func(*result.Result){
+		func(r *result.Result) { r.Integrity.Mismatches = math.MaxUint64 },
+		func(r *result.Result) { r.Integrity.MissingConns = 1 },
+		func(r *result.Result) { r.Params.Extra["failed"] = "server crashed" },
+	} {
+		failed := write("failed.json", "gen5", broke)
+		var stdout, stderr bytes.Buffer
+		code := MergeCommand([]string{"-o", out, a, failed}, &stdout, &stderr)
+		if msg := stderr.String(); code != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, failed+": a failed run (") {
+			t.Errorf("exit %d, stderr %q; want 1 and the failed run named", code, msg)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatal("merged a failed run")
+		}
 	}
 }
 
