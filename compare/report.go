@@ -91,7 +91,8 @@ the tables and the failed runs. RESULTS are result JSON files or
 directories holding them.`
 
 // ReportCommand is `muxbench report RESULTS...`: the comparison table as
-// Markdown on stdout. Exit status 2 means bad usage or input.
+// Markdown on stdout. Exit status 2 means bad usage or input, 1 a failure
+// to write or results that all failed.
 func ReportCommand(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("report", reportUsage, stdout)
 	allowMixed := fs.Bool("allow-mixed", false, "pool results from several machines or muxbench versions, or one point measured with different settings")
@@ -134,7 +135,7 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "muxbench report:", err)
 			return 1
 		}
-		return 0
+		return nothingToReport(files, stderr)
 	}
 	markdown := func(w io.Writer) error {
 		if *allowMixed {
@@ -150,6 +151,16 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "muxbench report:", err)
+		return 1
+	}
+	return nothingToReport(files, stderr)
+}
+
+// nothingToReport is report's exit status once the failed runs are
+// listed: 1, as plot's, when every run failed and no figure remains.
+func nothingToReport(files []chart.File, stderr io.Writer) int {
+	if ok, _ := chart.Split(files); len(ok) == 0 {
+		fmt.Fprintf(stderr, "muxbench report: every one of the %d runs failed: no figures to report\n", len(files))
 		return 1
 	}
 	return 0

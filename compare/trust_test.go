@@ -560,3 +560,33 @@ func TestReportBoundsWhatItReads(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, msg)
 	}
 }
+
+// report exits 1, as plot does, when every run failed: the failed runs
+// are listed, and no figure is reported.
+func TestReportEveryRunFailed(t *testing.T) {
+	dir := t.TempDir()
+	for i, broke := range []func(*result.Result){
+		func(r *result.Result) { r.Integrity.Resets = 2 },
+		func(r *result.Result) { r.Integrity.MissingConns = 3 },
+	} {
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64, Repeat: i})
+		broke(r)
+		if err := result.WriteFile(filepath.Join(dir, fmt.Sprintf("r%d.json", i)), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{dir}, {"--html", "-o", filepath.Join(t.TempDir(), "index.html"), dir}} {
+		var stdout, stderr bytes.Buffer
+		code := ReportCommand(args, &stdout, &stderr)
+		if msg := stderr.String(); code != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "every one of the 2 runs failed") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, msg)
+		}
+		if args[0] == dir && !strings.Contains(stdout.String(), "### Failed runs (2,") {
+			t.Errorf("the failed runs are not listed:\n%s", stdout.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := chart.PlotCommand([]string{"-o", t.TempDir(), dir}, &stdout, &stderr); code != 1 {
+		t.Errorf("plot: exit %d, want report's", code)
+	}
+}
