@@ -356,7 +356,7 @@ func TestMergeArithmetic(t *testing.T) {
 	a.SendLateness, b.SendLateness = &la, &lb
 	b.Generator.SendLate = true
 	a.SendLatenessFloor, b.SendLatenessFloor = &result.TimingFloor{P99: 30_000, CPU: 1}, &result.TimingFloor{P99: 40_000, CPU: 1}
-	a.Series = []result.Second{{Start: 0, End: 1, RoundTrips: 3}}
+	a.Series = []result.Second{{Start: 0, End: 1, RoundTrips: 3, Throughput: 3}}
 	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	result.WriteFile(pa, a)
 	result.WriteFile(pb, b)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -378,6 +379,7 @@ func TestCostPointLoad(t *testing.T) {
 		r, err := normal(ctx, s, progress)
 		if err == nil && s.Sweep == SweepActive && s.Conns == 100 {
 			r.Throughput = map[string]float64{"epoll": 50000, "select": 30000}[s.Backend] + float64(s.Repeat)
+			r.RoundTrips = uint64(r.Throughput * r.WindowSec)
 		}
 		return r, err
 	}
@@ -439,7 +441,8 @@ func TestMissingConnectionsFailTheRun(t *testing.T) {
 		r, err := normal(ctx, s, progress)
 		if err == nil && s.Sweep == SweepActive && s.Backend == "select" && s.Conns == 100 {
 			r.Integrity.MissingConns = 7
-			r.Throughput *= 1000 // what the missing connections' absence would do to a table
+			// What would stand out in a table.
+			r.RoundTrips, r.Throughput = r.RoundTrips*1000, r.Throughput*1000
 		}
 		return r, err
 	}
@@ -588,5 +591,46 @@ func TestReportEveryRunFailed(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := chart.PlotCommand([]string{"-o", t.TempDir(), dir}, &stdout, &stderr); code != 1 {
 		t.Errorf("plot: exit %d, want report's", code)
+	}
+}
+
+// A file that passes the schema but cannot be true is refused with one
+// line naming the file and the field, exit 2, by every command that reads
+// results.
+func TestImpossibleResultsRefused(t *testing.T) {
+	for field, edit := range map[string]func(*result.Result){
+		"params.conns: -10":                  func(r *result.Result) { r.Params.Conns = -10 },
+		"window_sec: 0":                      func(r *result.Result) { r.WindowSec = 0 },
+		"round_trips_per_sec: 1e+308":        func(r *result.Result) { r.Throughput = 1e308 },
+		"round_trips_per_sec: 0":             func(r *result.Result) { r.Throughput = 0 },
+		"server.rss_per_conn_bytes: -1e+308": func(r *result.Result) { r.Server.RSSPerConn = -1e308 },
+		"server.rss_per_conn_bytes: 1e+12":   func(r *result.Result) { r.Server.RSSPerConn = 1e12 },
+		"latency.p99_ns: -5":                 func(r *result.Result) { r.Latency.P99 = -5 },
+		"series[1].round_trips_per_sec": func(r *result.Result) {
+			r.Series = []result.Second{{End: 1, RoundTrips: 5, Throughput: 5}, {Start: 1, End: 2, RoundTrips: 5, Throughput: 5e9}}
+		},
+		"series[0].end_sec: 0": func(r *result.Result) { r.Series = []result.Second{{Start: 1, End: 0}} },
+	} {
+		dir := t.TempDir()
+		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64})
+		edit(r)
+		p := filepath.Join(dir, "lie.json")
+		if err := result.WriteFile(p, r); err != nil {
+			t.Fatal(err)
+		}
+		good, _ := charttest.Write(dir, "active", charttest.Point{Backend: "epoll", Conns: 10, MsgSize: 64, Repeat: 1})
+		other := filepath.Join(t.TempDir(), "m.json")
+		for cmd, run := range map[string]func(io.Writer, io.Writer) int{
+			"report": func(o, e io.Writer) int { return ReportCommand([]string{dir}, o, e) },
+			"merge":  func(o, e io.Writer) int { return MergeCommand([]string{"-o", other, good, p}, o, e) },
+			"diff":   func(o, e io.Writer) int { return DiffCommand([]string{good, p}, o, e) },
+			"plot":   func(o, e io.Writer) int { return chart.PlotCommand([]string{"-o", t.TempDir(), dir}, o, e) },
+		} {
+			var stdout, stderr bytes.Buffer
+			code := run(&stdout, &stderr)
+			if msg := stderr.String(); code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, p+": cannot be true: "+field) {
+				t.Errorf("%s with %s: exit %d, stderr %q", cmd, field, code, msg)
+			}
+		}
 	}
 }

@@ -13,10 +13,11 @@ import (
 // and whatever it accepts must encode and decode again to the same value,
 // so that a merge or a re-saved result loses nothing.
 func FuzzDecode(f *testing.F) {
-	f.Add([]byte(`{"schema":"muxbench/result/v1","params":{"backend":"epoll"}}`))
+	f.Add([]byte(`{"schema":"muxbench/result/v1","params":{"backend":"epoll"},"window_sec":1}`))
+	f.Add([]byte(`{"schema":"muxbench/result/v1","params":{"backend":"epoll","conns":-10},"window_sec":1}`))
 	f.Add([]byte(`{"schema":"muxbench/result/v0","params":{"backend":"epoll"}}`))
-	f.Add([]byte(`{"schema":"muxbench/result/v1","params":{"backend":"poll","extra":{}},"warnings":[],"window_start":"2026-01-02T03:04:05.123+01:00"}`))
-	f.Add([]byte(`{"schema":"muxbench/result/v1","params":{"backend":"select"},"faults":{"churned":3,"hostile":[{"kind":"half_close","attempted":1,"expected":1}]}}`))
+	f.Add([]byte(`{"schema":"muxbench/result/v1","params":{"backend":"poll","extra":{}},"warnings":[],"window_start":"2026-01-02T03:04:05.123+01:00","window_sec":2,"round_trips":10,"round_trips_per_sec":5}`))
+	f.Add([]byte(`{"schema":"muxbench/result/v1","params":{"backend":"select"},"window_sec":1,"faults":{"churned":3,"hostile":[{"kind":"half_close","attempted":1,"expected":1}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Decode(bytes.NewReader(data))
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 // Files written before the options were typed still read, as numbers.
 func TestServerOptionsLegacyStrings(t *testing.T) {
-	const file = `{"schema":"muxbench/result/v1","params":{"backend":"epoll"},
+	const file = `{"schema":"muxbench/result/v1","params":{"backend":"epoll"},"window_sec":1,
 	"server":{"backend":"epoll","options":{"cpus":"0","edge_triggered":"true","gomaxprocs":"2","read_buf":"65536",
 	"rcvbuf":"4096","spin_sleep":"100µs","inject_short_writes":"0.5","seed":"7"}}}`
 	res, err := Decode(strings.NewReader(file))

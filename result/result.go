@@ -20,6 +20,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -694,7 +695,96 @@ func Decode(r io.Reader) (*Result, error) {
 	if res.Params.Backend == "" {
 		return nil, fmt.Errorf("bad %s content: no params.backend", Schema)
 	}
+	if err := check(&res); err != nil {
+		return nil, fmt.Errorf("cannot be true: %w", err)
+	}
 	return &res, nil
+}
+
+// check refuses a result that passes the schema but cannot be true, so
+// that nothing built from it (a table, a chart, a merge) is: a negative
+// count, size or time, a window of no length, a rate that its count and
+// window do not give, memory per connection beyond the process's. The
+// error names the field.
+func check(r *Result) error {
+	if err := nonNegative(reflect.ValueOf(r).Elem(), ""); err != nil {
+		return err
+	}
+	if !(r.WindowSec > 0) {
+		return fmt.Errorf("window_sec: %g: a run is measured over a window longer than 0", r.WindowSec)
+	}
+	if err := checkRate("round_trips_per_sec", r.Throughput, r.RoundTrips, r.WindowSec); err != nil {
+		return err
+	}
+	for i, s := range r.Series {
+		if !(s.End > s.Start) {
+			return fmt.Errorf("series[%d].end_sec: %g: not after its start_sec, %g", i, s.End, s.Start)
+		}
+		if err := checkRate(fmt.Sprintf("series[%d].round_trips_per_sec", i), s.Throughput, s.RoundTrips, s.End-s.Start); err != nil {
+			return err
+		}
+	}
+	if s := r.Server; s != nil && s.RSSPerConn > float64(max(s.RSS, 0)) {
+		return fmt.Errorf("server.rss_per_conn_bytes: %g: more than the whole process's server.rss_bytes, %d", s.RSSPerConn, s.RSS)
+	}
+	return nil
+}
+
+// checkRate refuses a rate that count over sec does not give. A merge
+// sums its hosts' rates over windows of one length that overlap, which
+// the factor of two allows for.
+func checkRate(field string, perSec float64, count uint64, sec float64) error {
+	if want := float64(count) / sec; perSec > 2*want+1 || perSec < want/2-1 {
+		return fmt.Errorf("%s: %g: not %d round trips over %g s", field, perSec, count, sec)
+	}
+	return nil
+}
+
+// nonNegative refuses a negative number anywhere in v, a struct of the
+// schema; path is v's place in the file. The only numbers that may be
+// negative are a CPU of -1 (none) and a fault seed.
+func nonNegative(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return nonNegative(v.Elem(), path)
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			return nil
+		}
+		for i := range v.NumField() {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+			if path != "" {
+				name = path + "." + name
+			}
+			if err := nonNegative(v.Field(i), name); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			if err := nonNegative(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Int, reflect.Int64:
+		low := int64(0)
+		switch {
+		case strings.HasSuffix(path, "fault_seed"):
+			return nil
+		case path == "send_lateness_floor.cpu":
+			low = -1
+		}
+		if v.Int() < low {
+			return fmt.Errorf("%s: %d: cannot be negative", path, v.Int())
+		}
+	case reflect.Float64:
+		if f := v.Float(); !(f >= 0) || math.IsInf(f, 0) {
+			return fmt.Errorf("%s: %g: cannot be negative", path, f)
+		}
+	}
+	return nil
 }
 
 // MaxFileSize bounds what ReadFile reads: a result is a few hundred KiB
