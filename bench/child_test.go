@@ -93,7 +93,7 @@ func TestRunChildEveryBackend(t *testing.T) {
 			if b != poller.Stdlib && s.LoopThread == nil && !res.Lacks(result.UnavailableServerThreadCPU) {
 				t.Errorf("reactor server without loop thread CPU, and the result does not say why: %+v", s)
 			}
-			if runtime.GOOS == "linux" && len(res.Unavailable) > 0 {
+			if runtime.GOOS == "linux" && os.Getenv(sysstat.HideEnv) == "" && len(res.Unavailable) > 0 {
 				t.Errorf("linux run lacks %q", res.Unavailable)
 			}
 			pid, _ := strconv.Atoi(res.Params.Extra["server_pid"])

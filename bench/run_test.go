@@ -239,6 +239,9 @@ func TestRunTwoLoops(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("needs two CPUs")
 	}
+	if !sysstat.CanPin() {
+		t.Skip("a generator runs one loop per CPU it pins, and threads cannot be pinned here")
+	}
 	before, _ := sysstat.Affinity()
 	addr := echoServer(t, honest)
 	cfg := quick(addr)

@@ -8,7 +8,7 @@ import (
 
 func TestOpenFDs(t *testing.T) {
 	before := OpenFDs()
-	if before == -1 && runtime.GOOS != "linux" && runtime.GOOS != "darwin" && runtime.GOOS != "freebsd" {
+	if before == -1 && (hidden(FigFDs) || runtime.GOOS != "linux" && runtime.GOOS != "darwin" && runtime.GOOS != "freebsd") {
 		t.Skip("no complete descriptor count on " + runtime.GOOS)
 	}
 	if before < 3 {

@@ -86,15 +86,28 @@ func CheckFDs(need int) (NoFileLimit, error) {
 	if err != nil {
 		return lim, err
 	}
-	open := openFDs()
+	open, what := openFDs()
 	if total := uint64(need + open); total > lim.Soft {
-		return lim, fmt.Errorf("this run needs %d descriptors (%d new + %d open), RLIMIT_NOFILE allows %d (hard limit %d): use fewer connections", total, need, open, lim.Soft, lim.Hard)
+		return lim, fmt.Errorf("this run needs %d descriptors (%d new + %d %s), RLIMIT_NOFILE allows %d (hard limit %d): use fewer connections", total, need, open, what, lim.Soft, lim.Hard)
 	}
 	return lim, nil
 }
 
-// openFDs counts the process's open descriptors, zero when unknown.
-func openFDs() int { return max(OpenFDs(), 0) }
+// openFDs counts the process's open descriptors, and says "open" or,
+// where the count is unknown, "open at least": then it is the lowest
+// free descriptor number, below which every descriptor is open. Zero
+// would let a run that cannot fit pass the check.
+func openFDs() (int, string) {
+	if n := OpenFDs(); n >= 0 {
+		return n, "open"
+	}
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, "open at least"
+	}
+	unix.Close(fd)
+	return fd, "open at least"
+}
 
 func kernel() string {
 	var u unix.Utsname

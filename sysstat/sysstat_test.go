@@ -122,8 +122,8 @@ func TestCPUList(t *testing.T) {
 }
 
 func TestPinThread(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("pinning is implemented on linux")
+	if !CanPin() {
+		t.Skip("threads cannot be pinned here")
 	}
 	online, err := OnlineCPUs()
 	if err != nil || len(online) == 0 {
@@ -157,8 +157,8 @@ func TestPinThread(t *testing.T) {
 }
 
 func TestPinProcess(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("pinning is implemented on linux")
+	if !CanPin() {
+		t.Skip("threads cannot be pinned here")
 	}
 	online, _ := OnlineCPUs()
 	runtime.LockOSThread()
@@ -206,6 +206,13 @@ func TestNoFile(t *testing.T) {
 	_, err = CheckFDs(int(min(lim.Soft, 1<<40)))
 	if err == nil || !strings.Contains(err.Error(), "RLIMIT_NOFILE allows") {
 		t.Errorf("as many descriptors as the limit, plus those open: %v", err)
+	}
+	// Where the open descriptors cannot be counted (OpenBSD, NetBSD,
+	// DragonFly), stdin, stdout and stderr still count.
+	t.Setenv(HideEnv, FigFDs)
+	_, err = CheckFDs(int(min(lim.Soft, 1<<40)))
+	if err == nil || !strings.Contains(err.Error(), "open at least") {
+		t.Errorf("as many descriptors as the limit, the open ones uncounted: %v", err)
 	}
 }
 
