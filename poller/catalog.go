@@ -86,6 +86,13 @@ type Entry struct {
 	Multiplexer, Needs string
 	// Err, if not nil, says why the entry cannot run here.
 	Err error
+	// Emulation is the backend's Info.Emulation.
+	Emulation string
+}
+
+// emulated says why "all" leaves an entry out though it can run.
+func (e Entry) emulated() string {
+	return "runs on " + e.Emulation + " here, not on the kernel's own " + e.Backend + ": named, never in all"
 }
 
 func availability(f func() error) error {
@@ -109,10 +116,10 @@ func own() []Entry {
 	var out []Entry
 	for _, i := range Backends() {
 		err := availability(i.Available)
-		out = append(out, Entry{Choice: Choice{Name: i.Name, Backend: i.Name}, Doc: i.Doc, Caps: i.Caps, Err: err})
+		out = append(out, Entry{Choice: Choice{Name: i.Name, Backend: i.Name}, Doc: i.Doc, Caps: i.Caps, Err: err, Emulation: i.Emulation})
 		if i.Caps.EdgeTriggered {
 			out = append(out, Entry{Choice: Choice{Name: i.Name + EdgeSuffix, Backend: i.Name, Edge: true},
-				Doc: i.Name + ", edge-triggered", Caps: i.Caps, Err: err})
+				Doc: i.Name + ", edge-triggered", Caps: i.Caps, Err: err, Emulation: i.Emulation})
 		}
 	}
 	names := make([]string, 0, len(engines))
@@ -129,11 +136,12 @@ func own() []Entry {
 
 // All lists the names that can run here: every backend and engine, and
 // with edge also the edge-triggered variants. Without them it is the
-// comparable set, every server in its default mode.
+// comparable set, every server in its default mode. An emulated backend
+// is left out: it measures another mechanism.
 func All(edge bool) []string {
 	var out []string
 	for _, e := range own() {
-		if e.Err == nil && (edge || !e.Edge) {
+		if e.Err == nil && e.Emulation == "" && (edge || !e.Edge) {
 			out = append(out, e.Name)
 		}
 	}
@@ -145,8 +153,12 @@ func All(edge bool) []string {
 func Skipped(edge bool) []string {
 	var out []string
 	for _, e := range own() {
-		if e.Err != nil && (edge || !e.Edge) {
+		switch {
+		case !edge && e.Edge:
+		case e.Err != nil:
 			out = append(out, e.Name+": "+e.Err.Error())
+		case e.Emulation != "":
+			out = append(out, e.Name+": "+e.emulated())
 		}
 	}
 	return out

@@ -259,3 +259,31 @@ func TestPeersInCatalogue(t *testing.T) {
 	}()
 	RegisterPeer(Peer{Name: "lt"})
 }
+
+// A backend that runs on an emulation (libkqueue) runs when named, and
+// "all" leaves it out, saying why.
+func TestCatalogEmulation(t *testing.T) {
+	withCatalog(t)
+	Register(Info{Name: "emu", Caps: Capabilities{EdgeTriggered: true}, Emulation: "libemu",
+		New: func(Options) (Backend, error) { return &fakeBackend{}, nil }})
+	for _, edge := range []bool{false, true} {
+		if all := All(edge); strings.Contains(strings.Join(all, ","), "emu") {
+			t.Errorf("All(%v) = %v: the emulated backend is in it", edge, all)
+		}
+	}
+	skipped := strings.Join(Skipped(true), "\n")
+	if !strings.Contains(skipped, "emu: runs on libemu") || !strings.Contains(skipped, "emu-et: runs on libemu") {
+		t.Errorf("Skipped(true) does not say why emu is left out:\n%s", skipped)
+	}
+	if strings.Contains(strings.Join(Skipped(false), "\n"), "emu-et") {
+		t.Errorf("Skipped(false) names the edge-triggered variant")
+	}
+	for _, name := range []string{"emu", "emu-et"} {
+		if c, err := Resolve(name); err != nil || c.Backend != "emu" {
+			t.Errorf("Resolve(%s) = %+v, %v", name, c, err)
+		}
+	}
+	if cs, err := ParseList("emu,lt", false); err != nil || len(cs) != 2 {
+		t.Errorf("ParseList(emu,lt) = %v, %v", cs, err)
+	}
+}

@@ -71,6 +71,9 @@ var cases = []conformanceCase{
 	{"Scale", both, scale},
 	{"Tokens", both, tokens},
 	{"HalfCloseQuietForWriter", both, halfCloseQuietForWriter},
+	{"HalfCloseNotWritable", both, halfCloseNotWritable},
+	{"OwnShutdownNoHangUp", both, ownShutdownNoHangUp},
+	{"PipeReaderGone", both, pipeReaderGone},
 }
 
 // TestConformance runs the contract of poller.go against every backend
@@ -231,6 +234,99 @@ func halfCloseQuietForWriter(t *testing.T, tg target) {
 	diff(t, "send buffer full, peer half-closed", none(), waitOnce(t, p, 20*time.Millisecond))
 	drain(t, b)
 	diff(t, "peer drained", ev(tok(a), W), waitOnce(t, p, time.Second))
+}
+
+// within fails unless evs is one event for token whose flags include
+// need and stay within allowed.
+func within(t *testing.T, what string, evs []poller.Event, token uint64, need, allowed poller.Flags) {
+	t.Helper()
+	if len(evs) != 1 || evs[0].Token != token || evs[0].Flags&need != need || evs[0].Flags&^allowed != 0 {
+		t.Fatalf("%s: got %v, want one event %#x with %v, within %v", what, evs, token, need, allowed)
+	}
+}
+
+// halfCloseNotWritable: the peer's half-close makes a descriptor readable
+// (end of stream), not writable: with both interests and a full send
+// buffer it is Readable (and HangUp), never Writable.
+func halfCloseNotWritable(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	fill(t, a)
+	if err := unix.Shutdown(b, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	add(t, p, a, tok(a), R|W)
+	within(t, "send buffer full, peer half-closed", waitOnce(t, p, time.Second), tok(a), R, R|poller.HangUp)
+	if !tg.et() {
+		within(t, "next Wait", waitOnce(t, p, time.Second), tok(a), R, R|poller.HangUp)
+	}
+	drain(t, b)
+	within(t, "peer drained", waitReady(t, p, map[uint64]poller.Flags{tok(a): W}), tok(a), W, R|W|poller.HangUp)
+}
+
+// ownShutdownNoHangUp: shutting down our own writing is no hang-up; the
+// descriptor stays Writable (a write fails with EPIPE) and HangUp waits
+// for the peer.
+func ownShutdownNoHangUp(t *testing.T, tg target) {
+	p := open(t, tg)
+	a, b := pair(t)
+	if err := unix.Shutdown(a, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	add(t, p, a, tok(a), R|W)
+	diff(t, "own SHUT_WR", ev(tok(a), W), waitOnce(t, p, time.Second))
+	if tg.et() {
+		return
+	}
+	diff(t, "own SHUT_WR, next Wait", ev(tok(a), W), waitOnce(t, p, time.Second))
+	write(t, b, "x")
+	diff(t, "own SHUT_WR, peer wrote", ev(tok(a), R|W), waitOnce(t, p, time.Second))
+	if err := unix.Shutdown(b, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	// select cannot see the hang-up.
+	within(t, "both directions shut", waitOnce(t, p, time.Second), tok(a), R|W, R|W|poller.HangUp)
+}
+
+// pipeReaderGone: a pipe's writer whose reader has gone is reported
+// Writable (with Error or HangUp where the kernel says so), so that it
+// writes and meets EPIPE: whether the reader went before Add or after.
+func pipeReaderGone(t *testing.T, tg target) {
+	p := open(t, tg)
+	const gone = W | poller.Error | poller.HangUp
+	_, w, cr, _ := pipe(t)
+	cr.Close()
+	add(t, p, w, tok(w), W)
+	within(t, "reader gone before Add", waitOnce(t, p, time.Second), tok(w), W, gone)
+	if tg.et() {
+		diff(t, "reported before", none(), waitOnce(t, p, 0))
+	} else {
+		within(t, "next Wait", waitOnce(t, p, time.Second), tok(w), W, gone)
+	}
+	if _, err := unix.Write(w, []byte("x")); err != unix.EPIPE {
+		t.Fatalf("write to a pipe without reader: %v, want EPIPE", err)
+	}
+	modify(t, p, w, tok(w), 0)
+	// The error is reported whatever the interest, where it is (epoll,
+	// poll); never R or W.
+	for _, e := range waitOnce(t, p, 20*time.Millisecond) {
+		if e.Token != tok(w) || e.Flags&(R|W) != 0 {
+			t.Fatalf("no interest: reported %v", e)
+		}
+	}
+	modify(t, p, w, tok(w), R|W)
+	// select takes the error for readability too.
+	within(t, "both interests", waitOnce(t, p, time.Second), tok(w), W, gone|R)
+	if err := p.Remove(w); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	diff(t, "removed", none(), waitOnce(t, p, 20*time.Millisecond))
+
+	_, w2, cr2, _ := pipe(t)
+	add(t, p, w2, tok(w2), W)
+	diff(t, "reader there", ev(tok(w2), W), waitOnce(t, p, time.Second))
+	cr2.Close()
+	within(t, "reader gone after Add", waitReady(t, p, map[uint64]poller.Flags{tok(w2): W}), tok(w2), W, gone)
 }
 
 // tcpReset: a peer that closes with SO_LINGER 0 sends a reset; the reader

@@ -94,6 +94,22 @@ func pair(t testing.TB) (a, b int) {
 	return a, b
 }
 
+// pipe returns a non-blocking pipe, closed when the test ends unless
+// closed earlier through the returned closers.
+func pipe(t testing.TB) (r, w int, cr, cw *closer) {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatalf("pipe: %v", err)
+	}
+	cr, cw = &closer{p[0]}, &closer{p[1]}
+	t.Cleanup(cr.Close)
+	t.Cleanup(cw.Close)
+	nonblock(t, p[0])
+	nonblock(t, p[1])
+	return p[0], p[1], cr, cw
+}
+
 func write(t testing.TB, fd int, s string) {
 	t.Helper()
 	n, err := unix.Write(fd, []byte(s))

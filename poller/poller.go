@@ -17,6 +17,14 @@
 //     that stopped reading is not woken by it on every wait. Readable and
 //     Writable only for the interest registered. select cannot see
 //     hang-ups at all: a closed peer shows as Readable.
+//   - Writable means a write will not block: there is room, or the write
+//     fails at once (the peer or the pipe's reader is gone, or we shut
+//     our own writing down). The peer's half-close makes a descriptor
+//     Readable, never Writable. HangUp is the peer's doing: our own
+//     SHUT_WR is none.
+//   - A pipe's writer whose reader has gone is Writable (with Error or
+//     HangUp where the kernel says so) and the write returns EPIPE,
+//     whether the reader went before Add or after: Add succeeds.
 //   - Add, Modify, Remove and Wait belong to one goroutine (the loop); Wake
 //     may be called from any goroutine, and several Wakes before the next
 //     Wait cost one system call.
@@ -375,6 +383,12 @@ type Info struct {
 	// machine (a kernel without the facility); nil means it can. It is
 	// called once.
 	Available func() error
+	// Emulation names the user-space library the backend runs on where
+	// the kernel lacks the mechanism (libkqueue: kqueue over epoll);
+	// empty for the kernel's own. Such a backend's figures are the
+	// library's and the kernel's other mechanism's, not the one it is
+	// named for: it runs when named, never as part of "all".
+	Emulation string
 }
 
 var registry = map[string]Info{}

@@ -3,9 +3,8 @@
 package kqueue
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/muxbench/muxbench/poller/internal/wakepipe"
+	"github.com/muxbench/muxbench/poller/kqueue/internal/kevent"
 )
 
 // waker is a pipe watched for reading: netbsd and openbsd have no
@@ -20,9 +19,9 @@ func (w *waker) init(kq int) error {
 		return err
 	}
 	// Level-triggered: the pipe stays ready until drain empties it.
-	var ev [1]unix.Kevent_t
-	unix.SetKevent(&ev[0], p.Fd(), unix.EVFILT_READ, unix.EV_ADD)
-	if _, err := unix.Kevent(kq, ev[:], nil, nil); err != nil {
+	var ev [1]kevent.Event
+	kevent.Set(&ev[0], p.Fd(), kevent.EVFILT_READ, kevent.EV_ADD)
+	if _, err := kevent.Kevent(kq, ev[:], nil, nil); err != nil {
 		p.Close()
 		return err
 	}
@@ -32,8 +31,8 @@ func (w *waker) init(kq int) error {
 
 func (w *waker) wake(int) error { return w.p.Wake() }
 
-func (w *waker) isWake(ev *unix.Kevent_t) bool {
-	return int(ev.Ident) == w.p.Fd() && ev.Filter == unix.EVFILT_READ
+func (w *waker) isWake(ev *kevent.Event) bool {
+	return int(ev.Ident) == w.p.Fd() && ev.Filter == kevent.EVFILT_READ
 }
 
 func (w *waker) drain() { w.p.Drain() }
