@@ -151,6 +151,10 @@ func newResult(cfg *Config, genBackend string) *result.Result {
 	if cfg.Server.Poller.SpinSleep > 0 {
 		res.Params.Extra["spin_sleep"] = cfg.Server.Poller.SpinSleep.String()
 	}
+	// The server is this binary, built as this one is.
+	if info, ok := poller.Lookup(cfg.Server.Backend); ok && info.Emulation != "" {
+		res.Params.Extra[result.ExtraEmulation] = info.Emulation
+	}
 	res.Params.Extra["server_args"] = strings.Join(cfg.Server.Args(), " ")
 	res.Params.Extra["server_gomaxprocs"] = fmt.Sprint(cfg.Server.GOMAXPROCS)
 	return res

@@ -201,6 +201,9 @@ func Table(w io.Writer, results []*result.Result) error {
 		if r.Generator.Spin {
 			notes = append(notes, Label(r.Params)+": generator busy-polled (--gen-spin): its CPU is a whole core")
 		}
+		if e := r.Params.Extra[result.ExtraEmulation]; e != "" {
+			notes = append(notes, fmt.Sprintf("%s: ran on %s, over another mechanism: not a %s figure", Label(r.Params), e, r.Params.Backend))
+		}
 	}
 	for _, n := range notes {
 		if _, err := fmt.Fprintln(w, n); err != nil {

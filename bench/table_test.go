@@ -167,3 +167,16 @@ func TestTableBudgetPauses(t *testing.T) {
 		t.Errorf("budget note without a pause:\n%s", b.String())
 	}
 }
+
+// A run whose backend ran on an emulation says so under the table.
+func TestTableEmulation(t *testing.T) {
+	r := &result.Result{Params: result.Params{Backend: "kqueue", Conns: 10,
+		Extra: map[string]string{result.ExtraEmulation: "libkqueue"}}, Throughput: 5000}
+	var b strings.Builder
+	if err := Table(&b, []*result.Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "kqueue: ran on libkqueue, over another mechanism: not a kqueue figure") {
+		t.Errorf("no emulation note:\n%s", b.String())
+	}
+}

@@ -522,3 +522,11 @@ func TestPlotCountsEachRunOnce(t *testing.T) {
 		t.Error("the chart counts one run as several")
 	}
 }
+
+// A run on an emulated backend (kqueue on libkqueue) is no data point.
+func TestFailureEmulation(t *testing.T) {
+	r := &result.Result{Params: result.Params{Backend: "kqueue", Extra: map[string]string{result.ExtraEmulation: "libkqueue"}}}
+	if why := Failure(r); !strings.Contains(why, "libkqueue") {
+		t.Errorf("Failure = %q, want it to name libkqueue", why)
+	}
+}

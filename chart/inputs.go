@@ -19,6 +19,9 @@ func Failure(r *result.Result) string {
 	if why, ok := r.Params.Extra[ExtraFailed]; ok {
 		return Printable(why)
 	}
+	if e := r.Params.Extra[result.ExtraEmulation]; e != "" {
+		return Printable("ran on " + e + ", not on the kernel's " + r.Params.Backend)
+	}
 	var why []string
 	add := func(n uint64, one, many string) {
 		switch {

@@ -90,6 +90,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return fail(fmt.Errorf("--backend %q: %v", *backends, err))
 		}
 		for _, c := range choices {
+			if info, _ := poller.Lookup(c.Backend); info.Emulation != "" {
+				return fail(fmt.Errorf("--backend %s: %s runs on %s here: its figures are not %s's, and no chart takes them; measure it with run", c.Name, c.Backend, info.Emulation, c.Backend))
+			}
 			if c.Edge {
 				// The charts draw one series per backend.
 				return fail(fmt.Errorf("--backend %s: compare runs every backend level-triggered; measure %s with run", c.Name, c.Name))

@@ -112,6 +112,12 @@ const (
 	UnavailableGenThreadCPU = "generator_thread_cpu"
 )
 
+// ExtraEmulation is the Params.Extra key naming the user-space library
+// the server's backend ran on (libkqueue, kqueue over epoll): such a run
+// measures that library over another mechanism, so it is no figure of
+// the backend it is named for, and no chart or comparison takes it.
+const ExtraEmulation = "poller_emulation"
+
 // Lacks reports whether the run names what as unavailable.
 func (r *Result) Lacks(what string) bool {
 	for _, u := range r.Unavailable {
