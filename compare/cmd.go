@@ -101,8 +101,14 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		list = poller.ChoiceNames(choices)
 	}
 	all := strings.TrimSpace(*backends) == "all"
+	// What all leaves out is said once the input is known good: a bad
+	// flag's error stays one line.
+	var skips []string
 	if all {
-		for _, s := range poller.Skipped(false) {
+		skips = poller.Skipped(false)
+	}
+	sayskips := func() {
+		for _, s := range skips {
 			fmt.Fprintln(stderr, "muxbench compare: skipping", s)
 		}
 	}
@@ -112,7 +118,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	case floorNamed:
 		list = append(list, CFloor)
 	case all && floorErr != nil:
-		fmt.Fprintf(stderr, "muxbench compare: skipping %s: %v\n", CFloor, floorErr)
+		skips = append(skips, fmt.Sprintf("%s: %v", CFloor, floorErr))
 	case all:
 		// The C floor is a reference line wherever it can be built.
 		list = append(list, CFloor)
@@ -140,6 +146,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *planOnly {
+		sayskips()
 		pl := NewPlan(o.Sweeps, o.Backends, o.Repeat, o.Budget, o.Limits)
 		for _, s := range pl.Skipped {
 			fmt.Fprintln(stdout, "skip", s)
@@ -157,6 +164,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if err := cli.CheckDir("out", filepath.Join(o.Out, "json")); err != nil {
 		return fail(err)
 	}
+	sayskips()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Run(ctx, o, stdout, stderr); err != nil {
