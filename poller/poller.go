@@ -20,8 +20,8 @@
 //   - Writable means a write will not block: there is room, or the write
 //     fails at once (the peer or the pipe's reader is gone, or we shut
 //     our own writing down). The peer's half-close makes a descriptor
-//     Readable, never Writable. HangUp is the peer's doing: our own
-//     SHUT_WR is none.
+//     Readable, not Writable: a full send buffer stays full. HangUp is
+//     the peer's doing: our own SHUT_WR is none.
 //   - A pipe's writer whose reader has gone is Writable (with Error or
 //     HangUp where the kernel says so) and the write returns EPIPE,
 //     whether the reader went before Add or after: Add succeeds.
