@@ -120,6 +120,7 @@ func TestPeers(t *testing.T) {
 	if len(entries) < 13 {
 		t.Errorf("%d peers registered, want every one of them: %v", len(entries), poller.PeerNames())
 	}
+	figs := byPID()
 	for _, e := range entries {
 		t.Run(e.Name, func(t *testing.T) {
 			if e.Err != nil {
@@ -144,8 +145,8 @@ func TestPeers(t *testing.T) {
 					t.Errorf("conns %d idle %d size %d: %d round trips, integrity %+v, partial %v: %q",
 						c.Conns, c.Idle, c.MsgSize, res.RoundTrips, res.Integrity, res.Partial, res.Warnings)
 				}
-				if s := res.Server; s == nil || s.Conns != want || s.RSS <= 0 || s.LoopThread == nil {
-					t.Errorf("server figures %+v, want %d connections counted, RSS and loop thread CPU", s, want)
+				if s := res.Server; s == nil || s.Conns != want && figs.sockets || s.RSS <= 0 && figs.rss || s.LoopThread == nil && figs.thread {
+					t.Errorf("server figures %+v, want %d connections counted, RSS and loop thread CPU where %+v", s, want, figs)
 				}
 				if res.Params.Backend != e.Name || res.Peer == nil || res.Peer.Name != e.Name || res.Peer.Multiplexer != e.Multiplexer ||
 					(p.Loop != "" && (res.Peer.Loop != p.Loop || res.Peer.Library == "")) {
@@ -154,6 +155,19 @@ func TestPeers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pidFigures says which of another process's figures sysstat gives here
+// (none on darwin and the BSDs, or where MUXBENCH_SYSSTAT_HIDE hides
+// them), asked of this process.
+type pidFigures struct{ sockets, rss, thread bool }
+
+func byPID() pidFigures {
+	pid := os.Getpid()
+	_, serr := sysstat.SocketsByPID(pid)
+	_, rerr := sysstat.RSSByPID(pid)
+	_, terr := sysstat.ThreadByPID(pid, pid)
+	return pidFigures{sockets: serr == nil, rss: rerr == nil, thread: terr == nil}
 }
 
 // Python's select takes descriptors below 1024 only: the select peers
@@ -196,6 +210,9 @@ func TestUserPeers(t *testing.T) {
 		}
 	})
 	t.Run("noaccept", func(t *testing.T) {
+		if !byPID().sockets {
+			t.Skip("connections a peer never accepted are found by counting its sockets, which cannot be counted here")
+		}
 		res, err := run(t, "noaccept", 2, 3)
 		if err != nil || res.Integrity.MissingConns != 3 {
 			t.Errorf("err %v, integrity %+v, warnings %q", err, res.Integrity, res.Warnings)
@@ -213,7 +230,7 @@ func TestUserPeers(t *testing.T) {
 	})
 	t.Run("port", func(t *testing.T) {
 		res, err := run(t, "port", 2, 2)
-		if err != nil || res.RoundTrips == 0 || res.Integrity.Errors() != 0 || res.Server == nil || res.Server.Conns != 4 {
+		if err != nil || res.RoundTrips == 0 || res.Integrity.Errors() != 0 || res.Server == nil || res.Server.Conns != 4 && byPID().sockets {
 			t.Fatalf("err %v, %+v", err, res)
 		}
 		if res.Peer.Name != "port" || !strings.HasSuffix(res.Peer.Command, " -test.run=^$ "+portOf(res.Params.Target)) {
