@@ -425,7 +425,7 @@ func TestRepeatsOfStartedServersPool(t *testing.T) {
 	}
 	var other *result.Result
 	for _, f := range files {
-		if f.Params.Extra["repeat"] == "2" {
+		if f.Params.Repeat == 2 {
 			other = f.Result
 			break
 		}

@@ -104,9 +104,9 @@ func setup(r *result.Result) string {
 		p.DurationSec, p.WarmupSec, p.RcvBuf, p.ReadBufSize, p.GenLoops, p.ServerCPU, p.GenCPU)
 	var extra []string
 	for k, v := range p.Extra {
-		// Each run's own: its repeat, its sweep, its server's pid, what
-		// its hosts and noise were, why it failed.
-		if k != "repeat" && k != "sweep" && k != "server_pid" && k != ExtraFailed && !strings.HasPrefix(k, "host.") && !strings.HasPrefix(k, "noise.") {
+		// Each run's own: its server's pid, what its hosts and noise
+		// were, why it failed.
+		if k != "server_pid" && k != ExtraFailed && !strings.HasPrefix(k, "host.") && !strings.HasPrefix(k, "noise.") {
 			extra = append(extra, k+"="+v)
 		}
 	}

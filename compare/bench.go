@@ -34,7 +34,6 @@ func benchConfig(s RunSpec, progress func(string), pin bool) bench.Config {
 		Duration: s.Duration,
 		Warmup:   s.Warmup,
 		Rate:     s.Rate,
-		Extra:    map[string]string{"sweep": s.Sweep, "repeat": fmt.Sprint(s.Repeat)},
 		Progress: func(p bench.Progress) {
 			progress(fmt.Sprintf("%-7s %5.1fs %s rt/s", p.Phase, p.Elapsed.Seconds(), chart.Human(p.Rate)))
 		},

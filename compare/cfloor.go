@@ -72,7 +72,7 @@ func floorRun(ctx context.Context, s RunSpec, progress func(string)) (*result.Re
 		Target: srv.Addr, ServerPID: srv.PID,
 		Conns: s.Conns, Idle: s.Idle, MsgSize: s.MsgSize,
 		Duration: s.Duration, Warmup: s.Warmup, Rate: s.Rate,
-		Extra: map[string]string{"sweep": s.Sweep, "repeat": fmt.Sprint(s.Repeat), "server": "cfloor/c/echo.c"},
+		Extra: map[string]string{"server": "cfloor/c/echo.c"},
 		Progress: func(p bench.Progress) {
 			progress(fmt.Sprintf("%-7s %5.1fs", p.Phase, p.Elapsed.Seconds()))
 		},

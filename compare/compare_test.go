@@ -142,8 +142,8 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Params.Extra["sweep"] != p.Sweep {
-			t.Errorf("%s: sweep %q", p.File(), r.Params.Extra["sweep"])
+		if r.Params.Sweep != p.Sweep || r.Params.Repeat != p.Repeat {
+			t.Errorf("%s: sweep %q, repeat %d", p.File(), r.Params.Sweep, r.Params.Repeat)
 		}
 		if p.Sweep == SweepLatency {
 			if r.Params.Rate <= 0 {

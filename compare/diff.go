@@ -55,7 +55,7 @@ func diffKey(r *result.Result) string {
 	if p.Rate > 0 || r.TargetRate > 0 {
 		// compare's open-loop sweeps (cost, latency) each offer their own
 		// share of a capacity; outside a sweep the rate names the load.
-		if sw := p.Extra["sweep"]; sw != "" {
+		if sw := p.Sweep; sw != "" {
 			s += ", open loop (" + sw + ")"
 		} else {
 			s += fmt.Sprintf(", open loop at %g rt/s", p.Rate)

@@ -92,7 +92,7 @@ func TestDiffOpenLoopBySweep(t *testing.T) {
 				cpu  float64
 			}{{"cost", 20_000, 13}, {"latency", 50_000, 9}} {
 				r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 100, MsgSize: 64, Rate: sw.rate * float64(1+i), Repeat: k})
-				r.Params.Extra["sweep"] = sw.name
+				r.Params.Sweep = sw.name
 				r.Server.Process.PerRTus = sw.cpu
 				if err := result.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-r%d.json", sw.name, k)), r); err != nil {
 					t.Fatal(err)

@@ -160,12 +160,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			discarded = append(discarded, fmt.Sprintf("%.3f", foreignOf(worse)))
 		}
 		if res != nil {
-			if res.Params.Extra == nil {
-				res.Params.Extra = map[string]string{}
-			}
-			res.Params.Extra["sweep"] = p.Sweep
-			res.Params.Extra["repeat"] = fmt.Sprint(p.Repeat)
+			res.Params.Sweep, res.Params.Repeat = p.Sweep, p.Repeat
 			if len(discarded) > 0 {
+				if res.Params.Extra == nil {
+					res.Params.Extra = map[string]string{}
+				}
 				res.Params.Extra[ExtraReruns] = fmt.Sprint(len(discarded))
 				res.Params.Extra[ExtraDiscarded] = strings.Join(discarded, ",")
 			}
@@ -194,6 +193,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			failures = append(failures, fmt.Sprintf("%s: %v", p, err))
 			os.Remove(path)
 			if res != nil {
+				if res.Params.Extra == nil {
+					res.Params.Extra = map[string]string{}
+				}
 				res.Params.Extra[chart.ExtraFailed] = err.Error()
 				if err := os.MkdirAll(filepath.Dir(failedPath), 0o755); err != nil {
 					return err

@@ -153,9 +153,44 @@ type Params struct {
 	GenLoops  int   `json:"gen_loops"`
 	ServerCPU []int `json:"server_cpus,omitempty"`
 	GenCPU    []int `json:"gen_cpus,omitempty"`
+	// Sweep is the comparison sweep the run is a point of (muxbench
+	// compare's: active, idle, msgsize, latency, cost, loops), and Repeat
+	// which run of that point it is, from 1; both absent for a run
+	// outside a comparison.
+	Sweep  string `json:"sweep,omitempty"`
+	Repeat int    `json:"repeat,omitempty"`
 	// Extra holds options of one experiment (fault injection, churn...)
 	// without growing the schema for each.
 	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// UnmarshalJSON also reads files written before the sweep and the repeat
+// were typed, when they were strings in Extra.
+func (p *Params) UnmarshalJSON(data []byte) error {
+	type plain Params
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var v plain
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if s, ok := v.Extra["sweep"]; ok && v.Sweep == "" {
+		v.Sweep = s
+		delete(v.Extra, "sweep")
+	}
+	if s, ok := v.Extra["repeat"]; ok && v.Repeat == 0 {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fmt.Errorf("params: extra.repeat %q: want a run number from 1", s)
+		}
+		v.Repeat = n
+		delete(v.Extra, "repeat")
+	}
+	if len(v.Extra) == 0 {
+		v.Extra = nil
+	}
+	*p = Params(v)
+	return nil
 }
 
 // Env is where and when the run happened.

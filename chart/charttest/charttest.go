@@ -70,8 +70,7 @@ func Result(p Point) *result.Result {
 	params := result.Params{
 		Backend: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize,
 		SndBuf: p.SndBuf, DurationSec: 2, WarmupSec: 0.5, Rate: p.Rate, GenLoops: 1,
-		Target: p.Target,
-		Extra:  map[string]string{"repeat": fmt.Sprint(p.Repeat)},
+		Target: p.Target, Repeat: p.Repeat, Extra: map[string]string{},
 	}
 	if p.Target == "" {
 		// As a server muxbench starts: a new port and pid every run.
