@@ -116,9 +116,9 @@ func paramLine(files []File) string {
 		parts = append(parts, e.k+" "+e.v)
 	}
 	reps := map[int]bool{}
-	counts := map[string]int{}
+	counts := map[result.PointKey]int{}
 	for _, f := range files {
-		counts[pointID(f.Result)]++
+		counts[f.PointKey()]++
 	}
 	for _, n := range counts {
 		reps[n] = true

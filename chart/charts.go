@@ -23,7 +23,7 @@ const (
 	Loops = "server-loops"
 )
 
-func closedLoop(r *result.Result) bool { return r.Params.Rate == 0 && r.TargetRate == 0 }
+func closedLoop(r *result.Result) bool { return r.OfferedRate() == 0 }
 
 // ServerLoops is the number of event loops the result's server ran.
 func ServerLoops(r *result.Result) int {

@@ -23,7 +23,7 @@ func costGroup(groups [][]File) []File {
 		if closedLoop(g[0].Result) {
 			continue
 		}
-		if best == nil || offered(g[0].Result) < offered(best[0].Result) {
+		if best == nil || g[0].OfferedRate() < best[0].OfferedRate() {
 			best = g
 		}
 	}
@@ -33,19 +33,16 @@ func costGroup(groups [][]File) []File {
 	return best
 }
 
-// offered is a result's open-loop rate, 0 for a closed loop.
-func offered(r *result.Result) float64 {
-	if r.Params.Rate > 0 {
-		return r.Params.Rate
-	}
-	return r.TargetRate
-}
-
 // spins tells the backends that poll without sleeping: their CPU is a
 // core whatever the load, by design.
 func spins(backend string) bool { return strings.HasPrefix(backend, "busywait") }
 
-// loadOf says which load g was measured at, as a share of epoll's
+// CostBase is the backend whose closed-loop capacity a light open-loop
+// load is a share of: compare scales the cost point's rate from it, and
+// the cost chart puts the load in proportion to it.
+const CostBase = "epoll"
+
+// loadOf says which load g was measured at, as a share of CostBase's
 // closed-loop capacity at the same point where active holds it, and
 // names the backends that were near saturation all the same.
 func loadOf(g []File, active []File) (title string, notes []string) {
@@ -53,21 +50,24 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 		return groupTitle(g), []string{"Closed loop: every backend runs flat out, so this compares costs at saturation. A light open-loop point (muxbench compare) draws this chart at a load no backend is near saturating."}
 	}
 	p := g[0].Params
-	rate := offered(g[0].Result)
+	rate := g[0].OfferedRate()
 	title = fmt.Sprintf("at %s rt/s offered", humanTick(rate))
 	note := fmt.Sprintf("Load: open loop at %s rt/s over %d connections, %s messages", humanTick(rate), p.Conns, bytesTick(float64(p.MsgSize)))
+	// The same point in closed loop, on the backend the load is scaled
+	// from.
+	base := g[0].PointKey()
+	base.Server, base.Sweep, base.Rate = CostBase, "", 0
 	var caps []float64
 	for _, f := range active {
-		q := f.Params
-		if q.Backend == "epoll" && q.Conns == p.Conns && q.Idle == p.Idle && q.MsgSize == p.MsgSize && q.SndBuf == p.SndBuf {
+		if f.PointKey() == base {
 			caps = append(caps, f.Throughput)
 		}
 	}
 	if c := Summarize(caps); c.N > 0 && c.Med > 0 {
-		title += fmt.Sprintf(", %.0f%% of epoll's capacity", 100*rate/c.Med)
-		note += fmt.Sprintf(": %.0f%% of what epoll managed there in closed loop (%s rt/s, median of %d).", 100*rate/c.Med, humanTick(c.Med), c.N)
+		title += fmt.Sprintf(", %.0f%% of %s's capacity", 100*rate/c.Med, CostBase)
+		note += fmt.Sprintf(": %.0f%% of what %s managed there in closed loop (%s rt/s, median of %d).", 100*rate/c.Med, CostBase, humanTick(c.Med), c.N)
 	} else {
-		note += "; no closed-loop epoll run at this point to put it in proportion."
+		note += "; no closed-loop " + CostBase + " run at this point to put it in proportion."
 	}
 	notes = append(notes, note)
 	var near []string
@@ -77,7 +77,7 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 			if f.Params.Backend != b {
 				continue
 			}
-			share = append(share, f.Throughput/offered(f.Result))
+			share = append(share, f.Throughput/f.OfferedRate())
 			if f.Server != nil {
 				util = append(util, f.Server.Process.Utilization)
 			}

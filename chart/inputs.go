@@ -76,32 +76,37 @@ func Machine(e result.Env) string {
 	return fmt.Sprintf("%s (%s, %d cores, %s)", host, orUnknown(e.CPUModel), e.Cores, orUnknown(e.Kernel))
 }
 
-// pointID is what makes two results repeats of one point: the server,
-// the swept values and the load. A server muxbench started is named by
-// its backend alone: its address is a new port every run.
-func pointID(r *result.Result) string {
-	p := r.Params
-	rate := p.Rate
-	if rate == 0 {
-		rate = r.TargetRate
+// PointName names a point in words, as diffs and messages do.
+func PointName(k result.PointKey) string {
+	s := fmt.Sprintf("%s %d conns", k.Server, k.Conns)
+	if k.Idle > 0 {
+		s += fmt.Sprintf(" + %d idle", k.Idle)
 	}
-	server := p.Backend
-	if p.Backend == result.External {
-		server += " " + p.Target
+	s += ", " + Bytes(float64(k.MsgSize))
+	if k.SndBuf > 0 {
+		s += ", sndbuf " + Bytes(float64(k.SndBuf))
 	}
-	id := fmt.Sprintf("%s conns %d idle %d msg %d sndbuf %d rate %g", server, p.Conns, p.Idle, p.MsgSize, p.SndBuf, rate)
-	if n := ServerLoops(r); n > 1 {
-		id += fmt.Sprintf(" loops %d %s", n, r.Server.Options.Accept)
+	switch {
+	case k.Sweep != "":
+		s += ", open loop (" + k.Sweep + ")"
+	case k.Rate > 0:
+		s += fmt.Sprintf(", open loop at %g rt/s", k.Rate)
 	}
-	return id
+	if k.Loops > 1 {
+		s += fmt.Sprintf(", %d loops", k.Loops)
+		if k.Exclusive {
+			s += " (" + result.AcceptExclusive + ")"
+		}
+	}
+	return Printable(s)
 }
 
 // setup is everything else a run was asked for: repeats of a point must
 // agree on all of it.
 func setup(r *result.Result) string {
 	p := r.Params
-	s := fmt.Sprintf("window %gs, warm-up %gs, rcvbuf %d, read buffer %d, %d generator loops, server CPUs %v, generator CPUs %v",
-		p.DurationSec, p.WarmupSec, p.RcvBuf, p.ReadBufSize, p.GenLoops, p.ServerCPU, p.GenCPU)
+	s := fmt.Sprintf("window %gs, warm-up %gs, rate %g, rcvbuf %d, read buffer %d, %d generator loops, server CPUs %v, generator CPUs %v",
+		p.DurationSec, p.WarmupSec, r.OfferedRate(), p.RcvBuf, p.ReadBufSize, p.GenLoops, p.ServerCPU, p.GenCPU)
 	var extra []string
 	for k, v := range p.Extra {
 		// Each run's own: its server's pid, what its hosts and noise
@@ -130,7 +135,7 @@ func CheckMixed(files []File) error {
 		return nil
 	}
 	first := files[0]
-	points := map[string]File{}
+	points := map[result.PointKey]File{}
 	for _, f := range files {
 		if a, b := Machine(first.Env), Machine(f.Env); a != b {
 			return mixedError{fmt.Sprintf("%s was measured on %s, %s on %s: pass --allow-mixed to pool them",
@@ -140,12 +145,12 @@ func CheckMixed(files []File) error {
 			return mixedError{fmt.Sprintf("%s was made by muxbench %s, %s by %s: pass --allow-mixed to pool them",
 				Printable(f.Path), Printable(orUnknown(b)), Printable(first.Path), Printable(orUnknown(a)))}
 		}
-		id := pointID(f.Result)
-		if o, seen := points[id]; !seen {
-			points[id] = f
+		k := f.PointKey()
+		if o, seen := points[k]; !seen {
+			points[k] = f
 		} else if a, b := setup(o.Result), setup(f.Result); a != b {
 			return mixedError{fmt.Sprintf("%s and %s are one point (%s) measured differently: %s against %s: pass --allow-mixed to pool them",
-				Printable(o.Path), Printable(f.Path), Printable(id), Printable(a), Printable(b))}
+				Printable(o.Path), Printable(f.Path), PointName(k), Printable(a), Printable(b))}
 		}
 	}
 	return nil

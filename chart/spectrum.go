@@ -14,14 +14,14 @@ import (
 // latencyGroups are the points whose latency is worth a spectrum: every
 // open-loop point, or failing those the closed-loop point with most data.
 func latencyGroups(files []File, s sweeps) [][]File {
-	groups := map[string][]File{}
-	var keys []string
+	groups := map[result.PointKey][]File{}
+	var keys []result.PointKey
 	for _, f := range files {
 		if closedLoop(f.Result) {
 			continue
 		}
-		p := f.Params
-		k := fmt.Sprintf("c%06d-i%06d-m%08d-s%08d-r%015.3f", p.Conns, p.Idle, p.MsgSize, p.SndBuf, offered(f.Result))
+		k := f.PointKey()
+		k.Server = "" // every backend at the point
 		if groups[k] == nil {
 			keys = append(keys, k)
 		}
@@ -40,11 +40,25 @@ func latencyGroups(files []File, s sweeps) [][]File {
 		}
 		return [][]File{filter(act, func(r *result.Result) bool { return r.Params.Conns == conns })}
 	}
-	sort.Strings(keys)
 	var out [][]File
 	for _, k := range keys {
 		out = append(out, groups[k])
 	}
+	// By the point's parameters, the lightest load first.
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i][0].Params, out[j][0].Params
+		switch {
+		case a.Conns != b.Conns:
+			return a.Conns < b.Conns
+		case a.Idle != b.Idle:
+			return a.Idle < b.Idle
+		case a.MsgSize != b.MsgSize:
+			return a.MsgSize < b.MsgSize
+		case a.SndBuf != b.SndBuf:
+			return a.SndBuf < b.SndBuf
+		}
+		return out[i][0].OfferedRate() < out[j][0].OfferedRate()
+	})
 	return out
 }
 
@@ -55,7 +69,7 @@ func groupTitle(g []File) string {
 		load = "open loop"
 	}
 	if !closedLoop(g[0].Result) {
-		load = "open loop at " + humanTick(offered(g[0].Result)) + " rt/s"
+		load = "open loop at " + humanTick(g[0].OfferedRate()) + " rt/s"
 	}
 	s := fmt.Sprintf("%s, %d connections", load, p.Conns)
 	if p.Idle > 0 {

@@ -145,6 +145,9 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 		if r.Params.Sweep != p.Sweep || r.Params.Repeat != p.Repeat {
 			t.Errorf("%s: sweep %q, repeat %d", p.File(), r.Params.Sweep, r.Params.Repeat)
 		}
+		if r.PointKey() != p.Key() {
+			t.Errorf("%s: the plan's point %+v, its result's %+v", p.File(), p.Key(), r.PointKey())
+		}
 		if p.Sweep == SweepLatency {
 			if r.Params.Rate <= 0 {
 				t.Errorf("%s: open loop without a rate", p.File())

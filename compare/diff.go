@@ -34,36 +34,6 @@ var diffMetrics = []diffMetric{
 	{"p99", func(r *result.Result) (float64, bool) { return float64(r.Latency.P99), r.Latency.P99 > 0 }, Duration},
 }
 
-// diffKey names a point so that the same point matches in both sets: an
-// open-loop point of compare's is a share of each set's own capacity, so
-// its sweep matches, not its rate.
-func diffKey(r *result.Result) string {
-	p := r.Params
-	s := fmt.Sprintf("%s %d conns", p.Backend, p.Conns)
-	if p.Backend == result.External {
-		// Only a server muxbench did not start is named by its address;
-		// one it started listens on a new port every run.
-		s = fmt.Sprintf("%s %s %d conns", p.Backend, p.Target, p.Conns)
-	}
-	if p.Idle > 0 {
-		s += fmt.Sprintf(" + %d idle", p.Idle)
-	}
-	s += ", " + chart.Bytes(float64(p.MsgSize))
-	if p.SndBuf > 0 {
-		s += ", sndbuf " + chart.Bytes(float64(p.SndBuf))
-	}
-	if p.Rate > 0 || r.TargetRate > 0 {
-		// compare's open-loop sweeps (cost, latency) each offer their own
-		// share of a capacity; outside a sweep the rate names the load.
-		if sw := p.Sweep; sw != "" {
-			s += ", open loop (" + sw + ")"
-		} else {
-			s += fmt.Sprintf(", open loop at %g rt/s", p.Rate)
-		}
-	}
-	return chart.Printable(s)
-}
-
 // Diff writes, per metric and point found in both sets, the medians of
 // old and new and the change, benchstat's way: a Mann-Whitney U test of
 // the runs (golang.org/x/perf/benchmath), "~" when the difference is not
@@ -71,10 +41,13 @@ func diffKey(r *result.Result) string {
 func Diff(w io.Writer, old, neu []chart.File) error {
 	old, oldFailed := chart.Split(old)
 	neu, newFailed := chart.Split(neu)
+	// Points match by PointKey: an open-loop point of compare's is a
+	// share of each set's own capacity, so its sweep matches, not its
+	// rate.
 	group := func(files []chart.File) map[string][]*result.Result {
 		m := map[string][]*result.Result{}
 		for _, f := range files {
-			k := diffKey(f.Result)
+			k := chart.PointName(f.PointKey())
 			m[k] = append(m[k], f.Result)
 		}
 		return m

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 )
 
@@ -28,10 +29,6 @@ const (
 	// CPUs of their own: the points the machine has the cores for.
 	SweepLoops = "loops"
 )
-
-// CostBase is the backend whose capacity the cost point's load is a
-// fraction of.
-const CostBase = "epoll"
 
 // Point is one run of the plan.
 type Point struct {
@@ -86,6 +83,18 @@ func (p Point) Param() string {
 	return fmt.Sprintf("c%d-i%d-m%d-s%d", p.Conns, p.Idle, p.MsgSize, p.SndBuf)
 }
 
+// Key is the PointKey of the point's runs: a point two sweeps need (100
+// active connections is also the idle sweep's 0 idle) is one point, run
+// once.
+func (p Point) Key() result.PointKey {
+	k := result.PointKey{Server: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize, SndBuf: p.SndBuf}
+	k.SetLoad(p.Sweep, p.RateFraction)
+	if p.Loops > 1 {
+		k.Loops, k.Exclusive = p.Loops, p.Accept == result.AcceptExclusive
+	}
+	return k
+}
+
 // File is where the point's result is saved, relative to the output
 // directory: json/<sweep>-<backend>-<param>-r<k>.json.
 func (p Point) File() string {
@@ -108,7 +117,7 @@ type Sweeps struct {
 	LatencyConns int
 	RateFraction float64
 	// CostFraction > 0 adds the cost sweep: open loop at this fraction
-	// of CostBase's closed-loop capacity at LatencyConns.
+	// of chart.CostBase's closed-loop capacity at LatencyConns.
 	CostFraction float64
 	// Loops are the server loop counts of the loops sweep, at LoopsConns
 	// connections; one loop is the active sweep's point there. Counts
@@ -256,23 +265,15 @@ type Plan struct {
 // fits budget.
 func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim Limits) Plan {
 	var one []Point
-	seen := map[string]bool{}
+	seen := map[result.PointKey]bool{}
 	add := func(p Point) {
 		if p.Backend == CFloor && !floorSweep(p.Sweep) {
 			return
 		}
-		k := fmt.Sprintf("%s/%s/%d/%d/%d/%d/%g", p.Sweep, p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.RateFraction)
-		if p.RateFraction == 0 {
-			k = fmt.Sprintf("%s/%d/%d/%d/%d", p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf)
+		if k := p.Key(); !seen[k] {
+			seen[k] = true
+			one = append(one, p)
 		}
-		if p.Loops > 1 {
-			k += fmt.Sprintf("/l%d%s", p.Loops, p.Accept)
-		}
-		if seen[k] {
-			return
-		}
-		seen[k] = true
-		one = append(one, p)
 	}
 	for _, b := range backends {
 		for _, c := range s.Active {

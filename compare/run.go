@@ -259,7 +259,7 @@ func fmtDur(d time.Duration) string {
 // Capacity is the throughput an open-loop point's rate is a fraction of:
 // the median closed-loop throughput at its connection count, of the
 // backend that managed least for the latency sweep (so every backend gets
-// the same offered load and all can keep up), of CostBase for the cost
+// the same offered load and all can keep up), of chart.CostBase for the cost
 // sweep (or, without it, of the backend that managed most). Once an
 // open-loop run of the sweep is saved its rate is reused, so that every
 // repeat (and a resumed comparison) offers the same load.
@@ -284,7 +284,7 @@ func Capacity(out string, pl Plan, at Point) (float64, error) {
 		per[p.Backend] = append(per[p.Backend], r.Throughput)
 	}
 	if at.Sweep == SweepCost {
-		if m := chart.Summarize(per[CostBase]).Med; m > 0 {
+		if m := chart.Summarize(per[chart.CostBase]).Med; m > 0 {
 			return m, nil
 		}
 	}

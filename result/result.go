@@ -135,6 +135,62 @@ func (r *Result) SetUnavailable(what string) {
 	}
 }
 
+// OfferedRate is the open-loop schedule the run was asked for, in round
+// trips per second; zero for a closed loop.
+func (r *Result) OfferedRate() float64 {
+	if r.Params.Rate > 0 {
+		return r.Params.Rate
+	}
+	return r.TargetRate
+}
+
+// PointKey is what makes runs repeats of one point: the server, the
+// swept values and the load. Runs with equal keys are pooled in tables,
+// charts and diffs, and must agree on everything else they were asked.
+type PointKey struct {
+	// Server is the backend; a server muxbench did not start (External)
+	// is named by its address too, while one it started listens on a new
+	// port every run.
+	Server                       string
+	Conns, Idle, MsgSize, SndBuf int
+	// An open-loop run of a sweep is keyed by its Sweep, since each
+	// comparison offers its own share of its own capacity; any other
+	// open-loop run by its Rate. Both are empty for a closed loop.
+	Sweep string
+	Rate  float64
+	// Loops is the server's event loops where it ran more than one, and
+	// Exclusive says they shared one listener (AcceptExclusive).
+	Loops     int
+	Exclusive bool
+}
+
+// PointKey is the point r is a run of.
+func (r *Result) PointKey() PointKey {
+	p := r.Params
+	k := PointKey{Server: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize, SndBuf: p.SndBuf}
+	if p.Backend == External {
+		k.Server += " " + p.Target
+	}
+	k.SetLoad(p.Sweep, r.OfferedRate())
+	if s := r.Server; s != nil && s.Options.Loops > 1 {
+		k.Loops, k.Exclusive = s.Options.Loops, s.Options.Accept == AcceptExclusive
+	}
+	return k
+}
+
+// SetLoad keys an open-loop point of sweep at rate (a rate of 0 is a
+// closed loop, which needs no key): by the sweep where there is one,
+// else by the rate.
+func (k *PointKey) SetLoad(sweep string, rate float64) {
+	switch {
+	case rate <= 0:
+	case sweep != "":
+		k.Sweep = sweep
+	default:
+		k.Rate = rate
+	}
+}
+
 // Params are what the user asked for, after defaults.
 type Params struct {
 	// Backend is a poller name, "stdlib", or "external" for load --target.
@@ -485,9 +541,9 @@ type ServerOptions struct {
 	// accepted, in loop order: how the kernel spread them.
 	Loops       int      `json:"loops,omitempty"`
 	LoopAccepts []uint64 `json:"loop_accepts,omitempty"`
-	// Accept is how the loops share the port: "reuseport" (a listener
-	// each) or "exclusive" (one listener in every loop's epoll set, with
-	// EPOLLEXCLUSIVE); absent for one loop, and for stdlib.
+	// Accept is how the loops share the port: AcceptReusePort (a
+	// listener each) or AcceptExclusive (one listener in every loop's
+	// epoll set, with EPOLLEXCLUSIVE); absent for one loop, and for stdlib.
 	Accept string `json:"accept,omitempty"`
 	// Injected faults: fractions of calls, and the seed.
 	InjectShortWrites float64 `json:"inject_short_writes,omitempty"`
@@ -495,6 +551,12 @@ type ServerOptions struct {
 	InjectReadEAGAIN  float64 `json:"inject_read_eagain,omitempty"`
 	FaultSeed         int64   `json:"fault_seed,omitempty"`
 }
+
+// The values of ServerOptions.Accept.
+const (
+	AcceptReusePort = "reuseport"
+	AcceptExclusive = "exclusive"
+)
 
 // UnmarshalJSON also reads the options of files written before they were
 // typed, when every value was a string.

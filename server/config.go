@@ -72,11 +72,11 @@ const (
 	// AcceptReusePort gives each loop a listener of its own on the one
 	// port (SO_REUSEPORT): the kernel hashes each connection to one of
 	// them, whether that loop is busy or not.
-	AcceptReusePort = "reuseport"
+	AcceptReusePort = result.AcceptReusePort
 	// AcceptExclusive has every loop watch one listening socket with
 	// EPOLLEXCLUSIVE: a connection wakes one loop that is waiting, so an
 	// idle loop takes it before a busy one.
-	AcceptExclusive = "exclusive"
+	AcceptExclusive = result.AcceptExclusive
 )
 
 // DefaultSeed seeds fault injection unless told otherwise.
