@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -66,7 +67,7 @@ func paramLine(files []File) string {
 		p := r.Params
 		buf := "default"
 		if p.SndBuf > 0 {
-			buf = bytesTick(float64(p.SndBuf))
+			buf = report.Bytes(float64(p.SndBuf))
 		}
 		mode := "closed loop"
 		if p.Rate > 0 || r.TargetRate > 0 {
@@ -74,20 +75,20 @@ func paramLine(files []File) string {
 			if rate == 0 {
 				rate = r.TargetRate
 			}
-			mode = "open loop at " + humanTick(rate) + " rt/s"
+			mode = "open loop at " + report.Human(rate) + " rt/s"
 		}
 		out := []kv{
 			{"load", mode},
 			{"active conns", fmt.Sprint(p.Conns)},
 			{"idle conns", fmt.Sprint(p.Idle)},
-			{"message", bytesTick(float64(p.MsgSize))},
+			{"message", report.Bytes(float64(p.MsgSize))},
 			{"SO_SNDBUF", buf},
 			{"window", fmt.Sprintf("%gs", p.DurationSec)},
 			{"warm-up", fmt.Sprintf("%gs", p.WarmupSec)},
 			{"generator loops", fmt.Sprint(p.GenLoops)},
 		}
 		if p.ReadBufSize > 0 {
-			out = append(out, kv{"read buffer", bytesTick(float64(p.ReadBufSize))})
+			out = append(out, kv{"read buffer", report.Bytes(float64(p.ReadBufSize))})
 		}
 		if len(p.ServerCPU) > 0 {
 			out = append(out, kv{"server CPUs", fmt.Sprint(p.ServerCPU)})

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -51,8 +52,8 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 	}
 	p := g[0].Params
 	rate := g[0].OfferedRate()
-	title = fmt.Sprintf("at %s rt/s offered", humanTick(rate))
-	note := fmt.Sprintf("Load: open loop at %s rt/s over %d connections, %s messages", humanTick(rate), p.Conns, bytesTick(float64(p.MsgSize)))
+	title = fmt.Sprintf("at %s rt/s offered", report.Human(rate))
+	note := fmt.Sprintf("Load: open loop at %s rt/s over %d connections, %s messages", report.Human(rate), p.Conns, report.Bytes(float64(p.MsgSize)))
 	// The same point in closed loop, on the backend the load is scaled
 	// from.
 	base := g[0].PointKey()
@@ -63,9 +64,9 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 			caps = append(caps, f.Throughput)
 		}
 	}
-	if c := Summarize(caps); c.N > 0 && c.Med > 0 {
+	if c := report.Summarize(caps); c.N > 0 && c.Med > 0 {
 		title += fmt.Sprintf(", %.0f%% of %s's capacity", 100*rate/c.Med, CostBase)
-		note += fmt.Sprintf(": %.0f%% of what %s managed there in closed loop (%s rt/s, median of %d).", 100*rate/c.Med, CostBase, humanTick(c.Med), c.N)
+		note += fmt.Sprintf(": %.0f%% of what %s managed there in closed loop (%s rt/s, median of %d).", 100*rate/c.Med, CostBase, report.Human(c.Med), c.N)
 	} else {
 		note += "; no closed-loop " + CostBase + " run at this point to put it in proportion."
 	}
@@ -82,7 +83,7 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 				util = append(util, f.Server.Process.Utilization)
 			}
 		}
-		sh, u := Summarize(share), Summarize(util)
+		sh, u := report.Summarize(share), report.Summarize(util)
 		switch {
 		case sh.N > 0 && sh.Med < 0.95:
 			near = append(near, fmt.Sprintf("%s reached %.0f%% of the offered load", b, 100*sh.Med))
@@ -121,7 +122,7 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 			}
 		}
 	}
-	bars := func(p *plot.Plot, data map[string][]Stat, width vg.Length, offset vg.Length, alpha uint8) error {
+	bars := func(p *plot.Plot, data map[string][]dot, width vg.Length, offset vg.Length, alpha uint8) error {
 		for i, b := range names {
 			st, ok := data[b]
 			if !ok || len(st) == 0 {
@@ -138,7 +139,7 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 			bc.Offset = offset
 			p.Add(bc)
 			if st[0].N > 1 {
-				eb, err := plotter.NewYErrorBars(errXY{{X: float64(i), Med: st[0].Med, Lo: st[0].Lo, Hi: st[0].Hi}})
+				eb, err := plotter.NewYErrorBars(errXY{{X: float64(i), Stat: report.Stat{Med: st[0].Med, Lo: st[0].Lo, Hi: st[0].Hi}}})
 				if err != nil {
 					return err
 				}
@@ -187,7 +188,7 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 // latencyRanges draws, per backend, its p50 as its marker and a line up to
 // its p99, on a log axis when the backends differ by more than 30x (a
 // spinning backend's tail can be 100x the others').
-func latencyRanges(p *plot.Plot, names, labels []string, p50, p99 map[string][]Stat) error {
+func latencyRanges(p *plot.Plot, names, labels []string, p50, p99 map[string][]dot) error {
 	lo, hi := math.Inf(1), 0.0
 	for i, b := range names {
 		m, ok := p50[b]
@@ -222,7 +223,7 @@ func latencyRanges(p *plot.Plot, names, labels []string, p50, p99 map[string][]S
 	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	if lo > 0 && hi/lo > 30 {
-		setLog(&p.Y, lo, hi, humanTick)
+		setLog(&p.Y, lo, hi, report.Human)
 	} else {
 		p.Y.Min = 0
 		p.Y.Max = hi * 1.12

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/muxbench/muxbench/internal/outfile"
@@ -200,28 +199,6 @@ func writeAtomic(path string, wt interface {
 }
 
 // Axes.
-
-// humanTick labels 1000 as 1k and 1048576 as 1M: axis labels stay short.
-func humanTick(v float64) string {
-	av := math.Abs(v)
-	switch {
-	case av >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
-	case av >= 1e3:
-		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
-
-func bytesTick(v float64) string {
-	switch {
-	case v >= 1<<20:
-		return strconv.FormatFloat(v/(1<<20), 'g', 3, 64) + " MiB"
-	case v >= 1<<10:
-		return strconv.FormatFloat(v/(1<<10), 'g', 3, 64) + " KiB"
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64) + " B"
-}
 
 // logTicker labels the decades, and 2x and 5x too when the axis spans
 // less than two decades (otherwise a narrow range gets one label or none).

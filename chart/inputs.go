@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -82,9 +83,9 @@ func PointName(k result.PointKey) string {
 	if k.Idle > 0 {
 		s += fmt.Sprintf(" + %d idle", k.Idle)
 	}
-	s += ", " + Bytes(float64(k.MsgSize))
+	s += ", " + report.Bytes(float64(k.MsgSize))
 	if k.SndBuf > 0 {
-		s += ", sndbuf " + Bytes(float64(k.SndBuf))
+		s += ", sndbuf " + report.Bytes(float64(k.SndBuf))
 	}
 	switch {
 	case k.Sweep != "":

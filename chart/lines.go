@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -11,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-func distinctX(data map[string][]Stat) []float64 {
+func distinctX(data map[string][]dot) []float64 {
 	seen := map[float64]bool{}
 	var xs []float64
 	for _, st := range data {
@@ -28,7 +29,7 @@ func distinctX(data map[string][]Stat) []float64 {
 
 // errXY feeds medians and their ranges (Stat.Lo, Stat.Hi) to gonum's
 // error bars.
-type errXY []Stat
+type errXY []dot
 
 func (e errXY) Len() int { return len(e) }
 
@@ -41,14 +42,14 @@ func (e errXY) YError(i int) (float64, float64) {
 // addLines draws one line per backend through the medians, with range
 // bars where a point was repeated, and scales y (log when the data spans
 // more than 30x, else linear from zero). scale divides every value.
-func addLines(p *plot.Plot, data map[string][]Stat, scale float64) error {
+func addLines(p *plot.Plot, data map[string][]dot, scale float64) error {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, b := range backendsOf(data) {
 		st := make(errXY, len(data[b]))
 		repeated := false
 		for i, s := range data[b] {
-			st[i] = Stat{X: s.X, Med: s.Med / scale, Min: s.Min / scale, Max: s.Max / scale,
-				Lo: s.Lo / scale, Hi: s.Hi / scale, CI: s.CI, N: s.N, Noisy: s.Noisy}
+			st[i] = dot{X: s.X, Stat: report.Stat{Med: s.Med / scale, Min: s.Min / scale, Max: s.Max / scale,
+				Lo: s.Lo / scale, Hi: s.Hi / scale, CI: s.CI, N: s.N}, Noisy: s.Noisy}
 			lo, hi = math.Min(lo, st[i].Min), math.Max(hi, st[i].Max)
 			repeated = repeated || s.N > 1
 		}
@@ -74,7 +75,7 @@ func addLines(p *plot.Plot, data map[string][]Stat, scale float64) error {
 		}
 	}
 	if lo > 0 && hi/lo > 30 {
-		setLog(&p.Y, lo, hi, humanTick)
+		setLog(&p.Y, lo, hi, report.Human)
 	} else if lo >= 0 {
 		p.Y.Min = 0
 		if hi <= 0 {
@@ -129,14 +130,14 @@ func sweepFigure(name, title, xlabel string, files []File, x func(*result.Result
 	if err := addLines(p1, tp, 1000); err != nil {
 		return nil, err
 	}
-	setXTicks(p1, xs, logX, humanTick)
+	setXTicks(p1, xs, logX, report.Human)
 	panels := []*plot.Plot{p1}
 	if len(cpu) > 0 {
 		p2 := newPanel("Server CPU per round trip (lower is better)", xlabel, "CPU microseconds per round trip")
 		if err := addLines(p2, cpu, 1); err != nil {
 			return nil, err
 		}
-		setXTicks(p2, xs, logX, humanTick)
+		setXTicks(p2, xs, logX, report.Human)
 		panels = append(panels, p2)
 	}
 	return &figure{
@@ -153,7 +154,7 @@ func sweepFigure(name, title, xlabel string, files []File, x func(*result.Result
 var noisyColor = rgb(0xC00000)
 
 // ringNoisy draws a ring around each point of st with noisy runs.
-func ringNoisy(p *plot.Plot, st []Stat) error {
+func ringNoisy(p *plot.Plot, st []dot) error {
 	var xy plotter.XYs
 	for _, s := range st {
 		if s.Noisy > 0 {

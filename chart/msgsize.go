@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -36,7 +37,7 @@ func msgFigure(files []File, s sweeps) (*figure, error) {
 	}
 	size := func(r *result.Result) float64 { return float64(r.Params.MsgSize) }
 	var rows [][]*plot.Plot
-	backends := map[string][]Stat{}
+	backends := map[string][]dot{}
 	var used []File
 	for _, buf := range order {
 		keep := func(r *result.Result) bool { return r.Params.SndBuf == buf }
@@ -49,18 +50,18 @@ func msgFigure(files []File, s sweeps) (*figure, error) {
 		used = append(used, filter(files, keep)...)
 		bufName := "default SO_SNDBUF"
 		if buf > 0 {
-			bufName = "SO_SNDBUF " + bytesTick(float64(buf))
+			bufName = "SO_SNDBUF " + report.Bytes(float64(buf))
 		}
 		p1 := newPanel("Short writes per write, "+bufName, "message size (log scale)", "short writes / server write")
 		p2 := newPanel("EAGAIN per write, "+bufName, "message size (log scale)", "EAGAIN / server write")
 		for _, pp := range []struct {
 			p *plot.Plot
-			d map[string][]Stat
+			d map[string][]dot
 		}{{p1, sw}, {p2, ea}} {
 			if err := addLines(pp.p, pp.d, 1); err != nil {
 				return nil, err
 			}
-			setXTicks(pp.p, xs, true, bytesTick)
+			setXTicks(pp.p, xs, true, report.Bytes)
 		}
 		for b := range sw {
 			backends[b] = nil

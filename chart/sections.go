@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -45,7 +46,7 @@ func Sections(files []File) []Section {
 		out = append(out, sec)
 	}
 	conns := func(r *result.Result) string { return fmt.Sprintf("%d conns", r.Params.Conns) }
-	add(Section{Name: Active, Title: "Active connections (closed loop, " + bytesTick(float64(s.baseMsg)) + " messages)", Label: conns},
+	add(Section{Name: Active, Title: "Active connections (closed loop, " + report.Bytes(float64(s.baseMsg)) + " messages)", Label: conns},
 		s.active, func(p result.Params) []int { return []int{p.Conns} })
 	add(Section{Name: Idle, Title: fmt.Sprintf("Idle connections at %d active", s.idleConns),
 		Label: func(r *result.Result) string { return fmt.Sprintf("%d idle", r.Params.Idle) }},
@@ -54,9 +55,9 @@ func Sections(files []File) []Section {
 		Label: func(r *result.Result) string {
 			buf := "default buf"
 			if r.Params.SndBuf > 0 {
-				buf = bytesTick(float64(r.Params.SndBuf)) + " buf"
+				buf = report.Bytes(float64(r.Params.SndBuf)) + " buf"
 			}
-			return bytesTick(float64(r.Params.MsgSize)) + ", " + buf
+			return report.Bytes(float64(r.Params.MsgSize)) + ", " + buf
 		}},
 		s.msg, func(p result.Params) []int { return []int{-p.SndBuf, p.MsgSize} })
 	add(Section{Name: Spectrum, Title: "Open loop (latency at a fixed rate)",
@@ -65,7 +66,7 @@ func Sections(files []File) []Section {
 			if rate == 0 {
 				rate = r.TargetRate
 			}
-			return fmt.Sprintf("%d conns @ %s rt/s", r.Params.Conns, humanTick(rate))
+			return fmt.Sprintf("%d conns @ %s rt/s", r.Params.Conns, report.Human(rate))
 		}},
 		func(r *result.Result) bool { return !closedLoop(r) },
 		func(p result.Params) []int { return []int{p.Conns, p.Idle, p.MsgSize, int(p.Rate)} })
@@ -80,7 +81,7 @@ func Sections(files []File) []Section {
 		func(p result.Params) []int { return []int{p.Conns, len(p.ServerCPU)} })
 	add(Section{Name: "other", Title: "Other runs",
 		Label: func(r *result.Result) string {
-			return fmt.Sprintf("%d conns + %d idle, %s", r.Params.Conns, r.Params.Idle, bytesTick(float64(r.Params.MsgSize)))
+			return fmt.Sprintf("%d conns + %d idle, %s", r.Params.Conns, r.Params.Idle, report.Bytes(float64(r.Params.MsgSize)))
 		}},
 		func(r *result.Result) bool { return !used[r] },
 		func(p result.Params) []int { return []int{p.Conns, p.Idle, p.MsgSize, p.SndBuf} })
@@ -89,9 +90,3 @@ func Sections(files []File) []Section {
 
 // BackendOrder sorts backend names the way every chart's legend does.
 func BackendOrder(names []string) { sortBackends(names) }
-
-// Bytes prints a byte count the way chart axes do (64 B, 4 KiB, 1 MiB).
-func Bytes(v float64) string { return bytesTick(v) }
-
-// Human prints a count the way chart axes do (1k, 2.5M).
-func Human(v float64) string { return humanTick(v) }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -69,13 +70,13 @@ func groupTitle(g []File) string {
 		load = "open loop"
 	}
 	if !closedLoop(g[0].Result) {
-		load = "open loop at " + humanTick(g[0].OfferedRate()) + " rt/s"
+		load = "open loop at " + report.Human(g[0].OfferedRate()) + " rt/s"
 	}
 	s := fmt.Sprintf("%s, %d connections", load, p.Conns)
 	if p.Idle > 0 {
 		s += fmt.Sprintf(" + %d idle", p.Idle)
 	}
-	return s + ", " + bytesTick(float64(p.MsgSize)) + " messages"
+	return s + ", " + report.Bytes(float64(p.MsgSize)) + " messages"
 }
 
 // spectrumFigure draws latency against percentile on HdrHistogram's
@@ -126,7 +127,7 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 			for _, h := range hs {
 				vs = append(vs, h.vals(q))
 			}
-			s := Summarize(vs)
+			s := report.Summarize(vs)
 			c.x = append(c.x, x)
 			c.med, c.lo, c.hi = append(c.med, s.Med), append(c.lo, s.Min), append(c.hi, s.Max)
 			ymin, ymax, xmax = math.Min(ymin, s.Min), math.Max(ymax, s.Max), math.Max(xmax, x)
@@ -172,9 +173,7 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 			for _, h := range hs {
 				vs = append(vs, h.vals(100*(1-1/x))/div)
 			}
-			st := Summarize(vs)
-			st.X = x * nudge
-			marks = append(marks, st)
+			marks = append(marks, dot{X: x * nudge, Stat: report.Summarize(vs)})
 		}
 		if len(marks) == 0 {
 			continue
@@ -211,7 +210,7 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 	}
 	p.X.Tick.Marker = ticks
 	if ymin > 0 && ymax/ymin > 8 {
-		setLog(&p.Y, ymin/div, ymax/div, humanTick)
+		setLog(&p.Y, ymin/div, ymax/div, report.Human)
 	} else {
 		p.Y.Min = 0
 	}

@@ -1,63 +1,25 @@
 package chart
 
 import (
-	"fmt"
 	"math"
 	"sort"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
-	"golang.org/x/perf/benchmath"
 )
 
-// Stat summarises the repeats of one point: the median is what is drawn
-// and tabled; Lo and Hi are the spread shown as error bars and ranges,
-// the median's 95% confidence interval where the repeats give one (CI),
-// else min and max.
-type Stat struct {
-	X             float64
-	Med, Min, Max float64
-	Lo, Hi        float64
-	CI            bool
-	N             int
-	// Noisy counts the runs measured on a busy machine (collect sets it).
+// dot is one drawn point: the repeats' Stat at X, Noisy of them measured
+// on a busy machine (collect sets it).
+type dot struct {
+	X float64
+	report.Stat
 	Noisy int
-}
-
-// Confidence is the level of the intervals Summarize gives.
-const Confidence = 0.95
-
-// Summarize returns the median, min and max of vals (N == 0 if empty),
-// and the median's distribution-free confidence interval (benchstat's:
-// order statistics, no assumption of normality), which needs six or more
-// values at 95%; fewer give min-max as the range.
-func Summarize(vals []float64) Stat {
-	if len(vals) == 0 {
-		return Stat{}
-	}
-	v := append([]float64(nil), vals...)
-	sort.Float64s(v)
-	n := len(v)
-	st := Stat{Min: v[0], Max: v[n-1], Lo: v[0], Hi: v[n-1], N: n}
-	sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(v, &benchmath.DefaultThresholds), Confidence)
-	st.Med = sum.Center
-	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) && n > 1 {
-		st.Lo, st.Hi, st.CI = sum.Lo, sum.Hi, true
-	}
-	return st
-}
-
-// Range says what Lo-Hi is: "95% CI" or "min-max".
-func (s Stat) Range() string {
-	if s.CI {
-		return fmt.Sprintf("%.0f%% CI", 100*Confidence)
-	}
-	return "min-max"
 }
 
 // collect groups the kept results by backend and x, collapsing repeats of a
 // point into a Stat; y reports false for a result that lacks the figure.
 func collect(files []File, keep func(*result.Result) bool, x func(*result.Result) float64,
-	y func(*result.Result) (float64, bool)) map[string][]Stat {
+	y func(*result.Result) (float64, bool)) map[string][]dot {
 	vals := map[string]map[float64][]float64{}
 	noisy := map[string]map[float64]int{}
 	for _, f := range files {
@@ -81,19 +43,17 @@ func collect(files []File, keep func(*result.Result) bool, x func(*result.Result
 			noisy[b][xv]++
 		}
 	}
-	out := map[string][]Stat{}
+	out := map[string][]dot{}
 	for b, byX := range vals {
 		for xv, vs := range byX {
-			s := Summarize(vs)
-			s.X, s.Noisy = xv, noisy[b][xv]
-			out[b] = append(out[b], s)
+			out[b] = append(out[b], dot{X: xv, Stat: report.Summarize(vs), Noisy: noisy[b][xv]})
 		}
 		sort.Slice(out[b], func(i, j int) bool { return out[b][i].X < out[b][j].X })
 	}
 	return out
 }
 
-func backendsOf(m map[string][]Stat) []string {
+func backendsOf(m map[string][]dot) []string {
 	var names []string
 	for b := range m {
 		names = append(names, b)
@@ -128,7 +88,7 @@ func Noisy(r *result.Result) bool { return r.Noise != nil && r.Noise.Noisy }
 // lateness p99 over the runs, the timing floor of their generators' CPUs
 // beside it, and how many of how many runs were flagged as sent late.
 type Lateness struct {
-	P99, Floor Stat
+	P99, Floor report.Stat
 	Late, Open int
 }
 
@@ -151,6 +111,6 @@ func SendLateness(rs []*result.Result) Lateness {
 			floor = append(floor, float64(f.P99))
 		}
 	}
-	l.P99, l.Floor = Summarize(late), Summarize(floor)
+	l.P99, l.Floor = report.Summarize(late), report.Summarize(floor)
 	return l
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/muxbench/muxbench/report"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -96,8 +97,8 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 	pRate.Y.Min = 0
 	pCPU.Y.Min = 0
 	if latHi > 0 && !math.IsInf(latLo, 0) {
-		setLog(&pP50.Y, latLo, latHi, humanTick)
-		setLog(&pP99.Y, latLo, latHi, humanTick)
+		setLog(&pP50.Y, latLo, latHi, report.Human)
+		setLog(&pP99.Y, latLo, latHi, report.Human)
 	}
 	panels := [][]*plot.Plot{{pRate, pP50}, {pP99, pCPU}}
 	if len(foreign) == 0 {

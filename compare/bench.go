@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
@@ -35,7 +35,7 @@ func benchConfig(s RunSpec, progress func(string), pin bool) bench.Config {
 		Warmup:   s.Warmup,
 		Rate:     s.Rate,
 		Progress: func(p bench.Progress) {
-			progress(fmt.Sprintf("%-7s %5.1fs %s rt/s", p.Phase, p.Elapsed.Seconds(), chart.Human(p.Rate)))
+			progress(fmt.Sprintf("%-7s %5.1fs %s rt/s", p.Phase, p.Elapsed.Seconds(), report.Human(p.Rate)))
 		},
 	}
 	if s.Loops > 1 {

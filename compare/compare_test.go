@@ -16,6 +16,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/chart/charttest"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 )
@@ -293,7 +294,7 @@ func TestReportTable(t *testing.T) {
 	if len(tps) != suiteRepeats {
 		t.Fatalf("%d repeats", len(tps))
 	}
-	want := fmt.Sprintf("| 100 conns | epoll | %d | ", suiteRepeats) + chart.Human(chart.Summarize(tps).Med)
+	want := fmt.Sprintf("| 100 conns | epoll | %d | ", suiteRepeats) + report.Human(report.Summarize(tps).Med)
 	if !strings.Contains(s, want) {
 		t.Errorf("report lacks %q:\n%s", want, s)
 	}
@@ -467,8 +468,8 @@ func TestDuration(t *testing.T) {
 	for ns, want := range map[float64]string{
 		84_210: "84.2 µs", 7_361_000: "7.36 ms", 5_905_600_000: "5.91 s", 884_000: "884 µs", 900: "0.90 µs", 105_800_000: "106 ms",
 	} {
-		if got := Duration(ns); got != want {
-			t.Errorf("Duration(%g) = %q, want %q", ns, got, want)
+		if got := report.Duration(ns); got != want {
+			t.Errorf("report.Duration(%g) = %q, want %q", ns, got, want)
 		}
 	}
 }

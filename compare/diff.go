@@ -11,6 +11,7 @@ import (
 
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"golang.org/x/perf/benchmath"
 )
@@ -29,9 +30,9 @@ var diffMetrics = []diffMetric{
 		}
 		return r.Server.Process.PerRTus, true
 	}, func(v float64) string { return fmt.Sprintf("%.3f", v) }},
-	{"round trips/s", func(r *result.Result) (float64, bool) { return r.Throughput, true }, chart.Human},
-	{"p50", func(r *result.Result) (float64, bool) { return float64(r.Latency.P50), r.Latency.P50 > 0 }, Duration},
-	{"p99", func(r *result.Result) (float64, bool) { return float64(r.Latency.P99), r.Latency.P99 > 0 }, Duration},
+	{"round trips/s", func(r *result.Result) (float64, bool) { return r.Throughput, true }, report.Human},
+	{"p50", func(r *result.Result) (float64, bool) { return float64(r.Latency.P50), r.Latency.P50 > 0 }, report.Duration},
+	{"p99", func(r *result.Result) (float64, bool) { return float64(r.Latency.P99), r.Latency.P99 > 0 }, report.Duration},
 }
 
 // Diff writes, per metric and point found in both sets, the medians of
@@ -84,8 +85,8 @@ func Diff(w io.Writer, old, neu []chart.File) error {
 				continue
 			}
 			so, sn := benchmath.NewSample(ov, &thr), benchmath.NewSample(nv, &thr)
-			osum := benchmath.AssumeNothing.Summary(so, chart.Confidence)
-			nsum := benchmath.AssumeNothing.Summary(sn, chart.Confidence)
+			osum := benchmath.AssumeNothing.Summary(so, report.Confidence)
+			nsum := benchmath.AssumeNothing.Summary(sn, report.Confidence)
 			cmp := benchmath.AssumeNothing.Compare(so, sn)
 			few = few || len(cmp.Warnings) > 0
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s (%s)\n", k,

@@ -12,6 +12,7 @@ import (
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/chart/charttest"
 	"github.com/muxbench/muxbench/internal/browser"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -116,8 +117,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(tip, " "+chart.Human(want.Throughput)) || !strings.Contains(tip, "n 1") {
-		t.Errorf("hover reads %q; the file says %s round trips/s over 1 run", tip, chart.Human(want.Throughput))
+	if !strings.Contains(tip, " "+report.Human(want.Throughput)) || !strings.Contains(tip, "n 1") {
+		t.Errorf("hover reads %q; the file says %s round trips/s over 1 run", tip, report.Human(want.Throughput))
 	}
 	// The point links to that file, which sits beside the page.
 	href, err := browser.Eval[string](tab, `document.querySelector('`+sel+`').closest("a").getAttribute("href")`)

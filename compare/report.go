@@ -64,25 +64,6 @@ var mdEscaper = strings.NewReplacer("|", `\|`, "<", `\<`, ">", `\>`)
 
 var nan = math.NaN()
 
-// Duration prints nanoseconds with three significant digits and the unit
-// that keeps the number short (84.2 µs, 7.36 ms, 5.91 s).
-func Duration(ns float64) string {
-	v, unit := ns/1e3, "µs"
-	switch {
-	case ns >= 1e9:
-		v, unit = ns/1e9, "s"
-	case ns >= 1e6:
-		v, unit = ns/1e6, "ms"
-	}
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f %s", v, unit)
-	case v >= 10:
-		return fmt.Sprintf("%.1f %s", v, unit)
-	}
-	return fmt.Sprintf("%.2f %s", v, unit)
-}
-
 const reportUsage = `usage: muxbench report [--allow-mixed] [--html --out FILE] RESULTS...
 
 Prints the comparison table of saved results as Markdown, or with --html

@@ -12,6 +12,7 @@ import (
 
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/internal/outfile"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 )
@@ -216,7 +217,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			mark = fmt.Sprintf(", NOISY: %.2f CPUs used by others", foreignOf(res))
 		}
 		fmt.Fprintf(stderr, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s%s)\n", i+1, n, p,
-			chart.Human(res.Throughput), Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond), mark)
+			report.Human(res.Throughput), report.Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond), mark)
 	}
 	interrupted := ctx.Err() != nil
 	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, len(failures), fmtDur(time.Since(start)))
@@ -284,13 +285,13 @@ func Capacity(out string, pl Plan, at Point) (float64, error) {
 		per[p.Backend] = append(per[p.Backend], r.Throughput)
 	}
 	if at.Sweep == SweepCost {
-		if m := chart.Summarize(per[chart.CostBase]).Med; m > 0 {
+		if m := report.Summarize(per[chart.CostBase]).Med; m > 0 {
 			return m, nil
 		}
 	}
 	pick := 0.0
 	for _, vs := range per {
-		m := chart.Summarize(vs).Med
+		m := report.Summarize(vs).Med
 		if m <= 0 {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -134,7 +135,7 @@ func Failed(files []chart.File) []FailedRun {
 		p := f.Params
 		out = append(out, FailedRun{
 			File:   f.Path,
-			Point:  fmt.Sprintf("%s, %d conns + %d idle, %s messages", p.Backend, p.Conns, p.Idle, chart.Bytes(float64(p.MsgSize))),
+			Point:  fmt.Sprintf("%s, %d conns + %d idle, %s messages", p.Backend, p.Conns, p.Idle, report.Bytes(float64(p.MsgSize))),
 			Reason: chart.Failure(f.Result),
 		})
 	}
@@ -142,14 +143,14 @@ func Failed(files []chart.File) []FailedRun {
 }
 
 func row(label, backend string, rs []*result.Result) Row {
-	stat := func(get func(*result.Result) (float64, bool)) chart.Stat {
+	stat := func(get func(*result.Result) (float64, bool)) report.Stat {
 		var vs []float64
 		for _, r := range rs {
 			if v, ok := get(r); ok {
 				vs = append(vs, v)
 			}
 		}
-		return chart.Summarize(vs)
+		return report.Summarize(vs)
 	}
 	server := func(get func(*result.Server) float64) func(*result.Result) (float64, bool) {
 		return func(r *result.Result) (float64, bool) {
@@ -166,7 +167,7 @@ func row(label, backend string, rs []*result.Result) Row {
 	}
 	// cell prints the median; withRange adds the spread when there are
 	// repeats: the 95% CI of the median with 6 or more, else min-max.
-	cell := func(s chart.Stat, f func(float64) string, withRange bool) Cell {
+	cell := func(s report.Stat, f func(float64) string, withRange bool) Cell {
 		if s.N == 0 {
 			return Cell{Text: "–", Sort: nan}
 		}
@@ -191,10 +192,10 @@ func row(label, backend string, rs []*result.Result) Row {
 		{Text: label},
 		{Text: backend},
 		{Text: fmt.Sprint(len(rs)), Sort: float64(len(rs))},
-		cell(stat(func(r *result.Result) (float64, bool) { return r.Throughput, true }), chart.Human, true),
-		cell(stat(lat(func(l result.Latency) int64 { return l.P50 })), Duration, true),
-		cell(stat(lat(func(l result.Latency) int64 { return l.P99 })), Duration, true),
-		cell(stat(lat(func(l result.Latency) int64 { return l.P999 })), Duration, false),
+		cell(stat(func(r *result.Result) (float64, bool) { return r.Throughput, true }), report.Human, true),
+		cell(stat(lat(func(l result.Latency) int64 { return l.P50 })), report.Duration, true),
+		cell(stat(lat(func(l result.Latency) int64 { return l.P99 })), report.Duration, true),
+		cell(stat(lat(func(l result.Latency) int64 { return l.P999 })), report.Duration, false),
 		cell(stat(server(func(s *result.Server) float64 { return s.Process.PerRTus })), f2, true),
 		cell(stat(func(r *result.Result) (float64, bool) {
 			return r.Generator.CPU.PerRTus, !r.Lacks(result.UnavailableGenThreadCPU)
@@ -204,7 +205,7 @@ func row(label, backend string, rs []*result.Result) Row {
 		cell(stat(func(r *result.Result) (float64, bool) {
 			v, ok := server(func(s *result.Server) float64 { return s.RSSPerConn })(r)
 			return v, ok && !r.Lacks(result.UnavailableServerRSS)
-		}), chart.Bytes, false),
+		}), report.Bytes, false),
 		{Text: strings.Join(notes, "; ")},
 	}
 	return Row{Point: label, Backend: backend, Cells: cells, Noisy: noisy}
@@ -264,7 +265,7 @@ func rowNotes(rs []*result.Result) (notes []string, noisy int) {
 			shares = append(shares, r.Throughput/target)
 		}
 	}
-	if sh := chart.Summarize(shares); sh.N > 0 && sh.Min < 0.95 {
+	if sh := report.Summarize(shares); sh.N > 0 && sh.Min < 0.95 {
 		// Open loop that fell behind its schedule: the server (or the
 		// machine) could not keep up with the offered load.
 		notes = append(notes, fmt.Sprintf("achieved %.0f%% of the target rate (lowest run)", 100*sh.Min))
@@ -276,9 +277,9 @@ func rowNotes(rs []*result.Result) (notes []string, noisy int) {
 	// machine lets any sender be (medians over the runs).
 	l := chart.SendLateness(rs)
 	if l.P99.N > 0 {
-		n := "sends late by p99 " + Duration(l.P99.Med)
+		n := "sends late by p99 " + report.Duration(l.P99.Med)
 		if l.Floor.N > 0 {
-			n += ", the CPU's own gaps p99 " + Duration(l.Floor.Med)
+			n += ", the CPU's own gaps p99 " + report.Duration(l.Floor.Med)
 		}
 		notes = append(notes, n)
 	}

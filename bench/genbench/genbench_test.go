@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/chart"
 	_ "github.com/muxbench/muxbench/poller/all"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/server"
 )
 
@@ -183,7 +183,7 @@ func BenchmarkGeneratorShare(b *testing.B) {
 	}
 }
 
-func median(v []float64) float64 { return chart.Summarize(v).Med }
+func median(v []float64) float64 { return report.Summarize(v).Med }
 
 // p50 is the median latency of one 2 s run of cfg at one connection.
 func p50(b *testing.B, cfg bench.Config) float64 {
