@@ -7,12 +7,13 @@ package chart
 import (
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 )
 
-// Chart names, also the base names of the files written.
+// Chart names, also the base names of the files written: the figures of
+// sweep.All.
 const (
 	Active   = "active-conns"
 	Idle     = "idle-conns"
@@ -25,53 +26,21 @@ const (
 
 func closedLoop(r *result.Result) bool { return r.OfferedRate() == 0 }
 
-// ServerLoops is the number of event loops the result's server ran.
-func ServerLoops(r *result.Result) int {
-	if r.Server != nil && r.Server.Options.Loops > 1 {
-		return r.Server.Options.Loops
-	}
-	return 1
+// drawing draws one figure of a table that Lines do not describe, with
+// what the table lacks when there is nothing to draw ("" says nothing).
+type drawing struct {
+	why  string
+	draw func(sec Section, tables map[string]Section) ([]*figure, error)
 }
 
-// oneLoop is a closed-loop run of a one-loop server: the sweeps compare
-// backends on one loop, and the loops sweep is apart.
-func oneLoop(r *result.Result) bool { return closedLoop(r) && ServerLoops(r) == 1 }
-
-// sweeps finds, from parameters alone, which results make up each sweep,
-// so charts work for compare's output and for hand-made runs alike. A
-// point shared by two sweeps (100 active, no idle) serves both.
-type sweeps struct {
-	baseMsg   int
-	idleConns int
-	hasIdle   bool
-	msgConns  int
-	hasMsg    bool
-}
-
-func findSweeps(files []File) sweeps {
-	var s sweeps
-	s.baseMsg, _ = mostCommon(files, func(r *result.Result) bool {
-		return oneLoop(r) && r.Params.Idle == 0 && r.Params.SndBuf == 0
-	}, func(r *result.Result) int { return r.Params.MsgSize })
-	s.idleConns, s.hasIdle = mostCommon(files, func(r *result.Result) bool {
-		return oneLoop(r) && r.Params.Idle > 0 && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg
-	}, func(r *result.Result) int { return r.Params.Conns })
-	s.msgConns, s.hasMsg = mostCommon(files, func(r *result.Result) bool {
-		return oneLoop(r) && r.Params.Idle == 0 && (r.Params.MsgSize != s.baseMsg || r.Params.SndBuf != 0)
-	}, func(r *result.Result) int { return r.Params.Conns })
-	return s
-}
-
-func (s sweeps) active(r *result.Result) bool {
-	return oneLoop(r) && r.Params.Idle == 0 && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg
-}
-
-func (s sweeps) idle(r *result.Result) bool {
-	return s.hasIdle && oneLoop(r) && r.Params.SndBuf == 0 && r.Params.MsgSize == s.baseMsg && r.Params.Conns == s.idleConns
-}
-
-func (s sweeps) msg(r *result.Result) bool {
-	return s.hasMsg && oneLoop(r) && r.Params.Idle == 0 && r.Params.Conns == s.msgConns
+// drawings are the figures of sweep.All drawn by code of their own.
+var drawings = map[string]drawing{
+	MsgSize: {"no message-size sweep (two or more sizes at one connection count)", func(sec Section, _ map[string]Section) ([]*figure, error) {
+		return one(msgFigure(sec.Files))
+	}},
+	Spectrum:   {"no latency histograms", perGroup(Spectrum, spectrumFigure)},
+	TimeSeries: {"", perGroup(TimeSeries, timeSeriesFigure)},
+	CPUBars:    {"no server CPU figures", costFigure},
 }
 
 func filter(files []File, keep func(*result.Result) bool) []File {
@@ -84,8 +53,16 @@ func filter(files []File, keep func(*result.Result) bool) []File {
 	return out
 }
 
+func one(f *figure, err error) ([]*figure, error) {
+	if f == nil || err != nil {
+		return nil, err
+	}
+	return []*figure{f}, nil
+}
+
 // DrawAll writes every chart the results have data for into dir (PNG and
-// SVG) and returns the paths written and one line per chart skipped.
+// SVG), the figures of each sweep's table in sweep.All's order, and
+// returns the paths written and one line per chart skipped.
 //
 // Failed results (see Failure) are left out.
 func DrawAll(dir string, files []File) (written, skipped []string, err error) {
@@ -93,63 +70,48 @@ func DrawAll(dir string, files []File) (written, skipped []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	s := findSweeps(files)
-	type maker struct {
-		name string
-		why  string
-		fn   func() (*figure, error)
+	tables := map[string]Section{}
+	for _, sec := range Sections(files) {
+		tables[sec.Sweep.Name] = sec
 	}
-	makers := []maker{
-		{Active, "no active-connection sweep (two or more connection counts, no idle)", func() (*figure, error) { return activeFigure(files, s) }},
-		{Idle, "no idle-connection sweep (runs with idle connections)", func() (*figure, error) { return idleFigure(files, s) }},
-		{MsgSize, "no message-size sweep (two or more sizes at one connection count)", func() (*figure, error) { return msgFigure(files, s) }},
-	}
-	if slices.ContainsFunc(files, func(f File) bool { return ServerLoops(f.Result) > 1 }) {
-		// Only where there are multi-loop runs: a machine with the CPUs
-		// for them.
-		makers = append(makers, maker{Loops, "no run with several server loops and one with one at the same connections",
-			func() (*figure, error) { return loopsFigure(files, s) }})
-	}
-	groups := latencyGroups(files, s)
-	for i, g := range groups {
-		name := Spectrum
-		if i > 0 {
-			name = fmt.Sprintf("%s-%d", Spectrum, i+1)
+	for _, s := range sweep.All {
+		sec := tables[s.Name]
+		if s.Table != "" {
+			sec = tables[s.Table]
 		}
-		makers = append(makers, maker{name, "no latency histograms", func() (*figure, error) { return spectrumFigure(name, g) }})
-	}
-	if len(groups) == 0 {
-		makers = append(makers, maker{Spectrum, "no latency histograms", func() (*figure, error) { return nil, nil }})
-	}
-	cpuGroup := costGroup(groups)
-	makers = append(makers, maker{CPUBars, "no server CPU figures", func() (*figure, error) {
-		if cpuGroup == nil {
-			return nil, nil
-		}
-		return cpuFigure(cpuGroup, filter(files, s.active))
-	}})
-	for i, g := range groups {
-		if name := TimeSeries; hasSeries(g) {
-			if i > 0 {
-				name = fmt.Sprintf("%s-%d", TimeSeries, i+1)
-			}
-			makers = append(makers, maker{name, "", func() (*figure, error) { return timeSeriesFigure(name, g) }})
-		}
-	}
-	for _, m := range makers {
-		f, err := m.fn()
-		if err != nil {
-			return written, skipped, err
-		}
-		if f == nil {
-			skipped = append(skipped, m.name+": "+m.why)
+		if len(sec.Files) == 0 && s.Optional {
 			continue
 		}
-		paths, err := f.save(dir)
-		written = append(written, paths...)
-		if err != nil {
-			return written, skipped, err
+		for _, f := range s.Figures {
+			figs, why, err := drawFigure(f, s, sec, tables)
+			if err != nil {
+				return written, skipped, err
+			}
+			if len(figs) == 0 && why != "" {
+				skipped = append(skipped, f.Name+": "+why)
+			}
+			for _, fig := range figs {
+				paths, err := fig.save(dir)
+				written = append(written, paths...)
+				if err != nil {
+					return written, skipped, err
+				}
+			}
 		}
 	}
 	return written, skipped, nil
+}
+
+// drawFigure makes figure f of sweep s from its table sec.
+func drawFigure(f sweep.Figure, s sweep.Sweep, sec Section, tables map[string]Section) ([]*figure, string, error) {
+	if f.Lines != nil {
+		figs, err := one(linesFigure(f.Name, f.Lines, sec))
+		return figs, fmt.Sprintf("no %s sweep (two or more points of it)", s.Name), err
+	}
+	d, ok := drawings[f.Name]
+	if !ok {
+		return nil, "", fmt.Errorf("chart: no drawing for figure %q of sweep %s", f.Name, s.Name)
+	}
+	figs, err := d.draw(sec, tables)
+	return figs, d.why, err
 }

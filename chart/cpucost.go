@@ -8,11 +8,22 @@ import (
 
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
+
+// costFigure draws the cost chart at the lightest load of a table's
+// latency groups.
+func costFigure(sec Section, tables map[string]Section) ([]*figure, error) {
+	g := costGroup(tableGroups(sec, tables))
+	if g == nil {
+		return nil, nil
+	}
+	return one(cpuFigure(g, tables[sweep.Active].Files))
+}
 
 // costGroup is the point the cost chart compares backends at: the
 // open-loop point with the lightest load, where no backend should be near
@@ -38,12 +49,7 @@ func costGroup(groups [][]File) []File {
 // core whatever the load, by design.
 func spins(backend string) bool { return strings.HasPrefix(backend, "busywait") }
 
-// CostBase is the backend whose closed-loop capacity a light open-loop
-// load is a share of: compare scales the cost point's rate from it, and
-// the cost chart puts the load in proportion to it.
-const CostBase = "epoll"
-
-// loadOf says which load g was measured at, as a share of CostBase's
+// loadOf says which load g was measured at, as a share of sweep.CostBase's
 // closed-loop capacity at the same point where active holds it, and
 // names the backends that were near saturation all the same.
 func loadOf(g []File, active []File) (title string, notes []string) {
@@ -57,7 +63,7 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 	// The same point in closed loop, on the backend the load is scaled
 	// from.
 	base := g[0].PointKey()
-	base.Server, base.Sweep, base.Rate = CostBase, "", 0
+	base.Server, base.Sweep, base.Rate = sweep.CostBase, "", 0
 	var caps []float64
 	for _, f := range active {
 		if f.PointKey() == base {
@@ -65,10 +71,10 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 		}
 	}
 	if c := report.Summarize(caps); c.N > 0 && c.Med > 0 {
-		title += fmt.Sprintf(", %.0f%% of %s's capacity", 100*rate/c.Med, CostBase)
-		note += fmt.Sprintf(": %.0f%% of what %s managed there in closed loop (%s rt/s, median of %d).", 100*rate/c.Med, CostBase, report.Human(c.Med), c.N)
+		title += fmt.Sprintf(", %.0f%% of %s's capacity", 100*rate/c.Med, sweep.CostBase)
+		note += fmt.Sprintf(": %.0f%% of what %s managed there in closed loop (%s rt/s, median of %d).", 100*rate/c.Med, sweep.CostBase, report.Human(c.Med), c.N)
 	} else {
-		note += "; no closed-loop " + CostBase + " run at this point to put it in proportion."
+		note += "; no closed-loop " + sweep.CostBase + " run at this point to put it in proportion."
 	}
 	notes = append(notes, note)
 	var near []string

@@ -35,7 +35,7 @@ func TestLoopsChart(t *testing.T) {
 	// epoll's two loops sharing one listener: a point of its own.
 	for k := 1; k <= 2; k++ {
 		r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 1000, MsgSize: 64, Repeat: k})
-		r.Server.Options.Loops, r.Server.Options.Accept = 2, exclusive
+		r.Server.Options.Loops, r.Server.Options.Accept = 2, result.AcceptExclusive
 		if err := result.WriteFile(filepath.Join(in, fmt.Sprintf("loops-epoll-c1000-l2-exclusive-r%d.json", k)), r); err != nil {
 			t.Fatal(err)
 		}
@@ -47,9 +47,9 @@ func TestLoopsChart(t *testing.T) {
 	if err := CheckMixed(files); err != nil {
 		t.Errorf("CheckMixed: %v", err)
 	}
-	s := findSweeps(files)
-	for _, keep := range []func(*result.Result) bool{s.active, s.idle, s.msg} {
-		if slices.ContainsFunc(filter(files, keep), func(f File) bool { return ServerLoops(f.Result) > 1 }) {
+	for _, sec := range Sections(files) {
+		if one := []string{Active, Idle, MsgSize}; slices.Contains(one, sec.Name) &&
+			slices.ContainsFunc(sec.Files, func(f File) bool { return f.ServerLoops() > 1 }) {
 			t.Error("a multi-loop run in a one-loop sweep")
 		}
 	}
@@ -67,20 +67,23 @@ func TestLoopsChart(t *testing.T) {
 	if svg, _ := os.ReadFile(filepath.Join(out, Loops+".svg")); !strings.Contains(string(svg), ">epoll (exclusive)</text>") {
 		t.Error("no legend entry for epoll's exclusive loops")
 	}
-	fig, err := loopsFigure(files, s)
-	if err != nil || fig == nil {
-		t.Fatalf("loops figure %v, err %v", fig, err)
-	}
-	if !slices.Contains(fig.backends, "epoll (exclusive)") || !slices.Contains(fig.backends, "epoll") {
-		t.Errorf("lines %v", fig.backends)
-	}
 	var loops *Section
 	for _, sec := range Sections(files) {
 		if sec.Name == Loops {
 			loops = &sec
 		}
 	}
-	if loops == nil || len(loops.Files) != 10 {
+	if loops == nil {
+		t.Fatal("no loops section")
+	}
+	fig, err := linesFigure(Loops, loops.Sweep.Figures[0].Lines, *loops)
+	if err != nil || fig == nil {
+		t.Fatalf("loops figure %v, err %v", fig, err)
+	}
+	if !slices.Contains(fig.backends, "epoll (exclusive)") || !slices.Contains(fig.backends, "epoll") {
+		t.Errorf("lines %v", fig.backends)
+	}
+	if len(loops.Files) != 10 {
 		t.Fatalf("loops section %+v", loops)
 	}
 	labels := map[string]int{}

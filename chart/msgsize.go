@@ -10,8 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-func msgFigure(files []File, s sweeps) (*figure, error) {
-	files = filter(files, s.msg)
+func msgFigure(files []File) (*figure, error) {
 	bufs := map[int]bool{}
 	for _, f := range files {
 		bufs[f.Params.SndBuf] = true
@@ -73,7 +72,7 @@ func msgFigure(files []File, s sweeps) (*figure, error) {
 	}
 	return &figure{
 		name:     MsgSize,
-		title:    fmt.Sprintf("Short writes and EAGAIN vs message size (%d connections)", s.msgConns),
+		title:    fmt.Sprintf("Short writes and EAGAIN vs message size (%d connections)", common(files, conns)),
 		panels:   rows,
 		backends: backendsOf(backends),
 		notes: []string{"A short write is a write(2) that took fewer bytes than offered; EAGAIN is one that took none. Counted on the server's echo writes.",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -14,7 +15,7 @@ import (
 
 // latencyGroups are the points whose latency is worth a spectrum: every
 // open-loop point, or failing those the closed-loop point with most data.
-func latencyGroups(files []File, s sweeps) [][]File {
+func latencyGroups(files, active []File) [][]File {
 	groups := map[result.PointKey][]File{}
 	var keys []result.PointKey
 	for _, f := range files {
@@ -29,17 +30,15 @@ func latencyGroups(files []File, s sweeps) [][]File {
 		groups[k] = append(groups[k], f)
 	}
 	if len(keys) == 0 {
-		act := filter(files, s.active)
-		conns, ok := mostCommon(act, func(r *result.Result) bool { return r.Params.Conns == 100 },
-			func(r *result.Result) int { return r.Params.Conns })
+		runs := results(active)
+		c, ok := sweep.MostCommon(runs, func(r *result.Result) bool { return r.Params.Conns == 100 }, conns)
 		if !ok {
-			conns, ok = mostCommon(act, func(*result.Result) bool { return true },
-				func(r *result.Result) int { return r.Params.Conns })
+			c, ok = sweep.MostCommon(runs, all, conns)
 		}
 		if !ok {
 			return nil
 		}
-		return [][]File{filter(act, func(r *result.Result) bool { return r.Params.Conns == conns })}
+		return [][]File{filter(active, func(r *result.Result) bool { return r.Params.Conns == c })}
 	}
 	var out [][]File
 	for _, k := range keys {
@@ -61,6 +60,34 @@ func latencyGroups(files []File, s sweeps) [][]File {
 		return out[i][0].OfferedRate() < out[j][0].OfferedRate()
 	})
 	return out
+}
+
+// tableGroups are the latency groups of an open-loop table, or failing
+// its runs, of the active table's.
+func tableGroups(sec Section, tables map[string]Section) [][]File {
+	return latencyGroups(sec.Files, tables[sweep.Active].Files)
+}
+
+// perGroup draws a figure for each latency group of a table, named
+// name, then name-2, name-3... by load.
+func perGroup(name string, draw func(name string, g []File) (*figure, error)) func(Section, map[string]Section) ([]*figure, error) {
+	return func(sec Section, tables map[string]Section) ([]*figure, error) {
+		var out []*figure
+		for i, g := range tableGroups(sec, tables) {
+			n := name
+			if i > 0 {
+				n = fmt.Sprintf("%s-%d", name, i+1)
+			}
+			f, err := draw(n, g)
+			if err != nil {
+				return out, err
+			}
+			if f != nil {
+				out = append(out, f)
+			}
+		}
+		return out, nil
+	}
 }
 
 func groupTitle(g []File) string {

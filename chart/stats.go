@@ -6,6 +6,7 @@ import (
 
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 // dot is one drawn point: the repeats' Stat at X, Noisy of them measured
@@ -62,23 +63,15 @@ func backendsOf(m map[string][]dot) []string {
 	return names
 }
 
-// mostCommon returns the value of key seen most often among the kept
-// results (the smallest on a tie) and whether any result was kept.
-func mostCommon(files []File, keep func(*result.Result) bool, key func(*result.Result) int) (int, bool) {
-	count := map[int]int{}
-	for _, f := range files {
-		if keep(f.Result) {
-			count[key(f.Result)]++
-		}
-	}
-	best, bestN := 0, 0
-	for k, n := range count {
-		if n > bestN || (n == bestN && k < best) {
-			best, bestN = k, n
-		}
-	}
-	return best, bestN > 0
+func all(*result.Result) bool { return true }
+
+// common is the value of key most of files have.
+func common(files []File, key func(*result.Result) int) int {
+	v, _ := sweep.MostCommon(results(files), all, key)
+	return v
 }
+
+func conns(r *result.Result) int { return r.Params.Conns }
 
 // Noisy reports whether r was measured while other processes kept the
 // machine busy.

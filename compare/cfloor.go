@@ -13,13 +13,10 @@ import (
 	"github.com/muxbench/muxbench/sysstat"
 )
 
-// CFloor is the minimal C epoll echo server (package cfloor), run in the
-// active and idle sweeps as the floor the reactor is compared with.
+// CFloor is the minimal C epoll echo server (package cfloor), a
+// reference line of the sweeps that say so (sweep.Sweep.Floor: the
+// connection sweeps), the floor the reactor is compared with.
 const CFloor = cfloor.Name
-
-// floorSweep reports whether the C floor has a point in sweep: it is a
-// reference line for the connection sweeps, not a backend under study.
-func floorSweep(sweep string) bool { return sweep == SweepActive || sweep == SweepIdle }
 
 // floor is the C echo server, built once per process.
 var floor struct {

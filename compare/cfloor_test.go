@@ -8,6 +8,7 @@ import (
 
 	"github.com/muxbench/muxbench/cfloor"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 // The C floor is a reference line of the connection sweeps only: it has
@@ -20,7 +21,7 @@ func TestPlanFloorInConnectionSweeps(t *testing.T) {
 			per[p.Sweep]++
 		}
 	}
-	if per[SweepActive] != len(tiny.Active) || per[SweepIdle] != len(tiny.Idle)-1 || per[SweepMsgSize] != 0 || per[SweepLatency] != 0 {
+	if per[sweep.Active] != len(tiny.Active) || per[sweep.Idle] != len(tiny.Idle)-1 || per[sweep.MsgSize] != 0 || per[sweep.Latency] != 0 {
 		t.Errorf("c-floor points per sweep: %v", per)
 	}
 }
@@ -32,7 +33,7 @@ func TestFloorRun(t *testing.T) {
 		t.Skip(err)
 	}
 	defer removeFloor()
-	spec := RunSpec{Point: Point{Sweep: SweepIdle, Backend: CFloor, Conns: 4, Idle: 16, MsgSize: 64, Repeat: 1},
+	spec := RunSpec{Point: sweep.Point{Sweep: sweep.Idle, Backend: CFloor, Conns: 4, Idle: 16, MsgSize: 64, Repeat: 1},
 		Duration: 400 * time.Millisecond, Warmup: 100 * time.Millisecond}
 	res, err := DefaultRunner(context.Background(), spec, func(string) {})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all" // every backend this platform has
+	"github.com/muxbench/muxbench/sweep"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,7 +57,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("compare", compareUsage, stdout)
 	backends := fs.String("backend", "all", "`backends` to compare: all or a comma-separated list of "+strings.Join(poller.All(false), ",")+", and "+CFloor+" (all includes it where a C compiler exists)")
 	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
-	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", Full.MinRepeat, FullBudget, maxRepeat))
+	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", sweep.Full.MinRepeat, FullBudget, maxRepeat))
 	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
 	cli.Alias(fs, "o", "out")
 	resume := fs.Bool("resume", false, "skip runs whose result file already exists")
@@ -125,7 +126,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	}
 	defer removeFloor()
 	o := Options{
-		Backends: list, Sweeps: Full, Budget: FullBudget, Repeat: *repeat,
+		Backends: list, Sweeps: sweep.Full, Budget: FullBudget, Repeat: *repeat,
 		Out: *out, Resume: *resume, Limits: limits(), Runner: DefaultRunner, Verbose: *verbose,
 		Command:    "muxbench compare " + strings.Join(args, " "),
 		AllowMixed: *allowMixed,
@@ -140,7 +141,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		o.Busy = nil
 	}
 	if *quick {
-		o.Sweeps, o.Budget = Quick, QuickBudget
+		o.Sweeps, o.Budget = sweep.Quick, QuickBudget
 		if o.Repeat == 0 {
 			o.Repeat = 1
 		}

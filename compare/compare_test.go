@@ -19,6 +19,7 @@ import (
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 var five = []string{"epoll", "poll", "select", "busywait", "stdlib"}
@@ -26,7 +27,7 @@ var five = []string{"epoll", "poll", "select", "busywait", "stdlib"}
 var suiteRepeats = 3
 
 func TestPlanCounts(t *testing.T) {
-	pl := NewPlan(Full, five, 1, FullBudget, Limits{})
+	pl := NewPlan(sweep.Full, five, 1, FullBudget, Limits{})
 	// Per backend: 5 active, 3 idle (0 idle is the active sweep's 100),
 	// 7 sizes x 2 buffers less the active sweep's 64 B at 10 conns, 1 open
 	// loop, 1 light open loop for the cost chart.
@@ -43,29 +44,29 @@ func TestPlanCounts(t *testing.T) {
 	// Latency comes after the active point it is scaled from.
 	seenCap := false
 	for _, p := range pl.Points {
-		if p.Sweep == SweepActive && p.Conns == Full.LatencyConns {
+		if p.Sweep == sweep.Active && p.Conns == sweep.Full.LatencyConns {
 			seenCap = true
 		}
-		if p.Sweep == SweepLatency && !seenCap {
+		if p.Sweep == sweep.Latency && !seenCap {
 			t.Fatal("open-loop run planned before the capacity run")
 		}
 	}
 }
 
 func TestPlanFitsBudgets(t *testing.T) {
-	quick := NewPlan(Quick, five, 1, QuickBudget, Limits{})
+	quick := NewPlan(sweep.Quick, five, 1, QuickBudget, Limits{})
 	if est := quick.Estimate(); est > QuickBudget || est < QuickBudget/4 {
 		t.Errorf("--quick planned time %s, want about %s", est, QuickBudget)
 	}
-	full := NewPlan(Full, five, 0, FullBudget, Limits{})
-	if full.Repeat < Full.MinRepeat || full.Repeat < 3 || full.Estimate() > FullBudget {
+	full := NewPlan(sweep.Full, five, 0, FullBudget, Limits{})
+	if full.Repeat < sweep.Full.MinRepeat || full.Repeat < 3 || full.Estimate() > FullBudget {
 		t.Errorf("full: %d repeats, %s planned, budget %s", full.Repeat, full.Estimate(), FullBudget)
 	}
-	one := NewPlan(Full, []string{"epoll"}, 0, FullBudget, Limits{})
+	one := NewPlan(sweep.Full, []string{"epoll"}, 0, FullBudget, Limits{})
 	if one.Repeat != maxRepeat {
 		t.Errorf("one backend: %d repeats, want %d", one.Repeat, maxRepeat)
 	}
-	if two := NewPlan(Full, five, 2, FullBudget, Limits{}); len(two.Points) != 2*len(NewPlan(Full, five, 1, FullBudget, Limits{}).Points) {
+	if two := NewPlan(sweep.Full, five, 2, FullBudget, Limits{}); len(two.Points) != 2*len(NewPlan(sweep.Full, five, 1, FullBudget, Limits{}).Points) {
 		t.Error("--repeat 2 does not double the runs")
 	}
 }
@@ -77,7 +78,7 @@ func TestPlanSkipsWhatCannotFit(t *testing.T) {
 		}
 		return 0
 	}}
-	pl := NewPlan(Full, []string{"epoll", "select"}, 1, FullBudget, lim)
+	pl := NewPlan(sweep.Full, []string{"epoll", "select"}, 1, FullBudget, lim)
 	for _, p := range pl.Points {
 		if p.Conns+p.Idle+fdSpare > 10500 || (p.Backend == "select" && p.Conns+p.Idle+fdSpare > 1024) {
 			t.Errorf("planned %s, which does not fit", p)
@@ -90,7 +91,7 @@ func TestPlanSkipsWhatCannotFit(t *testing.T) {
 	if !said || len(pl.Skipped) == 0 {
 		t.Errorf("skipped %v", pl.Skipped)
 	}
-	same := NewPlan(Full, []string{"epoll"}, 1, FullBudget, Limits{FDs: 20000, SameProcess: true, CPUs: 64})
+	same := NewPlan(sweep.Full, []string{"epoll"}, 1, FullBudget, Limits{FDs: 20000, SameProcess: true, CPUs: 64})
 	if len(same.Skipped) != 2 { // 10000 active, 100+10000 idle
 		t.Errorf("one process for both sides: skipped %v", same.Skipped)
 	}
@@ -105,7 +106,7 @@ func fakeRunner(calls *atomic.Int32, cancelAfter int32, cancel func()) Runner {
 			return nil, ctx.Err()
 		}
 		progress("running")
-		if s.Point.Sweep == SweepLatency && s.Rate <= 0 {
+		if s.Point.Sweep == sweep.Latency && s.Rate <= 0 {
 			return nil, errors.New("no rate")
 		}
 		return charttest.Result(charttest.Point{Backend: s.Backend, Conns: s.Conns, Idle: s.Idle,
@@ -113,7 +114,7 @@ func fakeRunner(calls *atomic.Int32, cancelAfter int32, cancel func()) Runner {
 	}
 }
 
-var tiny = Sweeps{
+var tiny = sweep.Settings{
 	Active: []int{1, 100}, IdleActive: 100, Idle: []int{0, 1000}, MsgConns: 1,
 	MsgSizes: []int{64, 65536}, SmallSndBuf: 4096, BaseMsg: 64, LatencyConns: 100,
 	RateFraction: 0.5, Duration: time.Millisecond, Warmup: time.Millisecond,
@@ -149,7 +150,7 @@ func TestRunSavesResumesAndReports(t *testing.T) {
 		if r.PointKey() != p.Key() {
 			t.Errorf("%s: the plan's point %+v, its result's %+v", p.File(), p.Key(), r.PointKey())
 		}
-		if p.Sweep == SweepLatency {
+		if p.Sweep == sweep.Latency {
 			if r.Params.Rate <= 0 {
 				t.Errorf("%s: open loop without a rate", p.File())
 			}
@@ -443,7 +444,7 @@ func TestRunStopsAHungRun(t *testing.T) {
 	var calls atomic.Int32
 	normal := fakeRunner(&calls, 0, nil)
 	hung := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
-		if s.Conns == 1 && s.Sweep == SweepActive {
+		if s.Conns == 1 && s.Sweep == sweep.Active {
 			<-ctx.Done() // a server that never answers
 			return nil, ctx.Err()
 		}
@@ -498,7 +499,7 @@ func TestCrashedServer(t *testing.T) {
 	var calls atomic.Int32
 	normal := fakeRunner(&calls, 0, nil)
 	crashing := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
-		if s.Conns == 1 && s.Sweep == SweepActive {
+		if s.Conns == 1 && s.Sweep == sweep.Active {
 			return nil, &server.CrashError{Status: "exit status 2", Headline: "fatal error: out of memory",
 				Stderr: []byte("fatal error: out of memory\n\ngoroutine 1 [running]:\nmain.main()\n")}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 // echoServer serves TCP echo on loopback until the test ends; corrupt
@@ -82,9 +83,9 @@ func TestCommandExitsOneOnAFailingPoint(t *testing.T) {
 		t.Skip("runs the load generator")
 	}
 	good, bad := echoServer(t, false), echoServer(t, true)
-	defer func(q Sweeps, r Runner) { Quick, DefaultRunner, drawCharts = q, r, true }(Quick, DefaultRunner)
+	defer func(q sweep.Settings, r Runner) { sweep.Quick, DefaultRunner, drawCharts = q, r, true }(sweep.Quick, DefaultRunner)
 	drawCharts = false
-	Quick = Sweeps{Active: []int{1, 4}, BaseMsg: 64, Duration: 300 * time.Millisecond, Warmup: 50 * time.Millisecond}
+	sweep.Quick = sweep.Settings{Active: []int{1, 4}, BaseMsg: 64, Duration: 300 * time.Millisecond, Warmup: 50 * time.Millisecond}
 	DefaultRunner = func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
 		target := good
 		if s.Backend == "select" && s.Conns == 4 {

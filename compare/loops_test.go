@@ -14,13 +14,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 // loopsPoints lists the loops sweep's points of a plan as backend/loops.
 func loopsPoints(pl Plan) []string {
 	var out []string
 	for _, p := range pl.Points {
-		if p.Sweep == SweepLoops {
+		if p.Sweep == sweep.Loops {
 			out = append(out, p.Backend+"/"+p.Param())
 		}
 	}
@@ -51,7 +52,7 @@ func TestPlanLoopsSweep(t *testing.T) {
 			"epoll/c1000-l8", "epoll/c1000-l8-exclusive", "stdlib/c1000-l8", "epoll/c1000-l16", "epoll/c1000-l16-exclusive", "stdlib/c1000-l16",
 			"epoll/c1000-l32", "epoll/c1000-l32-exclusive", "stdlib/c1000-l32"}, nil},
 	} {
-		pl := NewPlan(Full, backends, 1, FullBudget, Limits{CPUs: tc.cpus, Exclusive: epollOnly})
+		pl := NewPlan(sweep.Full, backends, 1, FullBudget, Limits{CPUs: tc.cpus, Exclusive: epollOnly})
 		if d := cmp.Diff(tc.points, loopsPoints(pl)); d != "" {
 			t.Errorf("%d CPUs: loops points (-want +got):\n%s", tc.cpus, d)
 		}
@@ -62,16 +63,16 @@ func TestPlanLoopsSweep(t *testing.T) {
 			t.Errorf("%d CPUs: note %q", tc.cpus, pl.Note)
 		}
 		for _, b := range backends[:2] {
-			if !slices.ContainsFunc(pl.Points, func(p Point) bool {
-				return p.Sweep == SweepActive && p.Backend == b && p.Conns == Full.LoopsConns && p.Loops <= 1
+			if !slices.ContainsFunc(pl.Points, func(p sweep.Point) bool {
+				return p.Sweep == sweep.Active && p.Backend == b && p.Conns == sweep.Full.LoopsConns && p.Loops <= 1
 			}) {
-				t.Errorf("%d CPUs: no one-loop point for %s at %d conns", tc.cpus, b, Full.LoopsConns)
+				t.Errorf("%d CPUs: no one-loop point for %s at %d conns", tc.cpus, b, sweep.Full.LoopsConns)
 			}
 		}
 	}
 	// Unknown CPUs allow no point beyond one loop, and one backend is
 	// named rather than called every backend.
-	pl := NewPlan(Quick, []string{"poll"}, 1, QuickBudget, Limits{})
+	pl := NewPlan(sweep.Quick, []string{"poll"}, 1, QuickBudget, Limits{})
 	if len(loopsPoints(pl)) != 0 || len(pl.Skipped) != 2 ||
 		pl.Skipped[0] != "loops c1000-l2 (poll): needs 4 CPUs (2 server loops + 2 generator loops, one CPU each), the number of CPUs here is unknown" {
 		t.Errorf("unknown CPUs: points %v, skipped %q", loopsPoints(pl), pl.Skipped)
@@ -82,15 +83,15 @@ func TestPlanLoopsSweep(t *testing.T) {
 // generator's loops on the next ones; other points keep the defaults.
 func TestLoopsRunConfig(t *testing.T) {
 	p := func(string) {}
-	cfg := benchConfig(RunSpec{Point: Point{Sweep: SweepLoops, Backend: "epoll", Conns: 1000, MsgSize: 64, Loops: 3, Accept: "exclusive"}}, p, true)
+	cfg := benchConfig(RunSpec{Point: sweep.Point{Sweep: sweep.Loops, Backend: "epoll", Conns: 1000, MsgSize: 64, Loops: 3, Accept: "exclusive"}}, p, true)
 	if cfg.Server.Loops != 3 || cfg.Server.Accept != "exclusive" || !slices.Equal(cfg.Server.CPUs, []int{0, 1, 2}) || !slices.Equal(cfg.GenCPUs, []int{3, 4, 5}) {
 		t.Errorf("loops 3: server loops %d (accept %q) on %v, generator on %v", cfg.Server.Loops, cfg.Server.Accept, cfg.Server.CPUs, cfg.GenCPUs)
 	}
-	cfg = benchConfig(RunSpec{Point: Point{Sweep: SweepLoops, Backend: "epoll", Conns: 1000, MsgSize: 64, Loops: 3}}, p, false)
+	cfg = benchConfig(RunSpec{Point: sweep.Point{Sweep: sweep.Loops, Backend: "epoll", Conns: 1000, MsgSize: 64, Loops: 3}}, p, false)
 	if cfg.Server.Loops != 3 || cfg.Server.CPUs != nil || cfg.GenCPUs != nil {
 		t.Errorf("loops 3 without pinning: server loops %d on %v, generator on %v", cfg.Server.Loops, cfg.Server.CPUs, cfg.GenCPUs)
 	}
-	cfg = benchConfig(RunSpec{Point: Point{Sweep: SweepActive, Backend: "epoll", Conns: 1000, MsgSize: 64}}, p, true)
+	cfg = benchConfig(RunSpec{Point: sweep.Point{Sweep: sweep.Active, Backend: "epoll", Conns: 1000, MsgSize: 64}}, p, true)
 	if cfg.Server.Loops != 0 || cfg.Server.CPUs != nil || cfg.GenCPUs != nil {
 		t.Errorf("active point: server loops %d on %v, generator on %v", cfg.Server.Loops, cfg.Server.CPUs, cfg.GenCPUs)
 	}

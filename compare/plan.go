@@ -5,185 +5,20 @@ package compare
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sweep"
 )
-
-// Sweep names, also the first word of every result file name.
-const (
-	SweepActive  = "active"
-	SweepIdle    = "idle"
-	SweepMsgSize = "msgsize"
-	SweepLatency = "latency"
-	// SweepCost is one open-loop point at a light load (a fraction of
-	// epoll's capacity), where what busy-waiting costs and buys is not
-	// hidden by queueing near saturation.
-	SweepCost = "cost"
-	// SweepLoops runs the server with 1, 2, 4... event loops, each
-	// pinned to a CPU of its own, against as many generator loops on
-	// CPUs of their own: the points the machine has the cores for.
-	SweepLoops = "loops"
-)
-
-// Point is one run of the plan.
-type Point struct {
-	Sweep   string
-	Backend string
-	Conns   int
-	Idle    int
-	MsgSize int
-	SndBuf  int // 0: the kernel's default
-	// RateFraction > 0 makes an open-loop run at this fraction of the
-	// capacity measured at LatencyConns in the active sweep.
-	RateFraction float64
-	// Loops is the server's event loops in the loops sweep (0 or 1: one);
-	// Accept how they share the port (server.AcceptExclusive, or ""
-	// for SO_REUSEPORT listeners).
-	Loops  int
-	Accept string
-	Repeat int // 1-based
-}
-
-// CPUs is what the point needs to run as planned: a CPU for each server
-// loop and as many for the generator's loops (zero: no claim, the
-// default pinning of one of each).
-func (p Point) CPUs() int {
-	if p.Loops > 1 {
-		return 2 * p.Loops
-	}
-	return 0
-}
-
-// Param is the point's swept value as it appears in file names.
-func (p Point) Param() string {
-	switch p.Sweep {
-	case SweepActive:
-		return fmt.Sprintf("c%d", p.Conns)
-	case SweepIdle:
-		return fmt.Sprintf("c%d-i%d", p.Conns, p.Idle)
-	case SweepMsgSize:
-		buf := "default"
-		if p.SndBuf > 0 {
-			buf = fmt.Sprint(p.SndBuf)
-		}
-		return fmt.Sprintf("c%d-m%d-sndbuf%s", p.Conns, p.MsgSize, buf)
-	case SweepLatency, SweepCost:
-		return fmt.Sprintf("c%d-rate%g", p.Conns, p.RateFraction)
-	case SweepLoops:
-		if p.Accept != "" {
-			return fmt.Sprintf("c%d-l%d-%s", p.Conns, max(p.Loops, 1), p.Accept)
-		}
-		return fmt.Sprintf("c%d-l%d", p.Conns, max(p.Loops, 1))
-	}
-	return fmt.Sprintf("c%d-i%d-m%d-s%d", p.Conns, p.Idle, p.MsgSize, p.SndBuf)
-}
-
-// Key is the PointKey of the point's runs: a point two sweeps need (100
-// active connections is also the idle sweep's 0 idle) is one point, run
-// once.
-func (p Point) Key() result.PointKey {
-	k := result.PointKey{Server: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize, SndBuf: p.SndBuf}
-	k.SetLoad(p.Sweep, p.RateFraction)
-	if p.Loops > 1 {
-		k.Loops, k.Exclusive = p.Loops, p.Accept == result.AcceptExclusive
-	}
-	return k
-}
-
-// File is where the point's result is saved, relative to the output
-// directory: json/<sweep>-<backend>-<param>-r<k>.json.
-func (p Point) File() string {
-	return filepath.Join("json", fmt.Sprintf("%s-%s-%s-r%d.json", p.Sweep, p.Backend, p.Param(), p.Repeat))
-}
-
-func (p Point) String() string {
-	return fmt.Sprintf("%s %s %s r%d", p.Sweep, p.Backend, p.Param(), p.Repeat)
-}
-
-// Sweeps are the parameters of a plan before it is multiplied out.
-type Sweeps struct {
-	Active       []int // connection counts
-	IdleActive   int   // active connections in the idle sweep
-	Idle         []int // idle counts; 0 is the active sweep's point
-	MsgConns     int
-	MsgSizes     []int
-	SmallSndBuf  int
-	BaseMsg      int
-	LatencyConns int
-	RateFraction float64
-	// CostFraction > 0 adds the cost sweep: open loop at this fraction
-	// of chart.CostBase's closed-loop capacity at LatencyConns.
-	CostFraction float64
-	// Loops are the server loop counts of the loops sweep, at LoopsConns
-	// connections; one loop is the active sweep's point there. Counts
-	// the machine has too few CPUs for are skipped (Point.CPUs).
-	Loops      []int
-	LoopsConns int
-	Duration   time.Duration
-	Warmup     time.Duration
-	// MinRepeat is the fewest runs per point when the count is chosen
-	// for the budget: one run cannot tell a difference from noise.
-	MinRepeat int
-}
-
-// Full is the default comparison: the sweeps of the literature (Banga et
-// al. 1999, Gammo et al. 2004) at the scale a 2-core machine with 20,000
-// descriptors allows.
-var Full = Sweeps{
-	Active:       []int{1, 10, 100, 1000, 10000},
-	IdleActive:   100,
-	Idle:         []int{0, 1000, 5000, 10000},
-	MsgConns:     10,
-	MsgSizes:     []int{64, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20},
-	SmallSndBuf:  4 << 10,
-	BaseMsg:      64,
-	LatencyConns: 100,
-	RateFraction: 0.5,
-	CostFraction: 0.2,
-	Loops:        []int{1, 2, 4, 8, 16, 32},
-	LoopsConns:   1000,
-	Duration:     2 * time.Second,
-	Warmup:       500 * time.Millisecond,
-	MinRepeat:    3,
-}
-
-// Quick keeps one point per regime, each run short.
-var Quick = Sweeps{
-	Active:       []int{1, 10, 100, 1000},
-	IdleActive:   100,
-	Idle:         []int{0, 5000},
-	MsgConns:     10,
-	MsgSizes:     []int{64, 16 << 10, 1 << 20},
-	SmallSndBuf:  4 << 10,
-	BaseMsg:      64,
-	LatencyConns: 100,
-	RateFraction: 0.5,
-	CostFraction: 0.2,
-	Loops:        []int{1, 2, 4},
-	LoopsConns:   1000,
-	Duration:     time.Second,
-	Warmup:       250 * time.Millisecond,
-}
 
 // Budgets the default repeat count is chosen for.
 const (
 	FullBudget  = 25 * time.Minute
 	QuickBudget = 2 * time.Minute
 	maxRepeat   = 5
-)
-
-// Cost model of one run besides its window and warm-up: starting the
-// server and stopping it, and opening each connection (active or idle).
-// Used for the planned time only; the progress line corrects it with the
-// time runs really take.
-var (
-	RunOverhead  = 400 * time.Millisecond
-	ConnOverhead = 60 * time.Microsecond
 )
 
 // Limits say which points can run on this machine.
@@ -209,7 +44,7 @@ type Limits struct {
 const fdSpare = 64
 
 // fits reports whether p fits the limits, and why not.
-func (l Limits) fits(p Point) (bool, string) {
+func (l Limits) fits(p sweep.Point) (bool, string) {
 	conns := p.Conns + p.Idle
 	need := conns + fdSpare
 	if l.SameProcess {
@@ -230,7 +65,7 @@ func (l Limits) fits(p Point) (bool, string) {
 }
 
 // fitsCPUs reports whether the machine has the CPUs p needs, and why not.
-func (l Limits) fitsCPUs(p Point) (bool, string) {
+func (l Limits) fitsCPUs(p sweep.Point) (bool, string) {
 	need := p.CPUs()
 	if need == 0 || need <= l.CPUs {
 		return true, ""
@@ -248,9 +83,9 @@ const ScalingNote = "scaling over server loops needs a machine with a CPU for ev
 
 // Plan is the ordered list of runs.
 type Plan struct {
-	Sweeps  Sweeps
+	Sweeps  sweep.Settings
 	Repeat  int
-	Points  []Point
+	Points  []sweep.Point
 	Skipped []string // points that cannot run here, with the reason
 	// Note, if set, says what the skipped points mean for the results.
 	Note string
@@ -263,57 +98,22 @@ type Plan struct {
 // rather than some points at all repeats and others at none. repeat <= 0
 // picks the largest count (from s.MinRepeat up to 5) whose planned time
 // fits budget.
-func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim Limits) Plan {
-	var one []Point
+func NewPlan(s sweep.Settings, backends []string, repeat int, budget time.Duration, lim Limits) Plan {
+	var one []sweep.Point
 	seen := map[result.PointKey]bool{}
-	add := func(p Point) {
-		if p.Backend == CFloor && !floorSweep(p.Sweep) {
-			return
-		}
-		if k := p.Key(); !seen[k] {
-			seen[k] = true
-			one = append(one, p)
-		}
-	}
-	for _, b := range backends {
-		for _, c := range s.Active {
-			add(Point{Sweep: SweepActive, Backend: b, Conns: c, MsgSize: s.BaseMsg})
-		}
-	}
-	for _, b := range backends {
-		for _, i := range s.Idle {
-			add(Point{Sweep: SweepIdle, Backend: b, Conns: s.IdleActive, Idle: i, MsgSize: s.BaseMsg})
-		}
-	}
-	for _, buf := range []int{s.SmallSndBuf, 0} {
-		for _, m := range s.MsgSizes {
-			for _, b := range backends {
-				add(Point{Sweep: SweepMsgSize, Backend: b, Conns: s.MsgConns, MsgSize: m, SndBuf: buf})
+	for _, sw := range sweep.All {
+		for _, p := range sw.Points(s, backends, lim.Exclusive) {
+			if p.Backend == CFloor && !sw.Floor {
+				continue
 			}
-		}
-	}
-	if s.RateFraction > 0 {
-		for _, b := range backends {
-			add(Point{Sweep: SweepLatency, Backend: b, Conns: s.LatencyConns, MsgSize: s.BaseMsg, RateFraction: s.RateFraction})
-		}
-	}
-	if s.CostFraction > 0 {
-		for _, b := range backends {
-			add(Point{Sweep: SweepCost, Backend: b, Conns: s.LatencyConns, MsgSize: s.BaseMsg, RateFraction: s.CostFraction})
-		}
-	}
-	for _, n := range s.Loops {
-		for _, b := range backends {
-			p := Point{Sweep: SweepLoops, Backend: b, Conns: s.LoopsConns, MsgSize: s.BaseMsg, Loops: n}
-			add(p)
-			if n > 1 && lim.Exclusive != nil && lim.Exclusive(b) {
-				p.Accept = server.AcceptExclusive
-				add(p)
+			if k := p.Key(); !seen[k] {
+				seen[k] = true
+				one = append(one, p)
 			}
 		}
 	}
 	pl := Plan{Sweeps: s}
-	var fit []Point
+	var fit []sweep.Point
 	// A loops point the machine has too few CPUs for is so for every
 	// backend and accept mode: one line says so for all of them.
 	type cpuSkip struct {
@@ -377,12 +177,7 @@ func NewPlan(s Sweeps, backends []string, repeat int, budget time.Duration, lim 
 	return pl
 }
 
-// RunTime is the planned wall time of one run.
-func (s Sweeps) RunTime(p Point) time.Duration {
-	return s.Warmup + s.Duration + RunOverhead + time.Duration(p.Conns+p.Idle)*ConnOverhead
-}
-
-func estimate(s Sweeps, ps []Point) time.Duration {
+func estimate(s sweep.Settings, ps []sweep.Point) time.Duration {
 	var d time.Duration
 	for _, p := range ps {
 		d += s.RunTime(p)

@@ -15,6 +15,7 @@ import (
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 // hangGrace is added to three times a run's planned time before it is
@@ -26,7 +27,7 @@ var ErrInterrupted = errors.New("interrupted")
 
 // RunSpec is one run as the load generator needs it.
 type RunSpec struct {
-	Point
+	sweep.Point
 	// Rate is the open-loop schedule in round trips per second, 0 for a
 	// closed loop.
 	Rate     float64
@@ -40,7 +41,7 @@ type Runner func(ctx context.Context, spec RunSpec, progress func(string)) (*res
 // Options of one comparison.
 type Options struct {
 	Backends []string
-	Sweeps   Sweeps
+	Sweeps   sweep.Settings
 	Budget   time.Duration
 	Repeat   int // 0: chosen for the budget
 	Out      string
@@ -260,11 +261,11 @@ func fmtDur(d time.Duration) string {
 // Capacity is the throughput an open-loop point's rate is a fraction of:
 // the median closed-loop throughput at its connection count, of the
 // backend that managed least for the latency sweep (so every backend gets
-// the same offered load and all can keep up), of chart.CostBase for the cost
+// the same offered load and all can keep up), of sweep.CostBase for the cost
 // sweep (or, without it, of the backend that managed most). Once an
 // open-loop run of the sweep is saved its rate is reused, so that every
 // repeat (and a resumed comparison) offers the same load.
-func Capacity(out string, pl Plan, at Point) (float64, error) {
+func Capacity(out string, pl Plan, at sweep.Point) (float64, error) {
 	for _, p := range pl.Points {
 		if p.Sweep != at.Sweep || p.Conns != at.Conns || p.RateFraction != at.RateFraction || p.RateFraction <= 0 {
 			continue
@@ -275,7 +276,7 @@ func Capacity(out string, pl Plan, at Point) (float64, error) {
 	}
 	per := map[string][]float64{}
 	for _, p := range pl.Points {
-		if p.Sweep != SweepActive || p.Conns != at.Conns {
+		if p.Sweep != sweep.Active || p.Conns != at.Conns {
 			continue
 		}
 		r, err := result.ReadFile(filepath.Join(out, p.File()))
@@ -284,8 +285,8 @@ func Capacity(out string, pl Plan, at Point) (float64, error) {
 		}
 		per[p.Backend] = append(per[p.Backend], r.Throughput)
 	}
-	if at.Sweep == SweepCost {
-		if m := report.Summarize(per[chart.CostBase]).Med; m > 0 {
+	if at.Sweep == sweep.Cost {
+		if m := report.Summarize(per[sweep.CostBase]).Med; m > 0 {
 			return m, nil
 		}
 	}
@@ -295,7 +296,7 @@ func Capacity(out string, pl Plan, at Point) (float64, error) {
 		if m <= 0 {
 			continue
 		}
-		if pick == 0 || (at.Sweep == SweepCost && m > pick) || (at.Sweep != SweepCost && m < pick) {
+		if pick == 0 || (at.Sweep == sweep.Cost && m > pick) || (at.Sweep != sweep.Cost && m < pick) {
 			pick = m
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/chart/charttest"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 // A run with integrity errors is no data point: saved apart, left out of
@@ -31,7 +32,7 @@ func TestRunKeepsFailedRunsApart(t *testing.T) {
 	normal := fakeRunner(&calls, 0, nil)
 	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
 		r, err := normal(ctx, s, progress)
-		if err == nil && broken.Load() && s.Sweep == SweepIdle && s.Backend == "select" && s.Idle == 1000 {
+		if err == nil && broken.Load() && s.Sweep == sweep.Idle && s.Backend == "select" && s.Idle == 1000 {
 			r.Integrity.Mismatches = 3
 		}
 		return r, err
@@ -104,12 +105,12 @@ func TestRunRerunsNoisyPoints(t *testing.T) {
 		attempts[s.Point.String()]++
 		r.Noise = &result.Noise{ForeignCPU: 0.01}
 		switch {
-		case s.Sweep == SweepActive && s.Conns == 1:
+		case s.Sweep == sweep.Active && s.Conns == 1:
 			// Noisy twice, then quiet.
 			if attempts[s.Point.String()] <= 2 {
 				r.Noise = &result.Noise{ForeignCPU: 0.5 - 0.1*float64(attempts[s.Point.String()]), Noisy: true}
 			}
-		case s.Sweep == SweepActive && s.Conns == 100 && s.Backend == "epoll":
+		case s.Sweep == sweep.Active && s.Conns == 100 && s.Backend == "epoll":
 			r.Noise = &result.Noise{ForeignCPU: 0.3, StealCPU: 0.1, Noisy: true} // always
 		}
 		return r, nil
@@ -377,7 +378,7 @@ func TestCostPointLoad(t *testing.T) {
 	normal := fakeRunner(&calls, 0, nil)
 	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
 		r, err := normal(ctx, s, progress)
-		if err == nil && s.Sweep == SweepActive && s.Conns == 100 {
+		if err == nil && s.Sweep == sweep.Active && s.Conns == 100 {
 			r.Throughput = map[string]float64{"epoll": 50000, "select": 30000}[s.Backend] + float64(s.Repeat)
 			r.RoundTrips = uint64(r.Throughput * r.WindowSec)
 		}
@@ -439,7 +440,7 @@ func TestMissingConnectionsFailTheRun(t *testing.T) {
 	normal := fakeRunner(&calls, 0, nil)
 	runner := func(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
 		r, err := normal(ctx, s, progress)
-		if err == nil && s.Sweep == SweepActive && s.Backend == "select" && s.Conns == 100 {
+		if err == nil && s.Sweep == sweep.Active && s.Backend == "select" && s.Conns == 100 {
 			r.Integrity.MissingConns = 7
 			// What would stand out in a table.
 			r.RoundTrips, r.Throughput = r.RoundTrips*1000, r.Throughput*1000

@@ -172,10 +172,18 @@ func (r *Result) PointKey() PointKey {
 		k.Server += " " + p.Target
 	}
 	k.SetLoad(p.Sweep, r.OfferedRate())
-	if s := r.Server; s != nil && s.Options.Loops > 1 {
-		k.Loops, k.Exclusive = s.Options.Loops, s.Options.Accept == AcceptExclusive
+	if n := r.ServerLoops(); n > 1 {
+		k.Loops, k.Exclusive = n, r.Server.Options.Accept == AcceptExclusive
 	}
 	return k
+}
+
+// ServerLoops is the number of event loops the run's server ran.
+func (r *Result) ServerLoops() int {
+	if r.Server != nil && r.Server.Options.Loops > 1 {
+		return r.Server.Options.Loops
+	}
+	return 1
 }
 
 // SetLoad keys an open-loop point of sweep at rate (a rate of 0 is a

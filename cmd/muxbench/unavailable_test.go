@@ -15,6 +15,7 @@ import (
 	"github.com/muxbench/muxbench/compare"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sweep"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -59,7 +60,7 @@ func TestCompareUnavailable(t *testing.T) {
 	}
 	t.Setenv(sysstat.HideEnv, hidden)
 	out := t.TempDir()
-	sw := compare.Sweeps{Active: []int{4}, IdleActive: 4, Idle: []int{0, 16}, BaseMsg: 64,
+	sw := sweep.Settings{Active: []int{4}, IdleActive: 4, Idle: []int{0, 16}, BaseMsg: 64,
 		Duration: 400 * time.Millisecond, Warmup: 100 * time.Millisecond}
 	runner := func(ctx context.Context, s compare.RunSpec, _ func(string)) (*result.Result, error) {
 		return bench.Run(ctx, bench.Config{Server: server.Config{Backend: s.Backend}, Conns: s.Conns, Idle: s.Idle, MsgSize: s.MsgSize,
