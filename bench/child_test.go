@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
@@ -131,8 +132,8 @@ func TestRunChildServerConfig(t *testing.T) {
 	if info.Caps.EdgeTriggered {
 		want += poller.EdgeSuffix
 	}
-	if Label(res.Params) != want || res.Params.ReadBufSize != 4096 {
-		t.Errorf("label %q, read buffer %d", Label(res.Params), res.Params.ReadBufSize)
+	if report.Label(res.Params) != want || res.Params.ReadBufSize != 4096 {
+		t.Errorf("label %q, read buffer %d", report.Label(res.Params), res.Params.ReadBufSize)
 	}
 }
 
@@ -189,7 +190,7 @@ func TestRunChildUnavailable(t *testing.T) {
 		t.Errorf("process CPU %v µs/rt, max RSS %d: getrusage still works", res.Server.Process.PerRTus, res.Server.MaxRSS)
 	}
 	var b strings.Builder
-	Table(&b, []*result.Result{res})
+	report.Table(&b, []*result.Result{res})
 	if !strings.Contains(b.String(), "not available on "+runtime.GOOS) {
 		t.Errorf("table does not say what is missing:\n%s", b.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -75,10 +76,10 @@ func TestLateWarningNamesFloor(t *testing.T) {
 			t.Errorf("floor p99 %d against lateness p99 60us: flagged %v, warnings %q", floor, res.Generator.SendLate, res.Warnings)
 		}
 		var b strings.Builder
-		if err := Table(&b, []*result.Result{res}); err != nil {
+		if err := report.Table(&b, []*result.Result{res}); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(b.String(), "own gaps: p99 "+fmtNs(floor)) {
+		if !strings.Contains(b.String(), "own gaps: p99 "+report.Latency.Compact(float64(floor))) {
 			t.Errorf("table does not show the floor:\n%s", b.String())
 		}
 	}

@@ -190,7 +190,7 @@ func noisyRuns(files []File) string {
 	var names []string
 	n := 0
 	for _, f := range files {
-		if Noisy(f.Result) {
+		if report.Noisy(f.Result) {
 			n++
 			name := fmt.Sprintf("%s %d conns", f.Params.Backend, f.Params.Conns)
 			if f.Params.Idle > 0 {

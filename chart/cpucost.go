@@ -78,7 +78,7 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 	}
 	notes = append(notes, note)
 	var near []string
-	for _, b := range backendsOf(collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 }, throughput)) {
+	for _, b := range backendsOf(collect(g, all, none, report.Throughput.Get)) {
 		var share, util []float64
 		for _, f := range g {
 			if f.Params.Backend != b {
@@ -108,21 +108,21 @@ func loadOf(g []File, active []File) (title string, notes []string) {
 // CPU per round trip, and the latency it buys. active holds the
 // closed-loop runs the load is put in proportion to.
 func cpuFigure(g []File, active []File) (*figure, error) {
-	util := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 }, serverUtil)
+	util := collect(g, all, none, serverUtil)
 	if len(util) == 0 {
 		return nil, nil
 	}
-	perRT := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 }, serverPerRT)
-	p50 := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 },
-		func(r *result.Result) (float64, bool) { return float64(r.Latency.P50) / 1e3, r.Latency.P50 > 0 })
-	p99 := collect(g, func(*result.Result) bool { return true }, func(*result.Result) float64 { return 0 },
-		func(r *result.Result) (float64, bool) { return float64(r.Latency.P99) / 1e3, r.Latency.P99 > 0 })
+	perRT := collect(g, all, none, report.ServerCPU.Get)
+	micros := func(m *report.Metric) func(*result.Result) (float64, bool) {
+		return func(r *result.Result) (float64, bool) { v, ok := m.Get(r); return v / 1e3, ok }
+	}
+	p50, p99 := collect(g, all, none, micros(report.P50)), collect(g, all, none, micros(report.P99))
 	names := backendsOf(util)
 	// Backends with runs on a busy machine say so under their bars.
 	labels := append([]string(nil), names...)
 	for i, b := range names {
 		for _, f := range g {
-			if f.Params.Backend == b && Noisy(f.Result) {
+			if f.Params.Backend == b && report.Noisy(f.Result) {
 				labels[i] = b + " (NOISY)"
 				break
 			}

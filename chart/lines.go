@@ -101,15 +101,6 @@ func setXTicks(p *plot.Plot, xs []float64, log bool, label func(float64) string)
 	p.X.Tick.Marker = constTicks(shown, label)
 }
 
-func throughput(r *result.Result) (float64, bool) { return r.Throughput, true }
-
-func serverPerRT(r *result.Result) (float64, bool) {
-	if r.Server == nil {
-		return 0, false
-	}
-	return r.Server.Process.PerRTus, true
-}
-
 func serverUtil(r *result.Result) (float64, bool) {
 	if r.Server == nil {
 		return 0, false
@@ -120,8 +111,8 @@ func serverUtil(r *result.Result) (float64, bool) {
 // sweepFigure draws throughput and server CPU per round trip against one
 // swept parameter, side by side.
 func sweepFigure(name, title, xlabel string, files []File, x func(*result.Result) float64, logX bool) (*figure, error) {
-	tp := collect(files, func(*result.Result) bool { return true }, x, throughput)
-	cpu := collect(files, func(*result.Result) bool { return true }, x, serverPerRT)
+	tp := collect(files, all, x, report.Throughput.Get)
+	cpu := collect(files, all, x, report.ServerCPU.Get)
 	xs := distinctX(tp)
 	if len(xs) < 2 {
 		return nil, nil

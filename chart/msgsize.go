@@ -26,22 +26,14 @@ func msgFigure(files []File) (*figure, error) {
 		}
 		return a < b
 	})
-	perWrite := func(get func(result.Rates) float64) func(*result.Result) (float64, bool) {
-		return func(r *result.Result) (float64, bool) {
-			if r.Server == nil {
-				return 0, false
-			}
-			return get(r.Server.Rates), true
-		}
-	}
 	size := func(r *result.Result) float64 { return float64(r.Params.MsgSize) }
 	var rows [][]*plot.Plot
 	backends := map[string][]dot{}
 	var used []File
 	for _, buf := range order {
 		keep := func(r *result.Result) bool { return r.Params.SndBuf == buf }
-		sw := collect(files, keep, size, perWrite(func(r result.Rates) float64 { return r.ShortWritesPerWrite }))
-		ea := collect(files, keep, size, perWrite(func(r result.Rates) float64 { return r.WriteEAGAINPerWrite }))
+		sw := collect(files, keep, size, report.ShortWrites.Get)
+		ea := collect(files, keep, size, report.EAGAIN.Get)
 		xs := distinctX(sw)
 		if len(xs) < 2 {
 			continue

@@ -37,7 +37,7 @@ func collect(files []File, keep func(*result.Result) bool, x func(*result.Result
 		}
 		xv := x(f.Result)
 		vals[b][xv] = append(vals[b][xv], v)
-		if Noisy(f.Result) {
+		if report.Noisy(f.Result) {
 			if noisy[b] == nil {
 				noisy[b] = map[float64]int{}
 			}
@@ -65,6 +65,8 @@ func backendsOf(m map[string][]dot) []string {
 
 func all(*result.Result) bool { return true }
 
+func none(*result.Result) float64 { return 0 }
+
 // common is the value of key most of files have.
 func common(files []File, key func(*result.Result) int) int {
 	v, _ := sweep.MostCommon(results(files), all, key)
@@ -72,10 +74,6 @@ func common(files []File, key func(*result.Result) int) int {
 }
 
 func conns(r *result.Result) int { return r.Params.Conns }
-
-// Noisy reports whether r was measured while other processes kept the
-// machine busy.
-func Noisy(r *result.Result) bool { return r.Noise != nil && r.Noise.Noisy }
 
 // Lateness sums up how punctually open-loop runs sent: the send
 // lateness p99 over the runs, the timing floor of their generators' CPUs

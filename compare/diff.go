@@ -16,25 +16,6 @@ import (
 	"golang.org/x/perf/benchmath"
 )
 
-// A diff metric: what is compared, its unit, and how to print it.
-type diffMetric struct {
-	name string
-	get  func(*result.Result) (float64, bool)
-	f    func(float64) string
-}
-
-var diffMetrics = []diffMetric{
-	{"server CPU µs/rt", func(r *result.Result) (float64, bool) {
-		if r.Server == nil {
-			return 0, false
-		}
-		return r.Server.Process.PerRTus, true
-	}, func(v float64) string { return fmt.Sprintf("%.3f", v) }},
-	{"round trips/s", func(r *result.Result) (float64, bool) { return r.Throughput, true }, report.Human},
-	{"p50", func(r *result.Result) (float64, bool) { return float64(r.Latency.P50), r.Latency.P50 > 0 }, report.Duration},
-	{"p99", func(r *result.Result) (float64, bool) { return float64(r.Latency.P99), r.Latency.P99 > 0 }, report.Duration},
-}
-
 // Diff writes, per metric and point found in both sets, the medians of
 // old and new and the change, benchstat's way: a Mann-Whitney U test of
 // the runs (golang.org/x/perf/benchmath), "~" when the difference is not
@@ -77,10 +58,10 @@ func Diff(w io.Writer, old, neu []chart.File) error {
 	thr := benchmath.DefaultThresholds
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	few := false
-	for _, m := range diffMetrics {
-		fmt.Fprintf(tw, "\n%s\told\t\tnew\t\tvs old\n", m.name)
+	for _, m := range tableMetrics() {
+		fmt.Fprintf(tw, "\n%s\told\t\tnew\t\tvs old\n", m.Name)
 		for _, k := range keys {
-			ov, nv := values(og[k], m.get), values(ng[k], m.get)
+			ov, nv := values(og[k], m.Get), values(ng[k], m.Get)
 			if len(ov) == 0 || len(nv) == 0 {
 				continue
 			}
@@ -90,7 +71,7 @@ func Diff(w io.Writer, old, neu []chart.File) error {
 			cmp := benchmath.AssumeNothing.Compare(so, sn)
 			few = few || len(cmp.Warnings) > 0
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s (%s)\n", k,
-				m.f(osum.Center), spread(osum), m.f(nsum.Center), spread(nsum),
+				m.Format.Full(osum.Center), spread(osum), m.Format.Full(nsum.Center), spread(nsum),
 				cmp.FormatDelta(osum.Center, nsum.Center), cmp)
 		}
 	}

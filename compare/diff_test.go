@@ -38,9 +38,9 @@ func TestDiffSignificance(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	s := stdout.String()
-	sec := s[strings.Index(s, "server CPU µs/rt"):strings.Index(s, "round trips/s")]
+	sec := s[strings.Index(s, "server CPU µs/rt"):strings.Index(s, "generator CPU µs/rt")]
 	// 8.3 -> 6.3 with five runs a side, no overlap: significant.
-	if !regexp.MustCompile(`epoll 100 conns, 64 B +8\.300 +± \S+ +6\.300 +± \S+ +-24\.10% \(p=0\.008 n=5\)`).MatchString(sec) {
+	if !regexp.MustCompile(`epoll 100 conns, 64 B +8\.30 +± \S+ +6\.30 +± \S+ +-24\.10% \(p=0\.008 n=5\)`).MatchString(sec) {
 		t.Errorf("the 100-connection change is not reported:\n%s", s)
 	}
 	// The 10-connection point is the same runs on both sides: "~".
@@ -61,7 +61,7 @@ func TestDiffSignificance(t *testing.T) {
 	if code := DiffCommand([]string{a, b}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if s := stdout.String(); !regexp.MustCompile(`epoll 100 conns, 64 B +8\.000 +± ∞ +1\.000 +± ∞ +~ \(p=0\.333 n=2\)`).MatchString(s) || !strings.Contains(s, "Too few runs") {
+	if s := stdout.String(); !regexp.MustCompile(`epoll 100 conns, 64 B +8\.00 +± ∞ +1\.00 +± ∞ +~ \(p=0\.333 n=2\)`).MatchString(s) || !strings.Contains(s, "Too few runs") {
 		t.Errorf("two runs a side:\n%s", s)
 	}
 }
@@ -106,8 +106,8 @@ func TestDiffOpenLoopBySweep(t *testing.T) {
 	}
 	s := stdout.String()
 	for _, want := range []string{
-		`epoll 100 conns, 64 B, open loop \(cost\) +13\.000 .* 13\.000 .* n=3\)`,
-		`epoll 100 conns, 64 B, open loop \(latency\) +9\.000 .* 9\.000 .* n=3\)`,
+		`epoll 100 conns, 64 B, open loop \(cost\) +13\.00 .* 13\.00 .* n=3\)`,
+		`epoll 100 conns, 64 B, open loop \(latency\) +9\.00 .* 9\.00 .* n=3\)`,
 	} {
 		if !regexp.MustCompile(want).MatchString(s) {
 			t.Errorf("no row matching %q:\n%s", want, s)

@@ -10,24 +10,20 @@ import (
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/htmlreport"
 	"github.com/muxbench/muxbench/internal/outfile"
+	"github.com/muxbench/muxbench/report"
 )
 
-// htmlMetric is one chart panel per sweep: a column of the summary table
-// drawn against the sweep's points, so that the page shows exactly the
-// figures summary.md prints.
-type htmlMetric struct {
-	column string
-	title  string
-	ylabel string
-	scale  float64 // divides the column's value for the axis
-	logY   bool
-}
-
-var htmlMetrics = []htmlMetric{
-	{"round trips/s", "Throughput (higher is better)", "thousand round trips per second", 1e3, false},
-	{"server CPU µs/rt", "Server CPU per round trip (lower is better)", "CPU µs per round trip", 1, false},
-	{"p50", "Median latency", "µs (log scale)", 1e3, true},
-	{"p99", "99th percentile latency", "µs (log scale)", 1e3, true},
+// panelMetrics are the metrics the page draws for each table, a panel
+// each against the table's points, so that it shows exactly the figures
+// summary.md prints.
+func panelMetrics() []*report.Metric {
+	var ms []*report.Metric
+	for _, m := range tableMetrics() {
+		if m.Panel != nil {
+			ms = append(ms, m)
+		}
+	}
+	return ms
 }
 
 // HTMLPage builds the results page of files (failed ones included, listed
@@ -81,12 +77,12 @@ func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
 			ticks = append(ticks, htmlreport.Tick{At: float64(i), Label: pt})
 		}
 		fig := htmlreport.Figure{ID: slug(t.Title), Title: t.Title}
-		for _, m := range htmlMetrics {
-			ci, ok := col[m.column]
+		for _, m := range panelMetrics() {
+			ci, ok := col[m.Name]
 			if !ok {
 				continue
 			}
-			pan := htmlreport.Panel{Title: m.title, XLabel: "point", YLabel: m.ylabel, LogY: m.logY,
+			pan := htmlreport.Panel{Title: m.Panel.Title, XLabel: "point", YLabel: m.Panel.YLabel, LogY: m.Panel.LogY,
 				XTicks: ticks, Bars: len(points) == 1, Points: categorical(points)}
 			series := map[string]int{}
 			for _, r := range t.Rows {
@@ -101,7 +97,7 @@ func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
 					pan.Series = append(pan.Series, htmlreport.Series{Backend: r.Backend})
 				}
 				pt := htmlreport.Point{
-					X: float64(at[r.Point]), Y: c.Sort / m.scale, Lo: c.Lo / m.scale, Hi: c.Hi / m.scale,
+					X: float64(at[r.Point]), Y: c.Sort / m.Panel.Scale, Lo: c.Lo / m.Panel.Scale, Hi: c.Hi / m.Panel.Scale,
 					N: c.N, Value: c.Text, XLabel: r.Point,
 				}
 				if c.Lo != c.Hi {

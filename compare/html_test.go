@@ -32,7 +32,7 @@ func TestHTMLPageShowsTheSummaryFigures(t *testing.T) {
 	checked := 0
 	for _, f := range page.Figures {
 		for pi, p := range f.Panels {
-			col := htmlMetrics[pi].column
+			col := panelMetrics()[pi].Name
 			for _, s := range p.Series {
 				for _, pt := range s.Points {
 					want, ok := cells[f.Title+"|"+pt.XLabel+"|"+s.Backend+"|"+col]

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -117,11 +119,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 		g.Rates = g.IO.Rates(out.RoundTrips)
 	}
 	if first.Server != nil {
-		s := *first.Server
-		if out.RoundTrips > 0 {
-			s.Process.PerRTus = (s.Process.UserSec + s.Process.SysSec) * 1e6 / float64(out.RoundTrips)
-		}
-		out.Server = &s
+		out.Server = mergeServer(*first.Server, out.RoundTrips, out.Params.Conns+out.Params.Idle)
 	}
 	lat, err := mergeLatency(files, func(r *result.Result) *result.Latency { return &r.Latency })
 	if err != nil {
@@ -149,6 +147,45 @@ func Merge(files []chart.File) (*result.Result, error) {
 	sort.Strings(out.Warnings)
 	out.Schema = result.Schema
 	return &out, nil
+}
+
+// mergeServer is the server block of a merge: the one server every host
+// loaded, as the first host saw it, its figures per round trip and per
+// connection taken over every host's.
+func mergeServer(s result.Server, rts uint64, conns int) *result.Server {
+	if rts > 0 {
+		perRT := func(c *result.CPU) { c.PerRTus = (c.UserSec + c.SysSec) * 1e6 / float64(rts) }
+		perRT(&s.Process)
+		if s.LoopThread != nil {
+			t := *s.LoopThread
+			perRT(&t)
+			s.LoopThread = &t
+		}
+		s.Rates = s.IO.Rates(rts)
+	}
+	if conns > 0 && s.RSSBase > 0 && s.RSS > s.RSSBase {
+		s.RSSPerConn = float64(s.RSS-s.RSSBase) / float64(conns)
+	}
+	return &s
+}
+
+// mergeReport writes each metric as every host measured it and as merged,
+// with how the merge makes it.
+func mergeReport(w io.Writer, files []chart.File, merged *result.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "metric"
+	for _, f := range files {
+		head += "\t" + chart.Printable(f.Env.Hostname)
+	}
+	fmt.Fprintln(tw, head+"\tmerged\thow")
+	for _, m := range report.Metrics {
+		line := m.Name
+		for _, f := range files {
+			line += "\t" + m.Value(f.Result)
+		}
+		fmt.Fprintln(tw, line+"\t"+m.Value(merged)+"\t"+m.Hosts.String())
+	}
+	return tw.Flush()
 }
 
 // mergeable checks that files are distinct runs from distinct hosts of
@@ -299,6 +336,9 @@ func MergeCommand(args []string, stdout, stderr io.Writer) int {
 			}
 			if err == nil {
 				fmt.Fprintf(stderr, "wrote %s: %d files, %d round trips, %.0f round trips/s\n", *out, len(files), res.RoundTrips, res.Throughput)
+				if err := mergeReport(stderr, files, res); err != nil {
+					return 1
+				}
 				return 0
 			}
 		}

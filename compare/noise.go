@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/chart"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -28,7 +29,7 @@ const (
 // Failure says why a result is no data point, "" when it is one.
 func Failure(r *result.Result) string { return chart.Failure(r) }
 
-func noisy(r *result.Result) bool { return r != nil && r.Noise != nil && r.Noise.Noisy }
+func noisy(r *result.Result) bool { return r != nil && report.Noisy(r) }
 
 // foreignOf is the CPU others took during r's window.
 func foreignOf(r *result.Result) float64 {

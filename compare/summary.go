@@ -57,13 +57,26 @@ type FailedRun struct {
 	Reason string
 }
 
-// Columns of every table, in order.
-var columns = []Column{
-	{"point", false}, {"backend", false}, {"runs", true},
-	{"round trips/s", true}, {"p50", true}, {"p99", true}, {"p99.9", true},
-	{"server CPU µs/rt", true}, {"generator CPU µs/rt", true},
-	{"short writes/write", true}, {"EAGAIN/write", true}, {"RSS/conn", true},
-	{"notes", false},
+// columns of every table, in order: the point, its runs, each metric
+// of data points (report.Metrics), notes.
+func columns() []Column {
+	cols := []Column{{"point", false}, {"backend", false}, {"runs", true}}
+	for _, m := range tableMetrics() {
+		cols = append(cols, Column{m.Name, true})
+	}
+	return append(cols, Column{"notes", false})
+}
+
+// tableMetrics are the metrics a table of data points shows: not those
+// whose figure fails a run, since failed runs are left out.
+func tableMetrics() []*report.Metric {
+	var ms []*report.Metric
+	for _, m := range report.Metrics {
+		if !m.Fails {
+			ms = append(ms, m)
+		}
+	}
+	return ms
 }
 
 // Tables groups results by sweep, one row per point and backend, points
@@ -115,7 +128,7 @@ func Tables(files []chart.File) []Table {
 			}
 			return rank[a.backend] < rank[c.backend]
 		})
-		t := Table{Title: sec.Title, Columns: columns}
+		t := Table{Title: sec.Title, Columns: columns()}
 		for _, k := range keys {
 			g := groups[k]
 			r := row(g.label, g.backend, g.rs)
@@ -143,72 +156,34 @@ func Failed(files []chart.File) []FailedRun {
 }
 
 func row(label, backend string, rs []*result.Result) Row {
-	stat := func(get func(*result.Result) (float64, bool)) report.Stat {
-		var vs []float64
-		for _, r := range rs {
-			if v, ok := get(r); ok {
-				vs = append(vs, v)
-			}
-		}
-		return report.Summarize(vs)
-	}
-	server := func(get func(*result.Server) float64) func(*result.Result) (float64, bool) {
-		return func(r *result.Result) (float64, bool) {
-			if r.Server == nil {
-				return 0, false
-			}
-			return get(r.Server), true
-		}
-	}
-	// A percentile the window's samples cannot support is zero in the
-	// file and no figure here.
-	lat := func(get func(result.Latency) int64) func(*result.Result) (float64, bool) {
-		return func(r *result.Result) (float64, bool) { return float64(get(r.Latency)), get(r.Latency) > 0 }
-	}
-	// cell prints the median; withRange adds the spread when there are
-	// repeats: the 95% CI of the median with 6 or more, else min-max.
-	cell := func(s report.Stat, f func(float64) string, withRange bool) Cell {
-		if s.N == 0 {
-			return Cell{Text: "–", Sort: nan}
-		}
-		text := f(s.Med)
-		c := Cell{Sort: s.Med, Lo: s.Med, Hi: s.Med, N: s.N}
-		if withRange && s.N > 1 {
-			c.Lo, c.Hi = s.Lo, s.Hi
-			lo, hi := f(s.Lo), f(s.Hi)
-			// One unit for both ends: "(19.9–20.3 µs)".
-			if i := strings.LastIndexByte(lo, ' '); i > 0 && strings.HasSuffix(hi, lo[i:]) {
-				lo = lo[:i]
-			}
-			text += " (" + lo + "–" + hi + ")"
-		}
-		c.Text = text
-		return c
-	}
-	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-	f3 := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 	notes, noisy := rowNotes(rs)
-	cells := []Cell{
-		{Text: label},
-		{Text: backend},
-		{Text: fmt.Sprint(len(rs)), Sort: float64(len(rs))},
-		cell(stat(func(r *result.Result) (float64, bool) { return r.Throughput, true }), report.Human, true),
-		cell(stat(lat(func(l result.Latency) int64 { return l.P50 })), report.Duration, true),
-		cell(stat(lat(func(l result.Latency) int64 { return l.P99 })), report.Duration, true),
-		cell(stat(lat(func(l result.Latency) int64 { return l.P999 })), report.Duration, false),
-		cell(stat(server(func(s *result.Server) float64 { return s.Process.PerRTus })), f2, true),
-		cell(stat(func(r *result.Result) (float64, bool) {
-			return r.Generator.CPU.PerRTus, !r.Lacks(result.UnavailableGenThreadCPU)
-		}), f2, false),
-		cell(stat(server(func(s *result.Server) float64 { return s.Rates.ShortWritesPerWrite })), f3, false),
-		cell(stat(server(func(s *result.Server) float64 { return s.Rates.WriteEAGAINPerWrite })), f3, false),
-		cell(stat(func(r *result.Result) (float64, bool) {
-			v, ok := server(func(s *result.Server) float64 { return s.RSSPerConn })(r)
-			return v, ok && !r.Lacks(result.UnavailableServerRSS)
-		}), report.Bytes, false),
-		{Text: strings.Join(notes, "; ")},
+	cells := []Cell{{Text: label}, {Text: backend}, {Text: fmt.Sprint(len(rs)), Sort: float64(len(rs))}}
+	for _, m := range tableMetrics() {
+		cells = append(cells, metricCell(m, rs))
 	}
+	cells = append(cells, Cell{Text: strings.Join(notes, "; ")})
 	return Row{Point: label, Backend: backend, Cells: cells, Noisy: noisy}
+}
+
+// metricCell is m's figure of a point from its runs: the median (or as
+// m.Repeats says), with the spread in brackets where m has one and
+// there are repeats: the median's 95% CI with 6 or more, else min-max.
+func metricCell(m *report.Metric, rs []*result.Result) Cell {
+	s := m.Repeats.Of(values(rs, m.Get))
+	if s.N == 0 {
+		return Cell{Text: "–", Sort: nan}
+	}
+	c := Cell{Text: m.Format.Full(s.Med), Sort: s.Med, Lo: s.Med, Hi: s.Med, N: s.N}
+	if m.Spread && s.N > 1 {
+		c.Lo, c.Hi = s.Lo, s.Hi
+		lo, hi := m.Format.Full(s.Lo), m.Format.Full(s.Hi)
+		// One unit for both ends: "(19.9–20.3 µs)".
+		if i := strings.LastIndexByte(lo, ' '); i > 0 && strings.HasSuffix(hi, lo[i:]) {
+			lo = lo[:i]
+		}
+		c.Text += " (" + lo + "–" + hi + ")"
+	}
+	return c
 }
 
 func rowNotes(rs []*result.Result) (notes []string, noisy int) {

@@ -207,7 +207,7 @@ func TestReportEscapesFileStrings(t *testing.T) {
 		t.Errorf("backend cell not escaped:\n%s", s)
 	}
 	for _, line := range strings.Split(s, "\n") {
-		if strings.HasPrefix(line, "| 5 conns") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != len(columns)+1 {
+		if strings.HasPrefix(line, "| 5 conns") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != len(columns())+1 {
 			t.Errorf("row has another column count: %q", line)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
@@ -368,7 +369,7 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		}
 	}
 	if len(results) > 0 {
-		if err := bench.Table(table, results); err != nil {
+		if err := report.Table(table, results); err != nil {
 			fmt.Fprintf(stderr, "muxbench %s: %v\n", name, err)
 			return 1
 		}
