@@ -11,6 +11,8 @@ import (
 	"github.com/muxbench/muxbench/htmlreport"
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/outfile"
+	"github.com/muxbench/muxbench/report"
+	"github.com/muxbench/muxbench/result"
 )
 
 // Report writes the comparison as Markdown: one table per sweep (see
@@ -64,12 +66,33 @@ var mdEscaper = strings.NewReplacer("|", `\|`, "<", `\<`, ">", `\>`)
 
 var nan = math.NaN()
 
-const reportUsage = `usage: muxbench report [--allow-mixed] [--html --out FILE] RESULTS...
+const reportUsage = `usage: muxbench report [--allow-mixed] [--format md|csv|text|html] [--out FILE] RESULTS...
 
-Prints the comparison table of saved results as Markdown, or with --html
-writes the results page: one self-contained HTML file with every chart,
-the tables and the failed runs. RESULTS are result JSON files or
-directories holding them.`
+Prints saved results: as Markdown, the comparison's tables (the default);
+as CSV, one row per run and a column per metric; as text, the terminal
+table of run, a row per run; or as HTML (--html), the results page, one
+self-contained file with every chart, the tables and the failed runs.
+RESULTS are result JSON files or directories holding them.`
+
+// reporters write files in each --format but html, which needs the
+// page's path for its charts.
+var reporters = map[string]func(w io.Writer, files []chart.File) error{
+	"md": Report,
+	"csv": func(w io.Writer, files []chart.File) error {
+		runs := make([]report.Run, len(files))
+		for i, f := range files {
+			runs[i] = report.Run{File: f.Path, Failed: chart.Failure(f.Result), Result: f.Result}
+		}
+		return report.CSV(w, runs)
+	},
+	"text": func(w io.Writer, files []chart.File) error {
+		rs := make([]*result.Result, len(files))
+		for i, f := range files {
+			rs[i] = f.Result
+		}
+		return report.Table(w, rs)
+	},
+}
 
 // ReportCommand is `muxbench report RESULTS...`: the comparison table as
 // Markdown on stdout. Exit status 2 means bad usage or input, 1 a failure
@@ -77,11 +100,19 @@ directories holding them.`
 func ReportCommand(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("report", reportUsage, stdout)
 	allowMixed := fs.Bool("allow-mixed", false, "pool results from several machines or muxbench versions, or one point measured with different settings")
-	asHTML := fs.Bool("html", false, "write the results page (HTML) instead of Markdown")
+	format := fs.String("format", "md", "`format`: md (the comparison's tables), csv (a row per run, a column per metric), text (the terminal table) or html (the results page)")
+	asHTML := fs.Bool("html", false, "write the results page: --format html")
 	out := fs.String("out", "-", "`file` to write (- for stdout)")
 	cli.Alias(fs, "o", "out")
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
+	}
+	if *asHTML {
+		*format = "html"
+	}
+	write, ok := reporters[*format]
+	if !ok && *format != "html" {
+		return cli.Exit(fs.Name(), cli.Usagef("--format %q: want md, csv, text or html", *format), stderr)
 	}
 	if fs.NArg() == 0 {
 		return cli.Exit(fs.Name(), cli.Usagef("no result files given (usage: muxbench report RESULTS...)"), stderr)
@@ -106,7 +137,7 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	if *asHTML {
+	if *format == "html" {
 		if *out == "-" {
 			err = htmlreport.Write(stdout, HTMLPage(files, "", "."))
 		} else {
@@ -118,17 +149,17 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return nothingToReport(files, stderr)
 	}
-	markdown := func(w io.Writer) error {
-		if *allowMixed {
+	emit := func(w io.Writer) error {
+		if *allowMixed && *format == "md" {
 			fmt.Fprintln(w, chart.MachineLine(files)+".")
 			fmt.Fprintln(w)
 		}
-		return Report(w, files)
+		return write(w, files)
 	}
 	if *out == "-" {
-		err = markdown(stdout)
+		err = emit(stdout)
 	} else {
-		err = outfile.Write(*out, markdown)
+		err = outfile.Write(*out, emit)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "muxbench report:", err)
