@@ -259,9 +259,14 @@ var (
 		Format: Size, Better: LowerIsBetter, Hosts: ServerPerConn,
 	}
 	Integrity = &Metric{
-		Name: "integrity errors", Key: "integrity_errors", Head: [2]string{"integ", "errs"},
+		Name: "integrity errors", Key: "integrity_errors",
 		Get:    func(r *result.Result) (float64, bool) { return float64(r.Integrity.Errors()), true },
 		Format: Integer, Better: LowerIsBetter, Hosts: Sum, Fails: true,
+		Note: func(r *result.Result, v float64) string {
+			i := r.Integrity
+			return fmt.Sprintf("%.0f integrity errors: %d mismatched, %d reset, %d failed connections, %d timed out, %d connections missing",
+				v, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts, i.MissingConns)
+		},
 	}
 	BudgetPauses = &Metric{
 		Name: "budget pauses", Key: "budget_pauses",

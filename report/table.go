@@ -243,7 +243,7 @@ func rowNotes(r *result.Result) []string {
 	}
 	for _, m := range Metrics {
 		if v, ok := m.Get(r); ok && v != 0 && m.Head[0] == "" && m.Note != nil {
-			notes = append(notes, name+": "+m.Note(r, v))
+			notes = append(notes, wrap(name+": "+m.Note(r, v), Width))
 		}
 	}
 	if r.TargetRate > 0 {
