@@ -258,6 +258,18 @@ var (
 		}),
 		Format: Size, Better: LowerIsBetter, Hosts: ServerPerConn,
 	}
+	CtxSw = &Metric{
+		Name: "context switches/rt", Key: "server_ctxsw", Unit: "per_rt", Head: [2]string{"ctxsw", "/rt"},
+		Doc: "the server process's context switches, voluntary and involuntary, per round trip",
+		Get: func(r *result.Result) (float64, bool) {
+			if r.Server == nil || r.RoundTrips == 0 {
+				return 0, false
+			}
+			n := r.Server.Process.VolCtxSw + r.Server.Process.InvolCtxSw
+			return float64(n) / float64(r.RoundTrips), n > 0 // none: not counted
+		},
+		Format: Ratio, Better: LowerIsBetter, Hosts: ServerPerRT,
+	}
 	Integrity = &Metric{
 		Name: "integrity errors", Key: "integrity_errors",
 		Get:    func(r *result.Result) (float64, bool) { return float64(r.Integrity.Errors()), true },
@@ -294,7 +306,7 @@ var (
 )
 
 // Metrics are every metric, in column order.
-var Metrics = []*Metric{Throughput, P50, P99, P999, Max, ServerCPU, GenCPU, ShortWrites, EAGAIN, Waits, Syscalls, RSS, Integrity, BudgetPauses, Noise}
+var Metrics = []*Metric{Throughput, P50, P99, P999, Max, ServerCPU, GenCPU, ShortWrites, EAGAIN, Waits, Syscalls, RSS, CtxSw, Integrity, BudgetPauses, Noise}
 
 // Percentile is the metric of latency percentile p (0-100) of a
 // --percentiles list.
