@@ -29,3 +29,22 @@ func TestParamsLegacySweep(t *testing.T) {
 		}
 	}
 }
+
+// Results written in a row are NDJSON: a line each, each a result.
+func TestWriteNDJSON(t *testing.T) {
+	var b strings.Builder
+	for _, backend := range []string{"epoll", "poll"} {
+		if err := Write(&b, &Result{Params: Params{Backend: backend}, WindowSec: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want one per result:\n%s", len(lines), b.String())
+	}
+	for i, want := range []string{"epoll", "poll"} {
+		if r, err := Decode(strings.NewReader(lines[i])); err != nil || r.Params.Backend != want {
+			t.Errorf("line %d: %v, %v", i+1, r, err)
+		}
+	}
+}

@@ -954,15 +954,16 @@ func WriteFile(path string, res *Result) error {
 	})
 }
 
-// Write writes res to w as WriteFile lays it out in a file: one indented
-// JSON document and a newline, so that several in a row make a stream
-// that jq reads.
+// Write writes res to w as one line of JSON: several in a row are
+// newline-delimited JSON (NDJSON), a result per line, which jq and line
+// by line readers take alike.
 func Write(w io.Writer, res *Result) error {
-	data, err := marshal(res)
+	res.Schema = Schema
+	data, err := json.Marshal(res)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(data)
+	_, err = w.Write(append(data, '\n'))
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -144,6 +145,25 @@ func TestJSONToStdoutAndRateSuffix(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "rt/s") || !strings.Contains(stderr, "µs/rt") {
 		t.Errorf("no table on stderr:\n%s", stderr)
+	}
+}
+
+// --json - with several backends writes NDJSON: a result per line.
+func TestJSONToStdoutNDJSON(t *testing.T) {
+	backends := firstBackend() + "," + poller.Stdlib
+	out, stderr, code := muxbench(t, "--backend="+backends, "--conns=2", "--duration=300ms", "--warmup=100ms",
+		"--server-cpus=none", "--gen-cpus=none", "--json=-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines on stdout, want a result on each of 2:\n%s", len(lines), out)
+	}
+	for i, want := range []string{firstBackend(), poller.Stdlib} {
+		if res, err := result.Decode(strings.NewReader(lines[i])); err != nil || res.Params.Backend != want {
+			t.Errorf("line %d: %v (want %s's result)", i+1, err, want)
+		}
 	}
 }
 

@@ -13,7 +13,8 @@
 // 130 interrupted (what was measured is still printed and saved).
 //
 // --json FILE saves each result (schema result, also published as the
-// JSON Schema result/schema.json; --json - writes it to stdout). With several
+// JSON Schema result/schema.json; --json - writes it to stdout, a line
+// per result: NDJSON). With several
 // backends, FILE gets the backend before its extension (out.json:
 // out-epoll.json, out-poll.json...); a FILE that is a directory, or ends
 // in a slash, holds one BACKEND.json per backend.

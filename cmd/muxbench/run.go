@@ -51,7 +51,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "load before the window, not measured, a `duration` (0 for none)")
 	fs.Var(&f.rate, "rate", fmt.Sprintf("open loop at this `rate` of round trips per second in total, %s to %s (10k, 1.5m; 0: closed loop)",
 		units.FormatRate(bench.MinRate), units.FormatRate(bench.MaxRate)))
-	fs.StringVar(&f.json, "json", "", "write the result to `file` (- for stdout, the table then going to stderr); with several backends FILE gets -BACKEND before its extension, or name a directory (DIR/ or existing) for DIR/BACKEND.json")
+	fs.StringVar(&f.json, "json", "", "write the result to `file` (- for stdout, a JSON line per result, the table then going to stderr); with several backends FILE gets -BACKEND before its extension, or name a directory (DIR/ or existing) for DIR/BACKEND.json")
 	fs.StringVar(&f.genCPUs, "gen-cpus", "", "pin the generator, one event loop per `CPU` (0,1 or 1-3; default 1 on 2+ CPUs; none: no pinning)")
 	fs.StringVar(&f.percentiles, "percentiles", "", "extra latency `percentiles` to report, e.g. 75,99.999")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `duration`")
