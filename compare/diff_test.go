@@ -138,10 +138,63 @@ func TestDiffLeavesOutFailedRuns(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	s := stdout.String()
-	if !regexp.MustCompile(`epoll 100 conns, 64 B +8\.300 +± \S+ +8\.300 +± \S+ +~ \(p=1\.000 n=5\)`).MatchString(s) {
+	if !regexp.MustCompile(`epoll 100 conns, 64 B +8\.30 +± \S+ +8\.30 +± \S+ +~ \(p=1\.000 n=5\)`).MatchString(s) {
 		t.Errorf("the failed runs count:\n%s", s)
 	}
 	if !strings.Contains(s, "Failed runs left out: 0 in old, 3 in new.") {
 		t.Errorf("the failed runs left out are not said:\n%s", s)
+	}
+}
+
+// --fail-over gates on figures significantly worse by more than PCT, in
+// the direction each metric counts as worse: more CPU, less throughput.
+// Better figures, and changes too small or not significant, pass.
+func TestDiffFailOver(t *testing.T) {
+	write := func(n int, cpu, tp float64) string {
+		dir := t.TempDir()
+		for k := 1; k <= n; k++ {
+			r := charttest.Result(charttest.Point{Backend: "epoll", Conns: 100, MsgSize: 64, Repeat: k})
+			r.Server.Process.PerRTus = cpu + 0.01*float64(k)
+			r.RoundTrips = uint64((tp + float64(k)) * r.WindowSec)
+			r.Throughput = float64(r.RoundTrips) / r.WindowSec
+			if err := result.WriteFile(filepath.Join(dir, fmt.Sprintf("r%d.json", k)), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	base := write(5, 8, 100_000)
+	for _, tc := range []struct {
+		name string
+		neu  string
+		pct  string
+		code int
+		want string
+	}{
+		{"CPU up 25%", write(5, 10, 100_000), "10", 1, "server CPU µs/rt, 24.9% worse"},
+		{"CPU up 25%, gate at 30%", write(5, 10, 100_000), "30", 0, ""},
+		{"throughput down 20%", write(5, 8, 80_000), "10", 1, "round trips/s, 20.0% worse"},
+		{"better", write(5, 6, 120_000), "0", 0, ""},
+		{"too few runs to tell", write(2, 20, 10_000), "1", 0, ""},
+	} {
+		old := base
+		if tc.name == "too few runs to tell" {
+			old = write(2, 8, 100_000)
+		}
+		var stdout, stderr bytes.Buffer
+		code := DiffCommand([]string{"--fail-over", tc.pct, old, tc.neu}, &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stdout.String(), tc.want) || (code == 1) != strings.Contains(stdout.String(), "Worse by more than") {
+			t.Errorf("%s: exit %d (want %d), stdout:\n%s\nstderr: %s", tc.name, code, tc.code, stdout.String(), stderr.String())
+		}
+	}
+	// Without --fail-over, a worse figure is reported, not failed.
+	var stdout, stderr bytes.Buffer
+	if code := DiffCommand([]string{base, write(5, 10, 100_000)}, &stdout, &stderr); code != 0 {
+		t.Errorf("no gate: exit %d", code)
+	}
+	for _, bad := range []string{"-1", "x", "+Inf"} {
+		if code := DiffCommand([]string{"--fail-over", bad, base, base}, &stdout, &stderr); code != 2 {
+			t.Errorf("--fail-over %s: exit %d, want 2", bad, code)
+		}
 	}
 }
