@@ -37,6 +37,11 @@ func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
 	if command != "" {
 		p.Caption = append(p.Caption, "Made with "+command+".")
 	}
+	if line := noiseLine(files); len(NoisyRuns(files)) > 0 {
+		p.Alert = append(p.Alert, line)
+	} else {
+		p.Caption = append(p.Caption, line)
+	}
 	p.Caption = append(p.Caption, rangeNote)
 	link := func(path string) string {
 		abs, err := filepath.Abs(path)
@@ -136,6 +141,9 @@ func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
 	chart.BackendOrder(backends)
 	for _, b := range backends {
 		p.Backends = append(p.Backends, htmlreport.Backend{Name: b, Color: chart.CSSColor(b)})
+	}
+	for _, n := range NoisyRuns(files) {
+		p.Noisy = append(p.Noisy, htmlreport.Noisy{File: n.File, Href: link(n.File), Point: n.Point, CPU: fmt.Sprintf("%.2f CPUs", n.CPU)})
 	}
 	for _, f := range Failed(files) {
 		p.Failed = append(p.Failed, htmlreport.Failed{File: f.File, Href: link(f.File), Point: f.Point, Reason: f.Reason})

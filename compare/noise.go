@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/muxbench/muxbench/chart"
@@ -37,6 +38,54 @@ func foreignOf(r *result.Result) float64 {
 		return 0
 	}
 	return r.Noise.ForeignCPU + r.Noise.StealCPU
+}
+
+// NoisyRun is a run measured on a busy machine: kept in the tables and
+// charts, and marked.
+type NoisyRun struct {
+	File, Point string
+	// CPU is what other processes and the hypervisor took during it.
+	CPU float64
+}
+
+// NoisyRuns lists the data points among files that were measured on a
+// busy machine.
+func NoisyRuns(files []chart.File) []NoisyRun {
+	files, _ = chart.Split(files)
+	var out []NoisyRun
+	for _, f := range files {
+		if noisy(f.Result) {
+			point := chart.PointName(f.PointKey())
+			if n := f.Params.Repeat; n > 0 {
+				point += fmt.Sprintf(", run %d", n)
+			}
+			out = append(out, NoisyRun{File: f.Path, Point: point, CPU: foreignOf(f.Result)})
+		}
+	}
+	return out
+}
+
+// noiseLine says how many of the runs were measured on a busy machine,
+// and names the first few, for the head of summary.md and the page.
+func noiseLine(files []chart.File) string {
+	ok, _ := chart.Split(files)
+	ns := NoisyRuns(files)
+	if len(ns) == 0 {
+		return fmt.Sprintf("Noise: none of the %d runs was measured on a busy machine.", len(ok))
+	}
+	var names []string
+	most := 0.0
+	for _, n := range ns {
+		most = max(most, n.CPU)
+		if len(names) < 4 {
+			names = append(names, n.Point)
+		}
+	}
+	if len(ns) > len(names) {
+		names = append(names, "...")
+	}
+	return chart.Printable(fmt.Sprintf("NOISY: %d of %d runs were measured on a busy machine, other processes taking more CPU than the noise threshold (up to %.2f CPUs): %s. Their figures may say more about the neighbours than the server; they are marked in the tables and charts and listed under Noisy runs.",
+		len(ns), len(ok), most, strings.Join(names, "; ")))
 }
 
 // quietState remembers that the machine did not get quiet within a wait,

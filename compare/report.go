@@ -15,10 +15,12 @@ import (
 	"github.com/muxbench/muxbench/result"
 )
 
-// Report writes the comparison as Markdown: one table per sweep (see
-// Tables), then the failed runs that the tables leave out.
+// Report writes the comparison as Markdown: how many runs were noisy,
+// one table per sweep (see Tables), then the failed runs that the tables
+// leave out and the noisy runs they mark.
 func Report(w io.Writer, files []chart.File) error {
 	var b strings.Builder
+	b.WriteString(mdCell(noiseLine(files)) + "\n\n")
 	for _, t := range Tables(files) {
 		fmt.Fprintf(&b, "### %s\n\n", mdCell(t.Title))
 		var head, align []string
@@ -46,6 +48,12 @@ func Report(w io.Writer, files []chart.File) error {
 		fmt.Fprintf(&b, "\n### Failed runs (%d, left out of the tables and charts)\n\n", len(failed))
 		for _, f := range failed {
 			fmt.Fprintf(&b, "- %s: %s: %s\n", mdCell(f.File), mdCell(f.Point), mdCell(f.Reason))
+		}
+	}
+	if noisy := NoisyRuns(files); len(noisy) > 0 {
+		fmt.Fprintf(&b, "\n### Noisy runs (%d, kept and marked)\n\n", len(noisy))
+		for _, n := range noisy {
+			fmt.Fprintf(&b, "- %s: %s: %.2f CPUs used by others\n", mdCell(n.File), mdCell(n.Point), n.CPU)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -12,9 +12,12 @@ package htmlreport
 type Page struct {
 	Title   string
 	Caption []string // machine, parameters, command: one line each
+	// Alert says first what makes the figures doubtful (a busy machine).
+	Alert   []string
 	Figures []Figure
 	Tables  []Table
 	Failed  []Failed
+	Noisy   []Noisy
 	// Backends in legend order; their colours are the charts' colours.
 	Backends []Backend
 	// Static holds charts drawn elsewhere (SVG documents), shown as they
@@ -114,6 +117,14 @@ type Row struct {
 type Cell struct {
 	Text string
 	Sort float64
+}
+
+// Noisy is a run measured on a busy machine, kept and marked.
+type Noisy struct {
+	File  string
+	Href  string // the file relative to the page, as Failed's
+	Point string
+	CPU   string // what others took, "0.31 CPUs"
 }
 
 // Failed is a run kept out of the charts and tables, with its reason.

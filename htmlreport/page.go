@@ -25,11 +25,12 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <body>
 <header>
 <h1>{{.Title}}</h1>
-{{range .Caption}}<p class="caption">{{.}}</p>
+{{range .Alert}}<p class="alert">{{.}}</p>
+{{end}}{{range .Caption}}<p class="caption">{{.}}</p>
 {{end}}
 <nav class="legend" aria-label="backends: click to hide or show on every chart and table">
 {{range .Backends}}<button type="button" class="toggle" data-toggle="{{.Name}}" aria-pressed="true" style="--c:{{.Color}}"><span class="swatch"></span>{{.Name}}</button>
-{{end}}<span class="hint">click a backend to hide or show it everywhere; hover a point for its figures</span>
+{{end}}<span class="key"><svg viewBox="0 0 12 12" width="12" height="12" aria-hidden="true"><circle class="keymark" cx="6" cy="6" r="4"/></svg> a dashed point has a warning (noisy machine, saturated generator, rate not reached...)</span><span class="hint">click a backend to hide or show it everywhere; hover a point for its figures</span>
 </nav>
 </header>
 <main>
@@ -55,22 +56,30 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{range .Static}}<figure><figcaption>{{.Name}}</figcaption>{{.SVG}}</figure>
 {{end}}</section>
 {{end}}
-{{if .Failed}}<section class="failed">
-<h2>Failed runs (left out of the charts and tables)</h2>
+{{range .Runs}}{{if .Rows}}<section class="{{.Class}}">
+<h2>{{.Title}}</h2>
 <table>
-<thead><tr><th>point</th><th>file</th><th>reason</th></tr></thead>
+<thead><tr><th>point</th><th>file</th><th>{{.What}}</th></tr></thead>
 <tbody>
-{{range .Failed}}<tr><td>{{.Point}}</td><td>{{if .Href}}<a href="{{.Href}}">{{.File}}</a>{{else}}{{.File}}{{end}}</td><td>{{.Reason}}</td></tr>
+{{range .Rows}}<tr><td>{{.Point}}</td><td>{{if .Href}}<a href="{{.Href}}">{{.File}}</a>{{else}}{{.File}}{{end}}</td><td>{{.Text}}</td></tr>
 {{end}}</tbody>
 </table>
 </section>
-{{end}}
+{{end}}{{end}}
 </main>
 <div id="tip" class="tip" role="tooltip" hidden></div>
 <script>{{.JS}}</script>
 </body>
 </html>
 `))
+
+// runsView is a list of runs set apart: the failed runs, the noisy ones.
+type runsView struct {
+	Title, Class, What string
+	Rows               []runRow
+}
+
+type runRow struct{ Point, File, Href, Text string }
 
 type figureView struct {
 	Figure
@@ -139,10 +148,13 @@ func Write(w io.Writer, p Page) error {
 		}
 		tables = append(tables, tv)
 	}
-	var failed []Failed
+	failed := runsView{Title: "Failed runs (left out of the charts and tables)", Class: "failed", What: "reason"}
 	for _, f := range p.Failed {
-		f.Href = fileHref(f.Href)
-		failed = append(failed, f)
+		failed.Rows = append(failed.Rows, runRow{f.Point, f.File, fileHref(f.Href), f.Reason})
+	}
+	noisy := runsView{Title: "Noisy runs (measured on a busy machine; kept, and marked)", Class: "failed noisy", What: "CPU used by others"}
+	for _, n := range p.Noisy {
+		noisy.Rows = append(noisy.Rows, runRow{n.Point, n.File, fileHref(n.Href), n.CPU})
 	}
 	var static []staticView
 	for _, c := range p.Static {
@@ -153,8 +165,8 @@ func Write(w io.Writer, p Page) error {
 		Figures []figureView
 		Static  []staticView
 		Tables  []tableView
-		Failed  []Failed
+		Runs    []runsView
 		CSS     template.CSS
 		JS      template.JS
-	}{p, figs, static, tables, failed, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
+	}{p, figs, static, tables, []runsView{failed, noisy}, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
 }
