@@ -11,6 +11,7 @@ import (
 	"github.com/muxbench/muxbench/htmlreport"
 	"github.com/muxbench/muxbench/internal/outfile"
 	"github.com/muxbench/muxbench/report"
+	"github.com/muxbench/muxbench/sweep"
 )
 
 // panelMetrics are the metrics the page draws for each table, a panel
@@ -163,7 +164,8 @@ func categorical(points []string) bool {
 }
 
 // WriteHTML writes the page of files to path, atomically, with the SVG
-// charts found beside it (as compare and plot draw them) shown as drawn.
+// charts found beside it (as compare and plot draw them) shown as drawn,
+// but those whose panels the page draws itself.
 func WriteHTML(path string, files []chart.File, command string) error {
 	page := HTMLPage(files, command, filepath.Dir(path))
 	svgs, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.svg"))
@@ -173,7 +175,7 @@ func WriteHTML(path string, files []chart.File, command string) error {
 			continue
 		}
 		b, err := os.ReadFile(name)
-		if err != nil || !strings.Contains(string(b), "<svg") {
+		if err != nil || !strings.Contains(string(b), "<svg") || drawnByPage(strings.TrimSuffix(filepath.Base(name), ".svg")) {
 			continue
 		}
 		page.Static = append(page.Static, htmlreport.StaticChart{Name: filepath.Base(name), SVG: string(b)})
@@ -182,6 +184,20 @@ func WriteHTML(path string, files []chart.File, command string) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// drawnByPage tells the charts whose panels the page draws itself, a
+// figure per table: the sweeps' Lines, throughput and server CPU against
+// the swept value.
+func drawnByPage(chart string) bool {
+	for _, s := range sweep.All {
+		for _, f := range s.Figures {
+			if f.Lines != nil && f.Name == chart {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func slug(s string) string {

@@ -56,3 +56,25 @@ func TestNoiseInSight(t *testing.T) {
 		t.Error("the page does not list the noisy runs")
 	}
 }
+
+// The page shows a chart drawn beside it only where it does not draw the
+// same panels itself: a sweep's Lines figure is its table's figure.
+func TestPageDrawsNoChartTwice(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"active-conns", "idle-conns", "latency-spectrum", "short-writes"} {
+		svg := `<svg xmlns="http://www.w3.org/2000/svg"><text>` + name + ` drawn</text></svg>`
+		if err := os.WriteFile(filepath.Join(dir, name+".svg"), []byte(svg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := filepath.Join(dir, "index.html")
+	if err := WriteHTML(page, loadSuite(t), ""); err != nil {
+		t.Fatal(err)
+	}
+	html, _ := os.ReadFile(page)
+	for name, want := range map[string]bool{"active-conns": false, "idle-conns": false, "latency-spectrum": true, "short-writes": true} {
+		if got := strings.Contains(string(html), name+" drawn"); got != want {
+			t.Errorf("%s.svg on the page: %v, want %v", name, got, want)
+		}
+	}
+}
