@@ -113,10 +113,15 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 		return nil, nil
 	}
 	perRT := collect(g, all, none, report.ServerCPU.Get)
-	micros := func(m *report.Metric) func(*result.Result) (float64, bool) {
-		return func(r *result.Result) (float64, bool) { v, ok := m.Get(r); return v / 1e3, ok }
+	top := 0.0
+	for _, f := range g {
+		top = max(top, float64(f.Latency.P99))
 	}
-	p50, p99 := collect(g, all, none, micros(report.P50)), collect(g, all, none, micros(report.P99))
+	unit, div := report.LatencyAxis(top)
+	scaled := func(m *report.Metric) func(*result.Result) (float64, bool) {
+		return func(r *result.Result) (float64, bool) { v, ok := m.Get(r); return v / div, ok }
+	}
+	p50, p99 := collect(g, all, none, scaled(report.P50)), collect(g, all, none, scaled(report.P99))
 	names := backendsOf(util)
 	// Backends with runs on a busy machine say so under their bars.
 	labels := append([]string(nil), names...)
@@ -160,7 +165,7 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 	}
 	p1 := newPanel("Server CPU utilisation", "", "CPUs busy (1 = one core)")
 	p2 := newPanel("Server CPU per round trip", "", "CPU microseconds per round trip")
-	p3 := newPanel("Latency it buys", "", "round-trip latency (µs)")
+	p3 := newPanel("Latency it buys", "", "round-trip latency ("+unit+")")
 	if err := bars(p1, util, vg.Points(26), 0, 0xff); err != nil {
 		return nil, err
 	}

@@ -161,10 +161,7 @@ func spectrumFigure(name string, g []File) (*figure, error) {
 		}
 		curves[b] = c
 	}
-	unit, div := "µs", 1e3
-	if ymax >= 20e6 {
-		unit, div = "ms", 1e6
-	}
+	unit, div := report.LatencyAxis(ymax)
 	p := newPanel("Latency by percentile, "+groupTitle(g), "percentile", "round-trip latency ("+unit+")")
 	var names []string
 	for b := range curves {

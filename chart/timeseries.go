@@ -34,8 +34,15 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 		return nil, nil
 	}
 	pRate := newPanel("Round trips per second", "time in window (s)", "round trips/s")
-	pP50 := newPanel("Median latency", "time in window (s)", "p50 (µs)")
-	pP99 := newPanel("Tail latency", "time in window (s)", "p99 (µs)")
+	top := 0.0
+	for _, f := range g {
+		for _, s := range f.Series {
+			top = max(top, float64(s.P99), float64(s.P50))
+		}
+	}
+	unit, div := report.LatencyAxis(top)
+	pP50 := newPanel("Median latency", "time in window (s)", "p50 ("+unit+")")
+	pP99 := newPanel("Tail latency", "time in window (s)", "p99 ("+unit+")")
 	pCPU := newPanel("CPU used by other processes", "time in window (s)", "CPUs")
 	latLo, latHi := math.Inf(1), 0.0
 	end := 0.0
@@ -63,12 +70,12 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 			end = max(end, s.End)
 			rate = append(rate, plotter.XY{X: mid, Y: s.Throughput})
 			if s.P50 > 0 {
-				p50 = append(p50, plotter.XY{X: mid, Y: float64(s.P50) / 1e3})
-				latLo = min(latLo, float64(s.P50)/1e3)
+				p50 = append(p50, plotter.XY{X: mid, Y: float64(s.P50) / div})
+				latLo = min(latLo, float64(s.P50)/div)
 			}
 			if s.P99 > 0 {
-				p99 = append(p99, plotter.XY{X: mid, Y: float64(s.P99) / 1e3})
-				latHi = max(latHi, float64(s.P99)/1e3)
+				p99 = append(p99, plotter.XY{X: mid, Y: float64(s.P99) / div})
+				latHi = max(latHi, float64(s.P99)/div)
 			}
 			if s.ForeignCPU != nil {
 				cpu = append(cpu, plotter.XY{X: mid, Y: *s.ForeignCPU})

@@ -62,82 +62,16 @@ func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
 	seen := map[string]bool{}
 	var backends []string
 	for _, t := range Tables(files) {
-		col := map[string]int{}
-		for i, c := range t.Columns {
-			col[c.Name] = i
-		}
-		var points []string
-		at := map[string]int{}
 		for _, r := range t.Rows {
-			if _, ok := at[r.Point]; !ok {
-				at[r.Point] = len(points)
-				points = append(points, r.Point)
-			}
 			if !seen[r.Backend] {
 				seen[r.Backend] = true
 				backends = append(backends, r.Backend)
 			}
 		}
-		var ticks []htmlreport.Tick
-		for i, pt := range points {
-			ticks = append(ticks, htmlreport.Tick{At: float64(i), Label: pt})
-		}
-		fig := htmlreport.Figure{ID: slug(t.Title), Title: t.Title}
-		for _, m := range panelMetrics() {
-			ci, ok := col[m.Name]
-			if !ok {
-				continue
-			}
-			pan := htmlreport.Panel{Title: m.Panel.Title, XLabel: "point", YLabel: m.Panel.YLabel, LogY: m.Panel.LogY,
-				XTicks: ticks, Bars: len(points) == 1, Points: categorical(points)}
-			series := map[string]int{}
-			for _, r := range t.Rows {
-				c := r.Cells[ci]
-				if c.N == 0 {
-					continue
-				}
-				si, ok := series[r.Backend]
-				if !ok {
-					si = len(pan.Series)
-					series[r.Backend] = si
-					pan.Series = append(pan.Series, htmlreport.Series{Backend: r.Backend})
-				}
-				pt := htmlreport.Point{
-					X: float64(at[r.Point]), Y: c.Sort / m.Panel.Scale, Lo: c.Lo / m.Panel.Scale, Hi: c.Hi / m.Panel.Scale,
-					N: c.N, Value: c.Text, XLabel: r.Point,
-				}
-				if c.Lo != c.Hi {
-					pt.Spread = "range in brackets"
-				}
-				if notes := r.Cells[col["notes"]].Text; notes != "" {
-					pt.Warnings = strings.Split(notes, "; ")
-				}
-				for _, f := range r.Files {
-					if l := link(f); l != "" {
-						pt.Files = append(pt.Files, l)
-					}
-				}
-				pan.Series[si].Points = append(pan.Series[si].Points, pt)
-			}
-			if len(pan.Series) > 0 {
-				fig.Panels = append(fig.Panels, pan)
-			}
-		}
-		if len(fig.Panels) > 0 {
+		if fig := tableFigure(t, link); len(fig.Panels) > 0 {
 			p.Figures = append(p.Figures, fig)
 		}
-		ht := htmlreport.Table{Title: t.Title}
-		for _, c := range t.Columns {
-			ht.Columns = append(ht.Columns, htmlreport.Column{Name: c.Name, Numeric: c.Numeric})
-		}
-		for _, r := range t.Rows {
-			hr := htmlreport.Row{Backend: r.Backend}
-			for _, c := range r.Cells {
-				hr.Cells = append(hr.Cells, htmlreport.Cell{Text: c.Text, Sort: c.Sort})
-			}
-			ht.Rows = append(ht.Rows, hr)
-		}
-		p.Tables = append(p.Tables, ht)
+		p.Tables = append(p.Tables, htmlTable(t))
 	}
 	chart.BackendOrder(backends)
 	for _, b := range backends {
@@ -150,6 +84,93 @@ func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
 		p.Failed = append(p.Failed, htmlreport.Failed{File: f.File, Href: link(f.File), Point: f.Point, Reason: f.Reason})
 	}
 	return p
+}
+
+// tableFigure draws a table's metrics with panels against its points,
+// each point's hover its cell, its warnings the row's notes, its link
+// the row's result files.
+func tableFigure(t Table, link func(string) string) htmlreport.Figure {
+	col := map[string]int{}
+	for i, c := range t.Columns {
+		col[c.Name] = i
+	}
+	var points []string
+	at := map[string]int{}
+	for _, r := range t.Rows {
+		if _, ok := at[r.Point]; !ok {
+			at[r.Point] = len(points)
+			points = append(points, r.Point)
+		}
+	}
+	var ticks []htmlreport.Tick
+	for i, pt := range points {
+		ticks = append(ticks, htmlreport.Tick{At: float64(i), Label: pt})
+	}
+	fig := htmlreport.Figure{ID: slug(t.Title), Title: t.Title}
+	for _, m := range panelMetrics() {
+		ci, ok := col[m.Name]
+		if !ok {
+			continue
+		}
+		top := 0.0
+		for _, r := range t.Rows {
+			if c := r.Cells[ci]; c.N > 0 {
+				top = max(top, c.Hi)
+			}
+		}
+		ylabel, div := m.Panel.Axis(m, top)
+		pan := htmlreport.Panel{Title: m.Panel.Title, XLabel: "point", YLabel: ylabel, LogY: m.Panel.LogY,
+			XTicks: ticks, Bars: len(points) == 1, Points: categorical(points)}
+		series := map[string]int{}
+		for _, r := range t.Rows {
+			c := r.Cells[ci]
+			if c.N == 0 {
+				continue
+			}
+			si, ok := series[r.Backend]
+			if !ok {
+				si = len(pan.Series)
+				series[r.Backend] = si
+				pan.Series = append(pan.Series, htmlreport.Series{Backend: r.Backend})
+			}
+			pt := htmlreport.Point{
+				X: float64(at[r.Point]), Y: c.Sort / div, Lo: c.Lo / div, Hi: c.Hi / div,
+				N: c.N, Value: c.Text, XLabel: r.Point,
+			}
+			if c.Lo != c.Hi {
+				pt.Spread = "range in brackets"
+			}
+			if notes := r.Cells[col["notes"]].Text; notes != "" {
+				pt.Warnings = strings.Split(notes, "; ")
+			}
+			for _, f := range r.Files {
+				if l := link(f); l != "" {
+					pt.Files = append(pt.Files, l)
+				}
+			}
+			pan.Series[si].Points = append(pan.Series[si].Points, pt)
+		}
+		if len(pan.Series) > 0 {
+			fig.Panels = append(fig.Panels, pan)
+		}
+	}
+	return fig
+}
+
+// htmlTable is a table as the page sorts it.
+func htmlTable(t Table) htmlreport.Table {
+	ht := htmlreport.Table{Title: t.Title}
+	for _, c := range t.Columns {
+		ht.Columns = append(ht.Columns, htmlreport.Column{Name: c.Name, Numeric: c.Numeric})
+	}
+	for _, r := range t.Rows {
+		hr := htmlreport.Row{Backend: r.Backend}
+		for _, c := range r.Cells {
+			hr.Cells = append(hr.Cells, htmlreport.Cell{Text: c.Text, Sort: c.Sort})
+		}
+		ht.Rows = append(ht.Rows, hr)
+	}
+	return ht
 }
 
 // categorical tells points that are combinations of settings ("64 B,

@@ -53,6 +53,16 @@ func Duration(ns float64) string {
 	return fmt.Sprintf("%.2f %s", v, unit)
 }
 
+// LatencyAxis is the unit a latency axis up to maxNs nanoseconds reads
+// best in, µs or, beyond 10,000 µs, ms, and what divides nanoseconds
+// into it.
+func LatencyAxis(maxNs float64) (unit string, div float64) {
+	if maxNs > 10e6 {
+		return "ms", 1e6
+	}
+	return "µs", 1e3
+}
+
 // Format prints a metric's figure: in full (summary.md, the page, diff,
 // merge) and compactly for the terminal table's narrow columns, where
 // None stands for a figure the run lacks.

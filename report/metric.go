@@ -156,8 +156,21 @@ func (h Hosts) Merge(vals, rts, conns []float64) (float64, bool) {
 type Panel struct {
 	Title  string
 	YLabel string
-	Scale  float64 // divides the figure for the axis
+	Scale  float64 // divides the figure for the axis; latency (Unit "ns") is by LatencyAxis
 	LogY   bool
+}
+
+// Axis is the label of p's y axis and what divides m's figures for it,
+// whose largest is top.
+func (p *Panel) Axis(m *Metric, top float64) (label string, div float64) {
+	label, div = p.YLabel, p.Scale
+	if m.Unit == "ns" {
+		label, div = LatencyAxis(top)
+	}
+	if p.LogY {
+		label += " (log scale)"
+	}
+	return label, div
 }
 
 // Value is m's figure of r, formatted in full, or "–" where r lacks it.
@@ -191,8 +204,8 @@ var (
 		},
 		Panel: &Panel{Title: "Throughput (higher is better)", YLabel: "thousand round trips per second", Scale: 1e3},
 	}
-	P50  = percentile("p50", 50, func(l result.Latency) int64 { return l.P50 }, true, &Panel{Title: "Median latency", YLabel: "µs (log scale)", Scale: 1e3, LogY: true})
-	P99  = percentile("p99", 99, func(l result.Latency) int64 { return l.P99 }, true, &Panel{Title: "99th percentile latency", YLabel: "µs (log scale)", Scale: 1e3, LogY: true})
+	P50  = percentile("p50", 50, func(l result.Latency) int64 { return l.P50 }, true, &Panel{Title: "Median latency", LogY: true})
+	P99  = percentile("p99", 99, func(l result.Latency) int64 { return l.P99 }, true, &Panel{Title: "99th percentile latency", LogY: true})
 	P999 = percentile("p99.9", 99.9, func(l result.Latency) int64 { return l.P999 }, false, nil)
 	Max  = &Metric{
 		Name: "max", Key: "max", Unit: "ns", Head: [2]string{"max", ""},

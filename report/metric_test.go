@@ -53,3 +53,19 @@ func TestTableContinuesBeyondWidth(t *testing.T) {
 		t.Errorf("want a second block with the row named again and every percentile:\n%s", out)
 	}
 }
+
+// Latency axes read in µs up to 10,000 µs and in ms beyond.
+func TestLatencyAxis(t *testing.T) {
+	for _, c := range []struct {
+		top  float64
+		unit string
+		div  float64
+	}{{9_000_000, "µs", 1e3}, {10_000_000, "µs", 1e3}, {10_000_001, "ms", 1e6}, {250e6, "ms", 1e6}} {
+		if unit, div := LatencyAxis(c.top); unit != c.unit || div != c.div {
+			t.Errorf("%g ns: %s /%g, want %s /%g", c.top, unit, div, c.unit, c.div)
+		}
+	}
+	if label, div := P99.Panel.Axis(P99, 248e6); label != "ms (log scale)" || div != 1e6 {
+		t.Errorf("p99 panel up to 248 ms: %q /%g", label, div)
+	}
+}
