@@ -159,10 +159,11 @@ func series(loops []*genLoop, starts, ends []snapshot) []result.Second {
 	return out
 }
 
-// seriesSlot is the time series' interval for a window: a second, longer
-// for windows beyond five minutes so that a run keeps at most 300.
+// seriesSlot is the time series' interval for a window: 100 ms, so that
+// even a comparison's one- or two-second window draws a line over time,
+// longer for windows beyond 30 s so that a run keeps at most 300.
 func seriesSlot(window time.Duration) int64 {
-	return max(int64(time.Second), int64(window)/300)
+	return max(int64(100*time.Millisecond), int64(window)/300)
 }
 
 // fillCPU derives service demand and utilisation from user and sys.

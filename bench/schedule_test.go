@@ -3,6 +3,7 @@ package bench
 import (
 	"sort"
 	"testing"
+	"time"
 )
 
 // The schedule sends one message every 1/rate seconds over all
@@ -47,5 +48,18 @@ func TestScheduleOverflowSaturates(t *testing.T) {
 	}
 	if got := s.intended(5, 7); got <= s.start {
 		t.Errorf("intended = %d ns, before the start %d", got, s.start)
+	}
+}
+
+// The time series keeps 100 ms intervals, so that a comparison's window
+// of a second or two draws a line over time; at most 300 in a long one.
+func TestSeriesSlot(t *testing.T) {
+	for _, c := range []struct{ window, slot time.Duration }{
+		{time.Second, 100 * time.Millisecond}, {2 * time.Second, 100 * time.Millisecond},
+		{30 * time.Second, 100 * time.Millisecond}, {time.Minute, 200 * time.Millisecond}, {5 * time.Minute, time.Second},
+	} {
+		if got := time.Duration(seriesSlot(c.window)); got != c.slot {
+			t.Errorf("window %v: interval %v, want %v", c.window, got, c.slot)
+		}
 	}
 }

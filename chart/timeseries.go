@@ -14,7 +14,7 @@ import (
 // TimeSeries is the base name of the window-over-time charts.
 const TimeSeries = "time-series"
 
-// hasSeries reports whether any file kept its window second by second.
+// hasSeries reports whether any file kept its window interval by interval.
 func hasSeries(files []File) bool {
 	for _, f := range files {
 		if len(f.Series) > 0 {
@@ -24,7 +24,7 @@ func hasSeries(files []File) bool {
 	return false
 }
 
-// timeSeriesFigure draws one point's window second by second: round trips
+// timeSeriesFigure draws one point's window interval by interval: round trips
 // per second, p50 and p99, and the CPU other processes took where it was
 // measured, so that a stall or a noisy neighbour shows as the moment it
 // happened instead of vanishing into the totals. Every run is its own

@@ -73,8 +73,8 @@ type Result struct {
 	// opened; open loop only. SendLateness near it is the machine's, not
 	// the generator's.
 	SendLatenessFloor *TimingFloor `json:"send_lateness_floor,omitempty"`
-	// Series is the window second by second, so that stalls and noise
-	// show over time rather than vanish into the totals.
+	// Series is the window interval by interval (Second), so that stalls
+	// and noise show over time rather than vanish into the totals.
 	Series []Second `json:"series,omitempty"`
 
 	// Server is nil when the target exposes no control channel.
@@ -350,8 +350,9 @@ func (l *Latency) Gate() {
 	}
 }
 
-// Second is one interval of the window's time series (a second, or longer
-// for long windows so that a run keeps at most a few hundred).
+// Second is one interval of the window's time series: 100 ms (a second
+// in files of versions before), or longer for long windows so that a run
+// keeps at most a few hundred.
 type Second struct {
 	// Start is the interval's start from the window's, End its end.
 	Start      float64 `json:"start_sec"`
