@@ -113,15 +113,6 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 		return nil, nil
 	}
 	perRT := collect(g, all, none, report.ServerCPU.Get)
-	top := 0.0
-	for _, f := range g {
-		top = max(top, float64(f.Latency.P99))
-	}
-	unit, div := report.LatencyAxis(top)
-	scaled := func(m *report.Metric) func(*result.Result) (float64, bool) {
-		return func(r *result.Result) (float64, bool) { v, ok := m.Get(r); return v / div, ok }
-	}
-	p50, p99 := collect(g, all, none, scaled(report.P50)), collect(g, all, none, scaled(report.P99))
 	names := backendsOf(util)
 	// Backends with runs on a busy machine say so under their bars.
 	labels := append([]string(nil), names...)
@@ -165,14 +156,14 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 	}
 	p1 := newPanel("Server CPU utilisation", "", "CPUs busy (1 = one core)")
 	p2 := newPanel("Server CPU per round trip", "", "CPU microseconds per round trip")
-	p3 := newPanel("Latency it buys", "", "round-trip latency ("+unit+")")
+	p3 := newPanel("Latency it buys", "", "")
 	if err := bars(p1, util, vg.Points(26), 0, 0xff); err != nil {
 		return nil, err
 	}
 	if err := bars(p2, perRT, vg.Points(26), 0, 0xff); err != nil {
 		return nil, err
 	}
-	if err := latencyRanges(p3, names, labels, p50, p99); err != nil {
+	if err := latencyRanges(p3, g, names, labels); err != nil {
 		return nil, err
 	}
 	if len(names) > 4 { // long names side by side would overlap
@@ -196,10 +187,20 @@ func cpuFigure(g []File, active []File) (*figure, error) {
 	}, nil
 }
 
-// latencyRanges draws, per backend, its p50 as its marker and a line up to
-// its p99, on a log axis when the backends differ by more than 30x (a
-// spinning backend's tail can be 100x the others').
-func latencyRanges(p *plot.Plot, names, labels []string, p50, p99 map[string][]dot) error {
+// latencyRanges draws, per backend of g, its p50 as its marker and a line
+// up to its p99, on a log axis when the backends differ by more than 30x
+// (a spinning backend's tail can be 100x the others').
+func latencyRanges(p *plot.Plot, g []File, names, labels []string) error {
+	top := 0.0
+	for _, f := range g {
+		top = max(top, float64(f.Latency.P99))
+	}
+	unit, div := report.LatencyAxis(top)
+	p.Y.Label.Text = "round-trip latency (" + unit + ")"
+	scaled := func(m *report.Metric) func(*result.Result) (float64, bool) {
+		return func(r *result.Result) (float64, bool) { v, ok := m.Get(r); return v / div, ok }
+	}
+	p50, p99 := collect(g, all, none, scaled(report.P50)), collect(g, all, none, scaled(report.P99))
 	lo, hi := math.Inf(1), 0.0
 	for i, b := range names {
 		m, ok := p50[b]

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/muxbench/muxbench/report"
+	"github.com/muxbench/muxbench/result"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -64,22 +65,13 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 		if f.Generator.Spin {
 			spin = append(spin, b)
 		}
-		var rate, p50, p99, cpu plotter.XYs
-		for _, s := range f.Series {
-			mid := (s.Start + s.End) / 2
-			end = max(end, s.End)
-			rate = append(rate, plotter.XY{X: mid, Y: s.Throughput})
-			if s.P50 > 0 {
-				p50 = append(p50, plotter.XY{X: mid, Y: float64(s.P50) / div})
-				latLo = min(latLo, float64(s.P50)/div)
-			}
-			if s.P99 > 0 {
-				p99 = append(p99, plotter.XY{X: mid, Y: float64(s.P99) / div})
-				latHi = max(latHi, float64(s.P99)/div)
-			}
-			if s.ForeignCPU != nil {
-				cpu = append(cpu, plotter.XY{X: mid, Y: *s.ForeignCPU})
-			}
+		rate, p50, p99, cpu := seriesXYs(f.Series, div)
+		end = max(end, f.Series[len(f.Series)-1].End)
+		for _, xy := range p50 {
+			latLo = min(latLo, xy.Y)
+		}
+		for _, xy := range p99 {
+			latHi = max(latHi, xy.Y)
 		}
 		if len(cpu) > 0 && !seen["cpu:"+b] {
 			seen["cpu:"+b] = true
@@ -112,14 +104,6 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 		panels = [][]*plot.Plot{{pRate, pP50, pP99}}
 	}
 	sortBackends(names)
-	var notes []string
-	if len(late) > 0 {
-		notes = append(notes, "Generator sent late (lateness p99 > 10% of p50), its latency describes the generator: "+strings.Join(late, ", "))
-	}
-	if len(spin) > 0 {
-		notes = append(notes, "Spinning generator: "+strings.Join(spin, ", "))
-	}
-	notes = append(notes, "Intervals with too few round trips for a percentile have no point for it (p99 needs 100).")
 	h := 6 * vg.Inch
 	if len(panels) == 1 {
 		h = 4.5 * vg.Inch
@@ -129,10 +113,42 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 		title:    fmt.Sprintf("The window over time, %s", groupTitle(g)),
 		panels:   panels,
 		backends: names,
-		notes:    notes,
+		notes:    seriesNotes(late, spin),
 		caption:  []string{machineLine(g), paramLine(g)},
 		w:        11 * vg.Inch, h: h,
 	}, nil
+}
+
+// seriesNotes name the backends whose generator sent late or spun.
+func seriesNotes(late, spin []string) []string {
+	var notes []string
+	if len(late) > 0 {
+		notes = append(notes, "Generator sent late (lateness p99 > 10% of p50), its latency describes the generator: "+strings.Join(late, ", "))
+	}
+	if len(spin) > 0 {
+		notes = append(notes, "Spinning generator: "+strings.Join(spin, ", "))
+	}
+	return append(notes, "Intervals with too few round trips for a percentile have no point for it (p99 needs 100).")
+}
+
+// seriesXYs are a run's intervals as points at their middles: round
+// trips per second, p50 and p99 (divided by div) where the interval had
+// the samples for them, and others' CPU where it was measured.
+func seriesXYs(ss []result.Second, div float64) (rate, p50, p99, cpu plotter.XYs) {
+	for _, s := range ss {
+		mid := (s.Start + s.End) / 2
+		rate = append(rate, plotter.XY{X: mid, Y: s.Throughput})
+		if s.P50 > 0 {
+			p50 = append(p50, plotter.XY{X: mid, Y: float64(s.P50) / div})
+		}
+		if s.P99 > 0 {
+			p99 = append(p99, plotter.XY{X: mid, Y: float64(s.P99) / div})
+		}
+		if s.ForeignCPU != nil {
+			cpu = append(cpu, plotter.XY{X: mid, Y: *s.ForeignCPU})
+		}
+	}
+	return rate, p50, p99, cpu
 }
 
 func addSeriesLine(p *plot.Plot, backend string, xys plotter.XYs) error {
