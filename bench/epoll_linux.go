@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/epoll"
 )
@@ -20,13 +21,15 @@ import (
 // to the next send. Measured with perf on a 1-connection ping-pong, those
 // were the generator's main cost beyond the kernel's. The thread still
 // stops for the garbage collector: a preemption signal interrupts the
-// wait (EINTR), which returns no events.
+// wait (EINTR), which returns no events, and the wait after that is an
+// ordinary one (rawio.Waiter).
 //
 // Tokens are connection indices (below 2^31) or the generator's own
 // timerToken; they travel in epoll_data's first 32 bits.
 type rawEpoll struct {
 	epfd, wakefd int
 	buf          []unix.EpollEvent
+	wait         rawio.Waiter
 	wakeSig      atomic.Bool
 }
 
@@ -45,7 +48,7 @@ func newRawEpoll() (genPoller, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	e := &rawEpoll{epfd: epfd, wakefd: wakefd}
+	e := &rawEpoll{epfd: epfd, wakefd: wakefd, wait: rawio.Waiter{Raw: true}}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: rawWakeData}); err != nil {
 		e.Close()
 		return nil, err
@@ -82,7 +85,7 @@ func (e *rawEpoll) Wait(events []poller.Event, timeout time.Duration) (int, erro
 	if timeout >= 0 {
 		ms = int(min((timeout+time.Millisecond-1)/time.Millisecond, 1<<31-1))
 	}
-	n, err := epoll.RawWait(e.epfd, buf, ms)
+	n, err := epoll.Wait(&e.wait, e.epfd, buf, ms)
 	e.wakeSig.Store(false)
 	switch {
 	case err == unix.EINTR:

@@ -99,6 +99,22 @@ type Stats struct {
 	PID int `json:"pid,omitempty"`
 }
 
+// CPUSince is the CPU the server used from snapshot a to s, as fractions
+// of one CPU: its event loops' (its whole process's where it has no loop
+// thread: stdlib), and its whole process's.
+func (s Stats) CPUSince(a Stats) (loops, proc float64, err error) {
+	wall := float64(s.Time.Sub(a.Time))
+	if wall <= 0 {
+		return -1, -1, fmt.Errorf("the server's clock gave a window of %v", s.Time.Sub(a.Time))
+	}
+	proc = float64((s.ProcUserNs+s.ProcSysNs)-(a.ProcUserNs+a.ProcSysNs)) / wall
+	loops = proc
+	if a.ThreadUserNs >= 0 && s.ThreadUserNs >= 0 {
+		loops = float64((s.ThreadUserNs+s.ThreadSysNs)-(a.ThreadUserNs+a.ThreadSysNs)) / wall
+	}
+	return loops, proc, nil
+}
+
 // Handler is the server behind the channel. Stats may be called from
 // several control connections at once; Stop may be called more than once
 // and should return promptly (the server shuts down after it returns or

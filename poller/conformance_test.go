@@ -66,6 +66,7 @@ var cases = []conformanceCase{
 	{"WakeBeforeWait", both, wakeBeforeWait},
 	{"EINTR", both, eintr},
 	{"RawWaitSeenByGC", level, rawWaitSeenByGC},
+	{"IdleRawWaitSleeps", level, idleRawWaitSleeps},
 	{"NoStarvation", both, noStarvation},
 	{"RoundRobin", level, roundRobin},
 	{"Scale", both, scale},
@@ -877,5 +878,38 @@ func rawWaitSeenByGC(t *testing.T, tg target) {
 		}
 	case <-time.After(hang):
 		t.Fatal("the garbage collector never interrupted the wait: not raw")
+	}
+}
+
+// idleRawWaitSleeps: to the runtime, a goroutine in a raw wait runs
+// without end, and sysmon signals it to be preempted every 10 to 20 ms,
+// which ends the wait (EINTR). Once interrupted, the wait must go on as
+// one the runtime sees, which it leaves alone; or an idle loop wakes
+// dozens of times a second, and poll and select rescan every descriptor
+// each time (a third of a CPU at 5,000 idle connections).
+func idleRawWaitSleeps(t *testing.T, tg target) {
+	if !tg.opts.RawWait || !tg.caps.RawWait {
+		t.Skip("waits are not raw in this mode")
+	}
+	p := open(t, tg)
+	const (
+		idle = time.Second
+		// One raw wait, interrupted, and one ordinary wait that times
+		// out; a garbage collection or a stray signal may add one.
+		most = 4
+	)
+	calls := make(chan uint64)
+	go func() {
+		lockThread()
+		defer unlockThread()
+		before := p.Syscalls()
+		evs := make([]poller.Event, 4)
+		if _, err := p.Wait(evs, idle); err != nil {
+			t.Error(err)
+		}
+		calls <- p.Syscalls() - before
+	}()
+	if n := <-calls; n > most {
+		t.Errorf("an idle Wait of %v made %d system calls, want at most %d: the runtime's preemption signals keep waking it", idle, n, most)
 	}
 }

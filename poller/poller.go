@@ -99,7 +99,9 @@ type Options struct {
 	// the P from a wait that lasts over 20 us, with the thread hand-offs
 	// that follow; they cost a loop about a tenth of its CPU. A runtime
 	// signal (preemption, the garbage collector) ends such a wait with
-	// EINTR, which Wait resumes; other goroutines need a P of their own.
+	// EINTR, which Wait resumes as an ordinary wait, so that an idle loop
+	// is not woken again and again (rawio.Waiter); other goroutines need
+	// a P of their own.
 	// Backends with Capabilities.RawWait (epoll, iouring, and poll and
 	// select on Linux) honour it; busywait's polls and naps on Linux are
 	// raw already; the others wait as usual.

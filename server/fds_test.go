@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/sysstat"
@@ -20,11 +19,7 @@ func TestOpenFDsBackToStart(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b, func(t *testing.T) {
 			s := startServer(t, Config{Backend: b})
-			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ctl.Close()
+			ctl := controlClient(t, s)
 			before := waitStats(t, ctl, "idle", func(st control.Stats) bool { return st.Conns == 0 })
 			if before.OpenFDs <= 0 {
 				t.Fatalf("OpenFDs = %d before any connection", before.OpenFDs)

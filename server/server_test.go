@@ -37,6 +37,17 @@ func startServer(t *testing.T, cfg Config) *Server {
 	return s
 }
 
+// controlClient dials s's control channel, closed when the test ends.
+func controlClient(t *testing.T, s *Server) *control.Client {
+	t.Helper()
+	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	return ctl
+}
+
 // echo sends n rounds of msg over each conn and checks what comes back.
 func echo(t *testing.T, conns []net.Conn, msg []byte, rounds int) {
 	t.Helper()

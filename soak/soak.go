@@ -284,16 +284,7 @@ func idleCPU(c *control.Client, d time.Duration) (loops, proc float64, err error
 	if err != nil {
 		return -1, -1, err
 	}
-	wall := float64(b.Time.Sub(a.Time))
-	if wall <= 0 {
-		return -1, -1, fmt.Errorf("the server's clock gave a window of %v", b.Time.Sub(a.Time))
-	}
-	proc = float64((b.ProcUserNs+b.ProcSysNs)-(a.ProcUserNs+a.ProcSysNs)) / wall
-	loops = proc
-	if a.ThreadUserNs >= 0 && b.ThreadUserNs >= 0 {
-		loops = float64((b.ThreadUserNs+b.ThreadSysNs)-(a.ThreadUserNs+a.ThreadSysNs)) / wall
-	}
-	return loops, proc, nil
+	return b.CPUSince(a)
 }
 
 // maxIdleProcCPU bounds the idle server's whole process: above the

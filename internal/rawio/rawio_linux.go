@@ -56,3 +56,17 @@ func Send(fd int, p []byte, flags int) (int, error) {
 	}
 	return int(r), nil
 }
+
+// Syscall6 makes the blocking system call trap, raw or not as Waiter
+// says.
+func (w *Waiter) Syscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, unix.Errno) {
+	var r uintptr
+	var e unix.Errno
+	if w.Raw && !w.interrupted {
+		r, _, e = unix.RawSyscall6(trap, a1, a2, a3, a4, a5, a6)
+	} else {
+		r, _, e = unix.Syscall6(trap, a1, a2, a3, a4, a5, a6)
+	}
+	w.interrupted = e == unix.EINTR
+	return r, e
+}

@@ -20,6 +20,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/internal/rawio"
 )
 
 // SQE is a submission queue entry, 64 bytes as the kernel lays it out.
@@ -63,8 +65,9 @@ type Params struct {
 	// and exit, and no sysmon taking the P away from a wait that lasts
 	// over 20 us (with the thread hand-offs that follow), which cost an
 	// event loop about a tenth of its CPU. A runtime signal (preemption,
-	// the garbage collector) interrupts such a wait with EINTR; other
-	// goroutines need a P of their own.
+	// the garbage collector) interrupts such a wait with EINTR, and the
+	// wait after that is an ordinary one (rawio.Waiter), so that an idle
+	// loop sleeps; other goroutines need a P of their own.
 	RawWait bool
 }
 
@@ -73,7 +76,7 @@ type Ring struct {
 	fd       int
 	flags    uint32
 	features uint32
-	rawWait  bool
+	wait     rawio.Waiter
 
 	sqMem, cqMem, sqeMem []byte
 
@@ -127,7 +130,7 @@ func New(p Params) (*Ring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("io_uring_setup: %w", err)
 	}
-	r := &Ring{fd: fd, flags: kp.flags, features: kp.features, rawWait: p.RawWait}
+	r := &Ring{fd: fd, flags: kp.flags, features: kp.features, wait: rawio.Waiter{Raw: p.RawWait}}
 	if err := r.mmap(&kp); err != nil {
 		r.Close()
 		return nil, err
@@ -304,12 +307,11 @@ func (r *Ring) enter(submit, wait, flags uint32, timeout time.Duration, blocking
 	r.Enters++
 	var n uintptr
 	var e unix.Errno
-	if blocking && !r.rawWait {
-		n, _, e = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), uintptr(wait), uintptr(flags), arg, argSz)
+	if blocking {
+		n, e = r.wait.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), uintptr(wait), uintptr(flags), arg, argSz)
 	} else {
-		// Nothing blocks, or the caller asked for raw waits: skip the
-		// runtime's syscall bookkeeping, as internal/rawio does for
-		// non-blocking reads and writes.
+		// Nothing blocks: skip the runtime's syscall bookkeeping, as
+		// internal/rawio does for non-blocking reads and writes.
 		n, _, e = unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), uintptr(wait), uintptr(flags), arg, argSz)
 	}
 	if e != 0 {

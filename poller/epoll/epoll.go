@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/internal/timeout"
 	"github.com/muxbench/muxbench/poller/internal/wakepipe"
@@ -37,7 +38,7 @@ type backend struct {
 	buf    []unix.EpollEvent
 	excl   map[int]bool // descriptors added with EPOLLEXCLUSIVE
 	calls  uint64       // system calls: waits, ctls, wake-up drains
-	raw    bool         // poller.Options.RawWait
+	wait   rawio.Waiter // raw as poller.Options.RawWait asks
 }
 
 // New opens an epoll instance with an eventfd (wakepipe) for wake-ups.
@@ -51,7 +52,7 @@ func New(o poller.Options) (poller.Backend, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	b := &backend{epfd: epfd, wake: wake, wakefd: wake.Fd(), raw: o.RawWait}
+	b := &backend{epfd: epfd, wake: wake, wakefd: wake.Fd(), wait: rawio.Waiter{Raw: o.RawWait}}
 	if o.EdgeTriggered {
 		b.et = unix.EPOLLET
 	}
@@ -144,7 +145,7 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	}
 	buf := b.buf[:len(events)]
 	b.calls++
-	n, err := b.wait(buf, timeout.Millis(d))
+	n, err := Wait(&b.wait, b.epfd, buf, timeout.Millis(d))
 	if err != nil {
 		return 0, err
 	}
@@ -161,19 +162,11 @@ func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	return out, nil
 }
 
-func (b *backend) wait(buf []unix.EpollEvent, ms int) (int, error) {
-	if !b.raw {
-		return unix.EpollWait(b.epfd, buf, ms)
-	}
-	return RawWait(b.epfd, buf, ms)
-}
-
-// RawWait is epoll_pwait with no signal mask, the call every Linux port
-// has, made as a system call the Go runtime does not see
-// (poller.Options.RawWait), for this backend and the load generator's own
-// epoll set. buf must not be empty.
-func RawWait(epfd int, buf []unix.EpollEvent, ms int) (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(ms), 0, 0)
+// Wait is epoll_pwait with no signal mask, the call every Linux port
+// has, raw while busy if w asks (rawio.Waiter), for this backend and the
+// load generator's own epoll set. buf must not be empty.
+func Wait(w *rawio.Waiter, epfd int, buf []unix.EpollEvent, ms int) (int, error) {
+	r, e := w.Syscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(ms), 0, 0)
 	if e != 0 {
 		return 0, e
 	}

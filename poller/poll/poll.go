@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/internal/pollfd"
 	"github.com/muxbench/muxbench/poller/internal/timeout"
@@ -39,7 +40,7 @@ type backend struct {
 	next  int           // position the next scan starts at
 	limit int           // most entries poll(2) takes, the wake-up's included; 0: no limit
 	calls uint64        // system calls: polls and wake-up drains
-	raw   bool          // poller.Options.RawWait, where wait_*.go can
+	wait  rawio.Waiter  // raw as poller.Options.RawWait asks, where wait_*.go can
 }
 
 // New opens the wake-up pipe and makes it the array's first entry.
@@ -52,7 +53,7 @@ func New(o poller.Options) (poller.Backend, error) {
 		wake:  w,
 		fds:   []unix.PollFd{{Fd: int32(w.Fd()), Events: unix.POLLIN}},
 		limit: maxEntries,
-		raw:   o.RawWait,
+		wait:  rawio.Waiter{Raw: o.RawWait},
 	}, nil
 }
 

@@ -8,18 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// poll is poll(2), as ppoll, which every Linux port has; raw, the runtime
-// does not see it (poller.Options.RawWait).
+// poll is poll(2), as ppoll, which every Linux port has; raw while busy
+// when asked (poller.Options.RawWait, rawio.Waiter).
 func (b *backend) poll(ms int) (int, error) {
-	if !b.raw {
-		return unix.Poll(b.fds, ms)
-	}
 	var ts *unix.Timespec
 	if ms >= 0 {
 		t := unix.NsecToTimespec(int64(ms) * 1e6)
 		ts = &t
 	}
-	r, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&b.fds[0])), uintptr(len(b.fds)), uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+	r, e := b.wait.Syscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&b.fds[0])), uintptr(len(b.fds)), uintptr(unsafe.Pointer(ts)), 0, 0, 0)
 	if e != 0 {
 		return 0, e
 	}

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/rawio"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/internal/wakepipe"
 )
@@ -39,12 +40,12 @@ func init() {
 
 type backend struct {
 	wake         *wakepipe.Pipe
-	rd, wr       fdset  // what the caller watches
-	rdOut, wrOut fdset  // scratch copies that select overwrites
-	maxfd        int    // highest descriptor in rd or wr; the wake-up's at least
-	next         int    // descriptor the next scan starts at
-	calls        uint64 // system calls: selects and wake-up drains
-	raw          bool   // poller.Options.RawWait, where select_*.go can
+	rd, wr       fdset        // what the caller watches
+	rdOut, wrOut fdset        // scratch copies that select overwrites
+	maxfd        int          // highest descriptor in rd or wr; the wake-up's at least
+	next         int          // descriptor the next scan starts at
+	calls        uint64       // system calls: selects and wake-up drains
+	wait         rawio.Waiter // raw as poller.Options.RawWait asks, where select_*.go can
 }
 
 // New opens the wake-up pipe and watches it.
@@ -57,7 +58,7 @@ func New(o poller.Options) (poller.Backend, error) {
 		w.Close()
 		return nil, fmt.Errorf("%w: wake-up descriptor %d", poller.ErrFDRange, w.Fd())
 	}
-	b := &backend{wake: w, maxfd: -1, raw: o.RawWait}
+	b := &backend{wake: w, maxfd: -1, wait: rawio.Waiter{Raw: o.RawWait}}
 	b.update(w.Fd(), poller.Readable)
 	return b, nil
 }

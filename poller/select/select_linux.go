@@ -46,11 +46,7 @@ func (b *backend) selectWait(d time.Duration) (int, error) {
 	ts := timeout.Timespec(d)
 	// pselect6 rather than select: arm64 and newer ports have only the
 	// former. A nil signal mask makes it behave as select.
-	call := unix.Syscall6
-	if b.raw { // poller.Options.RawWait
-		call = unix.RawSyscall6
-	}
-	r, _, e := call(unix.SYS_PSELECT6, uintptr(b.maxfd+1),
+	r, e := b.wait.Syscall6(unix.SYS_PSELECT6, uintptr(b.maxfd+1),
 		uintptr(unsafe.Pointer(&b.rdOut[0])), uintptr(unsafe.Pointer(&b.wrOut[0])),
 		0, uintptr(unsafe.Pointer(ts)), 0)
 	if e != 0 {
