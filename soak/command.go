@@ -75,6 +75,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		conns    = fs.Int("conns", 32, "`connections` of verified ping-pong load")
 		crowd    = fs.Int("never-readers", DefaultNeverReaders, "hold this many `peers` that push without reading, all through the load (0: none)")
 		idle     = fs.Duration("idle-window", time.Second, "after the load, watch the idle server's CPU for this `duration` (0: no check)")
+		idleN    = fs.Int("idle-conns", DefaultIdleConns, "hold this many idle `connections` through the idle check (fewer where the backend or the descriptor limit cannot take them)")
 		idleCPU  = fs.Float64("max-idle-cpu", 0.05, "fail a backend whose idle event loops use more than this `fraction` of a CPU (the whole process for stdlib; spinning backends excepted)")
 		msgSize  = units.Size(1024)
 		outDir   = fs.String("out", "", "write one result file per backend into this `directory`")
@@ -91,7 +92,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		HostilePeers: *hostile, Conns: *conns, MsgSize: msgSize.Int(),
 		MaxRSSGrowth: int64(maxRSS), OutDir: *outDir,
 		NeverReaders: *crowd, MaxPeakRSSGrowth: int64(maxPeak),
-		IdleWindow: *idle, MaxIdleCPU: *idleCPU,
+		IdleWindow: *idle, IdleConns: *idleN, MaxIdleCPU: *idleCPU,
 	}
 	all := strings.TrimSpace(*backends) == "all"
 	if all {
@@ -146,6 +147,8 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("--never-readers %d: want 0 to %d", cfg.NeverReaders, bench.MaxConns)
 	case cfg.IdleWindow < 0 || cfg.IdleWindow > time.Hour:
 		return cfg, fmt.Errorf("--idle-window %v: want 0 to 1h", cfg.IdleWindow)
+	case cfg.IdleConns < 0 || cfg.IdleConns > bench.MaxConns:
+		return cfg, fmt.Errorf("--idle-conns %d: want 0 to %d", cfg.IdleConns, bench.MaxConns)
 	case !(cfg.MaxIdleCPU >= 0 && cfg.MaxIdleCPU <= 1):
 		return cfg, fmt.Errorf("--max-idle-cpu %v: want a fraction from 0 to 1", cfg.MaxIdleCPU)
 	}
@@ -169,9 +172,13 @@ func describe(cfg Config) string {
 	for _, s := range cfg.Skipped {
 		skipped += "\n  skipped " + s
 	}
-	return fmt.Sprintf("muxbench soak: %s, %v each%s\n  load: %d verified ping-pong connections of %d B\n  injection: %s\n  churn: %d connections/s among %d\n  hostile peers: %d at a time, kinds %s\n  never-reading peers held through the load: %d",
+	idle := "off"
+	if cfg.IdleWindow > 0 {
+		idle = fmt.Sprintf("%v holding %d idle connections, at most %g%% of a CPU", cfg.IdleWindow, cfg.IdleConns, 100*cfg.MaxIdleCPU)
+	}
+	return fmt.Sprintf("muxbench soak: %s, %v each%s\n  load: %d verified ping-pong connections of %d B\n  injection: %s\n  churn: %d connections/s among %d\n  hostile peers: %d at a time, kinds %s\n  never-reading peers held through the load: %d\n  idle check after the load: %s",
 		strings.Join(cfg.Backends, ", "), (cfg.Duration / time.Duration(len(cfg.Backends))).Round(100*time.Millisecond), skipped,
-		cfg.Conns, cfg.MsgSize, inj, cfg.Churn, cfg.ChurnConns, cfg.HostilePeers, strings.Join(fault.Kinds, ", "), cfg.NeverReaders)
+		cfg.Conns, cfg.MsgSize, inj, cfg.Churn, cfg.ChurnConns, cfg.HostilePeers, strings.Join(fault.Kinds, ", "), cfg.NeverReaders, idle)
 }
 
 // Print writes the verdict: one line per backend, the hostile peers per

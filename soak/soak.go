@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/muxbench/muxbench/reactor"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // Config is one soak. Command fills it from flags.
@@ -56,10 +58,11 @@ type Config struct {
 	// must not push it further while they are connected.
 	MaxPeakRSSGrowth int64
 	// IdleWindow is how long the server is watched once the load has
-	// stopped and every connection closed; it may use MaxIdleCPU of one
-	// CPU then (backends that spin by design are not judged). Zero skips
-	// the check.
+	// stopped and every connection closed, holding IdleConns new ones
+	// that send nothing; it may use MaxIdleCPU of one CPU then (backends
+	// that spin by design are not judged). Zero skips the check.
 	IdleWindow time.Duration
+	IdleConns  int
 	MaxIdleCPU float64
 	// OutDir, if set, receives one result file per backend.
 	OutDir string
@@ -73,6 +76,11 @@ const (
 	DefaultNeverReaders     = 500
 	DefaultMaxPeakRSSGrowth = 192 << 20
 )
+
+// DefaultIdleConns are held through the idle check: an idle loop must
+// sleep however many descriptors it watches, and poll and select pay for
+// every one of them each time they wake.
+const DefaultIdleConns = 5000
 
 // serverSndBuf is the soak server's SO_SNDBUF.
 const serverSndBuf = 64 << 10
@@ -106,9 +114,11 @@ type Outcome struct {
 	// IdleCPU is the CPU the server's event loops used (its whole
 	// process where it has no loop thread: stdlib), as a fraction of one
 	// CPU, over IdleWindow after the load; IdleProcCPU the whole
-	// process's. -1 when not measured. Spins is set for a backend that
-	// burns CPU while idle by design.
+	// process's. -1 when not measured. IdleConns is how many idle
+	// connections the server held then, of the IdleWant asked. Spins is
+	// set for a backend that burns CPU while idle by design.
 	IdleCPU, IdleProcCPU float64
+	IdleConns, IdleWant  int
 	Spins                bool
 	// Failures are the reasons for a FAIL, in words.
 	Failures []string
@@ -245,8 +255,9 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		time.Sleep(50 * time.Millisecond)
 	}
 	if cfg.IdleWindow > 0 && o.After.Conns == 0 && ch.Alive() == nil {
-		if o.IdleCPU, o.IdleProcCPU, err = idleCPU(ch.Control, cfg.IdleWindow); err != nil {
-			o.failf("server stats while idle: %v", err)
+		o.IdleWant = idleConnsFor(cfg.IdleConns, choice.Backend)
+		if err := o.idleCPU(ctx, ch.Control, ch.Ready.Listen, cfg.IdleWindow); err != nil {
+			o.failf("idle check: %v", err)
 		}
 	}
 	if err := ch.Alive(); err != nil {
@@ -266,25 +277,73 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 // opens: the last closes and a garbage collection are not idling.
 const idleQuiet = time.Second
 
-// idleCPU is the CPU the server's event loops, and its whole process,
-// used over d, as fractions of one CPU. A loop that spins or wakes for
+// idleAccept bounds the wait for the server to accept the idle
+// connections.
+const idleAccept = 15 * time.Second
+
+// idleConnsFor is how many idle connections the check holds for
+// backend: want, within the backend's descriptor range and this
+// process's descriptor limit (the server's is the same).
+func idleConnsFor(want int, backend string) int {
+	if info, ok := poller.Lookup(backend); ok && info.Caps.MaxFD > 0 {
+		want = min(want, info.Caps.MaxFD-fdSpare)
+	}
+	if lim, err := sysstat.NoFile(); err == nil && lim.Soft < uint64(want+fdSpare) {
+		want = int(lim.Soft) - fdSpare
+	}
+	return max(want, 0)
+}
+
+// fdSpare are descriptors left for everything but the idle connections.
+const fdSpare = 128
+
+// idleCPU measures the CPU the server's event loops, and its whole
+// process, used over d while holding o.IdleWant connections that send
+// nothing, as fractions of one CPU. A loop that spins or wakes for
 // nothing shows in the first, apart from the runtime's own after-load
 // work (the scavenger returning freed memory, a collection), which has
 // taken up to 7% of a CPU over a second on a loaded machine; a server
 // with no loop thread of its own (stdlib) has its process's figure in
 // both.
-func idleCPU(c *control.Client, d time.Duration) (loops, proc float64, err error) {
+func (o *Outcome) idleCPU(ctx context.Context, c *control.Client, target string, d time.Duration) error {
+	conns := make([]net.Conn, 0, o.IdleWant)
+	defer func() {
+		for _, ic := range conns {
+			ic.Close()
+		}
+	}()
+	dialer := net.Dialer{Timeout: idleAccept}
+	for len(conns) < o.IdleWant {
+		ic, err := dialer.DialContext(ctx, "tcp", target)
+		if err != nil {
+			return fmt.Errorf("idle connection %d of %d: %w", len(conns)+1, o.IdleWant, err)
+		}
+		conns = append(conns, ic)
+	}
+	deadline := time.Now().Add(idleAccept)
+	for {
+		st, err := c.Stats()
+		if err != nil {
+			return err
+		}
+		if st.Conns >= o.IdleWant || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	time.Sleep(idleQuiet)
 	a, err := c.Stats()
 	if err != nil {
-		return -1, -1, err
+		return err
 	}
 	time.Sleep(d)
 	b, err := c.Stats()
 	if err != nil {
-		return -1, -1, err
+		return err
 	}
-	return b.CPUSince(a)
+	o.IdleConns = min(a.Conns, b.Conns)
+	o.IdleCPU, o.IdleProcCPU, err = b.CPUSince(a)
+	return err
 }
 
 // maxIdleProcCPU bounds the idle server's whole process: above the
@@ -322,13 +381,16 @@ func (o *Outcome) judge(cfg Config) {
 		o.failf("server RSS peaked %d MiB above its start, above the %d MiB allowed", o.PeakRSSGrowth>>20, peak>>20)
 	}
 	switch {
-	case cfg.IdleWindow <= 0 || o.Spins:
+	case cfg.IdleWindow <= 0 || o.IdleCPU < 0:
+	case o.IdleConns < o.IdleWant:
+		o.failf("the server held %d of the %d idle connections of the idle check", o.IdleConns, o.IdleWant)
+	case o.Spins:
 	case o.IdleCPU > cfg.MaxIdleCPU:
-		o.failf("the idle server's event loops used %.1f%% of a CPU over %v after the load stopped, above the %.1f%% allowed: something spins",
-			100*o.IdleCPU, cfg.IdleWindow, 100*cfg.MaxIdleCPU)
+		o.failf("the idle server's event loops used %.1f%% of a CPU over %v after the load stopped, with %d idle connections, above the %.1f%% allowed: something spins",
+			100*o.IdleCPU, cfg.IdleWindow, o.IdleConns, 100*cfg.MaxIdleCPU)
 	case o.IdleProcCPU > max(maxIdleProcCPU, cfg.MaxIdleCPU):
-		o.failf("the idle server used %.1f%% of a CPU over %v after the load stopped, above the %.0f%% allowed: something spins",
-			100*o.IdleProcCPU, cfg.IdleWindow, 100*max(maxIdleProcCPU, cfg.MaxIdleCPU))
+		o.failf("the idle server used %.1f%% of a CPU over %v after the load stopped, with %d idle connections, above the %.0f%% allowed: something spins",
+			100*o.IdleProcCPU, cfg.IdleWindow, o.IdleConns, 100*max(maxIdleProcCPU, cfg.MaxIdleCPU))
 	}
 	// Hashed over SO_REUSEPORT listeners, thousands of connections leave
 	// no loop without one unless a loop stopped accepting. A shared

@@ -29,12 +29,15 @@ func TestMain(m *testing.M) {
 			args = args[1:]
 		}
 		if mode == "busy" {
-			// The regression the idle check is for: a loop that spins
-			// whether or not there is anything to do.
-			go func() {
-				for {
-				}
-			}()
+			// The regression the idle check is for: loops that spin
+			// whether or not there is anything to do. Two, so that on a
+			// busy machine they still take more than the check allows.
+			for range 2 {
+				go func() {
+					for {
+					}
+				}()
+			}
 		}
 		os.Exit(server.Command(args, os.Stdout, os.Stderr))
 	}
@@ -63,6 +66,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--backend", "poll+loops2+exclusive"}, "--accept exclusive: poll cannot wake one loop of several"},
 		{[]string{"--backend", "poll+loops1"}, `"loops1": want +loopsN with N from 2 to 1024`},
 		{[]string{"--backend", "poll+loops2+loops3"}, `"loops3": want +loopsN, +exclusive, or neither`},
+		{[]string{"--backend", "epoll", "--idle-conns", "-1"}, "--idle-conns -1"},
 		{[]string{"--backend", "nope+loops2"}, `--backend "nope+loops2": unknown backend "nope"`},
 		{[]string{"--bogus"}, "unknown flag --bogus"},
 		{[]string{"extra"}, "unexpected argument"},
@@ -156,6 +160,7 @@ func TestJudge(t *testing.T) {
 		"peak RSS":       func(o *Outcome) { o.After.MaxRSS = o.Before.RSS + 5<<20 },
 		"idle CPU":       func(o *Outcome) { o.IdleCPU = 0.3 },
 		"idle process":   func(o *Outcome) { o.IdleProcCPU = 0.9 },
+		"idle conns":     func(o *Outcome) { o.IdleWant = 100; o.IdleConns = 99 },
 		"uring peak":     func(o *Outcome) { o.Backend = server.Uring; o.After.MaxRSS = o.Before.RSS + 40<<20 },
 		"no injection":   func(o *Outcome) { o.After.Injected["read_eagain"] = 0 },
 		"no round trips": func(o *Outcome) { o.Result.RoundTrips = 0 },
@@ -210,7 +215,7 @@ func TestIdleBusyLoop(t *testing.T) {
 		backend = poller.Stdlib
 	}
 	cfg := Config{Duration: minSlice, Backends: []string{backend}, Conns: 2, MsgSize: 1024,
-		MaxRSSGrowth: 1 << 30, MaxPeakRSSGrowth: 1 << 30, IdleWindow: time.Second, MaxIdleCPU: 0.05}
+		MaxRSSGrowth: 1 << 30, MaxPeakRSSGrowth: 1 << 30, IdleWindow: time.Second, IdleConns: 1000, MaxIdleCPU: 0.05}
 	for _, mode := range []string{"1", "busy"} {
 		t.Setenv(serveEnv, mode)
 		out := Run(context.Background(), cfg, nil)
@@ -219,12 +224,14 @@ func TestIdleBusyLoop(t *testing.T) {
 		}
 		o := out[0]
 		spins := slices.ContainsFunc(o.Failures, func(f string) bool { return strings.Contains(f, "something spins") })
-		t.Logf("%s: idle CPU %.1f%%, failures %q", mode, 100*o.IdleCPU, o.Failures)
+		t.Logf("%s: idle CPU %.1f%%/%.1f%%, failures %q", mode, 100*o.IdleCPU, 100*o.IdleProcCPU, o.Failures)
 		switch {
 		case mode == "busy" && !spins:
 			t.Errorf("a server with a busy loop passed the idle check (%.1f%% of a CPU)", 100*o.IdleCPU)
 		case mode == "1" && !o.Pass():
 			t.Errorf("an idle server failed: %q", o.Failures)
+		case o.IdleConns != cfg.IdleConns:
+			t.Errorf("the idle check held %d idle connections, want %d", o.IdleConns, cfg.IdleConns)
 		}
 	}
 }
