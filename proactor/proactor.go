@@ -65,13 +65,14 @@ type Config struct {
 	// HighWater bounds what a connection keeps unsent: above it the loop
 	// stops receiving from it, and resumes below LowWater.
 	HighWater, LowWater int
-	// OutputBudget bounds what all connections together keep unsent or
-	// received while paused, as the reactor's OutputBudget does: above
-	// it, connections with output waiting stop receiving (their recv is
-	// cancelled, so the bytes stay in the kernel and TCP pushes back on
-	// the peer) until the total is under three quarters of it; above
-	// three quarters, recvs read an eighth of ReadBufSize, one at a
-	// time. Default 64 MiB.
+	// OutputBudget bounds the memory all connections together keep
+	// unsent or received while paused, as the reactor's OutputBudget
+	// does: above it, connections with output waiting stop receiving
+	// (their recv is cancelled, so the bytes stay in the kernel and TCP
+	// pushes back on the peer) until the total is under three quarters
+	// of it; above three quarters, recvs read an eighth of ReadBufSize,
+	// one at a time. Drained write buffers are kept for reuse up to a
+	// quarter of it more. Default 64 MiB.
 	OutputBudget   int
 	DisableNoDelay bool
 	SndBuf, RcvBuf int
@@ -193,12 +194,16 @@ type Loop struct {
 	lns    map[*Listener]struct{}
 	rng    *rand.Rand
 
-	// outHeld is every connection's unsent and held bytes together, what
-	// OutputBudget bounds; outPeak the most it has been.
+	// outHeld is the memory of every connection's buffers (unsent and
+	// held bytes) together, what OutputBudget bounds; outPeak the most it
+	// has been.
 	outHeld, outPeak int
 	squeezed         bool // outHeld went above the budget, not yet under 3/4 of it
-	crowded          bool // outHeld went above half the budget, not yet under 1/4 of it
+	crowded          bool // outHeld went above 3/4 of the budget, not yet under half of it
 	unsqueezed       bool // the squeeze ended: reading resumes once the handler returned
+	// spare are buffers connections gave back, for the next one that
+	// writes or holds.
+	spare spares
 
 	wakefd   int
 	wakeBuf  []byte
@@ -295,8 +300,9 @@ func (l *Loop) Counters() Counters {
 // Conns is the number of open connections. Loop thread only.
 func (l *Loop) Conns() int { return l.conns }
 
-// OutputHeld is what every connection keeps unsent or received while
-// paused, together: what OutputBudget bounds. Loop thread only.
+// OutputHeld is the memory of what every connection keeps unsent or
+// received while paused, together: what OutputBudget bounds. Loop
+// thread only.
 func (l *Loop) OutputHeld() int { return l.outHeld }
 
 // heldChanged follows a change of outHeld. Above three quarters of the

@@ -80,13 +80,13 @@ func (t *Transport) blocked() bool {
 	return t.paused || t.l.squeezed && t.Buffered() > 0
 }
 
-// account brings the loop's outHeld up to date after the unsent or held
-// bytes changed. It counts the memory of the buffers, which append may
-// have grown to twice what they hold, while they hold anything; a
-// connection with nothing to send or deliver counts nothing.
+// account brings the loop's outHeld up to date after the buffers
+// changed. It counts their memory, which append may have grown to twice
+// what they hold, for as long as the connection has them; a connection
+// whose output drained gives them back to the loop (spareBuf).
 func (t *Transport) account() {
 	n := 0
-	if t.fd >= 0 && (t.Buffered() > 0 || t.held != nil) {
+	if t.fd >= 0 {
 		n = cap(t.sending) + cap(t.out) + cap(t.held)
 	}
 	if d := n - t.acct; d != 0 {
@@ -126,7 +126,7 @@ func (t *Transport) Write(p []byte) {
 	if len(p) == 0 || t.state != stOpen || t.shutWr {
 		return
 	}
-	t.out = append(t.out, p...)
+	t.out = t.l.appendBuf(t.out, p)
 	if !t.sendArmed {
 		t.startSend()
 	}
@@ -231,7 +231,7 @@ func (t *Transport) recvDone(c *uring.CQE) {
 			switch {
 			case t.state != stOpen || t.eof:
 			case t.blocked() || t.held != nil:
-				t.held = append(t.held, data...)
+				t.held = l.appendBuf(t.held, data)
 				t.account()
 			default:
 				t.proto.DataReceived(data)
@@ -293,7 +293,10 @@ func (t *Transport) sendDone(c *uring.CQE) {
 		t.startSend()
 		return
 	}
-	t.sending, t.soff = t.sending[:0], 0
+	l.spareBuf(t.sending)
+	l.spareBuf(t.out)
+	t.sending, t.soff, t.out = nil, 0, nil
+	t.account()
 	switch {
 	case t.state == stClosing:
 		t.closeWith(nil)
@@ -310,13 +313,19 @@ func (t *Transport) sendDone(c *uring.CQE) {
 func (t *Transport) deliverHeld() {
 	for t.hoff < len(t.held) && !t.blocked() && t.state == stOpen {
 		n := min(len(t.held)-t.hoff, t.l.cfg.ReadBufSize)
-		p := t.held[t.hoff : t.hoff+n]
+		h := t.held
+		p := h[t.hoff : t.hoff+n]
 		t.hoff += n
-		if t.hoff == len(t.held) {
+		if t.hoff == len(h) {
 			t.held, t.hoff = nil, 0
 		}
 		t.account()
 		t.proto.DataReceived(p)
+		if t.held == nil {
+			// Spared only now: a Write in DataReceived may take a spare
+			// buffer, which must not be the one p is in.
+			t.l.spareBuf(h)
+		}
 	}
 	if t.held == nil {
 		if t.heldEOF && t.state == stOpen {
@@ -414,6 +423,8 @@ func (t *Transport) closeNow() {
 		l.c.Syscalls++
 		unix.Close(t.fd)
 		t.fd = -1
+		l.spareBuf(t.out)
+		l.spareBuf(t.held)
 		t.out, t.held, t.hoff = nil, nil, 0
 		t.account()
 		delete(l.transp, t)
@@ -425,6 +436,7 @@ func (t *Transport) closeNow() {
 	if t.inflight == 0 && t.idx != 0 {
 		l.releaseSlot(t.idx)
 		t.idx = 0
+		l.spareBuf(t.sending) // the kernel no longer reads it
 		t.sending, t.held, t.hoff = nil, nil, 0
 	}
 }
