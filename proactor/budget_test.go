@@ -3,6 +3,7 @@
 package proactor
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -193,5 +195,97 @@ func TestOutputBudget(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// resident is the fraction of b's pages in memory (mincore(2)).
+func resident(t *testing.T, b []byte) float64 {
+	t.Helper()
+	page := os.Getpagesize()
+	vec := make([]byte, (len(b)+page-1)/page)
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
+	if e != 0 {
+		t.Fatalf("mincore: %v", e)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return float64(n) / float64(len(vec))
+}
+
+// TestCrowdedRingGivesPagesBack: the receive buffers, filled whole by a
+// bulk transfer, give their pages back as they are recycled while the
+// server is crowded, whose short reads then touch few of them: at the
+// height of a crowd the memory is the budget's, not the ring's.
+func TestCrowdedRingGivesPagesBack(t *testing.T) {
+	need(t)
+	const (
+		buffers = 8
+		rbuf    = 64 << 10
+		budget  = 4 << 20 // crowded above 3 MiB: not by the bulk echo
+		sock    = 16 << 10
+	)
+	h, addr := echoServer(t, Config{Buffers: buffers, ReadBufSize: rbuf, OutputBudget: budget, HighWater: 4 << 20, SndBuf: sock})
+	ring := unsafe.Slice(&h.l.bufs.Buf(0)[0], buffers*rbuf)
+
+	// A bulk echo fills every buffer.
+	bulk, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bulk.Close()
+	bulk.SetDeadline(time.Now().Add(30 * time.Second))
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 2*buffers*rbuf/16)
+	go bulk.Write(msg)
+	if _, err := io.ReadFull(bulk, make([]byte, len(msg))); err != nil {
+		t.Fatal(err)
+	}
+	var before float64
+	h.do(func() { before = resident(t, ring) })
+
+	// A peer that never reads crowds the server.
+	crowd, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crowd.Close()
+	crowd.(*net.TCPConn).SetReadBuffer(sock)
+	crowd.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	go func() {
+		for p := make([]byte, rbuf); ; {
+			if _, err := crowd.Write(p); err != nil {
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for crowded := false; !crowded; time.Sleep(5 * time.Millisecond) {
+		h.do(func() { crowded = h.l.crowded })
+		if time.Now().After(deadline) {
+			t.Fatal("the server never became crowded")
+		}
+	}
+
+	// Short messages, echoed, take every buffer in turn.
+	small := []byte("ping")
+	got := make([]byte, len(small))
+	for range 4 * buffers {
+		if _, err := bulk.Write(small); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(bulk, got); err != nil || !bytes.Equal(got, small) {
+			t.Fatalf("echo %q, %v", got, err)
+		}
+	}
+	var after float64
+	var crowded bool
+	h.do(func() { after, crowded = resident(t, ring), h.l.crowded })
+	t.Logf("receive buffers resident: %.0f%% after the bulk echo, %.0f%% once crowded", 100*before, 100*after)
+	if !crowded {
+		t.Skip("the crowd ended early: nothing to judge")
+	}
+	if before < 0.75 || after > 0.25 {
+		t.Errorf("receive buffers resident: %.0f%% after the bulk echo (want most), %.0f%% once crowded (want at most 25%%)", 100*before, 100*after)
 	}
 }

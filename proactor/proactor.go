@@ -70,9 +70,11 @@ type Config struct {
 	// does: above it, connections with output waiting stop receiving
 	// (their recv is cancelled, so the bytes stay in the kernel and TCP
 	// pushes back on the peer) until the total is under three quarters
-	// of it; above three quarters, recvs read an eighth of ReadBufSize,
-	// one at a time. Drained write buffers are kept for reuse up to a
-	// quarter of it more. Default 64 MiB.
+	// of it. Below it by what the receive buffers hold (Buffers times
+	// ReadBufSize, which one wait may fill), but within a quarter to
+	// three quarters of it, the server is crowded: recvs read an eighth
+	// of ReadBufSize, one at a time. Drained write buffers are kept for
+	// reuse up to a quarter of it more. Default 64 MiB.
 	OutputBudget   int
 	DisableNoDelay bool
 	SndBuf, RcvBuf int
@@ -181,26 +183,30 @@ type slot struct {
 // Loop is the proactor. Create it with New on the goroutine that will run
 // it; Stop and Call may be called from any goroutine.
 type Loop struct {
-	cfg    Config
-	ring   *uring.Ring
-	bufs   *uring.BufRing
-	multi  bool // multishot recv
-	dirty  bool // buffers recycled but not published
-	slots  []slot
-	free   []uint32
-	c      Counters
-	conns  int
-	transp map[*Transport]struct{}
-	lns    map[*Listener]struct{}
-	rng    *rand.Rand
+	cfg   Config
+	ring  *uring.Ring
+	bufs  *uring.BufRing
+	multi bool // multishot recv
+	dirty bool // buffers recycled but not published
+	// dropped: the buffer's pages went back to the kernel while the
+	// server was crowded (a crowded read fills a few of them again).
+	dropped []bool
+	slots   []slot
+	free    []uint32
+	c       Counters
+	conns   int
+	transp  map[*Transport]struct{}
+	lns     map[*Listener]struct{}
+	rng     *rand.Rand
 
 	// outHeld is the memory of every connection's buffers (unsent and
 	// held bytes) together, what OutputBudget bounds; outPeak the most it
 	// has been.
 	outHeld, outPeak int
 	squeezed         bool // outHeld went above the budget, not yet under 3/4 of it
-	crowded          bool // outHeld went above 3/4 of the budget, not yet under half of it
+	crowded          bool // outHeld went above crowdAt, not yet under 2/3 of it
 	unsqueezed       bool // the squeeze ended: reading resumes once the handler returned
+	crowdAt          int
 	// spare are buffers connections gave back, for the next one that
 	// writes or holds.
 	spare spares
@@ -255,6 +261,11 @@ func New(cfg Config) (*Loop, error) {
 	if l.bufs, err = ring.NewBufRing(0, cfg.Buffers, cfg.ReadBufSize); err != nil {
 		return fail(err)
 	}
+	l.dropped = make([]bool, cfg.Buffers)
+	// One wait may bring in as much as the kernel finds buffers for: the
+	// server is crowded that far below its budget, within [1/4, 3/4] of it.
+	b := cfg.OutputBudget
+	l.crowdAt = min(max(b-cfg.Buffers*cfg.ReadBufSize, b/4), b/4*3)
 	if l.wakefd, err = unix.Eventfd(0, unix.EFD_CLOEXEC); err != nil {
 		return fail(err)
 	}
@@ -300,17 +311,17 @@ func (l *Loop) Counters() Counters {
 // Conns is the number of open connections. Loop thread only.
 func (l *Loop) Conns() int { return l.conns }
 
-// OutputHeld is the memory of what every connection keeps unsent or
-// received while paused, together: what OutputBudget bounds. Loop
-// thread only.
+// OutputHeld is what every connection keeps unsent or received while
+// paused, together: what OutputBudget bounds. Loop thread only.
 func (l *Loop) OutputHeld() int { return l.outHeld }
 
-// heldChanged follows a change of outHeld. Above three quarters of the
-// budget the server is crowded: recvs are single-shot and short, because
-// what a connection receives may stay beyond the budget (one multishot
-// recv may complete many buffers at once, all that the kernel has
-// received for it); under half the budget they are multishot again and
-// read whole buffers. Above the budget the server is squeezed:
+// heldChanged follows a change of outHeld. Above crowdAt the server is
+// crowded: recvs are single-shot and short, because what a connection
+// receives may stay beyond the budget (one multishot recv may complete
+// many buffers at once, all that the kernel has received for it), and
+// the receive buffers give their pages back as they are recycled; under
+// two thirds of crowdAt recvs are multishot again and read whole
+// buffers. Above the budget the server is squeezed:
 // connections with output waiting stop receiving; under three quarters
 // of it they resume once the current handler has returned (resuming
 // delivers what they hold, which must not happen inside another
@@ -329,10 +340,10 @@ func (l *Loop) heldChanged() {
 		l.unsqueezed = true
 	}
 	switch {
-	case !l.crowded && l.outHeld > b/4*3:
+	case !l.crowded && l.outHeld > l.crowdAt:
 		l.crowded = true
 		cancel = true
-	case l.crowded && l.outHeld <= b/2:
+	case l.crowded && l.outHeld <= l.crowdAt/3*2:
 		l.crowded = false
 	}
 	if cancel {
@@ -456,7 +467,7 @@ func (l *Loop) reap() {
 		if int(idx) >= len(l.slots) || l.slots[idx].gen != gen || l.slots[idx].h == nil {
 			l.c.Stale++
 			if cqe.Flags&uring.CQEFBuffer != 0 {
-				l.recycle(uint16(cqe.Flags >> uring.CQEBufferShift))
+				l.recycle(uint16(cqe.Flags>>uring.CQEBufferShift), int(cqe.Res))
 			}
 			continue
 		}
@@ -479,7 +490,20 @@ func (l *Loop) recancel(idx, gen uint32) {
 	}
 }
 
-func (l *Loop) recycle(id uint16) {
+// recycle gives buffer id, which a completion filled with n bytes, back
+// to the kernel. While the server is crowded, its pages go back too,
+// unless they went back already and only a crowded read has filled some
+// since: the crowded reads that fill it next touch few of them, and at
+// the height of a crowd the memory is the budget's, not the ring's.
+func (l *Loop) recycle(id uint16, n int) {
+	if n > l.cfg.ReadBufSize/crowdedReadDiv {
+		l.dropped[id] = false
+	}
+	if l.crowded && !l.dropped[id] {
+		l.c.Syscalls++
+		l.bufs.Drop(id)
+		l.dropped[id] = true
+	}
 	l.bufs.Recycle(id)
 	l.dirty = true
 }

@@ -223,7 +223,7 @@ func (t *Transport) recvDone(c *uring.CQE) {
 	}
 	if c.Flags&uring.CQEFBuffer != 0 {
 		id := uint16(c.Flags >> uring.CQEBufferShift)
-		defer l.recycle(id)
+		defer l.recycle(id, int(c.Res))
 		if c.Res > 0 {
 			l.c.Reads++
 			l.c.BytesIn += uint64(c.Res)

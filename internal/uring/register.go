@@ -73,6 +73,13 @@ func (b *BufRing) Buf(id uint16) []byte {
 	return b.data[off : off+b.size : off+b.size]
 }
 
+// Drop gives buffer id's pages back to the kernel, which fills them
+// again with zeros when next used: memory the ring no longer holds at
+// its peak. Only while the buffer is ours, before Recycle.
+func (b *BufRing) Drop(id uint16) error {
+	return unix.Madvise(b.Buf(id), unix.MADV_DONTNEED)
+}
+
 // Recycle queues buffer id for the kernel again; Publish makes it visible.
 func (b *BufRing) Recycle(id uint16) {
 	e := b.ring[int(b.local&b.mask)*16:]
