@@ -2,6 +2,7 @@ package soak
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,13 +14,19 @@ import (
 // modifiers after a "+": "+loops2" runs two loops on the port through
 // SO_REUSEPORT listeners, "+loops2+exclusive" two loops sharing one
 // listener (server.AcceptExclusive), so that churn, faults and hostile
-// peers go through the multi-loop server too.
+// peers go through the multi-loop server too; "+kernelbufs" leaves the
+// server's socket buffers to the kernel, which grows them to MiBs.
 type soakCase struct {
-	name   string
-	choice poller.Choice
-	loops  int
-	accept string
+	name       string
+	choice     poller.Choice
+	loops      int
+	accept     string
+	kernelBufs bool
 }
+
+// KernelBufs is the case modifier that leaves the server's socket
+// buffers to the kernel.
+const KernelBufs = "kernelbufs"
 
 // loopsCases are the multi-loop cases "all" adds for backend, the
 // platform's own: two loops each way it can share its port.
@@ -29,6 +36,17 @@ func loopsCases(backend string) []string {
 		out = append(out, backend+"+loops2+"+server.AcceptExclusive)
 	}
 	return out
+}
+
+// kernelBufsCases are the cases "all" adds among backends: the uring
+// engine again with the kernel's socket buffers, under which its sends
+// complete as fast as it receives, so that what bounds its memory then is
+// its own output budget, not the small send buffer of the other cases.
+func kernelBufsCases(backends []string) []string {
+	if slices.Contains(backends, server.Uring) {
+		return []string{server.Uring + "+" + KernelBufs}
+	}
+	return nil
 }
 
 // parseCase reads a case name; the server configuration it implies is
@@ -45,12 +63,14 @@ func parseCase(name string) (soakCase, error) {
 		switch {
 		case m == server.AcceptExclusive && c.accept == "":
 			c.accept = m
+		case m == KernelBufs && !c.kernelBufs:
+			c.kernelBufs = true
 		case isLoops && c.loops == 0:
 			if c.loops, err = strconv.Atoi(n); err != nil || c.loops < 2 || c.loops > server.MaxLoops {
 				return c, fmt.Errorf("%q: want +loopsN with N from 2 to %d", m, server.MaxLoops)
 			}
 		default:
-			return c, fmt.Errorf("%q: want +loopsN, +%s, or neither", m, server.AcceptExclusive)
+			return c, fmt.Errorf("%q: want +loopsN, +%s, +%s, or none", m, server.AcceptExclusive, KernelBufs)
 		}
 	}
 	scfg := c.serverConfig()

@@ -67,7 +67,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	maxPeak := units.Size(DefaultMaxPeakRSSGrowth)
 	var (
 		duration = fs.Duration("duration", 5*time.Minute, "total `duration`, shared out evenly between the backends")
-		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(poller.All(true), ", ")+" ("+poller.EdgeSuffix+": edge-triggered; "+poller.Stdlib+" runs without injection), each with +loopsN for N server loops and +"+server.AcceptExclusive+" for one listener they share; all adds "+strings.Join(loopsCases(poller.Default()), ", "))
+		backends = fs.String("backend", "all", "comma-separated `list` of backends, or all: "+strings.Join(poller.All(true), ", ")+" ("+poller.EdgeSuffix+": edge-triggered; "+poller.Stdlib+" runs without injection), each with +loopsN for N server loops, +"+server.AcceptExclusive+" for one listener they share and +"+KernelBufs+" for the kernel's socket buffer sizes; all adds "+strings.Join(append(loopsCases(poller.Default()), kernelBufsCases(poller.All(false))...), ", "))
 		inject   = fs.Float64("inject", 0.05, "`fraction` of server writes cut short, of writes and of reads failed with EAGAIN (0 turns injection off)")
 		churn    = fs.Int("churn", 200, "replace this `rate` of connections per second, half with an orderly close and half with a reset (0: none)")
 		churnK   = fs.Int("churn-conns", fault.DefaultChurnConns, "keep this many churned `connections` open")
@@ -104,6 +104,7 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		if d := poller.Default(); slices.Contains(cfg.Backends, d) {
 			cfg.Backends = append(cfg.Backends, loopsCases(d)...)
 		}
+		cfg.Backends = append(cfg.Backends, kernelBufsCases(cfg.Backends)...)
 	} else {
 		for _, n := range strings.Split(*backends, ",") {
 			n = strings.TrimSpace(n)

@@ -166,7 +166,10 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	// echo to a peer that never reads backs up into the server's memory,
 	// where the soak can see whether it is bounded, not the kernel's.
 	scfg := sc.serverConfig()
-	scfg.SndBuf, scfg.Faults = serverSndBuf, server.Faults{Seed: server.DefaultSeed}
+	scfg.Faults = server.Faults{Seed: server.DefaultSeed}
+	if !sc.kernelBufs {
+		scfg.SndBuf = serverSndBuf
+	}
 	if o.Injected {
 		scfg.Faults.ShortWriteFrac = cfg.Inject
 		if choice.Backend != server.Uring {

@@ -65,7 +65,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--backend", "epoll", "--out", filepath.Join(file, "dir")}, "not a directory"},
 		{[]string{"--backend", "poll+loops2+exclusive"}, "--accept exclusive: poll cannot wake one loop of several"},
 		{[]string{"--backend", "poll+loops1"}, `"loops1": want +loopsN with N from 2 to 1024`},
-		{[]string{"--backend", "poll+loops2+loops3"}, `"loops3": want +loopsN, +exclusive, or neither`},
+		{[]string{"--backend", "poll+loops2+loops3"}, `"loops3": want +loopsN, +exclusive, +kernelbufs, or none`},
+		{[]string{"--backend", "poll+kernelbufs+kernelbufs"}, `"kernelbufs": want +loopsN`},
 		{[]string{"--backend", "epoll", "--idle-conns", "-1"}, "--idle-conns -1"},
 		{[]string{"--backend", "nope+loops2"}, `--backend "nope+loops2": unknown backend "nope"`},
 		{[]string{"--bogus"}, "unknown flag --bogus"},
@@ -262,5 +263,12 @@ func TestCases(t *testing.T) {
 	}
 	if base("epoll-et+loops2") != "epoll-et" || base("stdlib") != "stdlib" {
 		t.Error("base")
+	}
+	// The uring engine once more with the kernel's socket buffers.
+	if c, err := parseCase("poll+kernelbufs"); err != nil || !c.kernelBufs || c.serverConfig().Backend != "poll" {
+		t.Errorf("poll+kernelbufs: %+v, %v", c, err)
+	}
+	if _, err := poller.Resolve(server.Uring); err == nil && !slices.Contains(cfg.Backends, server.Uring+"+"+KernelBufs) {
+		t.Errorf("all: %v, no %s+%s", cfg.Backends, server.Uring, KernelBufs)
 	}
 }
