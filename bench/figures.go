@@ -86,9 +86,14 @@ func collectLoops(res *result.Result, loops []*genLoop, starts, ends []snapshot,
 			gen.SendLate = true
 			w := fmt.Sprintf("generator sent late: send lateness p99 %v is over %.0f%% of latency p50 %v, so the latency describes the generator's timing, not the server",
 				time.Duration(sl.P99), lateShare*100, time.Duration(res.Latency.P50))
-			if f := res.SendLatenessFloor; f != nil && 2*f.P99 >= sl.P99 {
-				w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a thread that only read the clock before the run would have been late by p99 %v (%.1f%% of its time lost in gaps of 10us or more)",
-					time.Duration(f.P99), f.Lost*100)
+			if f := res.Floor(); f != nil && 2*f.P99 >= sl.P99 {
+				if f.Sends > 0 {
+					w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a loop that only paced itself at this rate before the run, as the generator's does, was late by p99 %v",
+						time.Duration(f.P99))
+				} else {
+					w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a thread that only read the clock before the run would have been late by p99 %v (%.1f%% of its time lost in gaps of 10us or more)",
+						time.Duration(f.P99), f.Lost*100)
+				}
 			}
 			res.Warnings = append(res.Warnings, w)
 		}

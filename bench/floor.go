@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -27,17 +28,28 @@ const (
 	floorMaxGaps = 1 << 18
 )
 
+// onCPU locks the calling goroutine to its thread and pins that to cpu
+// (-1: wherever it runs), best effort as for the loops; the returned
+// function undoes both.
+func onCPU(cpu int) (undo func()) {
+	runtime.LockOSThread()
+	var orig []int
+	if cpu >= 0 {
+		orig, _ = sysstat.Affinity()
+		_ = sysstat.PinThread([]int{cpu})
+	}
+	return func() {
+		if orig != nil {
+			_ = sysstat.PinThread(orig)
+		}
+		runtime.UnlockOSThread()
+	}
+}
+
 // measureFloor spins on cpu (-1: wherever the thread runs) for d and
 // returns the floor it saw.
 func measureFloor(cpu int, d time.Duration) result.TimingFloor {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if cpu >= 0 {
-		if orig, err := sysstat.Affinity(); err == nil {
-			defer sysstat.PinThread(orig)
-		}
-		_ = sysstat.PinThread([]int{cpu}) // best effort, as for the loops
-	}
+	defer onCPU(cpu)()
 	gaps := make([]int64, 0, 4096)
 	start := nanotime()
 	end := start + int64(d)
@@ -102,4 +114,71 @@ func floorFromGaps(gaps []int64, total int64) result.TimingFloor {
 	}
 	f.P50, f.P99, f.P999 = quantile(0.5), quantile(0.01), quantile(0.001)
 	return f
+}
+
+// The paced floor: a loop that paces itself as the open loop paces its
+// sends, sending nothing. Between sends further apart than its margin the
+// loop sleeps, and woken it arrives late by what waking a halted CPU
+// takes (tens of us on a virtual machine), which a thread that spins
+// never pays: that is the floor of such a loop. Closer together, the loop
+// polls without blocking and this floor is the spinning one's.
+const (
+	// pacedProbeSends is how many deadlines the paced probe takes at
+	// least, within [floorProbe, pacedProbeMax].
+	pacedProbeSends = 1000
+	pacedProbeMax   = time.Second
+)
+
+// pacedProbe is how long the paced probe takes at deadlines interval
+// apart.
+func pacedProbe(interval int64) time.Duration {
+	return min(max(time.Duration(pacedProbeSends*interval), floorProbe), pacedProbeMax)
+}
+
+// measurePacedFloor paces a loop with backend's poller on cpu (-1:
+// wherever the thread runs) through deadlines interval apart for d, as
+// the open loop paces its sends, and returns how late it reached them.
+func measurePacedFloor(backend string, cpu int, interval int64, d time.Duration) (result.TimingFloor, error) {
+	defer onCPU(cpu)()
+	f := result.TimingFloor{CPU: cpu, IntervalNs: interval}
+	p, err := openGenPoller(backend)
+	if err != nil {
+		return f, err
+	}
+	defer p.Close()
+	pc, err := newPacer(p)
+	if err != nil {
+		return f, err
+	}
+	defer pc.close(p)
+	events := make([]poller.Event, 4)
+	n := min(int64(d)/interval+1, floorMaxGaps)
+	late := make([]int64, 0, n)
+	start := nanotime() + interval
+	end := start + min(int64(d), n*interval)
+	for due := start; due < end; due += interval {
+		for nanotime() < due {
+			n, err := p.Wait(events, pc.untilDue(due))
+			if err != nil {
+				return f, err
+			}
+			for _, ev := range events[:n] {
+				if ev.Token == timerToken {
+					pc.onTimer()
+				}
+			}
+		}
+		late = append(late, nanotime()-due)
+	}
+	f.ProbeSec = float64(nanotime()-start) / 1e9
+	f.Sends = int64(len(late))
+	slices.Sort(late)
+	at := func(q float64) int64 {
+		if len(late) == 0 {
+			return 0
+		}
+		return late[min(int(q*float64(len(late))), len(late)-1)]
+	}
+	f.P50, f.P99, f.P999 = at(0.5), at(0.99), at(0.999)
+	return f, nil
 }

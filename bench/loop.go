@@ -113,13 +113,8 @@ type genLoop struct {
 	spin bool
 	// direct is the loop's only connection when the loop waits for its
 	// echoes in a blocking read (see waitDirect); nil otherwise.
-	direct *genConn
-	// timer wakes an open loop between milliseconds; nil where the
-	// platform has none, and then the poller's timeout serves.
-	timer    *wakeTimer
-	margin   int64
-	wakes    [wakeWindow]int64 // lateness of the last wake-ups, a ring
-	nwakes   int
+	direct   *genConn
+	pacer    // an open loop's
 	idle     int64
 	winStart int64
 	slot     int64 // series interval in ns; 0 keeps no series
@@ -166,22 +161,51 @@ func newGenLoop(id int, backend string, msgSize int, open bool, sched schedule) 
 	if open {
 		l.histU = newLatencyHist()
 		l.late = newLatencyHist()
-		l.margin = initMargin
-		t, err := newWakeTimer()
-		if err != nil {
+		if l.pacer, err = newPacer(p); err != nil {
 			p.Close()
-			return nil, fmt.Errorf("generator timer: %w", err)
-		}
-		if t != nil {
-			if err := p.Add(t.fd, timerToken, poller.Readable); err != nil {
-				t.close()
-				p.Close()
-				return nil, fmt.Errorf("generator timer: %w", err)
-			}
-			l.timer = t
+			return nil, err
 		}
 	}
 	return l, nil
+}
+
+// pacer gets a loop to each send's due time: it blocks, on the wake timer
+// where there is one, until a margin before, then polls without blocking
+// for the rest. The open loop paces its sends with it, and the paced
+// timing floor a loop that sends nothing.
+type pacer struct {
+	// timer wakes the loop between milliseconds; nil where the platform
+	// has none, and then the poller's timeout serves.
+	timer  *wakeTimer
+	margin int64
+	wakes  [wakeWindow]int64 // lateness of the last wake-ups, a ring
+	nwakes int
+}
+
+// newPacer adds its wake timer to p, reported under timerToken.
+func newPacer(p genPoller) (pacer, error) {
+	pc := pacer{margin: initMargin}
+	t, err := newWakeTimer()
+	if err != nil {
+		return pc, fmt.Errorf("generator timer: %w", err)
+	}
+	if t != nil {
+		if err := p.Add(t.fd, timerToken, poller.Readable); err != nil {
+			t.close()
+			return pc, fmt.Errorf("generator timer: %w", err)
+		}
+		pc.timer = t
+	}
+	return pc, nil
+}
+
+// close takes the wake timer out of p and closes it.
+func (pc *pacer) close(p genPoller) {
+	if pc.timer != nil {
+		_ = p.Remove(pc.timer.fd)
+		pc.timer.close()
+		pc.timer = nil
+	}
 }
 
 // add takes ownership of a connected non-blocking socket.
@@ -560,40 +584,40 @@ func (l *genLoop) fire() {
 // untilDue is the poller timeout that gets the loop to due on time:
 // block (on the wake timer if there is one) until the margin before it,
 // then poll without blocking.
-func (l *genLoop) untilDue(due int64) time.Duration {
+func (pc *pacer) untilDue(due int64) time.Duration {
 	left := due - nanotime()
-	if left <= l.margin {
+	if left <= pc.margin {
 		return 0
 	}
-	if l.timer != nil {
-		if err := l.timer.arm(due - l.margin); err == nil {
+	if pc.timer != nil {
+		if err := pc.timer.arm(due - pc.margin); err == nil {
 			return -1
 		}
-		l.timer = nil // the poller's timeout serves from now on
+		pc.timer = nil // the poller's timeout serves from now on
 	}
-	return time.Duration(left - l.margin)
+	return time.Duration(left - pc.margin)
 }
 
 // onTimer consumes the wake timer's expiry and notes how late it woke.
-func (l *genLoop) onTimer() {
-	armed := l.timer.armed
-	l.timer.expired()
+func (pc *pacer) onTimer() {
+	armed := pc.timer.armed
+	pc.timer.expired()
 	if armed != 0 {
-		l.noteWake(nanotime() - armed)
+		pc.noteWake(nanotime() - armed)
 	}
 }
 
 // noteWake moves the margin to the latest of the recent wake-ups: enough
 // to absorb their tail, within maxMargin (a preemption's milliseconds
 // would otherwise turn the loop into a spinner).
-func (l *genLoop) noteWake(late int64) {
-	l.wakes[l.nwakes%wakeWindow] = late
-	l.nwakes++
+func (pc *pacer) noteWake(late int64) {
+	pc.wakes[pc.nwakes%wakeWindow] = late
+	pc.nwakes++
 	worst := int64(0)
-	for _, x := range l.wakes[:min(l.nwakes, wakeWindow)] {
+	for _, x := range pc.wakes[:min(pc.nwakes, wakeWindow)] {
 		worst = max(worst, x)
 	}
-	l.margin = min(max(worst+marginSlack, minMargin), maxMargin)
+	pc.margin = min(max(worst+marginSlack, minMargin), maxMargin)
 }
 
 // recordSeries puts a latency into its interval of the window.
@@ -647,10 +671,7 @@ func (l *genLoop) closeAll() {
 			unix.Close(c.fd)
 		}
 	}
-	if l.timer != nil {
-		_ = l.p.Remove(l.timer.fd)
-		l.timer.close()
-	}
+	l.pacer.close(l.p)
 	_ = l.p.Close()
 }
 

@@ -155,7 +155,7 @@ func TestUntilDueSubMillisecond(t *testing.T) {
 // The margin covers the tail of recent wake-ups, not their mean: one late
 // wake-up among usual ones holds it up for a window, then it falls back.
 func TestMarginFollowsWakeTail(t *testing.T) {
-	l := &genLoop{margin: initMargin}
+	l := &pacer{margin: initMargin}
 	for range wakeWindow {
 		l.noteWake(10_000)
 	}

@@ -280,7 +280,8 @@ func (r *run) baseline() {
 }
 
 // timingFloor measures, for an open loop, how punctual any sender could
-// be on the generator's (first) CPU, before the load begins.
+// be on the generator's (first) CPU, before the load begins: spinning,
+// and pacing itself at the run's rate as a generator loop will.
 func (r *run) timingFloor() {
 	if r.cfg.Rate <= 0 {
 		return
@@ -291,6 +292,13 @@ func (r *run) timingFloor() {
 	}
 	f := measureFloor(cpu, floorProbe)
 	r.res.SendLatenessFloor = &f
+	// A loop's sends are loops/rate apart, on average.
+	interval := max(int64(float64(r.cfg.loops())*1e9/r.cfg.Rate), 1)
+	if p, err := measurePacedFloor(r.genBackend, cpu, interval, pacedProbe(interval)); err == nil {
+		r.res.SendLatenessFloorPaced = &p
+	} else {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("no paced timing floor: %v", err))
+	}
 }
 
 // connect opens the connections, active ones first so that idle ones

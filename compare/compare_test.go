@@ -361,6 +361,7 @@ func TestMergeArithmetic(t *testing.T) {
 	a.SendLateness, b.SendLateness = &la, &lb
 	b.Generator.SendLate = true
 	a.SendLatenessFloor, b.SendLatenessFloor = &result.TimingFloor{P99: 30_000, CPU: 1}, &result.TimingFloor{P99: 40_000, CPU: 1}
+	a.SendLatenessFloorPaced, b.SendLatenessFloorPaced = &result.TimingFloor{P99: 70_000, CPU: 1, Sends: 9}, &result.TimingFloor{P99: 60_000, CPU: 1, Sends: 9}
 	a.Series = []result.Second{{Start: 0, End: 1, RoundTrips: 3, Throughput: 3}}
 	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	result.WriteFile(pa, a)
@@ -383,6 +384,9 @@ func TestMergeArithmetic(t *testing.T) {
 	}
 	if f := m.SendLatenessFloor; f == nil || f.P99 != 40_000 {
 		t.Errorf("timing floor %+v, want the worse host's (p99 40us)", f)
+	}
+	if f := m.SendLatenessFloorPaced; f == nil || f.P99 != 70_000 {
+		t.Errorf("paced timing floor %+v, want the worse host's (p99 70us)", f)
 	}
 	h, err := hdrhistogram.Decode([]byte(m.Latency.Histogram))
 	if err != nil {

@@ -67,7 +67,7 @@ func Merge(files []chart.File) (*result.Result, error) {
 	out.Integrity = result.Integrity{}
 	out.Faults = nil
 	out.Noise = nil
-	out.SendLatenessFloor = nil
+	out.SendLatenessFloor, out.SendLatenessFloorPaced = nil, nil
 	var hosts []string
 	for i, f := range files {
 		r := f.Result
@@ -102,10 +102,9 @@ func Merge(files []chart.File) (*result.Result, error) {
 		g.SendLate = g.SendLate || r.Generator.SendLate
 		g.Spin = g.Spin || r.Generator.Spin
 		g.BlockingRead = g.BlockingRead || r.Generator.BlockingRead
-		if f := r.SendLatenessFloor; f != nil && (out.SendLatenessFloor == nil || f.P99 > out.SendLatenessFloor.P99) {
-			fl := *f // the worst host's floor speaks for the merge
-			out.SendLatenessFloor = &fl
-		}
+		// The worst host's floors speak for the merge.
+		worstFloor(&out.SendLatenessFloor, r.SendLatenessFloor)
+		worstFloor(&out.SendLatenessFloorPaced, r.SendLatenessFloorPaced)
 		key := fmt.Sprintf("host.%d.%s.", i+1, r.Env.Hostname)
 		out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
 		out.Params.Extra[key+"gen_cpu_per_rt_us"] = fmt.Sprintf("%.4f", r.Generator.CPU.PerRTus)
@@ -348,4 +347,12 @@ func MergeCommand(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return 1
+}
+
+// worstFloor keeps in *dst a copy of f if it is the higher floor.
+func worstFloor(dst **result.TimingFloor, f *result.TimingFloor) {
+	if f != nil && (*dst == nil || f.P99 > (*dst).P99) {
+		fl := *f
+		*dst = &fl
+	}
 }

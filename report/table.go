@@ -268,7 +268,9 @@ func openLoopNote(r *result.Result) string {
 	}
 	if l := r.SendLateness; l != nil {
 		n += fmt.Sprintf(";\n  sends late by p50 %s, p99 %s", compactNs(float64(l.P50)), compactNs(float64(l.P99)))
-		if f := r.SendLatenessFloor; f != nil {
+		if f := r.Floor(); f != nil && f.Sends > 0 {
+			n += fmt.Sprintf(" (a loop that only paced itself so: p99 %s)", compactNs(float64(f.P99)))
+		} else if f != nil {
 			n += fmt.Sprintf(" (the CPU's own gaps: p99 %s)", compactNs(float64(f.P99)))
 		}
 		if r.Generator.SendLate {

@@ -69,10 +69,16 @@ type Result struct {
 	// corrected latency then describes the generator, not the server.
 	SendLateness *Latency `json:"send_lateness,omitempty"`
 	// SendLatenessFloor is the lateness a perfect sender would have had
-	// on the generator's CPU, measured just before the connections
-	// opened; open loop only. SendLateness near it is the machine's, not
-	// the generator's.
+	// on the generator's CPU, spinning, measured just before the
+	// connections opened; open loop only. SendLateness near it is the
+	// machine's, not the generator's.
 	SendLatenessFloor *TimingFloor `json:"send_lateness_floor,omitempty"`
+	// SendLatenessFloorPaced is the same for a sender that paces itself
+	// through deadlines at the run's rate as the generator's loop paces
+	// its sends, sleeping until shortly before each where they are far
+	// enough apart: it pays for waking its CPU, which a spinning one does
+	// not. Floor says which of the two the run's sends match.
+	SendLatenessFloorPaced *TimingFloor `json:"send_lateness_floor_paced,omitempty"`
 	// Series is the window interval by interval (Second), so that stalls
 	// and noise show over time rather than vanish into the totals.
 	Series []Second `json:"series,omitempty"`
@@ -298,21 +304,35 @@ type Latency struct {
 	Overflow int64 `json:"overflow,omitempty"`
 }
 
-// TimingFloor is what a thread that only reads the clock saw on one CPU:
-// the gaps in which it did not run (interrupts; on a virtual machine, the
-// host's work, which steal time may not show). A send falling due at a
-// random instant is late by the rest of the gap it falls in; the
-// percentiles are of that lateness.
+// TimingFloor is how late a sender that did nothing else was on one
+// CPU, the percentiles being of that lateness. Spinning, it is a thread
+// that only reads the clock and sees the gaps in which it did not run
+// (interrupts; on a virtual machine, the host's work, which steal time
+// may not show): a send falling due at a random instant is late by the
+// rest of the gap it falls in. Paced, it is a loop that reached Sends
+// deadlines IntervalNs apart the way the generator's loop reaches its
+// sends.
 type TimingFloor struct {
 	P50  int64 `json:"p50_ns"`
 	P99  int64 `json:"p99_ns"`
 	P999 int64 `json:"p99_9_ns"`
 	// Lost is the share of the probe spent in gaps of 10 us or more, and
-	// GapsPerSec how many there were.
+	// GapsPerSec how many there were; spinning only.
 	Lost       float64 `json:"lost_share"`
 	GapsPerSec float64 `json:"gaps_per_sec"`
 	ProbeSec   float64 `json:"probe_sec"`
 	CPU        int     `json:"cpu"` // -1: not pinned
+	IntervalNs int64   `json:"interval_ns,omitempty"`
+	Sends      int64   `json:"sends,omitempty"`
+}
+
+// Floor is the timing floor that matches how the generator sent: the
+// paced one, unless it spun (Generator.Spin), or none was measured.
+func (r *Result) Floor() *TimingFloor {
+	if r.SendLatenessFloorPaced != nil && !r.Generator.Spin {
+		return r.SendLatenessFloorPaced
+	}
+	return r.SendLatenessFloor
 }
 
 // Percentile is one point of a user-chosen list.
@@ -885,7 +905,7 @@ func nonNegative(v reflect.Value, path string) error {
 		switch {
 		case strings.HasSuffix(path, "fault_seed"):
 			return nil
-		case path == "send_lateness_floor.cpu":
+		case path == "send_lateness_floor.cpu", path == "send_lateness_floor_paced.cpu":
 			low = -1
 		}
 		if v.Int() < low {
