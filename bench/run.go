@@ -201,8 +201,9 @@ func (r *run) startPeer() error {
 	r.target = p.Addr
 	r.res.Params.Target = p.Addr
 	r.res.Params.Extra["server_pid"] = fmt.Sprint(p.PID)
-	r.res.Peer = &result.Peer{Name: r.cfg.Peer.Name, Multiplexer: r.cfg.Peer.Multiplexer,
-		Library: p.Library, Loop: p.Loop, Command: strings.Join(p.Command, " ")}
+	cp := r.cfg.Peer
+	r.res.Peer = &result.Peer{Name: cp.Name, Multiplexer: cp.Multiplexer, Family: cp.Family, Language: cp.Language,
+		Reference: cp.Reference, Library: p.Library, Loop: p.Loop, Command: strings.Join(p.Command, " ")}
 	if len(r.cfg.Server.CPUs) > 0 {
 		// Inherited from the thread that started it: checked, not assumed.
 		if got, err := sysstat.ThreadAffinity(p.PID); err == nil && sysstat.FormatCPUList(got) != sysstat.FormatCPUList(r.cfg.Server.CPUs) {

@@ -62,7 +62,7 @@ func Build(ctx context.Context, dir string) (echo, ping string, err error) {
 
 // The floor is also a peer, c-floor: run measures it as the server child.
 func init() {
-	peer.Register(&peer.Peer{Name: Name, Multiplexer: "epoll", Needs: "a C compiler (gcc)",
+	peer.Register(&peer.Peer{Name: Name, Multiplexer: "epoll", Family: Name, Language: "C", Reference: true, Needs: "a C compiler (gcc)",
 		Doc:     "muxbench's C floor (cfloor/c/echo.c): one thread, level-triggered epoll, nothing else",
 		Program: peer.C("cfloor_echo", echoSource, "", nil), Args: []string{"-e"}})
 }

@@ -46,6 +46,19 @@ type Peer struct {
 	// muxbench's backends are ("epoll", "iouring"), or what the library
 	// runs where nobody can choose; empty when unknown.
 	Multiplexer string
+	// Family is the library the peer runs, unversioned and the same
+	// whatever multiplexer it is forced onto ("Twisted", "libevent"), and
+	// Language what the server is written in ("Python", "C"): a figure
+	// that sets runtimes side by side draws a line per family.
+	Family, Language string
+	// Reference: the peer is muxbench's own C floor, drawn beside
+	// muxbench's backends as well as beside the peers.
+	Reference bool
+	// MaxConns, when set, is the most connections the peer can hold, and
+	// Limit says why (select's FD_SETSIZE, as its library meets it):
+	// compare skips the points that need more, with that reason.
+	MaxConns int
+	Limit    string
 	// Needs is what to install for it: Debian packages, or a program.
 	Needs string
 	// Loop is what the library says it runs when it runs as forced (the

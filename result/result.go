@@ -541,6 +541,15 @@ type Peer struct {
 	// Multiplexer is what the peer forces its library onto, named as
 	// muxbench's backends are; empty when unknown (a user's own server).
 	Multiplexer string `json:"multiplexer,omitempty"`
+	// Family is the library the peer runs, unversioned and the same
+	// whatever multiplexer it is forced onto ("Twisted", "libevent"), and
+	// Language what the server is written in ("Python", "C"); empty for a
+	// user's own server.
+	Family   string `json:"family,omitempty"`
+	Language string `json:"language,omitempty"`
+	// Reference: the peer is muxbench's own C floor (c-floor), drawn
+	// beside muxbench's backends as well as beside the peers.
+	Reference bool `json:"reference,omitempty"`
 	// Library and Loop are what the server said when it started: its
 	// library and version ("Twisted 22.4.0 (Python 3.11.2)"), and the
 	// loop that ran ("EPollReactor").
