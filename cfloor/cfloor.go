@@ -66,14 +66,3 @@ func init() {
 		Doc:     "muxbench's C floor (cfloor/c/echo.c): one thread, level-triggered epoll, nothing else",
 		Program: peer.C("cfloor_echo", echoSource, "", nil), Args: []string{"-e"}})
 }
-
-// Server is a running C echo server.
-type Server = peer.Process
-
-// Start runs the echo server at exe on a free loopback port, with args,
-// and waits for its ready line. It holds the server's stdin (-e), so the
-// server ends with this process however it ends; Stop ends it.
-func Start(exe string, args ...string) (*Server, error) {
-	p := &peer.Peer{Name: Name, Program: func() ([]string, error) { return []string{exe}, nil }, Args: append([]string{"-e"}, args...)}
-	return p.Start(context.Background(), "", nil)
-}

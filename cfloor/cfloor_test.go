@@ -14,6 +14,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/cfloor"
+	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -54,11 +55,16 @@ func build(t *testing.T) (echo, ping string) {
 }
 
 // The C floor builds, echoes what the blocking client sends (checked byte
-// by byte, small and large messages), and the load generator drives it as
-// compare does: through --target, its CPU read by pid.
+// by byte, small and large messages), and the load generator drives it
+// through --target, its CPU read by pid. It is started as the peer
+// c-floor, as run and compare start it.
 func TestFloor(t *testing.T) {
-	echo, ping := build(t)
-	s, err := cfloor.Start(echo)
+	_, ping := build(t)
+	p, ok := peer.Lookup(cfloor.Name)
+	if !ok {
+		t.Fatal("no c-floor peer")
+	}
+	s, err := p.Start(context.Background(), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,17 +17,16 @@ var DefaultRunner Runner = benchRun
 // benchRun measures a point with the load generator, the server in a
 // child process of its own (so each side has its own descriptor table).
 func benchRun(ctx context.Context, s RunSpec, progress func(string)) (*result.Result, error) {
-	if s.Backend == CFloor {
-		return floorRun(ctx, s, progress)
-	}
 	return bench.Run(ctx, benchConfig(s, progress, sysstat.CanPin()))
 }
 
 // benchConfig is the load generator's configuration for s; pin says
-// whether threads can be pinned here.
+// whether threads can be pinned here. A peer is started as the server,
+// pinned as muxbench's own are.
 func benchConfig(s RunSpec, progress func(string), pin bool) bench.Config {
 	cfg := bench.Config{
 		Server:   server.Config{Backend: s.Backend, SndBuf: s.SndBuf},
+		Peer:     s.Peer,
 		Conns:    s.Conns,
 		Idle:     s.Idle,
 		MsgSize:  s.MsgSize,
@@ -37,6 +36,9 @@ func benchConfig(s RunSpec, progress func(string), pin bool) bench.Config {
 		Progress: func(p bench.Progress) {
 			progress(fmt.Sprintf("%-7s %5.1fs %s rt/s", p.Phase, p.Elapsed.Seconds(), report.Human(p.Rate)))
 		},
+	}
+	if s.Peer != nil {
+		cfg.Server = server.Config{}
 	}
 	if s.Loops > 1 {
 		// A CPU for each server loop, then one for each generator loop

@@ -3,25 +3,29 @@ package compare
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all" // every backend this platform has
 	"github.com/muxbench/muxbench/sweep"
 	"golang.org/x/sys/unix"
 )
 
-// limits are this process's: the descriptor limit and each backend's own
-// ceiling.
-func limits() Limits {
+// limits are this process's: the descriptor limit, each backend's own
+// ceiling, and the peers among the backends (the catalogue's, and users'
+// own).
+func limits(own peer.Flags) Limits {
 	l := Limits{CPUs: runtime.NumCPU(), Exclusive: func(b string) bool {
 		info, ok := poller.Lookup(b)
 		return ok && info.Caps.Exclusive
@@ -30,6 +34,14 @@ func limits() Limits {
 			return info.Caps.MaxFD
 		}
 		return 0
+	}, Peer: func(b string) *peer.Peer {
+		for _, p := range own {
+			if p.Name == b {
+				return p
+			}
+		}
+		p, _ := peer.Lookup(b)
+		return p
 	}}
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && rl.Cur < 1<<31 {
@@ -38,11 +50,13 @@ func limits() Limits {
 	return l
 }
 
-const compareUsage = `usage: muxbench compare [--backend LIST] [--quick] [--repeat N] [--out DIR] [--resume] [--plan]
+const compareUsage = `usage: muxbench compare [--backend LIST] [--peers] [--peer NAME=COMMAND] [--quick] [--repeat N] [--out DIR] [--resume] [--plan]
 
 Runs every backend over the active, idle, message-size and open-loop
-sweeps, saving each run as it completes, then draws the charts and the
-summary table. Progress goes to stderr, the table to stdout.`
+sweeps, and the peers (other projects' event loops: the full profile's,
+or --peers) over the active and idle sweeps, saving each run as it
+completes, then draws the charts and the summary table. Progress goes
+to stderr, the table to stdout.`
 
 // maxRepeats bounds --repeat: the plan multiplies it by its points.
 const maxRepeats = 1000
@@ -55,7 +69,11 @@ var drawCharts = true
 // failed or the comparison was interrupted, 2 bad usage.
 func Command(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("compare", compareUsage, stdout)
-	backends := fs.String("backend", "all", "`backends` to compare: all or a comma-separated list of "+strings.Join(poller.All(false), ",")+", and "+CFloor+" (all includes it where a C compiler exists)")
+	backends := fs.String("backend", "all", "`backends` to compare: all (muxbench's own, and "+CFloor+" where a C compiler exists), "+poller.PeersKeyword+
+		" (every peer available here), or a comma-separated list of "+strings.Join(poller.All(false), ",")+" and the peers "+strings.Join(poller.PeerNames(), ","))
+	peers := fs.Bool("peers", false, "also every peer available here (other projects' event loops) in the active and idle sweeps; the full profile runs them with the default --backend unless --peers=false")
+	var userPeers peer.Flags
+	fs.Var(&userPeers, "peer", peer.FlagUsage+"; run in the active and idle sweeps")
 	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
 	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", sweep.Full.MinRepeat, FullBudget, maxRepeat))
 	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
@@ -73,61 +91,27 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if *repeat < 0 || *repeat > maxRepeats {
 		return fail(fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", *repeat, maxRepeats))
 	}
-	// The C floor is not a poller backend: it is taken out of the list
-	// before the list is parsed.
-	var named []string
-	floorNamed := false
-	for _, b := range strings.Split(*backends, ",") {
-		if strings.TrimSpace(b) == CFloor {
-			floorNamed = true
-		} else {
-			named = append(named, b)
-		}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	// The full profile is the reference: every server, peers included,
+	// unless the servers are chosen.
+	list, skips, err := serverList(*backends, *peers || !*quick && !given["peers"] && !given["backend"])
+	if err != nil {
+		return fail(err)
 	}
-	var list []string
-	if !floorNamed || len(named) > 0 {
-		choices, err := poller.ParseList(strings.Join(named, ","), false)
-		if err != nil {
-			return fail(fmt.Errorf("--backend %q: %v", *backends, err))
-		}
-		for _, c := range choices {
-			if info, _ := poller.Lookup(c.Backend); info.Emulation != "" {
-				return fail(fmt.Errorf("--backend %s: %s runs on %s here: its figures are not %s's, and no chart takes them; measure it with run", c.Name, c.Backend, info.Emulation, c.Backend))
-			}
-			if c.Edge {
-				// The charts draw one series per backend.
-				return fail(fmt.Errorf("--backend %s: compare runs every backend level-triggered; measure %s with run", c.Name, c.Name))
-			}
-		}
-		list = poller.ChoiceNames(choices)
+	for _, p := range userPeers {
+		list = append(list, p.Name)
 	}
-	all := strings.TrimSpace(*backends) == "all"
-	// What all leaves out is said once the input is known good: a bad
-	// flag's error stays one line.
-	var skips []string
-	if all {
-		skips = poller.Skipped(false)
-	}
+	// What all and peers leave out is said once the input is known good:
+	// a bad flag's error stays one line.
 	sayskips := func() {
 		for _, s := range skips {
 			fmt.Fprintln(stderr, "muxbench compare: skipping", s)
 		}
 	}
-	switch floorErr := FloorAvailable(); {
-	case floorNamed && floorErr != nil:
-		return fail(fmt.Errorf("--backend %s: %w", CFloor, floorErr))
-	case floorNamed:
-		list = append(list, CFloor)
-	case all && floorErr != nil:
-		skips = append(skips, fmt.Sprintf("%s: %v", CFloor, floorErr))
-	case all:
-		// The C floor is a reference line wherever it can be built.
-		list = append(list, CFloor)
-	}
-	defer removeFloor()
 	o := Options{
 		Backends: list, Sweeps: sweep.Full, Budget: FullBudget, Repeat: *repeat,
-		Out: *out, Resume: *resume, Limits: limits(), Runner: DefaultRunner, Verbose: *verbose,
+		Out: *out, Resume: *resume, Limits: limits(userPeers), Runner: DefaultRunner, Verbose: *verbose,
 		Command:    "muxbench compare " + strings.Join(args, " "),
 		AllowMixed: *allowMixed,
 		Busy:       machineBusy, QuietBelow: DefaultQuietBelow, QuietWait: *quietWait,
@@ -176,4 +160,44 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// serverList reads --backend, and with peers every peer available here:
+// the servers to compare, and one line for each that all or peers left
+// out, saying why. all is muxbench's own backends and the C floor, a
+// reference line, where it can run.
+func serverList(backends string, peers bool) (list, skips []string, err error) {
+	names := strings.Split(backends, ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	if slices.Contains(names, "all") && !slices.Contains(names, CFloor) {
+		if p, ok := peer.Lookup(CFloor); ok {
+			if err := p.Available(); err != nil {
+				skips = append(skips, fmt.Sprintf("%s: %v", CFloor, err))
+			} else {
+				names = append(names, CFloor)
+			}
+		}
+	}
+	if peers {
+		names = append(names, poller.PeersKeyword)
+	}
+	choices, skipped, err := poller.ParseListWithPeers(strings.Join(names, ","), false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--backend %q: %v", backends, err)
+	}
+	for _, c := range choices {
+		if c.Peer {
+			continue
+		}
+		if info, _ := poller.Lookup(c.Backend); info.Emulation != "" {
+			return nil, nil, fmt.Errorf("--backend %s: %s runs on %s here: its figures are not %s's, and no chart takes them; measure it with run", c.Name, c.Backend, info.Emulation, c.Backend)
+		}
+		if c.Edge {
+			// The charts draw one series per backend.
+			return nil, nil, fmt.Errorf("--backend %s: compare runs every backend level-triggered; measure %s with run", c.Name, c.Name)
+		}
+	}
+	return poller.ChoiceNames(choices), append(skips, skipped...), nil
 }

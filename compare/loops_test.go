@@ -52,7 +52,7 @@ func TestPlanLoopsSweep(t *testing.T) {
 			"epoll/c1000-l8", "epoll/c1000-l8-exclusive", "stdlib/c1000-l8", "epoll/c1000-l16", "epoll/c1000-l16-exclusive", "stdlib/c1000-l16",
 			"epoll/c1000-l32", "epoll/c1000-l32-exclusive", "stdlib/c1000-l32"}, nil},
 	} {
-		pl := NewPlan(sweep.Full, backends, 1, FullBudget, Limits{CPUs: tc.cpus, Exclusive: epollOnly})
+		pl := NewPlan(sweep.Full, backends, 1, FullBudget, Limits{CPUs: tc.cpus, Exclusive: epollOnly, Peer: catalogue.Peer})
 		if d := cmp.Diff(tc.points, loopsPoints(pl)); d != "" {
 			t.Errorf("%d CPUs: loops points (-want +got):\n%s", tc.cpus, d)
 		}

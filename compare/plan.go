@@ -5,10 +5,11 @@ package compare
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/muxbench/muxbench/cfloor"
+	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sweep"
@@ -20,6 +21,11 @@ const (
 	QuickBudget = 2 * time.Minute
 	maxRepeat   = 5
 )
+
+// CFloor is the minimal C epoll echo server (package cfloor), the peer
+// that compare's all runs beside muxbench's backends as the floor they
+// are compared with.
+const CFloor = cfloor.Name
 
 // Limits say which points can run on this machine.
 type Limits struct {
@@ -37,6 +43,19 @@ type Limits struct {
 	// listener (server.AcceptExclusive): the loops sweep runs them
 	// both ways. Nil: none.
 	Exclusive func(backend string) bool
+	// Peer finds the peers among the backends (another project's echo
+	// server, the C floor, or a user's own): only the sweeps that take
+	// peers (sweep.Sweep.Peers) run them, each within the connections it
+	// can hold (peer.Peer.MaxConns). Nil: none is a peer.
+	Peer func(backend string) *peer.Peer
+}
+
+// peer is backend's peer, or nil for one of muxbench's own.
+func (l Limits) peer(backend string) *peer.Peer {
+	if l.Peer == nil {
+		return nil
+	}
+	return l.Peer(backend)
 }
 
 // fdSpare covers listeners, control channels, the poller's own
@@ -52,6 +71,9 @@ func (l Limits) fits(p sweep.Point) (bool, string) {
 	}
 	if l.FDs > 0 && need > l.FDs {
 		return false, fmt.Sprintf("needs about %d descriptors, the limit is %d", need, l.FDs)
+	}
+	if pr := l.peer(p.Backend); pr != nil && pr.MaxConns > 0 && conns > pr.MaxConns {
+		return false, fmt.Sprintf("needs %d connections, %s holds %d at most: %s", conns, p.Backend, pr.MaxConns, pr.Limit)
 	}
 	if l.MaxFD != nil {
 		if m := l.MaxFD(p.Backend); m > 0 && conns+fdSpare > m {
@@ -101,9 +123,15 @@ type Plan struct {
 func NewPlan(s sweep.Settings, backends []string, repeat int, budget time.Duration, lim Limits) Plan {
 	var one []sweep.Point
 	seen := map[result.PointKey]bool{}
+	own := 0 // muxbench's backends, which every sweep runs
+	for _, b := range backends {
+		if lim.peer(b) == nil {
+			own++
+		}
+	}
 	for _, sw := range sweep.All {
 		for _, p := range sw.Points(s, backends, lim.Exclusive) {
-			if p.Backend == CFloor && !sw.Floor {
+			if lim.peer(p.Backend) != nil && !sw.Peers {
 				continue
 			}
 			if k := p.Key(); !seen[k] {
@@ -149,7 +177,7 @@ func NewPlan(s sweep.Settings, backends []string, repeat int, budget time.Durati
 	}
 	for _, c := range cpuSkips {
 		who := strings.Join(c.backends, ", ")
-		if n := len(c.backends); n > 1 && (n == len(backends) || n == len(backends)-1 && slices.Contains(backends, CFloor)) {
+		if n := len(c.backends); n > 1 && n == own {
 			who = "every backend"
 		}
 		if len(c.exclusive) > 0 {

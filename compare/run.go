@@ -12,6 +12,7 @@ import (
 
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/internal/outfile"
+	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
@@ -28,6 +29,9 @@ var ErrInterrupted = errors.New("interrupted")
 // RunSpec is one run as the load generator needs it.
 type RunSpec struct {
 	sweep.Point
+	// Peer is the point's server where it is a peer, not one of
+	// muxbench's backends.
+	Peer *peer.Peer
 	// Rate is the open-loop schedule in round trips per second, 0 for a
 	// closed loop.
 	Rate     float64
@@ -119,7 +123,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			left = time.Duration(float64(left) * float64(elapsed) / float64(planDone))
 		}
 		fmt.Fprintf(stderr, "[%d/%d] %-40s elapsed %s, about %s left\n", i+1, n, p, fmtDur(elapsed), fmtDur(left))
-		spec := RunSpec{Point: p, Duration: o.Sweeps.Duration, Warmup: o.Sweeps.Warmup}
+		spec := RunSpec{Point: p, Peer: o.Limits.peer(p.Backend), Duration: o.Sweeps.Duration, Warmup: o.Sweeps.Warmup}
 		if p.RateFraction > 0 {
 			capacity, err := Capacity(o.Out, pl, p)
 			if err != nil {
@@ -261,7 +265,8 @@ func fmtDur(d time.Duration) string {
 // Capacity is the throughput an open-loop point's rate is a fraction of:
 // the median closed-loop throughput at its connection count, of the
 // backend that managed least for the latency sweep (so every backend gets
-// the same offered load and all can keep up), of sweep.CostBase for the cost
+// the same offered load and all can keep up), among the backends the
+// sweep runs, of sweep.CostBase for the cost
 // sweep (or, without it, of the backend that managed most). Once an
 // open-loop run of the sweep is saved its rate is reused, so that every
 // repeat (and a resumed comparison) offers the same load.
@@ -274,9 +279,15 @@ func Capacity(out string, pl Plan, at sweep.Point) (float64, error) {
 			return r.Params.Rate / p.RateFraction, nil
 		}
 	}
+	// Of the servers this sweep runs: a peer's capacity is none of its
+	// business.
+	inSweep := map[string]bool{}
+	for _, p := range pl.Points {
+		inSweep[p.Backend] = inSweep[p.Backend] || p.Sweep == at.Sweep
+	}
 	per := map[string][]float64{}
 	for _, p := range pl.Points {
-		if p.Sweep != sweep.Active || p.Conns != at.Conns {
+		if p.Sweep != sweep.Active || p.Conns != at.Conns || !inSweep[p.Backend] {
 			continue
 		}
 		r, err := result.ReadFile(filepath.Join(out, p.File()))

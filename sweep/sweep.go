@@ -44,8 +44,11 @@ type Sweep struct {
 	Points func(s Settings, backends []string, exclusive func(string) bool) []Point
 	// Param is a point's swept value as its file name gives it.
 	Param func(p Point) string
-	// Floor: the C floor, a reference server, is a line of this sweep.
-	Floor bool
+	// Peers: the peers (other projects' echo servers, and the C floor)
+	// are lines of this sweep. They take none of muxbench's server
+	// settings (socket buffers, loops), so only the sweeps of
+	// connections run them.
+	Peers bool
 	// Optional sweeps run only where the machine allows (enough CPUs):
 	// their figures are not missed when they have no runs.
 	Optional bool
@@ -96,7 +99,7 @@ type Lines struct {
 // All are the sweeps in the order compare runs and reports them.
 var All = []Sweep{
 	{
-		Name: Active, Floor: true,
+		Name: Active, Peers: true,
 		Points: perBackend(func(s Settings, b string) (ps []Point) {
 			for _, c := range s.Active {
 				ps = append(ps, Point{Sweep: Active, Backend: b, Conns: c, MsgSize: s.BaseMsg})
@@ -115,7 +118,7 @@ var All = []Sweep{
 		}}},
 	},
 	{
-		Name: Idle, Floor: true,
+		Name: Idle, Peers: true,
 		Points: perBackend(func(s Settings, b string) (ps []Point) {
 			for _, i := range s.Idle {
 				ps = append(ps, Point{Sweep: Idle, Backend: b, Conns: s.IdleActive, Idle: i, MsgSize: s.BaseMsg})
