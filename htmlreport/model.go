@@ -35,6 +35,12 @@ type StaticChart struct {
 type Backend struct {
 	Name  string
 	Color string // CSS colour, "#0072b2"
+	// Dash is its lines' SVG stroke-dasharray ("5 2.5"); "" for solid.
+	Dash string
+	// Group is the kind of server it is ("muxbench", "peers"): where
+	// there are several, the legend shows each with a button that hides
+	// or shows all of it.
+	Group string
 }
 
 // Figure is one chart: panels side by side under one title.

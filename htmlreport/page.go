@@ -29,7 +29,8 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{end}}{{range .Caption}}<p class="caption">{{.}}</p>
 {{end}}
 <nav class="legend" aria-label="backends: click to hide or show on every chart and table">
-{{range .Backends}}<button type="button" class="toggle" data-toggle="{{.Name}}" aria-pressed="true" style="--c:{{.Color}}"><span class="swatch"></span>{{.Name}}</button>
+{{range .Legend}}{{if .Starts}}<button type="button" class="toggle group" data-group="{{.Group}}" aria-pressed="true">{{.Group}}:</button>
+{{end}}<button type="button" class="toggle" data-toggle="{{.Name}}" data-in="{{.Group}}" aria-pressed="true" style="--c:{{.Color}}"><svg class="swatch" viewBox="0 0 18 10" width="18" height="10" aria-hidden="true"><line x1="1" x2="17" y1="5" y2="5"{{if .Dash}} stroke-dasharray="{{.Dash}}"{{end}}/><circle cx="9" cy="5" r="3"/></svg>{{.Name}}</button>
 {{end}}<span class="key"><svg viewBox="0 0 12 12" width="12" height="12" aria-hidden="true"><circle class="keymark" cx="6" cy="6" r="4"/></svg> a dashed point has a warning (noisy machine, saturated generator, rate not reached...)</span><span class="hint">click a backend to hide or show it everywhere; hover a point for its figures</span>
 </nav>
 </header>
@@ -100,6 +101,12 @@ func stripProlog(svg string) string {
 	return svg
 }
 
+// legendEntry is a backend in the legend; Starts, the first of its group.
+type legendEntry struct {
+	Backend
+	Starts bool
+}
+
 type cellView struct {
 	Text    string
 	SortKey string
@@ -118,9 +125,9 @@ type tableView struct {
 
 // Write renders p as one self-contained page.
 func Write(w io.Writer, p Page) error {
-	colors := map[string]string{}
+	styles := map[string]Backend{}
 	for _, b := range p.Backends {
-		colors[b.Name] = b.Color
+		styles[b.Name] = b
 	}
 	var figs []figureView
 	for fi, f := range p.Figures {
@@ -128,7 +135,7 @@ func Write(w io.Writer, p Page) error {
 		for pi, pan := range f.Panels {
 			// The SVG is built by panelSVG, which escapes every string it
 			// writes; it is trusted here for that reason alone.
-			v.SVG = append(v.SVG, template.HTML(panelSVG(pan, colors, fmt.Sprintf("f%d-p%d", fi, pi)))) //nolint:gosec
+			v.SVG = append(v.SVG, template.HTML(panelSVG(pan, styles, fmt.Sprintf("f%d-p%d", fi, pi)))) //nolint:gosec
 		}
 		figs = append(figs, v)
 	}
@@ -156,17 +163,28 @@ func Write(w io.Writer, p Page) error {
 	for _, n := range p.Noisy {
 		noisy.Rows = append(noisy.Rows, runRow{n.Point, n.File, fileHref(n.Href), n.CPU})
 	}
+	// A group's button stands before its first entry, where there are
+	// several groups.
+	var legend []legendEntry
+	groups := map[string]bool{}
+	for _, b := range p.Backends {
+		groups[b.Group] = true
+	}
+	for i, b := range p.Backends {
+		legend = append(legend, legendEntry{b, len(groups) > 1 && (i == 0 || p.Backends[i-1].Group != b.Group)})
+	}
 	var static []staticView
 	for _, c := range p.Static {
 		static = append(static, staticView{Name: c.Name, SVG: template.HTML(stripProlog(c.SVG))}) //nolint:gosec // our own chart files
 	}
 	return pageTmpl.Execute(w, struct {
 		Page
+		Legend  []legendEntry
 		Figures []figureView
 		Static  []staticView
 		Tables  []tableView
 		Runs    []runsView
 		CSS     template.CSS
 		JS      template.JS
-	}{p, figs, static, tables, []runsView{failed, noisy}, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
+	}{p, legend, figs, static, tables, []runsView{failed, noisy}, template.CSS(pageCSS), template.JS(strings.TrimSpace(pageJS))})
 }

@@ -9,11 +9,30 @@
     document.querySelectorAll("button[data-toggle]").forEach(function (b) {
       b.setAttribute("aria-pressed", hidden[b.getAttribute("data-toggle")] ? "false" : "true");
     });
+    document.querySelectorAll("button[data-group]").forEach(function (g) {
+      g.setAttribute("aria-pressed", members(g).some(function (m) { return !hidden[m]; }) ? "true" : "false");
+    });
+  }
+  // members are the backends of a group's button.
+  function members(g) {
+    var name = g.getAttribute("data-group");
+    return Array.prototype.filter.call(document.querySelectorAll("button[data-toggle]"), function (b) {
+      return b.getAttribute("data-in") === name;
+    }).map(function (b) { return b.getAttribute("data-toggle"); });
   }
   document.querySelectorAll("button[data-toggle]").forEach(function (b) {
     b.addEventListener("click", function () {
       var name = b.getAttribute("data-toggle");
       hidden[name] = !hidden[name];
+      apply();
+    });
+  });
+  // A group's button hides all of it while any is shown, else shows all.
+  document.querySelectorAll("button[data-group]").forEach(function (g) {
+    g.addEventListener("click", function () {
+      var ms = members(g);
+      var hide = ms.some(function (m) { return !hidden[m]; });
+      ms.forEach(function (m) { hidden[m] = hide; });
       apply();
     });
   });

@@ -20,14 +20,16 @@ func sample() Page {
 		return Point{X: x, Y: y, Lo: y * 0.9, Hi: y * 1.1, N: 3, Value: v, Spread: "min-max", XLabel: "x", Warnings: warn}
 	}
 	return Page{
-		Title:    "muxbench comparison",
-		Caption:  []string{"Machine: test <b>bold</b>"},
-		Backends: []Backend{{"epoll", "#0072b2"}, {"poll", "#e69f00"}},
+		Title:   "muxbench comparison",
+		Caption: []string{"Machine: test <b>bold</b>"},
+		Backends: []Backend{{Name: "epoll", Color: "#0072b2", Group: "muxbench"}, {Name: "poll", Color: "#e69f00", Group: "muxbench"},
+			{Name: "twisted-poll", Color: "#cc6677", Dash: "5 2.5", Group: "peers"}},
 		Figures: []Figure{
 			{ID: "active", Title: "Active", Panels: []Panel{
 				{Title: "Throughput", XLabel: "conns", YLabel: "rt/s", LogX: true, Series: []Series{
 					{Backend: "epoll", Points: []Point{pt(1, 100, "100 rt/s"), pt(10, 1000, "1k rt/s")}},
 					{Backend: "poll", Points: []Point{pt(1, 90, "90 rt/s"), pt(10, 800, "800 rt/s", "noisy machine")}},
+					{Backend: "twisted-poll", Points: []Point{pt(1, 20, "20 rt/s"), pt(10, 30, "30 rt/s")}},
 				}},
 				{Title: "CPU", XLabel: "conns", YLabel: "µs", LogX: true, Series: []Series{
 					{Backend: "epoll", Points: []Point{pt(1, 5, "5 µs"), pt(10, 6, "6 µs")}},
@@ -64,10 +66,15 @@ func TestPageIsSelfContainedAndEscaped(t *testing.T) {
 	if strings.Contains(s, "<b>bold</b>") {
 		t.Error("caption text reached the page unescaped")
 	}
-	for _, want := range []string{"<svg", `data-backend="poll"`, `class="pt warn"`, "json/failed/x.json", "3 integrity errors"} {
+	// A peer's line is dashed, in its legend entry too.
+	for _, want := range []string{"<svg", `data-backend="poll"`, `class="pt warn"`, "json/failed/x.json", "3 integrity errors",
+		`<line x1="1" x2="17" y1="5" y2="5" stroke-dasharray="5 2.5"/>`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if n := len(regexp.MustCompile(`<polyline class="line" points="[^"]*" stroke-dasharray="5 2.5"/>`).FindAllString(s, -1)); n != 1 {
+		t.Errorf("%d dashed lines, want the peer's one", n)
 	}
 }
 
@@ -143,6 +150,25 @@ func TestInBrowser(t *testing.T) {
 	}
 	if n := visible("poll"); n != before {
 		t.Errorf("%d poll elements visible after showing it again, want %d", n, before)
+	}
+
+	// A group's button hides every backend of the group, and only them,
+	// then shows them again.
+	peerBefore, pollBefore := visible("twisted-poll"), visible("poll")
+	if peerBefore == 0 {
+		t.Fatal("twisted-poll is not drawn")
+	}
+	if err := tab.Click(`button[data-group="peers"]`); err != nil {
+		t.Fatal(err)
+	}
+	if n := visible("twisted-poll"); n != 0 || visible("poll") != pollBefore {
+		t.Errorf("after hiding the peers: %d of twisted-poll's elements visible, poll's %d of %d", n, visible("poll"), pollBefore)
+	}
+	if err := tab.Click(`button[data-group="peers"]`); err != nil {
+		t.Fatal(err)
+	}
+	if n := visible("twisted-poll"); n != peerBefore {
+		t.Errorf("%d of twisted-poll's %d elements visible after showing the peers again", n, peerBefore)
 	}
 
 	// A hover shows the point's backend, value, n and warning.

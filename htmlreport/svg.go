@@ -157,7 +157,7 @@ func fileHref(path string) string {
 
 // panelSVG draws one panel. Every series is a <g> tagged with its backend
 // so that the legend can hide it; every point carries what a hover shows.
-func panelSVG(p Panel, colors map[string]string, id string) string {
+func panelSVG(p Panel, styles map[string]Backend, id string) string {
 	var xs, ys []float64
 	for _, s := range p.Series {
 		for _, pt := range s.Points {
@@ -233,8 +233,8 @@ func panelSVG(p Panel, colors map[string]string, id string) string {
 	nser := len(p.Series)
 	barW := 0.8 / math.Max(1, float64(nser))
 	for si, s := range p.Series {
-		col := colors[s.Backend]
-		fmt.Fprintf(&b, `<g class="series" data-backend="%s" style="--c:%s">`, attr(s.Backend), attr(col))
+		st := styles[s.Backend]
+		fmt.Fprintf(&b, `<g class="series" data-backend="%s" style="--c:%s">`, attr(s.Backend), attr(st.Color))
 		if !p.Bars && !p.Points && len(s.Points) > 1 {
 			var pts []string
 			for _, pt := range s.Points {
@@ -242,7 +242,11 @@ func panelSVG(p Panel, colors map[string]string, id string) string {
 					pts = append(pts, fmt.Sprintf("%.1f,%.1f", X.f(pt.X), Y.f(pt.Y)))
 				}
 			}
-			fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(pts, " "))
+			dash := ""
+			if st.Dash != "" {
+				dash = fmt.Sprintf(` stroke-dasharray="%s"`, attr(st.Dash))
+			}
+			fmt.Fprintf(&b, `<polyline class="line" points="%s"%s/>`, strings.Join(pts, " "), dash)
 		}
 		for _, pt := range s.Points {
 			if !drawable(pt, X, Y) {
