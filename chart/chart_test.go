@@ -28,6 +28,9 @@ func suite(t *testing.T, repeats int) string {
 	if _, err := charttest.Suite(dir, backends, repeats); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := charttest.PeerSuite(dir, charttest.Peers, repeats); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -48,14 +51,18 @@ func TestDrawAllWritesEveryChart(t *testing.T) {
 	if len(skipped) != 0 {
 		t.Errorf("skipped %v", skipped)
 	}
-	for _, name := range []string{Active, Idle, MsgSize, Spectrum, CPUBars} {
-		png := filepath.Join(out, name+".png")
-		svg := filepath.Join(out, name+".svg")
-		checkPNG(t, png)
-		checkSVG(t, svg)
+	// Each chart's legend: whole text elements, so that "poll" is poll's
+	// own entry and not a piece of "epoll".
+	own := []string{"epoll", "poll", "c-floor"}
+	peers := []string{"c-floor", "libevent-select", "twisted-epoll", "node"}
+	runtimes := []string{"muxbench (Go)", "c-floor (C)", "libevent (C)", "libev (C)", "Twisted (Python)", "asyncio (Python)", "Node.js (JavaScript)"}
+	for name, legend := range map[string][]string{Active: own, Active + "-peers": peers, Idle: own, Idle + "-peers": peers,
+		"idle-runtimes": runtimes, MsgSize: own[:2], Spectrum: own[:2], CPUBars: own[:2]} {
+		checkPNG(t, filepath.Join(out, name+".png"))
+		checkSVG(t, filepath.Join(out, name+".svg"), legend...)
 	}
-	if len(written) != 10 {
-		t.Errorf("wrote %d files, want 10: %v", len(written), written)
+	if len(written) != 16 {
+		t.Errorf("wrote %d files, want 16: %v", len(written), written)
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(out, ".*.tmp"))
 	if len(leftovers) != 0 {
@@ -78,7 +85,9 @@ func checkPNG(t *testing.T, path string) {
 	}
 }
 
-func checkSVG(t *testing.T, path string) {
+// checkSVG checks that path is a whole chart whose legend names each of
+// legend (epoll and poll where none is given).
+func checkSVG(t *testing.T, path string, legend ...string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -88,9 +97,10 @@ func checkSVG(t *testing.T, path string) {
 	if !strings.Contains(s, "<svg") || !strings.HasSuffix(strings.TrimSpace(s), "</svg>") || len(data) < 10_000 {
 		t.Errorf("%s: not a complete SVG (%d bytes)", path, len(data))
 	}
-	// Whole text elements: "poll" must be poll's own legend entry, not
-	// a piece of "epoll".
-	for _, b := range []string{"epoll", "poll"} {
+	if legend == nil {
+		legend = []string{"epoll", "poll"}
+	}
+	for _, b := range legend {
 		if !strings.Contains(s, ">"+b+"</text>") {
 			t.Errorf("%s: no legend entry %q in the SVG", path, b)
 		}
@@ -127,7 +137,7 @@ func TestSingleRunsAndSinglePoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(written) != 4 || len(skipped) != 3 {
+	if len(written) != 4 || len(skipped) != 4 {
 		t.Errorf("written %v, skipped %v; want the spectrum and CPU charts only", written, skipped)
 	}
 }

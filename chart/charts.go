@@ -87,7 +87,7 @@ func DrawAll(dir string, files []File) (written, skipped []string, err error) {
 			if err != nil {
 				return written, skipped, err
 			}
-			if len(figs) == 0 && why != "" {
+			if len(figs) == 0 && why != "" && !f.Optional {
 				skipped = append(skipped, f.Name+": "+why)
 			}
 			for _, fig := range figs {
@@ -105,8 +105,15 @@ func DrawAll(dir string, files []File) (written, skipped []string, err error) {
 // drawFigure makes figure f of sweep s from its table sec.
 func drawFigure(f sweep.Figure, s sweep.Sweep, sec Section, tables map[string]Section) ([]*figure, string, error) {
 	if f.Lines != nil {
-		figs, err := one(linesFigure(f.Name, f.Lines, sec))
-		return figs, fmt.Sprintf("no %s sweep (two or more points of it)", s.Name), err
+		if len(sec.Files) == 0 {
+			return nil, fmt.Sprintf("no %s sweep (two or more points of it)", s.Name), nil
+		}
+		fig, why, err := linesFigure(f.Name, f.Lines, sec)
+		if why == noPoints {
+			why = fmt.Sprintf("no %s sweep (two or more points of it)", s.Name)
+		}
+		figs, err := one(fig, err)
+		return figs, why, err
 	}
 	d, ok := drawings[f.Name]
 	if !ok {

@@ -3,16 +3,46 @@ package chart
 import (
 	"slices"
 
+	"github.com/muxbench/muxbench/report"
+	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sweep"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 )
 
-// linesFigure draws spec from a table: each of its own runs on its line,
-// and each run it takes from another sweep at the start of every line of
-// that run's backend (one loop starts both of epoll's loops lines, a
-// listener each and one shared). Nil without two points to draw.
-func linesFigure(name string, spec *sweep.Lines, sec Section) (*figure, error) {
-	if len(sec.Files) == 0 {
-		return nil, nil
+// linesPanel is one panel of a Lines figure: a metric of the runs of one
+// of the figure's Panels, a line each.
+type linesPanel struct {
+	name   string // of sweep.Lines.Panels; "" without them
+	metric *report.Metric
+	data   map[string][]dot
+}
+
+// linesData is what a Lines figure draws, row by row of panels, the
+// runs it draws as drawn, each relabelled to its line, and as they are.
+type linesData struct {
+	panels      []linesPanel
+	xs          []float64
+	drawn, runs []File
+}
+
+// defaultMetrics are drawn by a Lines figure that names none.
+var defaultMetrics = []*report.Metric{report.Throughput, report.ServerCPU}
+
+// linesOf is what spec draws from a table: the runs of the servers it
+// picks, each of the table's own runs on its line, and each run it takes
+// from another sweep at the start of every line of that run's backend
+// (one loop starts both of epoll's loops lines, a listener each and one
+// shared), or on its own line for a backend with no run of the table's
+// own (a select peer at 0 idle, which cannot hold more). why says what
+// is missing when there is nothing to draw.
+func linesOf(spec *sweep.Lines, sec Section) (d linesData, why string) {
+	files, taken := filter(sec.Files, spec.Servers.Keep), filter(sec.Taken, spec.Servers.Keep)
+	if spec.Servers != sweep.Every && !slices.ContainsFunc(files, func(f File) bool { return !sweep.Reference(f.Result) }) {
+		if spec.Servers == sweep.Peers {
+			return d, "no peers (other projects' servers: compare --peers runs them)"
+		}
+		return d, "no muxbench backend"
 	}
 	lineOf := func(f File) string {
 		if spec.Line != nil {
@@ -20,33 +50,155 @@ func linesFigure(name string, spec *sweep.Lines, sec Section) (*figure, error) {
 		}
 		return f.Params.Backend
 	}
-	taken := map[File]bool{}
-	for _, f := range sec.Taken {
-		taken[f] = true
+	isTaken := map[File]bool{}
+	for _, f := range taken {
+		isTaken[f] = true
+	}
+	panelOf := map[string][]File{}
+	placed := map[*result.Result]bool{}
+	place := func(f File, line string) {
+		name := ""
+		if spec.Panel != nil {
+			if name = spec.Panel(f.Result); !slices.Contains(spec.Panels, name) {
+				return
+			}
+		}
+		r := relabel(f, line)
+		panelOf[name] = append(panelOf[name], r)
+		d.drawn = append(d.drawn, r)
+		if !placed[f.Result] {
+			placed[f.Result] = true
+			d.runs = append(d.runs, f)
+		}
 	}
 	lines := map[string][]string{} // by backend, in order
-	var drawn []File
-	for _, f := range sec.Files {
-		if taken[f] {
+	for _, f := range files {
+		if isTaken[f] {
 			continue
 		}
 		l := lineOf(f)
 		if b := f.Params.Backend; !slices.Contains(lines[b], l) {
 			lines[b] = append(lines[b], l)
 		}
-		drawn = append(drawn, relabel(f, l))
+		place(f, l)
 	}
-	for _, f := range sec.Taken {
-		for _, l := range lines[f.Params.Backend] {
-			drawn = append(drawn, relabel(f, l))
+	for _, f := range taken {
+		ls := lines[f.Params.Backend]
+		if len(ls) == 0 {
+			ls = []string{lineOf(f)}
+		}
+		for _, l := range ls {
+			place(f, l)
 		}
 	}
+	names := []string{""}
+	if spec.Panel != nil {
+		names = spec.Panels
+	}
+	metrics := spec.Metrics
+	if metrics == nil {
+		metrics = defaultMetrics
+	}
+	all := map[string][]dot{}
+	for _, m := range metrics {
+		for _, n := range names {
+			data := collect(panelOf[n], func(*result.Result) bool { return true }, spec.X, m.Get)
+			if len(data) == 0 {
+				continue
+			}
+			d.panels = append(d.panels, linesPanel{name: n, metric: m, data: data})
+			for b, ds := range data {
+				all[b] = append(all[b], ds...)
+			}
+		}
+	}
+	if d.xs = distinctX(all); len(d.xs) < 2 {
+		return linesData{}, noPoints
+	}
+	return d, ""
+}
+
+// linesFigure draws spec from a table (see linesOf): the metrics side by
+// side, each over its panels on one scale. Nil, with why, where there is
+// nothing to draw.
+func linesFigure(name string, spec *sweep.Lines, sec Section) (*figure, string, error) {
+	d, why := linesOf(spec, sec)
+	if len(d.panels) == 0 {
+		return nil, why, nil
+	}
 	runs := results(sec.Files)
-	fig, err := sweepFigure(name, spec.Title(runs), spec.XLabel(runs), drawn, spec.X, spec.LogX)
-	if fig != nil && spec.Note != "" {
+	xlabel := spec.XLabel(runs)
+	pal := PaletteOf(d.drawn)
+	// Each metric's panels share one y scale, so that a runtime's cost
+	// reads the same in each.
+	type span struct{ lo, hi float64 }
+	spans := map[*report.Metric]*span{}
+	plots := make([]*plot.Plot, len(d.panels))
+	used := map[string][]dot{}
+	for i, pn := range d.panels {
+		title, ylabel, div := pn.metric.Name, pn.metric.Name, 1.0
+		if pn.metric.Panel != nil {
+			top := 0.0
+			for _, ds := range pn.data {
+				for _, s := range ds {
+					top = max(top, s.Max)
+				}
+			}
+			title = pn.metric.Panel.Title
+			ylabel, div = pn.metric.Panel.Axis(pn.metric, top)
+		}
+		switch {
+		case pn.name != "" && len(d.panels) > 1 && countMetrics(d.panels) > 1:
+			title = pn.name + ": " + title
+		case pn.name != "":
+			title = pn.name
+		}
+		p := newPanel(title, xlabel, ylabel)
+		lo, hi, err := drawLines(p, pn.data, div, pal)
+		if err != nil {
+			return nil, "", err
+		}
+		sp := spans[pn.metric]
+		if sp == nil {
+			sp = &span{lo, hi}
+			spans[pn.metric] = sp
+		}
+		sp.lo, sp.hi = min(sp.lo, lo), max(sp.hi, hi)
+		setXTicks(p, d.xs, spec.LogX, report.Human)
+		plots[i] = p
+		for b := range pn.data {
+			used[b] = nil
+		}
+	}
+	for i, pn := range d.panels {
+		sp := spans[pn.metric]
+		scaleY(plots[i], sp.lo, sp.hi)
+		if plots[i].Y.Min == 0 && sp.hi > 0 {
+			plots[i].Y.Max = sp.hi * 1.04 // as on a log axis, a margin
+		}
+	}
+	fig := &figure{
+		name:     name,
+		title:    spec.Title(runs),
+		panels:   [][]*plot.Plot{plots},
+		backends: pal.linesOf(used),
+		palette:  pal,
+		caption:  []string{machineLine(d.runs), paramLine(d.runs)},
+		w:        max(11*vg.Inch, vg.Length(len(plots))*3.7*vg.Inch+3*vg.Inch),
+		h:        5.5 * vg.Inch,
+	}
+	if spec.Note != "" {
 		fig.notes = []string{spec.Note}
 	}
-	return fig, err
+	return fig, "", nil
+}
+
+func countMetrics(ps []linesPanel) int {
+	seen := map[*report.Metric]bool{}
+	for _, p := range ps {
+		seen[p.metric] = true
+	}
+	return len(seen)
 }
 
 // relabel is f drawn as the line name: a copy, the file itself untouched.
@@ -59,3 +211,16 @@ func relabel(f File, name string) File {
 	f.Result = &r
 	return f
 }
+
+// linesOf names the lines of data in p's order.
+func (p Palette) linesOf(data map[string][]dot) []string {
+	var names []string
+	for b := range data {
+		names = append(names, b)
+	}
+	p.Order(names)
+	return names
+}
+
+// noPoints is linesOf's why when the sweep has fewer than two points.
+const noPoints = "fewer than two points"

@@ -25,6 +25,7 @@ type figure struct {
 	title    string
 	panels   [][]*plot.Plot
 	backends []string
+	palette  Palette // how backends are drawn; nil: by name
 	bars     bool
 	notes    []string // extra lines under the legend
 	caption  []string
@@ -106,7 +107,7 @@ func (f *figure) draw(c draw.Canvas) {
 	leg.ThumbnailWidth = vg.Points(24)
 	leg.Padding = vg.Points(3)
 	for _, b := range f.backends {
-		leg.Add(b, thumb{styleOf(b), f.bars})
+		leg.Add(b, thumb{f.palette.style(b), f.bars})
 	}
 	ns := textStyle(8.5, draw.XLeft, draw.YTop)
 	legW := leg.Rectangle(c).Size().X

@@ -40,11 +40,21 @@ func (e errXY) YError(i int) (float64, float64) {
 }
 
 // addLines draws one line per backend through the medians, with range
-// bars where a point was repeated, and scales y (log when the data spans
-// more than 30x, else linear from zero). scale divides every value.
+// bars where a point was repeated, and scales y (see scaleY). scale
+// divides every value.
 func addLines(p *plot.Plot, data map[string][]dot, scale float64) error {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, b := range backendsOf(data) {
+	lo, hi, err := drawLines(p, data, scale, nil)
+	if err == nil {
+		scaleY(p, lo, hi)
+	}
+	return err
+}
+
+// drawLines draws addLines' lines, each as pal says, and returns the
+// range of what it drew.
+func drawLines(p *plot.Plot, data map[string][]dot, scale float64, pal Palette) (lo, hi float64, err error) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, b := range pal.linesOf(data) {
 		st := make(errXY, len(data[b]))
 		repeated := false
 		for i, s := range data[b] {
@@ -53,27 +63,34 @@ func addLines(p *plot.Plot, data map[string][]dot, scale float64) error {
 			lo, hi = math.Min(lo, st[i].Min), math.Max(hi, st[i].Max)
 			repeated = repeated || s.N > 1
 		}
-		sty := styleOf(b)
+		sty := pal.style(b)
 		l, pts, err := plotter.NewLinePoints(st)
 		if err != nil {
-			return err
+			return lo, hi, err
 		}
 		l.LineStyle = sty.line()
 		pts.GlyphStyle = sty.glyph()
 		p.Add(l, pts)
 		if err := ringNoisy(p, st); err != nil {
-			return err
+			return lo, hi, err
 		}
 		if repeated {
 			eb, err := plotter.NewYErrorBars(st)
 			if err != nil {
-				return err
+				return lo, hi, err
 			}
 			eb.LineStyle = sty.line()
 			eb.LineStyle.Width = vg.Points(1)
+			eb.LineStyle.Dashes = nil
 			p.Add(eb)
 		}
 	}
+	return lo, hi, nil
+}
+
+// scaleY scales y for values from lo to hi: log when they span more
+// than 30x, else linear from zero.
+func scaleY(p *plot.Plot, lo, hi float64) {
 	if lo > 0 && hi/lo > 30 {
 		setLog(&p.Y, lo, hi, report.Human)
 	} else if lo >= 0 {
@@ -82,7 +99,6 @@ func addLines(p *plot.Plot, data map[string][]dot, scale float64) error {
 			p.Y.Max = 1
 		}
 	}
-	return nil
 }
 
 func setXTicks(p *plot.Plot, xs []float64, log bool, label func(float64) string) {
@@ -106,39 +122,6 @@ func serverUtil(r *result.Result) (float64, bool) {
 		return 0, false
 	}
 	return r.Server.Process.Utilization, true
-}
-
-// sweepFigure draws throughput and server CPU per round trip against one
-// swept parameter, side by side.
-func sweepFigure(name, title, xlabel string, files []File, x func(*result.Result) float64, logX bool) (*figure, error) {
-	tp := collect(files, all, x, report.Throughput.Get)
-	cpu := collect(files, all, x, report.ServerCPU.Get)
-	xs := distinctX(tp)
-	if len(xs) < 2 {
-		return nil, nil
-	}
-	p1 := newPanel("Throughput (higher is better)", xlabel, "thousand round trips per second")
-	if err := addLines(p1, tp, 1000); err != nil {
-		return nil, err
-	}
-	setXTicks(p1, xs, logX, report.Human)
-	panels := []*plot.Plot{p1}
-	if len(cpu) > 0 {
-		p2 := newPanel("Server CPU per round trip (lower is better)", xlabel, "CPU microseconds per round trip")
-		if err := addLines(p2, cpu, 1); err != nil {
-			return nil, err
-		}
-		setXTicks(p2, xs, logX, report.Human)
-		panels = append(panels, p2)
-	}
-	return &figure{
-		name:     name,
-		title:    title,
-		panels:   [][]*plot.Plot{panels},
-		backends: backendsOf(tp),
-		caption:  []string{machineLine(files), paramLine(files)},
-		w:        11 * vg.Inch, h: 5.5 * vg.Inch,
-	}, nil
 }
 
 // noisyColor rings the points that include runs on a busy machine.

@@ -76,7 +76,7 @@ func TestLoopsChart(t *testing.T) {
 	if loops == nil {
 		t.Fatal("no loops section")
 	}
-	fig, err := linesFigure(Loops, loops.Sweep.Figures[0].Lines, *loops)
+	fig, _, err := linesFigure(Loops, loops.Sweep.Figures[0].Lines, *loops)
 	if err != nil || fig == nil {
 		t.Fatalf("loops figure %v, err %v", fig, err)
 	}

@@ -37,9 +37,6 @@ func Sections(files []File) []Section {
 	return out
 }
 
-// BackendOrder sorts backend names the way every chart's legend does.
-func BackendOrder(names []string) { sortBackends(names) }
-
 func results(files []File) []*result.Result {
 	rs := make([]*result.Result, len(files))
 	for i, f := range files {

@@ -54,14 +54,7 @@ func collect(files []File, keep func(*result.Result) bool, x func(*result.Result
 	return out
 }
 
-func backendsOf(m map[string][]dot) []string {
-	var names []string
-	for b := range m {
-		names = append(names, b)
-	}
-	sortBackends(names)
-	return names
-}
+func backendsOf(m map[string][]dot) []string { return Palette(nil).linesOf(m) }
 
 func all(*result.Result) bool { return true }
 

@@ -73,9 +73,11 @@ func HTMLPage(files []chart.File, command, dir string) htmlreport.Page {
 		}
 		p.Tables = append(p.Tables, htmlTable(t))
 	}
-	chart.BackendOrder(backends)
+	pal := chart.PaletteOf(files)
+	pal.Order(backends)
 	for _, b := range backends {
-		p.Backends = append(p.Backends, htmlreport.Backend{Name: b, Color: chart.CSSColor(b)})
+		color, dash := pal.CSS(b)
+		p.Backends = append(p.Backends, htmlreport.Backend{Name: b, Color: color, Dash: dash, Group: pal.Group(b)})
 	}
 	for _, n := range NoisyRuns(files) {
 		p.Noisy = append(p.Noisy, htmlreport.Noisy{File: n.File, Href: link(n.File), Point: n.Point, CPU: fmt.Sprintf("%.2f CPUs", n.CPU)})
@@ -209,11 +211,12 @@ func WriteHTML(path string, files []chart.File, command string) error {
 
 // drawnByPage tells the charts whose panels the page draws itself, a
 // figure per table: the sweeps' Lines, throughput and server CPU against
-// the swept value.
+// the swept value, for every server or some, but not those that split
+// the runs into panels of their own.
 func drawnByPage(chart string) bool {
 	for _, s := range sweep.All {
 		for _, f := range s.Figures {
-			if f.Lines != nil && f.Name == chart {
+			if f.Lines != nil && f.Lines.Panel == nil && f.Name == chart {
 				return true
 			}
 		}

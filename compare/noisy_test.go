@@ -58,10 +58,14 @@ func TestNoiseInSight(t *testing.T) {
 }
 
 // The page shows a chart drawn beside it only where it does not draw the
-// same panels itself: a sweep's Lines figure is its table's figure.
+// same panels itself: a sweep's Lines figure is its table's figure, its
+// servers' or the peers', unless it splits the runs into panels of its
+// own (one multiplexer per panel).
 func TestPageDrawsNoChartTwice(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"active-conns", "idle-conns", "latency-spectrum", "short-writes"} {
+	shown := map[string]bool{"active-conns": false, "idle-conns": false, "active-conns-peers": false, "idle-conns-peers": false,
+		"idle-runtimes": true, "latency-spectrum": true, "short-writes": true}
+	for name := range shown {
 		svg := `<svg xmlns="http://www.w3.org/2000/svg"><text>` + name + ` drawn</text></svg>`
 		if err := os.WriteFile(filepath.Join(dir, name+".svg"), []byte(svg), 0o644); err != nil {
 			t.Fatal(err)
@@ -72,7 +76,7 @@ func TestPageDrawsNoChartTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	html, _ := os.ReadFile(page)
-	for name, want := range map[string]bool{"active-conns": false, "idle-conns": false, "latency-spectrum": true, "short-writes": true} {
+	for name, want := range shown {
 		if got := strings.Contains(string(html), name+" drawn"); got != want {
 			t.Errorf("%s.svg on the page: %v, want %v", name, got, want)
 		}

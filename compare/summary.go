@@ -84,6 +84,7 @@ func tableMetrics() []*report.Metric {
 // out (see Failed).
 func Tables(files []chart.File) []Table {
 	files, _ = chart.Split(files)
+	pal := chart.PaletteOf(files)
 	var out []Table
 	for _, sec := range chart.Sections(files) {
 		type group struct {
@@ -114,7 +115,7 @@ func Tables(files []chart.File) []Table {
 		for _, k := range keys {
 			names = append(names, groups[k].backend)
 		}
-		chart.BackendOrder(names)
+		pal.Order(names)
 		rank := map[string]int{}
 		for i, n := range names {
 			if _, ok := rank[n]; !ok {

@@ -80,10 +80,12 @@ type Sweep struct {
 type Figure struct {
 	Name  string
 	Lines *Lines
+	// Optional figures are not missed where they have nothing to draw:
+	// the peers', where none ran.
+	Optional bool
 }
 
-// Lines draws throughput and server CPU per round trip against a swept
-// value, a line per server.
+// Lines draws metrics against a swept value, a line per server.
 type Lines struct {
 	Title  func(runs []*result.Result) string
 	XLabel func(runs []*result.Result) string
@@ -92,8 +94,71 @@ type Lines struct {
 	Note   string
 	// Line names the line a run is drawn on; nil: its backend. A run
 	// taken from another sweep (see Varies) starts every line of its
-	// backend.
+	// backend, or, for a backend with no run of the sweep's own, its
+	// own line.
 	Line func(*result.Result) string
+	// Servers picks the servers drawn.
+	Servers Servers
+	// Metrics are drawn a panel each (nil: throughput and server CPU per
+	// round trip), on one axis scale across Panels.
+	Metrics []*report.Metric
+	// Panel, if set, puts each run in the panel of that name, Panels in
+	// their order, a run of none of them in no panel.
+	Panel  func(*result.Result) string
+	Panels []string
+}
+
+// Servers says which servers a figure draws. The C floor, a reference,
+// is drawn by every figure; one with nothing but the C floor is not
+// drawn.
+type Servers int
+
+const (
+	// Every server.
+	Every Servers = iota
+	// Own are muxbench's backends.
+	Own
+	// Peers are other projects' echo servers (result.Peer).
+	Peers
+)
+
+// Keep reports whether s draws r's server.
+func (s Servers) Keep(r *result.Result) bool {
+	switch s {
+	case Own:
+		return r.Peer == nil || r.Peer.Reference
+	case Peers:
+		return r.Peer != nil
+	}
+	return true
+}
+
+// Reference reports whether r's server is the C floor, a reference line
+// beside the others.
+func Reference(r *result.Result) bool { return r.Peer != nil && r.Peer.Reference }
+
+// Multiplexer is what r's server waited in: a peer's as it recorded it,
+// or muxbench's backend's name.
+func Multiplexer(r *result.Result) string {
+	if r.Peer != nil {
+		return r.Peer.Multiplexer
+	}
+	return r.Params.Backend
+}
+
+// Implementation names r's server as the runtime-by-runtime figure draws
+// it, the same for every multiplexer: "Twisted (Python)", "libev (C)",
+// "muxbench (Go)"; a user's own server by its name.
+func Implementation(r *result.Result) string {
+	switch {
+	case r.Peer == nil:
+		return "muxbench (Go)"
+	case r.Peer.Family == "":
+		return r.Params.Backend
+	case r.Peer.Language == "":
+		return r.Peer.Family
+	}
+	return r.Peer.Family + " (" + r.Peer.Language + ")"
 }
 
 // All are the sweeps in the order compare runs and reports them.
@@ -111,11 +176,10 @@ var All = []Sweep{
 			return "Active connections (closed loop, " + report.Bytes(float64(common(runs, msgSize))) + " messages)"
 		},
 		Label: conns, Order: func(r *result.Result) []float64 { return []float64{float64(r.Params.Conns)} },
-		Figures: []Figure{{Name: "active-conns", Lines: &Lines{
-			Title:  fixed("Throughput and server CPU vs active connections"),
-			XLabel: fixed("active connections (log scale)"),
-			X:      func(r *result.Result) float64 { return float64(r.Params.Conns) }, LogX: true,
-		}}},
+		Figures: []Figure{
+			{Name: "active-conns", Lines: activeLines(Own, "Throughput and server CPU vs active connections")},
+			{Name: "active-conns-peers", Lines: activeLines(Peers, "Other projects' event loops: throughput and server CPU vs active connections"), Optional: true},
+		},
 	},
 	{
 		Name: Idle, Peers: true,
@@ -129,19 +193,26 @@ var All = []Sweep{
 		Title: func(runs []*result.Result) string {
 			return fmt.Sprintf("Idle connections at %d active", common(runs, connCount))
 		},
-		Label:  func(r *result.Result) string { return fmt.Sprintf("%d idle", r.Params.Idle) },
-		Order:  func(r *result.Result) []float64 { return []float64{float64(r.Params.Idle)} },
-		Varies: func(k *result.PointKey) { k.Idle = 0 },
-		Figures: []Figure{{Name: "idle-conns", Lines: &Lines{
-			Title: func(runs []*result.Result) string {
-				return fmt.Sprintf("Throughput and server CPU vs idle connections (%d active)", common(runs, connCount))
-			},
-			XLabel: func(runs []*result.Result) string {
-				return fmt.Sprintf("idle connections (besides %d active)", common(runs, connCount))
-			},
-			X:    func(r *result.Result) float64 { return float64(r.Params.Idle) },
-			Note: "A flat line: the backend's cost does not depend on idle descriptors. select and poll pass every descriptor to the kernel on each wait; epoll and kqueue only report ready ones (Banga, Mogul, Druschel 1999; Gammo, Brecht et al. 2004).",
-		}}},
+		Label: func(r *result.Result) string { return fmt.Sprintf("%d idle", r.Params.Idle) },
+		Order: func(r *result.Result) []float64 { return []float64{float64(r.Params.Idle)} },
+		// Every server's run at 0 idle is the sweep's point, its own idle
+		// points or not: a select peer that cannot hold more has that one.
+		Varies: func(k *result.PointKey) { k.Idle, k.Server = 0, "" },
+		Figures: []Figure{
+			{Name: "idle-conns", Lines: idleLines(Own, "Throughput and server CPU vs idle connections")},
+			{Name: "idle-conns-peers", Lines: idleLines(Peers, "Other projects' event loops: throughput and server CPU vs idle connections"), Optional: true},
+			{Name: "idle-runtimes", Lines: &Lines{
+				Title: func(runs []*result.Result) string {
+					return fmt.Sprintf("One multiplexer, every implementation: server CPU per round trip vs idle connections (%d active)", common(runs, connCount))
+				},
+				XLabel:  idleXLabel,
+				X:       idleX,
+				Metrics: []*report.Metric{report.ServerCPU},
+				Panel:   Multiplexer, Panels: []string{"select", "poll", "epoll"},
+				Line: Implementation,
+				Note: "Each multiplexer in C, Go, Python and JavaScript: whether its cost per idle descriptor (select's and poll's slope, epoll's flat line) survives each runtime, and what the runtime adds at 0 idle. A line that stops early stopped at FD_SETSIZE (1024).",
+			}},
+		},
 	},
 	{
 		Name: MsgSize,
@@ -244,6 +315,35 @@ var All = []Sweep{
 		}}},
 	},
 }
+
+// activeLines draws the servers s picks against active connections.
+func activeLines(s Servers, title string) *Lines {
+	return &Lines{
+		Title:  fixed(title),
+		XLabel: fixed("active connections (log scale)"),
+		X:      func(r *result.Result) float64 { return float64(r.Params.Conns) }, LogX: true,
+		Servers: s,
+	}
+}
+
+// idleLines draws the servers s picks against idle connections.
+func idleLines(s Servers, title string) *Lines {
+	return &Lines{
+		Title: func(runs []*result.Result) string {
+			return fmt.Sprintf("%s (%d active)", title, common(runs, connCount))
+		},
+		XLabel:  idleXLabel,
+		X:       idleX,
+		Servers: s,
+		Note:    "A flat line: the server's cost does not depend on idle descriptors. select and poll pass every descriptor to the kernel on each wait; epoll and kqueue only report ready ones (Banga, Mogul, Druschel 1999; Gammo, Brecht et al. 2004).",
+	}
+}
+
+func idleXLabel(runs []*result.Result) string {
+	return fmt.Sprintf("idle connections (besides %d active)", common(runs, connCount))
+}
+
+func idleX(r *result.Result) float64 { return float64(r.Params.Idle) }
 
 // Other holds the runs of no sweep's table: hand-made runs that fit none.
 var Other = Sweep{

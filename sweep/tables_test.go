@@ -63,8 +63,10 @@ func TestTablesRecordedOrInferred(t *testing.T) {
 
 // A table takes the points of other sweeps that differ from its own only
 // in what it varies (the idle sweep's 0 idle is the active sweep's 100
-// connections), lists them unless it keeps to its own rows, and never
-// takes them for a backend it has no runs of.
+// connections), and lists them unless it keeps to its own rows. The idle
+// table takes every server's run at 0 idle, even one with no idle run of
+// its own (a select peer that cannot hold more); the loops table never
+// takes the run of a backend it has no runs of.
 func TestTablesTakeSharedPoints(t *testing.T) {
 	run := func(sw, backend string, conns, idle, loops int) *result.Result {
 		r := charttest.Result(charttest.Point{Backend: backend, Conns: conns, Idle: idle, MsgSize: 64, Repeat: 1})
@@ -79,13 +81,14 @@ func TestTablesTakeSharedPoints(t *testing.T) {
 		run(sweep.Active, "epoll", 1000, 0, 0),              // 3
 		run(sweep.Loops, "epoll", 1000, 0, 2),               // 4
 		run("a sweep of a later version", "epoll", 7, 0, 0), // 5
+		run(sweep.Active, "c-floor", 1000, 0, 0),            // 6: no loops runs of its own
 	}
 	got := map[string]sweep.Table{}
 	for _, t := range sweep.Tables(runs) {
 		got[t.Sweep.Name] = t
 	}
-	if idle := got[sweep.Idle]; !slices.Equal(idle.Runs, []int{0, 2}) || !slices.Equal(idle.Taken, []int{0}) {
-		t.Errorf("idle table %v, taken %v: want epoll's 0 and 1000 idle, the 0 taken", idle.Runs, idle.Taken)
+	if idle := got[sweep.Idle]; !slices.Equal(idle.Runs, []int{0, 1, 2}) || !slices.Equal(idle.Taken, []int{0, 1}) {
+		t.Errorf("idle table %v, taken %v: want epoll's and c-floor's 0 idle, taken, then epoll's 1000", idle.Runs, idle.Taken)
 	}
 	if loops := got[sweep.Loops]; !slices.Equal(loops.Runs, []int{4}) || !slices.Equal(loops.Taken, []int{3}) {
 		t.Errorf("loops table %v, taken %v: want the two-loop run listed, the one-loop run drawn only", loops.Runs, loops.Taken)

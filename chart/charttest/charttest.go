@@ -27,6 +27,9 @@ type Point struct {
 	Target string
 	// Latencies in nanoseconds; nil gives a seeded log-normal spread.
 	Latencies []int64
+	// Peer makes the run a peer's (another project's echo server), named
+	// Backend.
+	Peer *result.Peer
 }
 
 // Result builds a plausible, self-consistent result for p. Numbers are
@@ -78,6 +81,13 @@ func Result(p Point) *result.Result {
 		params.Extra["server_pid"] = fmt.Sprint(1000 + rng.IntN(30000))
 	}
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	var peer *result.Peer
+	serverBackend := p.Backend
+	if p.Peer != nil {
+		pr := *p.Peer
+		pr.Name, pr.Command = p.Backend, "./"+p.Backend
+		peer, serverBackend = &pr, pr.Loop
+	}
 	return &result.Result{
 		Schema:      result.Schema,
 		Params:      params,
@@ -93,8 +103,9 @@ func Result(p Point) *result.Result {
 			P999: h.ValueAtQuantile(99.9), P9999: h.ValueAtQuantile(99.99), Max: h.Max(),
 			Histogram: string(enc),
 		},
+		Peer: peer,
 		Server: &result.Server{
-			Backend: p.Backend,
+			Backend: serverBackend,
 			Process: result.CPU{UserSec: util * window / 2, SysSec: util * window / 2, PerRTus: perRT, Utilization: util},
 			IO:      result.IO{Writes: writes, ShortWrites: short, Reads: rt},
 			Rates: result.Rates{
@@ -112,6 +123,38 @@ func Result(p Point) *result.Result {
 func Write(dir string, sweep string, p Point) (string, error) {
 	path := filepath.Join(dir, fmt.Sprintf("%s-%s-c%d-i%d-m%d-s%d-r%d.json", sweep, p.Backend, p.Conns, p.Idle, p.MsgSize, p.SndBuf, p.Repeat))
 	return path, result.WriteFile(path, Result(p))
+}
+
+// Peers are peers as the catalogue's record themselves, one of each
+// family, language and multiplexer, and the C floor.
+var Peers = []result.Peer{
+	{Name: "c-floor", Family: "c-floor", Language: "C", Multiplexer: "epoll", Reference: true},
+	{Name: "libevent-select", Family: "libevent", Language: "C", Multiplexer: "select", Loop: "select"},
+	{Name: "libev-poll", Family: "libev", Language: "C", Multiplexer: "poll", Loop: "poll"},
+	{Name: "twisted-epoll", Family: "Twisted", Language: "Python", Multiplexer: "epoll", Loop: "EPollReactor"},
+	{Name: "asyncio-select", Family: "asyncio", Language: "Python", Multiplexer: "select", Loop: "SelectSelector"},
+	{Name: "node", Family: "Node.js", Language: "JavaScript", Multiplexer: "epoll", Loop: "libuv"},
+}
+
+// PeerSuite writes the sweeps compare runs the peers in, the active and
+// idle, for peers, repeats times.
+func PeerSuite(dir string, peers []result.Peer, repeats int) ([]string, error) {
+	var paths []string
+	for _, pr := range peers {
+		for k := 1; k <= repeats; k++ {
+			for _, p := range []struct {
+				sweep       string
+				conns, idle int
+			}{{"active", 1, 0}, {"active", 10, 0}, {"active", 100, 0}, {"active", 1000, 0}, {"idle", 100, 1000}, {"idle", 100, 5000}} {
+				path, err := Write(dir, p.sweep, Point{Backend: pr.Name, Conns: p.conns, Idle: p.idle, MsgSize: 64, Repeat: k, Peer: &pr})
+				if err != nil {
+					return nil, err
+				}
+				paths = append(paths, path)
+			}
+		}
+	}
+	return paths, nil
 }
 
 // Suite writes a small version of a full comparison: the active, idle,
