@@ -91,6 +91,13 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if *repeat < 0 || *repeat > maxRepeats {
 		return fail(fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", *repeat, maxRepeats))
 	}
+	// Refuse an output that cannot be written now, not after the runs,
+	// nor after asking every peer whether it can run.
+	if !*planOnly {
+		if err := cli.CheckDir("out", filepath.Join(*out, "json")); err != nil {
+			return fail(err)
+		}
+	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	// The full profile is the reference: every server, peers included,
@@ -144,10 +151,6 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%d runs (%d repeats), planned time %s\n", len(pl.Points), pl.Repeat, pl.Estimate().Round(1e9))
 		return 0
-	}
-	// Refuse an output that cannot be written now, not after the runs.
-	if err := cli.CheckDir("out", filepath.Join(o.Out, "json")); err != nil {
-		return fail(err)
 	}
 	sayskips()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
