@@ -3,10 +3,14 @@ package poller
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/muxbench/muxbench/internal/suggest"
 )
 
 // The catalogue: every name a muxbench server can be asked to run, kept
@@ -220,10 +224,10 @@ func ChoiceNames(cs []Choice) []string {
 
 // preferred is the platform's own scalable mechanism.
 func preferred() string {
-	switch runtime.GOOS {
-	case "linux":
+	switch {
+	case runtime.GOOS == "linux":
 		return "epoll"
-	case "darwin", "dragonfly", "freebsd", "netbsd", "openbsd":
+	case slices.Contains(bsds, runtime.GOOS):
 		return "kqueue"
 	}
 	return ""
@@ -273,15 +277,89 @@ func Check(name string, opts Options) error {
 	return unknown(name, All(false))
 }
 
+// The systems the backends are built for, as poller/all's build tags
+// say (a test holds the two together).
+var (
+	bsds   = []string{"darwin", "dragonfly", "freebsd", "netbsd", "openbsd"}
+	unixes = append([]string{"linux"}, bsds...)
+)
+
+// builtFor lists every poller backend muxbench has, built here or not,
+// with the systems it is built for: a name of another system's backend
+// is then refused as such ("kqueue is not available on linux"), not as
+// a name nobody knows.
+var builtFor = map[string][]string{
+	"busywait":       unixes,
+	"busywait-sleep": unixes,
+	"epoll":          {"linux"},
+	"iouring":        {"linux"},
+	"kqueue":         bsds,
+	"poll":           unixes,
+	"select":         unixes,
+}
+
+// Platforms lists the systems (GOOS) the backend called name is built
+// for, whether or not this one is among them; nil for a name that is no
+// backend of muxbench's.
+func Platforms(name string) []string {
+	return builtFor[strings.TrimSuffix(name, EdgeSuffix)]
+}
+
+// Elsewhere lists, sorted, the backends of muxbench's that are not
+// built for this system, each with the error that says which systems
+// they are built for.
+func Elsewhere() []Entry {
+	var out []Entry
+	for _, n := range slices.Sorted(maps.Keys(builtFor)) {
+		if _, here := registry[n]; here {
+			continue
+		}
+		if err := unknown(n, nil); errors.Is(err, ErrUnavailable) {
+			out = append(out, Entry{Choice: Choice{Name: n, Backend: n}, Err: err})
+		}
+	}
+	return out
+}
+
 // unknownError reads without the package prefix: it is shown to users
 // after the flag that named the backend.
-type unknownError struct{ name, avail string }
+// why, if set, is what the name was taken for.
+type unknownError struct{ name, why, avail string }
 
 func (e *unknownError) Error() string {
+	if e.why != "" {
+		return fmt.Sprintf("unknown backend %q: %s (available: %s)", e.name, e.why, e.avail)
+	}
 	return fmt.Sprintf("unknown backend %q (available: %s)", e.name, e.avail)
 }
 func (e *unknownError) Unwrap() error { return ErrUnknown }
 
+// elsewhereError is a backend of muxbench's that is not built for this
+// system.
+type elsewhereError struct {
+	name  string
+	where []string
+}
+
+func (e *elsewhereError) Error() string {
+	return fmt.Sprintf("%s is not available on %s (it is built for %s)", e.name, runtime.GOOS, strings.Join(e.where, ", "))
+}
+func (e *elsewhereError) Unwrap() error { return ErrUnavailable }
+
+// unknown is the error for a name not registered here: a backend of
+// another system's (ErrUnavailable), or a name nobody knows (ErrUnknown),
+// saying what it was likely meant to be: a level-triggered backend's
+// edge-triggered variant, or the nearest of avail where one is close.
 func unknown(name string, avail []string) error {
-	return &unknownError{name, strings.Join(avail, ", ")}
+	if where := Platforms(name); where != nil && !slices.Contains(where, runtime.GOOS) {
+		return &elsewhereError{name, where}
+	}
+	why := ""
+	base, edge := strings.CutSuffix(name, EdgeSuffix)
+	if info, ok := registry[base]; edge && ok && !info.Caps.EdgeTriggered {
+		why = base + " is level-triggered only"
+	} else if near := suggest.Nearest(name, avail); near != "" {
+		why = "did you mean " + near + "?"
+	}
+	return &unknownError{name, why, strings.Join(avail, ", ")}
 }

@@ -2,8 +2,12 @@ package poller
 
 import (
 	"errors"
+	"fmt"
+	"go/build"
 	"maps"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,7 +97,7 @@ func TestResolve(t *testing.T) {
 		is   error
 		text string
 	}{
-		{"lt-et", ErrUnknown, `unknown backend "lt-et" (available: `},
+		{"lt-et", ErrUnknown, `unknown backend "lt-et": lt is level-triggered only (available: `},
 		{"carrier-pigeon", ErrUnknown, "stdlib)"},
 		{"stdlib-et", ErrUnknown, "unknown"},
 		{"gone", ErrUnavailable, "gone unavailable: no such syscall"},
@@ -285,5 +289,98 @@ func TestCatalogEmulation(t *testing.T) {
 	}
 	if cs, err := ParseList("emu,lt", false); err != nil || len(cs) != 2 {
 		t.Errorf("ParseList(emu,lt) = %v, %v", cs, err)
+	}
+}
+
+// A backend of muxbench's built for other systems only is known by name:
+// refused as unavailable here, saying which systems it is built for,
+// never as unknown; a name nobody knows gets the nearest known one.
+func TestNamesElsewhere(t *testing.T) {
+	withCatalog(t)
+	var other string
+	for _, n := range slices.Sorted(maps.Keys(builtFor)) {
+		if !slices.Contains(builtFor[n], runtime.GOOS) {
+			other = n
+			break
+		}
+	}
+	if other == "" {
+		t.Skipf("every backend is built for %s", runtime.GOOS)
+	}
+	want := fmt.Sprintf("%s is not available on %s (it is built for %s)", other, runtime.GOOS, strings.Join(Platforms(other), ", "))
+	check := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUnknown) || err.Error() != want {
+			t.Errorf("%s: %v; want ErrUnavailable saying %q", what, err, want)
+		}
+	}
+	_, err := Resolve(other)
+	check("Resolve", err)
+	check("Check", Check(other, Options{}))
+	_, err = Open(other, Options{})
+	check("Open", err)
+	_, _, err = ParseListWithPeers("lt,"+other, false)
+	check("ParseListWithPeers", err)
+	if _, err := Resolve(other + EdgeSuffix); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Resolve(%s%s) = %v, want unavailable", other, EdgeSuffix, err)
+	}
+	var listed []string
+	for _, e := range Elsewhere() {
+		listed = append(listed, e.Name)
+		if !errors.Is(e.Err, ErrUnavailable) {
+			t.Errorf("Elsewhere: %s: %v", e.Name, e.Err)
+		}
+	}
+	if !slices.Contains(listed, other) {
+		t.Errorf("Elsewhere() = %q, want %s among them", listed, other)
+	}
+
+	for _, tc := range []struct{ name, want string }{
+		{"ltt", `unknown backend "ltt": did you mean lt? (available: `},
+		{"stdlb", "did you mean stdlib?"},
+		{"carrier-pigeon", `unknown backend "carrier-pigeon" (available: `},
+	} {
+		_, err := Resolve(tc.name)
+		if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Resolve(%q) = %v; want ErrUnknown saying %q", tc.name, err, tc.want)
+		}
+	}
+	if _, _, err := ParseListWithPeers("fpp", false); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "did you mean fp?") {
+		t.Errorf("ParseListWithPeers(fpp) = %v; want a peer suggested", err)
+	}
+}
+
+// builtFor says what poller/all's build tags say: for each system
+// muxbench builds for, the backend packages built there.
+func TestBuiltForMatchesBuildTags(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("all", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("poller/all: %v, %d files", err, len(files))
+	}
+	pkgs := map[string]bool{}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".go")
+		if name == "all" {
+			continue
+		}
+		pkgs[name] = true
+		for _, goos := range append(slices.Clone(unixes), "windows") {
+			ctx := build.Default
+			ctx.GOOS, ctx.BuildTags, ctx.CgoEnabled = goos, nil, false
+			built, err := ctx.MatchFile("all", filepath.Base(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := slices.Contains(builtFor[name], goos); built != want {
+				t.Errorf("%s on %s: built %v, the catalogue says %v", name, goos, built, want)
+			}
+		}
+	}
+	for n, where := range builtFor {
+		// busywait-sleep is registered by busywait's package.
+		pkg, _, _ := strings.Cut(n, "-")
+		if !pkgs[pkg] || !slices.Equal(where, builtFor[pkg]) {
+			t.Errorf("%s: no package in poller/all builds it where the catalogue says (%v)", n, where)
+		}
 	}
 }

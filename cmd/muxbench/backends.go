@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 
@@ -17,9 +18,9 @@ func backendsCommand(args []string, stdout, stderr io.Writer) int {
 
 Lists the servers run can measure: every poller backend built for this
 platform, with its capabilities (edge-triggered under its -et name), the
-engines (stdlib: Go's net package), and the peers: echo servers over
-other projects' event loops, each with the multiplexer it forces, or
-why it cannot run here.`, stdout)
+engines (stdlib: Go's net package), the backends built for other
+systems only, and the peers: echo servers over other projects' event
+loops, each with the multiplexer it forces, or why it cannot run here.`, stdout)
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
@@ -41,6 +42,13 @@ why it cannot run here.`, stdout)
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, c, doc)
 	}
 	tw.Flush()
+	if other := poller.Elsewhere(); len(other) > 0 {
+		var s []string
+		for _, e := range other {
+			s = append(s, fmt.Sprintf("%s (%s)", e.Name, strings.Join(poller.Platforms(e.Name), ", ")))
+		}
+		fmt.Fprintf(stdout, "\nNot built for %s: %s.\n", runtime.GOOS, strings.Join(s, "; "))
+	}
 	if len(peers) > 0 {
 		fmt.Fprintf(stdout, "\nPeers: other projects' event loops (run --backend NAME, or %s for every one available):\n\n", poller.PeersKeyword)
 		fmt.Fprintln(tw, "peer\tforces\tneeds\tdescription")
