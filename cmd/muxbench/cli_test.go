@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -66,9 +69,57 @@ func TestBareHelpAndVersion(t *testing.T) {
 			}
 		}
 	}
-	out, _, code := muxbench(t, "--version")
-	if code != 0 || !strings.HasPrefix(out, "muxbench ") || strings.Count(out, "\n") != 1 {
-		t.Errorf("--version: exit %d, %q", code, out)
+}
+
+// --version names the build: the source revision where the binary
+// records one, and otherwise (go run, -buildvcs=false, a git worktree)
+// the hash of the binary, which tells two such builds apart. Every result
+// records the same.
+func TestVersion(t *testing.T) {
+	out, stderr, code := muxbench(t, "--version")
+	if code != 0 || stderr != "" || !strings.HasPrefix(out, "muxbench ") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("--version: exit %d, %q, stderr %q", code, out, stderr)
+	}
+	version := strings.TrimSpace(strings.TrimPrefix(out, "muxbench "))
+	bi, err := buildinfo.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	hashed := "+sha256:" + hex.EncodeToString(sum[:])[:12]
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	switch {
+	case rev == "" && bi.Main.Version == "(devel)":
+		if version != "devel"+hashed {
+			t.Errorf("--version says %q; want devel%s, the binary's hash", version, hashed)
+		}
+	case rev == "":
+	case !strings.Contains(version, rev[:12]):
+		t.Errorf("--version says %q; want revision %s in it", version, rev)
+	case modified == "true" && !strings.HasSuffix(version, "+dirty"+hashed):
+		t.Errorf("--version says %q; want +dirty%s, the binary's hash, after the revision", version, hashed)
+	}
+
+	out, stderr, code = muxbench(t, "--backend="+firstBackend(), "--conns=2", "--duration=200ms", "--warmup=100ms",
+		"--server-cpus=none", "--gen-cpus=none", "--json=-")
+	res, err := result.Decode(strings.NewReader(out))
+	if code != 0 || err != nil {
+		t.Fatalf("run: exit %d, %v: %s", code, err, stderr)
+	}
+	if res.Env.Version != version {
+		t.Errorf("the result records version %q, --version says %q", res.Env.Version, version)
 	}
 }
 

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"time"
@@ -128,21 +130,52 @@ func TestParseDefaultUsage(t *testing.T) {
 	}
 }
 
+// A version names the source where the build says which it was, and
+// adds the executable's hash where it does not.
 func TestVersionOf(t *testing.T) {
+	rev := func(modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: modified}}
+	}
+	devel := debug.Module{Version: "(devel)"}
+	hash := func() (string, error) { return "0123456789ab", nil }
+	noHash := func() (string, error) { return "", errors.New("no executable") }
 	for _, c := range []struct {
 		bi   debug.BuildInfo
+		hash func() (string, error)
 		want string
 	}{
-		{debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}}, "v1.2.0"},
-		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
-			{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}}, "abc123+dirty"},
-		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
-			{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "false"}}}, "abc123"},
-		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
+		{debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}}, hash, "v1.2.0"},
+		{debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261207105906-22835229c437"}, Settings: rev("false")}, hash,
+			"v0.0.0-20261207105906-22835229c437"},
+		{debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261207105906-22835229c437+dirty"}, Settings: rev("true")}, hash,
+			"v0.0.0-20261207105906-22835229c437+dirty+sha256:0123456789ab"},
+		{debug.BuildInfo{Main: devel, Settings: rev("true")}, hash, "abc123+dirty+sha256:0123456789ab"},
+		{debug.BuildInfo{Main: devel, Settings: rev("true")}, noHash, "abc123+dirty"},
+		{debug.BuildInfo{Main: devel, Settings: rev("false")}, hash, "abc123"},
+		{debug.BuildInfo{Main: devel}, hash, "devel+sha256:0123456789ab"},
+		{debug.BuildInfo{}, hash, "devel+sha256:0123456789ab"},
+		{debug.BuildInfo{Main: devel}, noHash, "devel"},
 	} {
-		if got := versionOf(&c.bi); got != c.want {
+		if got := versionOf(&c.bi, c.hash); got != c.want {
 			t.Errorf("versionOf(%+v) = %q, want %q", c.bi, got, c.want)
 		}
+	}
+}
+
+// The hash is of the executable's content.
+func TestExecutableHash(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	got, err := executableHash()
+	if want := hex.EncodeToString(sum[:])[:12]; err != nil || got != want {
+		t.Errorf("executableHash() = %q, %v; want %q", got, err, want)
 	}
 }
 
