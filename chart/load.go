@@ -48,7 +48,9 @@ func Load(paths ...string) ([]File, error) {
 	var total int64
 	for _, p := range paths {
 		st, err := os.Stat(p)
-		if err != nil {
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			return nil, BadInput(fmt.Errorf("%s: %w", p, pe.Err)) // not "stat p: ..."
+		} else if err != nil {
 			return nil, BadInput(err)
 		}
 		if !st.IsDir() {

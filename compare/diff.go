@@ -167,7 +167,7 @@ func DiffCommand(args []string, stdout, stderr io.Writer) int {
 		return cli.Exit(fs.Name(), cli.Usagef("--fail-over %g: want a percentage of 0 or more", *failOver), stderr)
 	}
 	if fs.NArg() != 2 {
-		return cli.Exit(fs.Name(), cli.Usagef("want two result sets, OLD and NEW, got %d arguments", fs.NArg()), stderr)
+		return cli.Exit(fs.Name(), cli.Usagef("want two result sets, OLD and NEW, got %d (usage: muxbench diff OLD NEW)", fs.NArg()), stderr)
 	}
 	var sets [2][]chart.File
 	for i, arg := range fs.Args() {

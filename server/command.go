@@ -113,7 +113,7 @@ func startError(err error) error {
 }
 
 func parseFlags(args []string, stdout io.Writer) (Config, bool, error) {
-	fs := cli.NewFlagSet("serve", "usage: muxbench serve [flags]\n\nRuns one echo server and prints a JSON ready line with its ports.", stdout)
+	fs := cli.NewFlagSet("serve", "usage: muxbench serve [--backend NAME] [--listen ADDR] [--control ADDR] [--token T] [flags]\n\nRuns one echo server and prints a JSON ready line with its ports.", stdout)
 	f := AddFlags(fs, ServeScope)
 	token := fs.String("token", "", fmt.Sprintf("control channel `token`, %d bytes or more (default $%s; beyond loopback, one is made and printed)", control.MinToken, TokenEnv))
 	exitOnEOF := fs.Bool("exit-on-stdin-eof", false, "exit when stdin reaches end of file (the parent died)")

@@ -40,6 +40,8 @@ type Flags struct {
 // AddFlags declares the Config's flags in fs.
 func AddFlags(fs *flag.FlagSet, scope Scope) *Flags {
 	f := &Flags{scope: scope}
+	before := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
 	if scope == ServeScope {
 		fs.StringVar(&f.backend, "backend", defaultBackend(), "`name` of a backend: "+strings.Join(poller.All(true), ", "))
 		fs.StringVar(&f.control, "control", "127.0.0.1:0", "control channel `address`; a bare :port binds to loopback")
@@ -55,7 +57,7 @@ func AddFlags(fs *flag.FlagSet, scope Scope) *Flags {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:0", "the server's echo listen `address`; a bare :port binds to loopback")
 	fs.BoolVar(&f.edge, "edge", false, "edge-triggered notification in the server, where the backend has it")
 	fs.DurationVar(&f.spin, "spin-sleep", 0, "busy-waiting backend: sleep this `duration` after an empty round")
-	fs.Var(&f.readBuf, "read-buf", "the server's read buffer `size`, the same for every backend (0: 64 KiB)")
+	fs.Var(&f.readBuf, "read-buf", "the `size` of the server's read buffers, the most one read takes, the same for every backend (0: 64 KiB): one per loop for a poller backend, one per connection for stdlib, 512 per loop for uring")
 	fs.Var(&f.sndBuf, "sndbuf", "the server's SO_SNDBUF `size` per connection (0: the kernel's)")
 	fs.Var(&f.rcvBuf, "rcvbuf", "the server's SO_RCVBUF `size` per connection (0: the kernel's)")
 	fs.Var(&f.high, "high-water", "the server pauses reading while a connection's write buffer is above this `size` (0: default)")
@@ -65,6 +67,16 @@ func AddFlags(fs *flag.FlagSet, scope Scope) *Flags {
 	fs.Float64Var(&f.eagain, "inject-eagain", 0, "the server fails this `fraction` of writes with EAGAIN (0 to 1, 1 excluded)")
 	fs.Float64Var(&f.readAgain, "inject-read-eagain", 0, "the server fails this `fraction` of reads with EAGAIN (0 to 1, 1 excluded)")
 	fs.Int64Var(&f.seed, "seed", DefaultSeed, "random `seed` for fault injection")
+	if scope == RunScope {
+		// serve's help describes them: a run's names them.
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) {
+			if !before[f.Name] {
+				names = append(names, f.Name)
+			}
+		})
+		cli.Aside(fs, "Server flags (muxbench serve --help describes each, as --X for --server-X):", names...)
+	}
 	return f
 }
 

@@ -54,7 +54,7 @@ const maxSoak = 7 * 24 * time.Hour
 // small enough for the churn driver's arithmetic.
 const maxChurn = 1_000_000
 
-const soakUsage = `usage: muxbench soak [flags]
+const soakUsage = `usage: muxbench soak [--backend LIST] [--duration D] [-o DIR] [flags]
 
 Soaks every backend in turn under a verified load with fault injection,
 connection churn and hostile peers, and fails on any integrity error,

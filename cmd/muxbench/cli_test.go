@@ -23,7 +23,8 @@ import (
 
 // Every command's --help: on stdout, exit 0, a "Flags:" heading, each flag
 // spelled as the README writes it, and a placeholder that says what the
-// value is.
+// value is; about a screen (80 columns) long, its usage line naming the
+// main flags; the same as muxbench help COMMAND.
 func TestHelpEveryCommand(t *testing.T) {
 	flagLine := regexp.MustCompile(`^  (?:-[a-z], )*(-[a-z]|--[a-z][a-z0-9-]+)(?: (\S+))?$`)
 	generic := map[string]bool{"string": true, "int": true, "uint": true, "float": true, "value": true,
@@ -39,6 +40,36 @@ func TestHelpEveryCommand(t *testing.T) {
 			}
 			if !strings.Contains(out, "\nFlags:\n") {
 				t.Errorf("no Flags: heading:\n%s", out)
+			}
+			if again, _, code := muxbench(t, "help", c.name); code != 0 || again != out {
+				t.Errorf("muxbench help %s: exit %d, and not what --help says:\n%s", c.name, code, again)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if len(lines) > 66 {
+				t.Errorf("%d lines: more than a screen", len(lines))
+			}
+			for _, line := range lines[1:] {
+				if w := len([]rune(strings.ReplaceAll(line, "\t", "    "))); w > 80 {
+					t.Errorf("%d columns: %q", w, line)
+				}
+			}
+			flagName := regexp.MustCompile(`(?:^|[ \[])(--?[a-z][a-z0-9-]*)`)
+			listed := map[string]bool{}
+			for _, line := range lines[1:] {
+				if strings.HasPrefix(line, "  -") || strings.HasPrefix(line, "    -") {
+					for _, m := range flagName.FindAllStringSubmatch(line, -1) {
+						listed[m[1]] = true
+					}
+				}
+			}
+			named := flagName.FindAllStringSubmatch(lines[0], -1)
+			if len(named) == 0 && c.name != "backends" {
+				t.Errorf("usage line %q names no flag", lines[0])
+			}
+			for _, m := range named {
+				if !listed[m[1]] {
+					t.Errorf("usage line names %s, which the flags do not list", m[1])
+				}
 			}
 			for _, line := range strings.Split(out, "\n") {
 				if !strings.HasPrefix(line, "  -") {

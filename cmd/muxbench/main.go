@@ -21,6 +21,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +30,8 @@ import (
 	"github.com/muxbench/muxbench/chart"
 	"github.com/muxbench/muxbench/compare"
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/internal/suggest"
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/soak"
 
@@ -55,10 +58,10 @@ func init() {
 		{"compare", "sweep backends over connections, idle connections, sizes", compare.Command},
 		{"merge", "merge result files from several load hosts", compare.MergeCommand},
 		{"plot", "draw charts from result files", chart.PlotCommand},
-		{"report", "print a comparison of result files as Markdown", compare.ReportCommand},
+		{"report", "the tables of result files as Markdown, CSV or text, or the page", compare.ReportCommand},
 		{"diff", "compare two sets of results, with significance (benchstat's test)", compare.DiffCommand},
 		{"soak", "every backend under faults, churn and hostile peers: PASS or FAIL", soak.Command},
-		{"help", "show this help", helpCommand},
+		{"help", "show this list, or a command's help (help COMMAND)", helpCommand},
 	}
 }
 
@@ -80,25 +83,51 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
+	c, err := lookup(name)
+	if err != nil {
+		fmt.Fprintln(stderr, "muxbench:", err)
+		return 2
+	}
+	return c.run(args, stdout, stderr)
+}
+
+// lookup finds the command called name; its error says what was likely
+// meant: a command a letter or two away, or run for a backend's or a
+// peer's name.
+func lookup(name string) (command, error) {
+	var names []string
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(args, stdout, stderr)
+			return c, nil
 		}
+		names = append(names, c.name)
 	}
-	fmt.Fprintf(stderr, "muxbench: unknown command %q (commands: %s)\n", name, commandNames())
-	return 2
+	list := strings.Join(names, ", ")
+	if near := suggest.Nearest(name, names); near != "" {
+		return command{}, fmt.Errorf("unknown command %q: did you mean %s? (commands: %s)", name, near, list)
+	}
+	if _, err := poller.Resolve(name); !errors.Is(err, poller.ErrUnknown) {
+		return command{}, fmt.Errorf("unknown command %q: to measure it, muxbench --backend %s (commands: %s)", name, name, list)
+	}
+	return command{}, fmt.Errorf("unknown command %q (commands: %s)", name, list)
 }
 
-func commandNames() string {
-	var n []string
-	for _, c := range commands {
-		n = append(n, c.name)
+// helpCommand is `muxbench help [COMMAND]`: the commands, or one
+// command's help.
+func helpCommand(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "muxbench help: want one command, got %d arguments (usage: muxbench help [COMMAND])\n", len(args))
+		return 2
+	case len(args) == 1 && args[0] != "help" && !strings.HasPrefix(args[0], "-"):
+		c, err := lookup(args[0])
+		if err != nil {
+			fmt.Fprintln(stderr, "muxbench help:", err)
+			return 2
+		}
+		return c.run([]string{"--help"}, stdout, stderr)
 	}
-	return strings.Join(n, ", ")
-}
-
-func helpCommand(_ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "usage: muxbench [command] [flags]   (command defaults to run; muxbench COMMAND --help for its flags)")
+	fmt.Fprintln(stdout, "usage: muxbench [command] [flags] [arguments]\n\nThe command defaults to run; muxbench help COMMAND shows its flags.")
 	fmt.Fprintln(stdout, "\nCommands:")
 	for _, c := range commands {
 		fmt.Fprintf(stdout, "  %-9s %s\n", c.name, c.doc)

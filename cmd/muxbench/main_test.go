@@ -94,11 +94,30 @@ func TestBadInput(t *testing.T) {
 	}
 	defer busy.Close()
 	closed := closedPort(t)
-	for _, tc := range []struct {
+	type badInput struct {
 		args []string
 		want string
-	}{
+	}
+	tests := []badInput{
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"reprot", "x.json"}, `unknown command "reprot": did you mean report?`},
+		{[]string{"epoll"}, "muxbench --backend epoll"},
+		{[]string{"help", "reprot"}, "did you mean report?"},
+		{[]string{"help", "run", "load"}, "muxbench help: want one command"},
+		{[]string{"run", "--conn=5"}, "unknown flag --conn: did you mean --conns?"},
+		{[]string{"run", "--dur=5s"}, "unknown flag --dur: did you mean --duration?"},
+		{[]string{"report", "x.json", "--fromat=csv"}, "unknown flag --fromat: did you mean --format?"},
+		{[]string{"report", "nosuch.json", "--format", "csv"}, "muxbench report: nosuch.json: no such file or directory"},
+		{[]string{"report", "x.json", "--format"}, "--format needs a value"},
+		{[]string{"plot", "nosuch", "-o", t.TempDir()}, "muxbench plot: nosuch: no such file"},
+		{[]string{"diff", "old", "new", "--fail-over=x"}, "--fail-over x: want a number"},
+		{[]string{"diff", "old"}, "want two result sets, OLD and NEW, got 1"},
+		{[]string{"merge", "nosuch.json", "-o", filepath.Join(t.TempDir(), "m.json")}, "muxbench merge: nosuch.json: no such file"},
+		{[]string{"compare", "--plan", "extra"}, `unexpected argument "extra"`},
+		{[]string{"soak", "--backend=epol"}, `unknown backend "epol": did you mean epoll?`},
+		{[]string{"serve", "--backend=selct"}, "did you mean select?"},
+		{[]string{"backends", "--all"}, "unknown flag --all"},
+		{[]string{"run", "--backend=epol"}, `unknown backend "epol": did you mean epoll?`},
 		{[]string{"--backend=nosuch"}, "--backend"},
 		{[]string{"run", "--backend=epoll,nosuch"}, "--backend"},
 		{[]string{"run", "--backend=poll-et"}, `unknown backend "poll-et"`},
@@ -131,7 +150,13 @@ func TestBadInput(t *testing.T) {
 		{[]string{"load"}, "--target"},
 		{[]string{"load", "--target=" + closed, "--duration=1s"}, "connect"},
 		{[]string{"load", "--target=nohost.invalid:1", "--duration=1s"}, "nohost.invalid"},
-	} {
+	}
+	// A backend built for other systems only is named as such.
+	for _, e := range poller.Elsewhere() {
+		tests = append(tests, badInput{[]string{"--backend=" + e.Name}, e.Name + " is not available on " + runtime.GOOS + " (it is built for"})
+		tests = append(tests, badInput{[]string{"compare", "--plan", "--backend=" + e.Name}, e.Name + " is not available on"})
+	}
+	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, stderr, code := muxbench(t, tc.args...)
 			if code != 2 {
@@ -207,6 +232,14 @@ func TestRunEndToEnd(t *testing.T) {
 		if len(line) > 100 {
 			t.Errorf("table line over 100 columns: %q", line)
 		}
+	}
+	// Flags after the arguments, as users type them.
+	csv := filepath.Join(dir, "runs.csv")
+	if _, stderr, code := muxbench(t, "report", dir, "--format", "csv", "-o", csv); code != 0 {
+		t.Fatalf("report DIR --format csv -o FILE: exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(csv); err != nil || strings.Count(string(b), "\n") != 1+len(strings.Split(backends, ",")) {
+		t.Errorf("report wrote %v:\n%s", err, b)
 	}
 }
 

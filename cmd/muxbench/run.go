@@ -51,7 +51,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "load before the window, not measured, a `duration` (0 for none)")
 	fs.Var(&f.rate, "rate", fmt.Sprintf("open loop at this `rate` of round trips per second in total, %s to %s (10k, 1.5m; 0: closed loop)",
 		units.FormatRate(bench.MinRate), units.FormatRate(bench.MaxRate)))
-	fs.StringVar(&f.json, "json", "", "write the result to `file` (- for stdout, a JSON line per result, the table then going to stderr); with several backends FILE gets -BACKEND before its extension, or name a directory (DIR/ or existing) for DIR/BACKEND.json")
+	fs.StringVar(&f.json, "json", "", "write the result to `file` (- for stdout, a JSON line per result, the table to stderr); several backends write FILE-BACKEND.json, or DIR/BACKEND.json for a directory")
 	fs.StringVar(&f.genCPUs, "gen-cpus", "", "pin the generator, one event loop per `CPU` (0,1 or 1-3; default 1 on 2+ CPUs; none: no pinning)")
 	fs.StringVar(&f.percentiles, "percentiles", "", "extra latency `percentiles` to report, e.g. 75,99.999")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "give up on a connection after this `duration`")
@@ -131,22 +131,21 @@ func cpuList(name, v string, noPin *bool) ([]int, error) {
 	return list, nil
 }
 
-const runUsage = `usage: muxbench [run] [flags]
+const runUsage = `usage: muxbench [run] [--backend LIST] [--conns N] [--duration D] [--json FILE] [flags]
 
 Starts each backend's echo server in a child process, pushes ping-pong
-connections through it, and prints one row per backend. A peer (another
-project's event loop: --backend peers, or a name from muxbench backends)
-or your own server (--peer) is started and measured the same way. Progress goes to
-stderr, the table to stdout. Exit status: 0 success, 1 a failed run or an
-integrity error, 2 bad input, 130 interrupted (the partial result is
-still printed and saved).`
+connections through it, and prints one row per backend; a peer (another
+project's event loop) or your own server (--peer) is measured the same
+way. Progress goes to stderr, the table to stdout. Exit status: 0
+success, 1 a failed run or an integrity error, 2 bad input, 130
+interrupted (the partial result is still printed and saved).`
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
 	var lf loadFlags
 	fs := cli.NewFlagSet("run", runUsage, stdout)
 	lf.register(fs)
 	var (
-		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name, a list (epoll,poll), all, or peers (every peer available here); names: "+strings.Join(poller.All(true), ", ")+"; peers: "+strings.Join(poller.PeerNames(), ", "))
+		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name ("+strings.Join(poller.All(true), ", ")+", a peer), a list (epoll,poll), all (muxbench's own) or peers (every peer available here; muxbench backends lists them)")
 		userPeers  peer.Flags
 		serverCPUs = fs.String("server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
 		procs      = fs.Int("server-gomaxprocs", 0, "set the server's GOMAXPROCS to `procs` (0: one per server CPU, plus one for a reactor's loop)")

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"github.com/muxbench/muxbench/internal/units"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -76,6 +77,12 @@ func TestParseMistakes(t *testing.T) {
 		{[]string{"--v=maybe"}, true, "demo: -v maybe: want true or false"},
 		{[]string{"--size", "1.5k"}, true, "--size 1.5k: want a whole number of bytes"},
 		{[]string{"--n"}, true, "demo: -n needs a value"},
+		{[]string{"file", "--n"}, false, "demo: -n needs a value"},
+		{[]string{"file", "--wait", "5"}, false, "--wait 5: a duration needs a unit"},
+		{[]string{"--siez", "1k"}, false, "muxbench demo: unknown flag --siez: did you mean --size? (see muxbench demo --help)\n"},
+		{[]string{"--outt=y"}, false, "unknown flag --outt: did you mean --out?"},
+		{[]string{"--zzz"}, false, "unknown flag --zzz (see"},
+		{[]string{"-n", "2", "file", "--", "other"}, true, `unexpected argument "file"`},
 		{[]string{"file"}, true, "muxbench demo: unexpected argument \"file\" (flags only; see muxbench demo --help)\n"},
 	} {
 		var help, stderr bytes.Buffer
@@ -96,11 +103,34 @@ func TestParseMistakes(t *testing.T) {
 	}
 }
 
+// Flags come before and after the arguments, until a "--".
 func TestParseArgs(t *testing.T) {
-	var help bytes.Buffer
-	fs, n := newSet(&help)
-	if err := Parse(fs, []string{"-n", "3", "a", "b"}); err != nil || *n != 3 || fs.NArg() != 2 {
-		t.Errorf("err %v, n %d, args %q", err, *n, fs.Args())
+	for _, c := range []struct {
+		args     []string
+		n        int
+		out      string
+		verbose  bool
+		wantArgs []string
+	}{
+		{[]string{"-n", "3", "a", "b"}, 3, "x", false, []string{"a", "b"}},
+		{[]string{"a", "-n", "3", "b"}, 3, "x", false, []string{"a", "b"}},
+		{[]string{"res/json", "--v", "-o", "x.html"}, 1, "x.html", true, []string{"res/json"}},
+		{[]string{"a", "--out=y", "b", "-v=false"}, 1, "y", false, []string{"a", "b"}},
+		{[]string{"-v", "a", "--", "-n", "4", "--out"}, 1, "x", true, []string{"a", "-n", "4", "--out"}},
+		{[]string{"-", "-n", "2"}, 2, "x", false, []string{"-"}},
+		{[]string{"--out", "-", "a"}, 1, "-", false, []string{"a"}},
+		{[]string{"--out", "--", "a"}, 1, "--", false, []string{"a"}}, // a value, as the flag package reads it
+		{[]string{"--v"}, 1, "x", true, nil},
+	} {
+		var help bytes.Buffer
+		fs, n := newSet(&help)
+		err := Parse(fs, c.args)
+		out := fs.Lookup("out").Value.String()
+		verbose := fs.Lookup("v").Value.String() == "true"
+		if err != nil || *n != c.n || out != c.out || verbose != c.verbose || !slices.Equal(fs.Args(), c.wantArgs) {
+			t.Errorf("%q: err %v, -n %d, --out %q, -v %v, args %q; want -n %d, --out %q, -v %v, args %q",
+				c.args, err, *n, out, verbose, fs.Args(), c.n, c.out, c.verbose, c.wantArgs)
+		}
 	}
 }
 
@@ -210,5 +240,41 @@ func TestCheckOutputs(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) > 0 {
 		t.Errorf("probe files left behind: %q", left)
+	}
+}
+
+// Help wraps a long description within 80 columns (the tab counting 8),
+// and names the flags set aside under their heading, at the end.
+func TestHelpWrapsAndAsides(t *testing.T) {
+	var help bytes.Buffer
+	fs := NewFlagSet("demo", "usage: muxbench demo [flags]", &help)
+	fs.String("long", "", "a `word` of description "+strings.Repeat("a word of description ", 11))
+	fs.Int("loops", 1, "server `loops`")
+	fs.Bool("edge", false, "edge-triggered")
+	fs.Bool("verbose", false, "say more")
+	Aside(fs, "Server flags (muxbench serve --help):", "loops", "edge")
+	if err := Parse(fs, []string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatal(err)
+	}
+	want := `usage: muxbench demo [flags]
+
+Flags:
+  --long word
+    	a word of description a word of description a word of description a word
+    	of description a word of description a word of description a word of
+    	description a word of description a word of description a word of
+    	description a word of description a word of description
+  --verbose
+    	say more
+
+Server flags (muxbench serve --help):
+    --edge, --loops
+`
+	if h := help.String(); h != want {
+		t.Errorf("help:\n%s\nwant:\n%s", h, want)
+	}
+	// Set aside, still flags.
+	if err := Parse(fs, []string{"--loops", "3", "--edge"}); err != nil || fs.Lookup("loops").Value.String() != "3" {
+		t.Errorf("err %v, --loops %s", err, fs.Lookup("loops").Value)
 	}
 }
