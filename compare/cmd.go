@@ -74,12 +74,12 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	peers := fs.Bool("peers", false, "also every peer available here (other projects' event loops) in the active and idle sweeps; the full profile runs them with the default --backend unless --peers=false")
 	var userPeers peer.Flags
 	fs.Var(&userPeers, "peer", peer.FlagUsage+"; run in the active and idle sweeps")
-	quick := fs.Bool("quick", false, "fewer points and shorter runs: about "+QuickBudget.String())
+	quick := fs.Bool("quick", false, "fewer points and shorter runs (--quick --plan: how long they take here)")
 	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", sweep.Full.MinRepeat, FullBudget, maxRepeat))
 	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
 	cli.Alias(fs, "o", "out")
 	resume := fs.Bool("resume", false, "skip runs whose result file already exists")
-	planOnly := fs.Bool("plan", false, "print the plan and its planned time, run nothing")
+	planOnly := fs.Bool("plan", false, "print the plan, each run's planned time and the whole's, and run nothing")
 	verbose := fs.Bool("v", false, "show the load generator's own progress lines")
 	allowMixed := fs.Bool("allow-mixed", false, "chart results of other machines or muxbench versions found in the output directory")
 	noRerun := fs.Bool("no-rerun", false, "keep a noisy run (busy machine) instead of running it again")
@@ -139,7 +139,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	}
 	if *planOnly {
 		sayskips()
-		pl := NewPlan(o.Sweeps, o.Backends, o.Repeat, o.Budget, o.Limits)
+		pl := o.plan()
 		for _, s := range pl.Skipped {
 			fmt.Fprintln(stdout, "skip", s)
 		}
@@ -147,9 +147,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "note", pl.Note)
 		}
 		for _, p := range pl.Points {
-			fmt.Fprintf(stdout, "%-44s %s\n", p.File(), o.Sweeps.RunTime(p).Round(100e6))
+			fmt.Fprintf(stdout, "%-44s %s\n", p.File(), pl.RunTime(p).Round(100e6))
 		}
-		fmt.Fprintf(stdout, "%d runs (%d repeats), planned time %s\n", len(pl.Points), pl.Repeat, pl.Estimate().Round(1e9))
+		fmt.Fprintf(stdout, "%d runs (%d repeats), %s\n", len(pl.Points), pl.Repeat, o.planned(pl))
 		return 0
 	}
 	sayskips()

@@ -105,7 +105,11 @@ const ScalingNote = "scaling over server loops needs a machine with a CPU for ev
 
 // Plan is the ordered list of runs.
 type Plan struct {
-	Sweeps  sweep.Settings
+	Sweeps sweep.Settings
+	// Check is the look at the machine before each run, a wait for a
+	// quiet one where it is quiet already (Options.Busy): its planned
+	// time counts it.
+	Check   time.Duration
 	Repeat  int
 	Points  []sweep.Point
 	Skipped []string // points that cannot run here, with the reason
@@ -121,6 +125,37 @@ type Plan struct {
 // picks the largest count (from s.MinRepeat up to 5) whose planned time
 // fits budget.
 func NewPlan(s sweep.Settings, backends []string, repeat int, budget time.Duration, lim Limits) Plan {
+	return newPlan(s, backends, repeat, budget, lim, 0)
+}
+
+// plan is o's plan, the check before each run in its time where o
+// waits for a quiet machine.
+func (o Options) plan() Plan {
+	var check time.Duration
+	if o.Busy != nil {
+		check = busySample
+	}
+	return newPlan(o.Sweeps, o.Backends, o.Repeat, o.Budget, o.Limits, check)
+}
+
+// planned says how long pl takes: its planned time, and what a busy
+// machine adds to it, as o waits and runs again.
+func (o Options) planned(pl Plan) string {
+	s := "planned time " + pl.Estimate().Round(time.Second).String()
+	var more []string
+	if o.Busy != nil {
+		more = append(more, fmt.Sprintf("waits of up to %s for a quiet machine", o.QuietWait))
+	}
+	if o.Reruns > 0 {
+		more = append(more, fmt.Sprintf("up to %d more runs of a noisy point", o.Reruns))
+	}
+	if len(more) > 0 {
+		s += " on a quiet machine (a busy one adds " + strings.Join(more, " and ") + ")"
+	}
+	return s
+}
+
+func newPlan(s sweep.Settings, backends []string, repeat int, budget time.Duration, lim Limits, check time.Duration) Plan {
 	var one []sweep.Point
 	seen := map[result.PointKey]bool{}
 	own := 0 // muxbench's backends, which every sweep runs
@@ -140,7 +175,7 @@ func NewPlan(s sweep.Settings, backends []string, repeat int, budget time.Durati
 			}
 		}
 	}
-	pl := Plan{Sweeps: s}
+	pl := Plan{Sweeps: s, Check: check}
 	var fit []sweep.Point
 	// A loops point the machine has too few CPUs for is so for every
 	// backend and accept mode: one line says so for all of them.
@@ -189,7 +224,7 @@ func NewPlan(s sweep.Settings, backends []string, repeat int, budget time.Durati
 		pl.Note = ScalingNote
 	}
 	if repeat <= 0 {
-		per := estimate(s, fit)
+		per := pl.estimate(fit)
 		repeat = max(s.MinRepeat, 1)
 		for repeat < maxRepeat && per*time.Duration(repeat+1) <= budget {
 			repeat++
@@ -205,13 +240,19 @@ func NewPlan(s sweep.Settings, backends []string, repeat int, budget time.Durati
 	return pl
 }
 
-func estimate(s sweep.Settings, ps []sweep.Point) time.Duration {
+// RunTime is the planned wall time of p's run, with the check before
+// it.
+func (pl Plan) RunTime(p sweep.Point) time.Duration { return pl.Sweeps.RunTime(p) + pl.Check }
+
+func (pl Plan) estimate(ps []sweep.Point) time.Duration {
 	var d time.Duration
 	for _, p := range ps {
-		d += s.RunTime(p)
+		d += pl.RunTime(p)
 	}
 	return d
 }
 
-// Estimate is the planned wall time of the whole plan.
-func (pl Plan) Estimate() time.Duration { return estimate(pl.Sweeps, pl.Points) }
+// Estimate is the planned wall time of the whole plan: what it takes on
+// a quiet machine. On a busy one, the waits for a quiet machine and the
+// noisy runs run again come on top (Options.QuietWait, Options.Reruns).
+func (pl Plan) Estimate() time.Duration { return pl.estimate(pl.Points) }

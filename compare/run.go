@@ -81,10 +81,10 @@ type Options struct {
 // are drawn at the end from everything in Out/json. Progress goes to
 // stderr, the final table to stdout.
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
-	pl := NewPlan(o.Sweeps, o.Backends, o.Repeat, o.Budget, o.Limits)
-	fmt.Fprintf(stderr, "compare: %s; %d points x %d repeats = %d runs of %s (+%s warm-up); planned time %s\n",
+	pl := o.plan()
+	fmt.Fprintf(stderr, "compare: %s; %d points x %d repeats = %d runs of %s (+%s warm-up); %s\n",
 		strings.Join(o.Backends, ", "), len(pl.Points)/max(pl.Repeat, 1), pl.Repeat, len(pl.Points),
-		o.Sweeps.Duration, o.Sweeps.Warmup, pl.Estimate().Round(time.Second))
+		o.Sweeps.Duration, o.Sweeps.Warmup, o.planned(pl))
 	for _, s := range pl.Skipped {
 		fmt.Fprintln(stderr, "compare: skipping", s)
 	}
@@ -109,7 +109,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			break
 		}
 		path := filepath.Join(o.Out, p.File())
-		planned := o.Sweeps.RunTime(p)
+		planned := pl.RunTime(p)
 		remaining -= planned
 		if o.Resume {
 			if _, err := result.ReadFile(path); err == nil {
