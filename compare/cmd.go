@@ -70,7 +70,7 @@ var drawCharts = true
 func Command(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("compare", compareUsage, stdout)
 	backends := fs.String("backend", "all", "`backends` to compare: all (muxbench's own, and "+CFloor+" where a C compiler exists), "+poller.PeersKeyword+
-		" (every peer available here), or a comma-separated list of "+strings.Join(poller.All(false), ",")+" and the peers "+strings.Join(poller.PeerNames(), ","))
+		" (every peer available here), or a comma-separated list of "+strings.Join(poller.All(false), ", ")+" and the peers "+strings.Join(poller.PeerNames(), ", "))
 	peers := fs.Bool("peers", false, "also every peer available here (other projects' event loops) in the active and idle sweeps; the full profile runs them with the default --backend unless --peers=false")
 	var userPeers peer.Flags
 	fs.Var(&userPeers, "peer", peer.FlagUsage+"; run in the active and idle sweeps")
