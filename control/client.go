@@ -2,6 +2,7 @@ package control
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,8 +118,32 @@ func (c *Client) do(op string) (reply, error) {
 	return rep, err
 }
 
+// ErrRequestTooLarge is the client's refusal to send a request its server
+// would refuse for its length: a token that long cannot be used.
+var ErrRequestTooLarge = fmt.Errorf("control: request over %d bytes (the token is too long)", MaxRequest)
+
+// encodeRequest is the one encoding of a request line, newline excluded.
+// It leaves <, > and & as they are (json.Marshal would make each six
+// bytes) and refuses what decodeRequest would refuse for its length.
+func encodeRequest(req request) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(req); err != nil {
+		return nil, fmt.Errorf("control: encoding request: %w", err)
+	}
+	line := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	if len(line) > MaxRequest {
+		return nil, ErrRequestTooLarge
+	}
+	return line, nil
+}
+
 func (c *Client) roundTrip(op string) (reply, error) {
-	req, _ := json.Marshal(request{Op: op, Token: c.token})
+	req, err := encodeRequest(request{Op: op, Token: c.token})
+	if err != nil {
+		return reply{}, err
+	}
 	c.conn.SetDeadline(time.Now().Add(c.timeout))
 	if _, err := c.conn.Write(append(req, '\n')); err != nil {
 		return reply{}, fmt.Errorf("control: %s: %w", op, err)
