@@ -71,11 +71,19 @@ func TestRunOpenLoopStalledServer(t *testing.T) {
 }
 
 // Every open-loop send is timed against its schedule, and a stall of the
-// server is not charged to the generator: it sent what it could on time.
+// server is not charged to the generator: it sent what it could on time,
+// and a message its late echo held back was sent at once. Charged from
+// their due times, the messages held back would make over a tenth of the
+// window's sends later than stall/2, so the p99 would be; sent on time,
+// the p99 gets there only if the generator itself was held up for that
+// long ten times over, which even a busy machine does not do. (The max
+// would be a sharper test, but one preemption of the generator's thread
+// on a loaded virtual machine can move it.)
 func TestRunOpenLoopSendLateness(t *testing.T) {
-	addr := echoServer(t, stallingEcho(300*time.Millisecond))
+	const stall = 400 * time.Millisecond
+	addr := echoServer(t, stallingEcho(stall))
 	cfg := quick(addr)
-	cfg.Conns, cfg.Rate, cfg.Duration = 4, 1000, time.Second
+	cfg.Conns, cfg.Rate, cfg.Duration = 4, 1000, 1500*time.Millisecond
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +98,13 @@ func TestRunOpenLoopSendLateness(t *testing.T) {
 	if d := l.Count - res.Latency.Count; d < -int64(cfg.Conns) || d > int64(cfg.Conns) {
 		t.Errorf("%d lateness samples for %d round trips", l.Count, res.Latency.Count)
 	}
-	if l.P50 > res.Latency.P99 || l.Max >= int64(300*time.Millisecond) {
-		t.Errorf("lateness p50 %v max %v: the server's stall was charged to the generator", time.Duration(l.P50), time.Duration(l.Max))
+	// The window saw the stall, or it proves nothing.
+	if res.Latency.Max < int64(stall/2) {
+		t.Fatalf("latency max %v: the window missed the %v stall", time.Duration(res.Latency.Max), stall)
+	}
+	if l.P50 > res.Latency.P99 || l.P99 >= int64(stall/2) {
+		t.Errorf("lateness p50 %v p99 %v max %v: the server's %v stall was charged to the generator",
+			time.Duration(l.P50), time.Duration(l.P99), time.Duration(l.Max), stall)
 	}
 	closed, err := Run(context.Background(), quick(echoServer(t, honest)))
 	if err != nil {
