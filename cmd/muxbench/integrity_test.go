@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muxbench/muxbench/server"
+)
+
+// playEnv makes the test binary play muxbench itself, so that `run`
+// starts the test binary as its server child; its `serve` then answers
+// through corruptProxy, a server that damages the echo.
+const playEnv = "MUXBENCH_CMD_TEST_PLAY"
+
+// play is the test binary playing muxbench, with a corrupting serve.
+func play() int {
+	args := os.Args[1:]
+	if len(args) == 0 || args[0] != "serve" {
+		return dispatch(args, os.Stdout, os.Stderr)
+	}
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- server.Command(args[1:], pw, os.Stderr)
+		pw.Close()
+	}()
+	br := bufio.NewReader(pr)
+	line, err := br.ReadBytes('\n')
+	var ready server.Ready
+	if err == nil && json.Unmarshal(line, &ready) == nil && ready.Listen != "" {
+		if ready.Listen, err = corruptProxy(ready.Listen); err != nil {
+			fmt.Fprintln(os.Stderr, "corrupting proxy:", err)
+			return 1
+		}
+		line, _ = json.Marshal(ready)
+		line = append(line, '\n')
+	}
+	os.Stdout.Write(line)
+	go io.Copy(os.Stdout, br)
+	return <-code
+}
+
+// corruptEvery is how far apart, in bytes of one connection's echo, the
+// corrupting servers flip a bit.
+const corruptEvery = 5000
+
+// corruptEcho copies src to dst, flipping a bit every corruptEvery bytes.
+func corruptEcho(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	total := 0
+	for {
+		n, err := src.Read(buf)
+		for i := range n {
+			if (total+i)%corruptEvery == corruptEvery-1 {
+				buf[i] ^= 1
+			}
+		}
+		total += n
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// corruptProxy listens on loopback and relays each connection to target,
+// damaging what comes back. It serves until the process exits. It keeps
+// the server's side of a connection open after the generator has given
+// it up, so that the run fails on the damage alone, not on connections
+// missing at the server.
+func corruptProxy(target string) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(up, c)
+				corruptEcho(c, up)
+			}()
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// integrityFailure checks a run against a corrupting server: exit 1, one
+// INTEGRITY FAILURE line, and the table still printed.
+func integrityFailure(t *testing.T, stdout, stderr string, code int) {
+	t.Helper()
+	if code != 1 {
+		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	if n := strings.Count(stderr, "INTEGRITY FAILURE"); n != 1 || !strings.Contains(stderr, "mismatched") {
+		t.Errorf("want one INTEGRITY FAILURE line counting mismatches, stderr %q", stderr)
+	}
+	if !strings.Contains(stdout, "rt/s") {
+		t.Errorf("no table: %q", stdout)
+	}
+}
+
+// load against an echo server that damages bytes fails.
+func TestLoadCorruptingServerFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); corruptEcho(c, c) }()
+		}
+	}()
+	stdout, stderr, code := muxbench(t, "load", "--target="+ln.Addr().String(), "--conns=4",
+		"--warmup=100ms", "--duration=500ms", "--gen-cpus=none")
+	integrityFailure(t, stdout, stderr, code)
+}
+
+// run whose own server child damages bytes fails.
+func TestRunCorruptingServerFails(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "run", "--backend="+firstBackend(), "--conns=4",
+		"--warmup=100ms", "--duration=500ms", "--server-cpus=none", "--gen-cpus=none")
+	cmd.Env = append(os.Environ(), playEnv+"=1")
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("run still going after 2 minutes: %s", e.String())
+	}
+	integrityFailure(t, o.String(), e.String(), cmd.ProcessState.ExitCode())
+}
