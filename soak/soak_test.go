@@ -134,6 +134,29 @@ func TestSoak(t *testing.T) {
 	}
 }
 
+// A soak that fails exits 1 with the verdict FAIL. Injection asked at a
+// fraction too small ever to happen (the server's random draws are
+// seeded, so this is certain) fails the backend as surely as a real
+// fault would, and quickly.
+func TestFailingSoakExits1(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a soak takes seconds")
+	}
+	t.Setenv(serveEnv, "1")
+	backend := "poll"
+	if _, ok := poller.Lookup(backend); !ok {
+		t.Skip("no poll backend here")
+	}
+	var stdout, stderr bytes.Buffer
+	code := Command([]string{"--duration", "3s", "--backend", backend, "--inject", "5e-324", "--churn", "0",
+		"--hostile", "0", "--never-readers", "0", "--conns", "2", "--idle-window", "0"}, &stdout, &stderr)
+	out := stdout.String()
+	if code != 1 || !strings.Contains(out, "overall: FAIL (0 of 1 backends passed)") ||
+		!strings.Contains(out, "injection asked but not all kinds happened") {
+		t.Errorf("exit %d, want 1 and the verdict FAIL naming the missing injection:\n%s\n%s", code, out, stderr.String())
+	}
+}
+
 // TestJudge checks that each kind of trouble fails a backend.
 func TestJudge(t *testing.T) {
 	cfg := Config{Churn: 10, MaxRSSGrowth: 1 << 20, MaxPeakRSSGrowth: 4 << 20, IdleWindow: time.Second, MaxIdleCPU: 0.02}
