@@ -12,9 +12,11 @@ package bench
 import (
 	"math"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
@@ -60,8 +62,8 @@ type Config struct {
 	// ServerEnv is added to the server's environment.
 	ServerEnv []string
 
-	// Duration is the measured window (default 5s), after Warmup
-	// (default 1s; negative means none).
+	// Duration is the measured window (default 5s; MinDuration to
+	// MaxDuration), after Warmup (default 1s; negative means none).
 	Duration time.Duration
 	Warmup   time.Duration
 	// Rate, if positive, makes the run open-loop at that many round
@@ -143,9 +145,22 @@ const MaxConns = 1 << 20
 // each: a day is beyond any benchmark, and their sums cannot overflow.
 const MaxDuration = 24 * time.Hour
 
+// MinDuration is the shortest window: below it the edges' own costs (a
+// stats request to the server, a snapshot from each loop) are a sizeable
+// part of what is measured.
+const MinDuration = 100 * time.Millisecond
+
 // descriptorSlack covers what each process opens besides connections:
 // poller, listener, control channel, pipes, the runtime.
 const descriptorSlack = 64
+
+// Check refuses a configuration Run would refuse, before anything
+// starts; its errors wrap ErrUsage and name the flag. Every bound on a
+// run's parameters is here, for every caller.
+func (cfg Config) Check() error {
+	_, err := cfg.withDefaults()
+	return err
+}
 
 // withDefaults checks cfg and fills its defaults.
 func (cfg Config) withDefaults() (Config, error) {
@@ -162,25 +177,25 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Conns = 100
 	}
 	if cfg.Conns < 0 || cfg.Conns > MaxConns {
-		return cfg, cli.Usagef("--conns must be from 1 to %d, got %d", MaxConns, cfg.Conns)
+		return cfg, cli.Usagef("--conns %d: want 1 to %d", cfg.Conns, MaxConns)
 	}
 	if cfg.Idle < 0 || cfg.Idle > MaxConns {
-		return cfg, cli.Usagef("--idle must be from 0 to %d, got %d", MaxConns, cfg.Idle)
+		return cfg, cli.Usagef("--idle %d: want 0 to %d", cfg.Idle, MaxConns)
 	}
 	if cfg.MsgSize == 0 {
 		cfg.MsgSize = 64
 	}
 	if cfg.MsgSize < MinMsgSize || cfg.MsgSize > MaxMsgSize {
-		return cfg, cli.Usagef("--msg-size must be from %d B to 16 MiB, got %d", MinMsgSize, cfg.MsgSize)
+		return cfg, cli.Usagef("--msg-size %d: want %d to 16MiB", cfg.MsgSize, MinMsgSize)
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 5 * time.Second
 	}
-	if cfg.Duration < 0 || cfg.Duration > MaxDuration {
-		return cfg, cli.Usagef("--duration must be positive, up to %v, got %v", MaxDuration, cfg.Duration)
+	if cfg.Duration < MinDuration || cfg.Duration > MaxDuration {
+		return cfg, cli.Usagef("--duration %v: want %v up to %v, e.g. 5s", cfg.Duration, MinDuration, MaxDuration)
 	}
 	if cfg.Warmup > MaxDuration {
-		return cfg, cli.Usagef("--warmup must be at most %v, got %v", MaxDuration, cfg.Warmup)
+		return cfg, cli.Usagef("--warmup %v: want 0 or a positive duration up to %v, e.g. 1s", cfg.Warmup, MaxDuration)
 	}
 	if cfg.Warmup == 0 {
 		cfg.Warmup = time.Second
@@ -192,19 +207,28 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.NoiseThreshold = DefaultNoiseThreshold
 	}
 	if !(cfg.NoiseThreshold > 0) || math.IsInf(cfg.NoiseThreshold, 0) {
-		return cfg, cli.Usagef("--noise-threshold must be a positive number of CPUs, got %g", cfg.NoiseThreshold)
+		return cfg, cli.Usagef("--noise-threshold %g: want a positive number of CPUs, e.g. 0.05", cfg.NoiseThreshold)
 	}
 	if cfg.Rate != 0 && !(cfg.Rate >= MinRate && cfg.Rate <= MaxRate) { // NaN too
-		return cfg, cli.Usagef("--rate must be from %g to %g round trips per second, or 0, got %g", float64(MinRate), MaxRate, cfg.Rate)
+		return cfg, cli.Usagef("--rate %g: want %s to %s (%g) round trips per second in total, or 0 for a closed loop",
+			cfg.Rate, units.FormatRate(MinRate), units.FormatRate(MaxRate), float64(MaxRate))
 	}
-	if cfg.ConnectTimeout <= 0 {
+	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
+	if cfg.ConnectTimeout < 0 || cfg.ConnectTimeout > MaxDuration {
+		return cfg, cli.Usagef("--connect-timeout %v: want a positive duration up to %v", cfg.ConnectTimeout, MaxDuration)
+	}
+	var pcts []float64 // each once, in the order asked
 	for _, p := range cfg.Percentiles {
 		if !(p > 0 && p <= 100) {
-			return cfg, cli.Usagef("--percentiles must be within (0, 100], got %g", p)
+			return cfg, cli.Usagef("--percentiles %g: want numbers within (0, 100], e.g. 75,99.999", p)
+		}
+		if !slices.Contains(pcts, p) {
+			pcts = append(pcts, p)
 		}
 	}
+	cfg.Percentiles = pcts
 	ncpu := runtime.NumCPU()
 	explicit := len(cfg.Server.CPUs) > 0 || len(cfg.GenCPUs) > 0
 	if explicit && !sysstat.CanPin() {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -300,5 +302,58 @@ func TestRunTwoLoops(t *testing.T) {
 	}
 	if after, _ := sysstat.Affinity(); len(after) != len(before) {
 		t.Errorf("process affinity %v after the run, was %v", after, before)
+	}
+}
+
+// Config.Check is where a run's bounds live, for every caller: it refuses,
+// as a usage error naming the flag, what Run would refuse, before anything
+// starts, and passes what Run takes.
+func TestConfigCheck(t *testing.T) {
+	base := Config{Target: "127.0.0.1:1", NoPin: true}
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+		flag string // "" for a valid configuration
+	}{
+		{"defaults", func(c *Config) {}, ""},
+		{"rate 1", func(c *Config) { c.Rate = MinRate }, ""},
+		{"rate max", func(c *Config) { c.Rate = MaxRate }, ""},
+		{"rate NaN", func(c *Config) { c.Rate = math.NaN() }, "--rate"},
+		{"rate 0.5", func(c *Config) { c.Rate = 0.5 }, "--rate"},
+		{"rate -1", func(c *Config) { c.Rate = -1 }, "--rate"},
+		{"rate +Inf", func(c *Config) { c.Rate = math.Inf(1) }, "--rate"},
+		{"rate 2e8", func(c *Config) { c.Rate = 2 * MaxRate }, "--rate"},
+		{"conns", func(c *Config) { c.Conns = MaxConns + 1 }, "--conns"},
+		{"idle", func(c *Config) { c.Idle = -1 }, "--idle"},
+		{"msg size", func(c *Config) { c.MsgSize = MinMsgSize - 1 }, "--msg-size"},
+		{"shortest window", func(c *Config) { c.Duration = MinDuration }, ""},
+		{"window too short", func(c *Config) { c.Duration = MinDuration - 1 }, "--duration"},
+		{"window too long", func(c *Config) { c.Duration = MaxDuration + 1 }, "--duration"},
+		{"warm-up", func(c *Config) { c.Warmup = MaxDuration + 1 }, "--warmup"},
+		{"connect timeout", func(c *Config) { c.ConnectTimeout = -time.Second }, "--connect-timeout"},
+		{"noise NaN", func(c *Config) { c.NoiseThreshold = math.NaN() }, "--noise-threshold"},
+		{"percentile", func(c *Config) { c.Percentiles = []float64{50, 101} }, "--percentiles"},
+		{"percentile NaN", func(c *Config) { c.Percentiles = []float64{math.NaN()} }, "--percentiles"},
+	} {
+		cfg := base
+		tc.set(&cfg)
+		err := cfg.Check()
+		switch {
+		case tc.flag == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.name, err)
+		case tc.flag != "" && (!errors.Is(err, ErrUsage) || !strings.HasPrefix(err.Error(), tc.flag+" ")):
+			t.Errorf("%s: err = %v, want a usage error naming %s", tc.name, err, tc.flag)
+		}
+	}
+}
+
+// A percentile asked twice is reported once, in the order first asked.
+func TestPercentilesOnce(t *testing.T) {
+	cfg, err := Config{Target: "127.0.0.1:1", NoPin: true, Percentiles: []float64{75, 50, 75, 50}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Percentiles, []float64{75, 50}) {
+		t.Errorf("percentiles %v, want [75 50]", cfg.Percentiles)
 	}
 }

@@ -166,7 +166,11 @@ func TestBadNumbersAndPaths(t *testing.T) {
 	}{
 		{[]string{"--duration=5"}, "use 5s"},
 		{[]string{"--warmup=2"}, "use 2s"},
-		{[]string{"--duration=2562047h"}, "--duration 2562047h0m0s: want a positive duration up to 24h"},
+		{[]string{"--duration=2562047h"}, "--duration 2562047h0m0s: want 100ms up to 24h"},
+		{[]string{"--duration=50ms"}, "--duration 50ms: want 100ms up to 24h"},
+		{[]string{"load", "--target=127.0.0.1:1", "--duration=99ms"}, "--duration 99ms: want 100ms"},
+		{[]string{"--duration=0"}, "--duration 0: want more than zero"},
+		{[]string{"--percentiles=0"}, "--percentiles 0: want numbers within (0, 100]"},
 		{[]string{"--warmup=25h"}, "--warmup 25h0m0s"},
 		{[]string{"load", "--target=127.0.0.1:1", "--connect-timeout=1000000h"}, "--connect-timeout"},
 		{[]string{"soak", "--duration=2562047h"}, "--duration 2562047h0m0s"},

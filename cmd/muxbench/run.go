@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -47,7 +46,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.conns, "conns", 100, "active `connections`, one message in flight each")
 	fs.IntVar(&f.idle, "idle", 0, "extra `connections` that stay silent for the whole run")
 	fs.Var(&f.msgSize, "msg-size", "message `size`, 16 to 16MiB (64, 4k, 1MiB)")
-	fs.DurationVar(&f.duration, "duration", 5*time.Second, "measured window, a `duration` (5s, 1m)")
+	fs.DurationVar(&f.duration, "duration", 5*time.Second, "measured window, a `duration` of 100ms or more (5s, 1m)")
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "load before the window, not measured, a `duration` (0 for none)")
 	fs.Var(&f.rate, "rate", fmt.Sprintf("open loop at this `rate` of round trips per second in total, %s to %s (10k, 1.5m; 0: closed loop)",
 		units.FormatRate(bench.MinRate), units.FormatRate(bench.MaxRate)))
@@ -60,34 +59,25 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.blockingRead, "gen-blocking-read", true, "a closed-loop generator loop with one connection waits in a blocking read on it, as c-ping does (false: in its poller)")
 }
 
-// config checks the shared flags; errors name the flag.
+// config reads the shared flags; errors name the flag. The bounds on
+// their values are bench.Config's (Check), except where bench would read
+// a zero as its default, which on the command line is a value.
 func (f *loadFlags) config() (bench.Config, error) {
 	c := f.cfg
 	c.GenPollOnly = !f.blockingRead
-	if f.conns < 1 || f.conns > bench.MaxConns {
-		return c, fmt.Errorf("--conns %d: want 1 to %d", f.conns, bench.MaxConns)
+	for _, z := range []struct {
+		flag string
+		zero bool
+	}{
+		{"conns", f.conns == 0}, {"msg-size", f.msgSize == 0}, {"duration", f.duration == 0},
+		{"connect-timeout", f.connectTimeout == 0}, {"noise-threshold", f.noiseThreshold == 0},
+	} {
+		if z.zero {
+			return c, fmt.Errorf("--%s 0: want more than zero (--help shows the default)", z.flag)
+		}
 	}
-	if f.idle < 0 || f.idle > bench.MaxConns {
-		return c, fmt.Errorf("--idle %d: want 0 to %d", f.idle, bench.MaxConns)
-	}
-	if n := int64(f.msgSize); n < bench.MinMsgSize || n > bench.MaxMsgSize {
-		return c, fmt.Errorf("--msg-size %d: want 16 to 16MiB", n)
-	}
-	if f.duration <= 0 || f.duration > bench.MaxDuration {
-		return c, fmt.Errorf("--duration %v: want a positive duration up to %v, e.g. 5s", f.duration, bench.MaxDuration)
-	}
-	if f.warmup < 0 || f.warmup > bench.MaxDuration {
-		return c, fmt.Errorf("--warmup %v: want 0 or a positive duration up to %v, e.g. 1s", f.warmup, bench.MaxDuration)
-	}
-	if r := float64(f.rate); r != 0 && !(r >= bench.MinRate && r <= bench.MaxRate) {
-		return c, fmt.Errorf("--rate %g: want %s to %s (%g) round trips per second in total, or 0 for a closed loop",
-			r, units.FormatRate(bench.MinRate), units.FormatRate(bench.MaxRate), float64(bench.MaxRate))
-	}
-	if f.connectTimeout <= 0 || f.connectTimeout > bench.MaxDuration {
-		return c, fmt.Errorf("--connect-timeout %v: want a positive duration up to %v", f.connectTimeout, bench.MaxDuration)
-	}
-	if !(f.noiseThreshold > 0) || math.IsInf(f.noiseThreshold, 0) {
-		return c, fmt.Errorf("--noise-threshold %g: want a positive number of CPUs, e.g. 0.05", f.noiseThreshold)
+	if f.warmup < 0 {
+		return c, fmt.Errorf("--warmup %v: want 0 or a positive duration, e.g. 1s", f.warmup)
 	}
 	c.NoiseThreshold = f.noiseThreshold
 	c.Conns, c.Idle, c.MsgSize = f.conns, f.idle, f.msgSize.Int()
@@ -103,7 +93,7 @@ func (f *loadFlags) config() (bench.Config, error) {
 	if f.percentiles != "" {
 		for _, p := range strings.Split(f.percentiles, ",") {
 			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-			if err != nil || !(v > 0 && v <= 100) {
+			if err != nil {
 				return c, fmt.Errorf("--percentiles %q: want numbers within (0, 100], e.g. 75,99.999", f.percentiles)
 			}
 			c.Percentiles = append(c.Percentiles, v)
@@ -275,7 +265,13 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 // execute runs each configuration in turn, prints progress and the table,
 // and saves the results.
 func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.Writer) int {
-	// Refuse an output that cannot be written now, not after the run.
+	// Refuse what a run would refuse, and an output that cannot be
+	// written, now: not after the first run.
+	for _, cfg := range runs {
+		if err := cfg.Check(); err != nil {
+			return cli.Exit("muxbench "+name, err, stderr)
+		}
+	}
 	if lf.json != "" {
 		for _, cfg := range runs {
 			if err := cli.CheckFile("json", jsonPath(lf.json, fileKey(cfg), len(runs) > 1)); err != nil {
