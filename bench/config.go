@@ -113,6 +113,10 @@ type Config struct {
 	Progress func(Progress)
 	// Executable runs `serve` (default: this program).
 	Executable string
+	// Hurry, once closed, has Run kill its server child instead of
+	// waiting for it to stop (a second Ctrl-C): what was measured is
+	// returned either way.
+	Hurry <-chan struct{}
 	// Extra is copied into the result's parameters.
 	Extra map[string]string
 }

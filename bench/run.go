@@ -179,7 +179,7 @@ func (r *run) startServer() error {
 	if err != nil {
 		return err
 	}
-	r.onClose(ch.Stop)
+	r.onClose(func() { stopChild(ch, r.cfg.Hurry) })
 	r.child = ch
 	r.target = ch.Ready.Listen
 	r.res.Params.Target = r.target
@@ -196,7 +196,7 @@ func (r *run) startPeer() error {
 	if err != nil {
 		return err
 	}
-	r.onClose(p.Stop)
+	r.onClose(func() { stopChild(p, r.cfg.Hurry) })
 	r.child = p
 	r.target = p.Addr
 	r.res.Params.Target = p.Addr
@@ -425,7 +425,7 @@ func (r *run) abort(err error) error {
 	}
 	r.release()
 	r.wg.Wait()
-	if ce := crashOf(r.child, true); ce != nil {
+	if ce := crashOf(r.child, true, r.cfg.Hurry); ce != nil {
 		return ce
 	}
 	return err
@@ -589,7 +589,7 @@ func (r *run) collect(w *edges) (*result.Result, error) {
 	if r.ctx.Err() != nil {
 		res.Partial = true
 	}
-	if ce := crashOf(r.child, w.runErr != nil || w.srvErr != nil); ce != nil {
+	if ce := crashOf(r.child, w.runErr != nil || w.srvErr != nil, r.cfg.Hurry); ce != nil {
 		res.Partial = true
 		return res, ce
 	}
@@ -604,8 +604,8 @@ type exited interface {
 
 // crashOf is the child server's crash, if it has one. After a failure,
 // which the control channel often sees before the child's exit is
-// reaped, it waits a moment for the exit.
-func crashOf(child exited, failed bool) *server.CrashError {
+// reaped, it waits a moment for the exit, unless told to hurry.
+func crashOf(child exited, failed bool, hurry <-chan struct{}) *server.CrashError {
 	if child == nil {
 		return nil
 	}
@@ -613,9 +613,25 @@ func crashOf(child exited, failed bool) *server.CrashError {
 		select {
 		case <-child.Done():
 		case <-time.After(time.Second):
+		case <-hurry:
 		}
 	}
 	return child.Crash()
+}
+
+// stopChild stops the server child, or kills it once hurry is closed if
+// it can be killed (a peer has its own short grace instead).
+func stopChild(ch interface{ Stop() }, hurry <-chan struct{}) {
+	stopped := make(chan struct{})
+	go func() { ch.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-hurry:
+		if k, ok := ch.(interface{ Kill() }); ok {
+			k.Kill()
+		}
+		<-stopped
+	}
 }
 
 // saturation is the loop-thread utilisation above which the generator is

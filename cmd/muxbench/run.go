@@ -283,19 +283,12 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 	if lf.json == cli.Stdout {
 		table = stderr // stdout carries the data
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// After the first Ctrl-C, a second one ends the process at once
-		// (the kernel then kills the server child: Pdeathsig).
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, hurry := interrupts()
 	prog := newProgressLine(stderr)
 	var results []*result.Result
 	status := 0
 	for _, cfg := range runs {
-		cfg.Progress = prog.update
+		cfg.Progress, cfg.Hurry = prog.update, hurry
 		res, err := bench.Run(ctx, cfg)
 		prog.done()
 		label := cfg.Name() // what the messages name this run by
@@ -370,6 +363,27 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		}
 	}
 	return status
+}
+
+// interrupts catches SIGINT and SIGTERM for the rest of the process: the
+// first ends ctx, so that the run stops and what it measured is printed
+// and saved; the second closes hurry, so that the server child is killed
+// rather than waited for. None ends the process, which would lose the
+// table and the result.
+func interrupts() (ctx context.Context, hurry <-chan struct{}) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := make(chan struct{})
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		close(h)
+		for range sigs {
+		}
+	}()
+	return ctx, h
 }
 
 // fileKey is what a run's result file is named after in a directory:
