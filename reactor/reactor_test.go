@@ -504,11 +504,26 @@ func TestHalfClosedSlowReader(t *testing.T) {
 		waitFor(t, r, "the server to stall on the unread echo", 10*time.Second, func() bool {
 			return e.t.Buffered() > 0 && !e.t.reading()
 		})
-		c0 := counters(t, r)
-		time.Sleep(300 * time.Millisecond)
-		c1 := counters(t, r)
-		if w := c1.Waits - c0.Waits; w > 1000 {
-			t.Errorf("%d waits in 300 ms while the peer reads nothing: a busy loop", w)
+		// A busy window in which the kernel ran short of TCP memory proves
+		// nothing (see tcpPressure): try again, a few times.
+		var w uint64
+		for try := 1; ; try++ {
+			p0, short0 := tcpPressure()
+			c0 := counters(t, r)
+			time.Sleep(300 * time.Millisecond)
+			c1 := counters(t, r)
+			p1, short1 := tcpPressure()
+			if w = c1.Waits - c0.Waits; w <= 1000 {
+				break
+			}
+			if !short0 && !short1 && p0 == p1 {
+				t.Errorf("%d waits in 300 ms while the peer reads nothing: a busy loop", w)
+				break
+			}
+			if try == 3 {
+				t.Logf("not judged: %d waits in 300 ms, but the machine's TCP memory was under pressure in each of %d windows", w, try)
+				break
+			}
 		}
 		got, err := io.ReadAll(c)
 		if err != nil {
@@ -523,7 +538,7 @@ func TestHalfClosedSlowReader(t *testing.T) {
 		if err := recv(t, e.lost, "ConnectionLost"); err != nil {
 			t.Fatalf("ConnectionLost(%v), want nil", err)
 		}
-		t.Logf("waits in the 300 ms stall %d", c1.Waits-c0.Waits)
+		t.Logf("waits in the 300 ms stall %d", w)
 	})
 }
 
