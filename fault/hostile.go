@@ -87,15 +87,26 @@ func pattern(id uint64, n, off int) []byte {
 }
 
 // resetMidMessage sends half a large message and resets: the server holds
-// half a request and perhaps an echo it can no longer send.
+// half a request and perhaps an echo it can no longer send. It reads the
+// echo as it comes, so that the write does not wait on the socket
+// buffers holding it all: the kernel shrinks them when the machine runs
+// short of TCP memory, and a server that stops reading while its echo
+// is unread would then hold the write until the timeout.
 func (s *state) resetMidMessage(ctx context.Context, c *net.TCPConn, id uint64) error {
 	if err := arm(ctx, c, s.cfg.Timeout); err != nil {
 		return err
 	}
-	if _, err := c.Write(pattern(id, s.cfg.LargeMsg/2, 0)); err != nil {
+	drained := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, c)
+		close(drained)
+	}()
+	_, err := c.Write(pattern(id, s.cfg.LargeMsg/2, 0))
+	reset(c)
+	<-drained
+	if err != nil {
 		return fmt.Errorf("writing half a message: %w", err)
 	}
-	reset(c)
 	return nil
 }
 
@@ -131,18 +142,36 @@ func (s *state) neverRead(ctx context.Context, c *net.TCPConn, id uint64) error 
 }
 
 // halfClose sends a message, shuts down its writing side, and must get
-// the whole echo back, byte for byte, then EOF.
+// the whole echo back, byte for byte, then EOF. It reads the echo while it
+// writes, as resetMidMessage does, and for the same reason.
 func (s *state) halfClose(ctx context.Context, c *net.TCPConn, id uint64) error {
 	if err := arm(ctx, c, s.cfg.Timeout); err != nil {
 		return err
 	}
 	size := s.cfg.LargeMsg / 4
-	if _, err := c.Write(pattern(id, size, 0)); err != nil {
-		return fmt.Errorf("write: %w", err)
+	sent := make(chan error, 1)
+	go func() {
+		if _, err := c.Write(pattern(id, size, 0)); err != nil {
+			sent <- fmt.Errorf("write: %w", err)
+			return
+		}
+		if err := c.CloseWrite(); err != nil {
+			sent <- fmt.Errorf("shutdown: %w", err)
+			return
+		}
+		sent <- nil
+	}()
+	if err := s.readHalfClosedEcho(c, id, size); err != nil {
+		c.SetDeadline(time.Unix(1, 0)) // end the write, if it still waits
+		<-sent
+		return err
 	}
-	if err := c.CloseWrite(); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	return <-sent
+}
+
+// readHalfClosedEcho reads and checks the echo of message (id, 0) of size
+// bytes, then EOF.
+func (s *state) readHalfClosedEcho(c *net.TCPConn, id uint64, size int) error {
 	buf := make([]byte, 32<<10)
 	scratch := make([]byte, len(buf))
 	got := 0

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/sysstat"
 )
 
 // pp is a minimal ping-pong protocol for the loop's own tests (the real
@@ -505,18 +506,18 @@ func TestHalfClosedSlowReader(t *testing.T) {
 			return e.t.Buffered() > 0 && !e.t.reading()
 		})
 		// A busy window in which the kernel ran short of TCP memory proves
-		// nothing (see tcpPressure): try again, a few times.
+		// nothing (see sysstat.TCPMemory): try again, a few times.
 		var w uint64
 		for try := 1; ; try++ {
-			p0, short0 := tcpPressure()
+			m0, err0 := sysstat.ReadTCPMemory()
 			c0 := counters(t, r)
 			time.Sleep(300 * time.Millisecond)
 			c1 := counters(t, r)
-			p1, short1 := tcpPressure()
+			m1, err1 := sysstat.ReadTCPMemory()
 			if w = c1.Waits - c0.Waits; w <= 1000 {
 				break
 			}
-			if !short0 && !short1 && p0 == p1 {
+			if err0 != nil || err1 != nil || !sysstat.TCPMemoryShort(m0, m1) {
 				t.Errorf("%d waits in 300 ms while the peer reads nothing: a busy loop", w)
 				break
 			}
