@@ -63,13 +63,15 @@ func (s *state) churn(ctx context.Context, worker int, tickets <-chan struct{}) 
 	cfg := s.cfg
 	b := newBuffers(cfg.MsgSize)
 	for n := worker; ctx.Err() == nil; n++ {
-		c, err := dial(ctx, cfg.Target, cfg.Timeout)
+		c, err := s.dial(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			s.count(func(r *Report) { r.ConnFailures++ })
-			s.errorf("churn: connect: %v", err)
+			if !errors.Is(err, errShort) {
+				s.count(func(r *Report) { r.ConnFailures++ })
+				s.errorf("churn: connect: %v", err)
+			}
 			sleep(ctx, 50*time.Millisecond)
 			continue
 		}

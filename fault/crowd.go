@@ -2,6 +2,7 @@ package fault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -26,8 +27,8 @@ func (s *state) crowd(ctx context.Context, n int) {
 	for range n {
 		wg.Go(func() {
 			err := s.crowdPeer(ctx)
-			if err != nil && ctx.Err() != nil {
-				return // cut short by the end of the run: neither way
+			if err != nil && (ctx.Err() != nil || errors.Is(err, errShort)) {
+				return // cut short by the end of the run, or our own shortage: neither way
 			}
 			s.mu.Lock()
 			h := s.hostile[NeverReadCrowd]
@@ -55,9 +56,9 @@ func (s *state) crowd(ctx context.Context, n int) {
 // then holds the connection until ctx ends. Blocked at the end is as
 // expected as done; an error is not.
 func (s *state) crowdPeer(ctx context.Context) error {
-	c, err := dial(ctx, s.cfg.Target, s.cfg.Timeout)
+	c, err := s.dial(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, errShort) {
 			s.count(func(r *Report) { r.ConnFailures++ })
 		}
 		return fmt.Errorf("connect: %w", err)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
@@ -138,7 +139,8 @@ func (cfg Config) withDefaults() (Config, error) {
 
 // Run drives the faults cfg asks for against cfg.Target until ctx ends,
 // then closes every connection it opened and reports. The error is for a
-// Config that cannot work or a target that cannot be reached at all;
+// Config that cannot work or a target that cannot be reached at all, or,
+// beside the report, for connections this process had no descriptor for;
 // failures during the run are counted in the report.
 func Run(parent context.Context, cfg Config) (*Report, error) {
 	cfg, err := cfg.withDefaults()
@@ -203,6 +205,10 @@ func Run(parent context.Context, cfg Config) (*Report, error) {
 		}
 		rep.Hostile = append(rep.Hostile, h)
 	}
+	if st.short > 0 {
+		return &rep, fmt.Errorf("fault: this process ran out of descriptors, not the server: %d of its connections could not be opened (%v); lower the counts or raise `ulimit -n`",
+			st.short, st.shortErr)
+	}
 	return &rep, nil
 }
 
@@ -216,6 +222,11 @@ type state struct {
 	mu      sync.Mutex
 	rep     Report
 	hostile map[string]*result.HostileKind
+	// short counts the connections this process could not open for
+	// want of descriptors: its own shortage, which no server causes, so
+	// it counts against no peer and Run reports it as its error.
+	short    int
+	shortErr error // the first
 }
 
 func (s *state) errorf(format string, a ...any) {
@@ -240,6 +251,24 @@ func dial(ctx context.Context, target string, timeout time.Duration) (*net.TCPCo
 		return nil, err
 	}
 	return c.(*net.TCPConn), nil
+}
+
+// errShort marks a connection this process had no descriptor for.
+var errShort = errors.New("out of descriptors")
+
+// dial connects to the target; a failure for want of descriptors on this
+// side is counted apart and comes back wrapping errShort.
+func (s *state) dial(ctx context.Context) (*net.TCPConn, error) {
+	c, err := dial(ctx, s.cfg.Target, s.cfg.Timeout)
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		s.mu.Lock()
+		if s.short++; s.shortErr == nil {
+			s.shortErr = err
+		}
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: %w", errShort, err)
+	}
+	return c, err
 }
 
 // interruptible makes ctx's end cut c's blocked reads and writes short,

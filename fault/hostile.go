@@ -32,11 +32,13 @@ func (s *state) hostileLoop(ctx context.Context, loop int) {
 }
 
 func (s *state) hostilePeer(ctx context.Context, kind string) {
-	c, err := dial(ctx, s.cfg.Target, s.cfg.Timeout)
+	c, err := s.dial(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.count(func(r *Report) { r.ConnFailures++ })
-			s.errorf("%s: connect: %v", kind, err)
+			if !errors.Is(err, errShort) {
+				s.count(func(r *Report) { r.ConnFailures++ })
+				s.errorf("%s: connect: %v", kind, err)
+			}
 			sleep(ctx, 50*time.Millisecond)
 		}
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
+	"github.com/muxbench/muxbench/sysstat"
 
 	// Every backend of this platform.
 	_ "github.com/muxbench/muxbench/poller/all"
@@ -153,12 +154,35 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	case !(cfg.MaxIdleCPU >= 0 && cfg.MaxIdleCPU <= 1):
 		return cfg, fmt.Errorf("--max-idle-cpu %v: want a fraction from 0 to 1", cfg.MaxIdleCPU)
 	}
+	if err := cfg.checkDescriptors(); err != nil {
+		return cfg, err
+	}
 	if cfg.OutDir != "" {
 		if err := cli.CheckDir("out", cfg.OutDir); err != nil {
 			return cfg, err
 		}
 	}
 	return cfg, nil
+}
+
+// descriptorSlack covers what the soak and its server open besides the
+// connections: pollers, listeners, control channels, pipes, the runtime.
+const descriptorSlack = 64
+
+// checkDescriptors refuses a soak whose connections cannot all be open at
+// once: the soak holds each one and its server holds the other end, each
+// under the same limit.
+func (cfg Config) checkDescriptors() error {
+	need := cfg.Conns + cfg.HostilePeers + cfg.NeverReaders + descriptorSlack
+	if cfg.Churn > 0 {
+		need += cfg.ChurnConns
+	}
+	lim, err := sysstat.RaiseNoFile()
+	if err != nil || uint64(need) <= lim.Soft {
+		return nil // where the limit cannot be read, the soak says what ran out
+	}
+	return fmt.Errorf("--conns %d, --never-readers %d, --hostile %d and --churn-conns %d need %d descriptors in each process, the limit is %d: lower them or allow more with `ulimit -n %d`",
+		cfg.Conns, cfg.NeverReaders, cfg.HostilePeers, cfg.ChurnConns, need, lim.Soft, need)
 }
 
 func describe(cfg Config) string {

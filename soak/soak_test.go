@@ -71,12 +71,27 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--backend", "nope+loops2"}, `--backend "nope+loops2": unknown backend "nope"`},
 		{[]string{"--bogus"}, "unknown flag --bogus"},
 		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--backend", "epoll", "--never-readers", "1048576"}, "ulimit -n"},
+		{[]string{"--backend", "epoll", "--hostile", "1048576"}, "ulimit -n"},
 	} {
+		// Nothing is created before every flag is checked.
+		out := filepath.Join(t.TempDir(), "out")
+		args := c.args
+		if !slices.Contains(args, "--out") {
+			args = append(slices.Clone(args), "--out", out)
+		}
 		var stdout, stderr bytes.Buffer
-		code := Command(c.args, &stdout, &stderr)
+		start := time.Now()
+		code := Command(args, &stdout, &stderr)
 		msg := stderr.String()
 		if code != 2 || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") != 1 {
-			t.Errorf("%q: exit %d, stderr %q; want 2 and one line with %q", c.args, code, msg, c.want)
+			t.Errorf("%q: exit %d, stderr %q; want 2 and one line with %q", args, code, msg, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%q: created %s", args, out)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%q: refused after %v: something ran first", args, d)
 		}
 	}
 }
