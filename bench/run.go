@@ -462,14 +462,15 @@ func (r *run) want() int {
 func (r *run) window() (*edges, error) {
 	res, want := r.res, r.want()
 	var held *serverSample
+	var settled string
 	if r.probe != nil {
 		var err error
-		if held, err = settle(r.probe, want); err != nil {
+		if held, settled, err = settle(r.probe, want); err != nil {
 			return nil, err
 		}
 	}
 	w := &edges{}
-	w.missing, w.missingWhy = shortfall("start", r.idle, held, want)
+	w.missing, w.missingWhy = shortfall("start", r.idle, held, want, settled)
 	res.WindowStart = time.Now().UTC()
 	w.winStart = nanotime()
 	for _, l := range r.loops {
@@ -519,7 +520,7 @@ func (r *run) window() (*edges, error) {
 	if r.probe != nil && w.srvErr == nil {
 		srvEnd = &w.srv1
 	}
-	if n, why := shortfall("end", r.idle, srvEnd, want); n > w.missing {
+	if n, why := shortfall("end", r.idle, srvEnd, want, ""); n > w.missing {
 		w.missing, w.missingWhy = n, why
 	}
 	w.ends = make([]snapshot, len(r.loops))

@@ -23,12 +23,17 @@ import (
 const DefaultNoiseThreshold = 0.05
 
 // connSettle bounds the wait, before the window, for a server to report
-// want connections: accepting thousands takes it a moment after the
-// generator's connects have returned (a reactor takes some 10k a second
-// under the race detector, ten times that without).
+// one more of the want connections it owes: accepting thousands takes it
+// a moment after the generator's connects have returned (a reactor takes
+// some 10k a second under the race detector, ten times that without),
+// and a select server serving the load beside them much longer.
 func connSettle(want int) time.Duration {
 	return min(time.Second+time.Duration(want)*100*time.Microsecond, 10*time.Second)
 }
+
+// maxSettle bounds the whole wait for a server that keeps accepting,
+// however slowly.
+const maxSettle = 2 * time.Minute
 
 // closedIdle counts the idle sockets that are no longer open: a peek
 // that does not block finds the peer's FIN or reset instead of EAGAIN.
@@ -52,8 +57,9 @@ func closedIdle(fds []int) int {
 
 // shortfall is how many of the want connections are missing at one edge
 // of the window, and why in words: idle ones the server closed, or fewer
-// than want in the server's own count (s may be nil, or have no count).
-func shortfall(edge string, idle []int, s *serverSample, want int) (int, string) {
+// than want in the server's own count (s may be nil, or have no count),
+// with note, if any, on how it got there.
+func shortfall(edge string, idle []int, s *serverSample, want int, note string) (int, string) {
 	missing, why := 0, ""
 	if c := closedIdle(idle); c > 0 {
 		missing = c
@@ -63,22 +69,37 @@ func shortfall(edge string, idle []int, s *serverSample, want int) (int, string)
 		if n := want - s.conns; n > missing {
 			missing = n
 			why = fmt.Sprintf("the server holds %d of the %d connections at the window's %s", s.conns, want, edge)
+			if note != "" {
+				why += ": " + note
+			}
 		}
 	}
 	return missing, why
 }
 
-// settle waits, bounded, until the server reports want connections, and
-// returns its last sample.
-func settle(p serverProbe, want int) (*serverSample, error) {
-	deadline := time.Now().Add(connSettle(want))
+// settle waits until the server reports want connections, for as long
+// as it keeps taking more (connSettle without one ends the wait, and
+// maxSettle in all), and returns its last sample. If the server is still
+// short of want, why says whether it was still accepting.
+func settle(p serverProbe, want int) (s *serverSample, why string, err error) {
+	start := time.Now()
+	held, gained := -1, start
 	for {
-		s, err := p.sample()
+		st, err := p.sample()
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		if !s.countsConns || s.conns >= want || time.Now().After(deadline) {
-			return &s, nil
+		now := time.Now()
+		if st.conns > held {
+			held, gained = st.conns, now
+		}
+		switch {
+		case !st.countsConns || st.conns >= want:
+			return &st, "", nil
+		case now.Sub(gained) > connSettle(want):
+			return &st, fmt.Sprintf("it took none for %v and stopped accepting", connSettle(want).Round(time.Millisecond)), nil
+		case now.Sub(start) > maxSettle:
+			return &st, fmt.Sprintf("it was still accepting after %v", maxSettle), nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

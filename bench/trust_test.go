@@ -187,3 +187,42 @@ func TestRunLoadControlLearnsServerPID(t *testing.T) {
 		t.Errorf("integrity %+v, server %+v", res.Integrity, res.Server)
 	}
 }
+
+// slowAccepts is a server that takes one more connection every step,
+// up to stop.
+type slowAccepts struct {
+	start      time.Time
+	step       time.Duration
+	stop, want int
+}
+
+func (p *slowAccepts) sample() (serverSample, error) {
+	n := min(int(time.Since(p.start)/p.step), p.stop)
+	return serverSample{countsConns: true, conns: n}, nil
+}
+
+func (p *slowAccepts) alive() error { return nil }
+
+// The wait for the server's accepts before the window lasts as long as
+// they keep coming, however long that is in all, and ends soon after
+// they stop; a shortfall then says which it was.
+func TestSettleWaitsForAccepts(t *testing.T) {
+	const want = 40
+	step := connSettle(want) / 8 // 5 connection settles to take all 40
+	p := &slowAccepts{start: time.Now(), step: step, stop: want}
+	s, why, err := settle(p, want)
+	if err != nil || s.conns != want || why != "" {
+		t.Fatalf("settle: %d of %d connections after %v, %q, %v: it gave up on a server still accepting", s.conns, want, time.Since(p.start), why, err)
+	}
+	p = &slowAccepts{start: time.Now(), step: time.Millisecond, stop: want / 2}
+	s, why, err = settle(p, want)
+	if err != nil || s.conns != want/2 || !strings.Contains(why, "stopped accepting") {
+		t.Fatalf("settle: %d connections, %q, %v: want %d and the server said to have stopped accepting", s.conns, why, err, want/2)
+	}
+	if d := time.Since(p.start); d > 3*connSettle(want) {
+		t.Errorf("waited %v for a server that stopped accepting", d)
+	}
+	if _, msg := shortfall("start", nil, s, want, why); msg != "the server holds 20 of the 40 connections at the window's start: "+why {
+		t.Errorf("shortfall says %q", msg)
+	}
+}
