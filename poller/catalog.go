@@ -263,6 +263,9 @@ func Check(name string, opts Options) error {
 		if opts.EdgeTriggered && !info.Caps.EdgeTriggered {
 			return fmt.Errorf("%w: %s is level-triggered only", ErrUnsupported, name)
 		}
+		if opts.SpinSleep != 0 && !info.Caps.Spins {
+			return fmt.Errorf("%w: %s does not busy-wait, so it has no rounds to sleep after", ErrUnsupported, name)
+		}
 		return nil
 	}
 	if e, ok := engines[name]; ok {

@@ -121,11 +121,12 @@ func (c *Config) Check() error {
 		return errors.New("--backend: no backend given")
 	}
 	if err := poller.Check(c.Backend, c.Poller); err != nil {
-		switch {
-		case errors.Is(err, poller.ErrUnsupported) && c.Poller.EdgeTriggered:
-			return fmt.Errorf("--edge: %v", err)
-		case errors.Is(err, poller.ErrUnsupported):
-			return fmt.Errorf("--spin-sleep: %v", err)
+		if errors.Is(err, poller.ErrUnsupported) {
+			flag := "--spin-sleep"
+			if c.Poller.EdgeTriggered && poller.Check(c.Backend, poller.Options{EdgeTriggered: true}) != nil {
+				flag = "--edge"
+			}
+			return fmt.Errorf("%s: %v", flag, err)
 		}
 		return fmt.Errorf("--backend %q: %v", c.Backend, err)
 	}

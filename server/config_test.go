@@ -16,7 +16,7 @@ func TestArgsRoundTrip(t *testing.T) {
 	backend := poller.Default()
 	full := Config{
 		Backend: backend,
-		Poller:  poller.Options{EdgeTriggered: true, SpinSleep: 150 * time.Microsecond},
+		Poller:  poller.Options{EdgeTriggered: true},
 		Listen:  "127.0.0.1:0", Control: "127.0.0.1:0",
 		CPUs: []int{0}, GOMAXPROCS: 3, Loops: 3, ReadBufSize: 16 << 10,
 		SndBuf: 4096, RcvBuf: 8192, HighWater: 1 << 20, LowWater: 1 << 18, OutputBudget: 32 << 20,
@@ -40,7 +40,8 @@ func TestArgsRoundTrip(t *testing.T) {
 		{"--backend", poller.Stdlib, "--loops", "4"},
 		{"--backend", "epoll", "--loops", "2", "--accept", "exclusive"},
 		{"--backend", "poll", "--loops", "2", "--accept", "reuseport"},
-		append([]string{"--backend", backend + poller.EdgeSuffix, "--spin-sleep", "1ms"}, pin...),
+		append([]string{"--backend", backend + poller.EdgeSuffix}, pin...),
+		{"--backend", "busywait", "--spin-sleep", "150us"},
 	} {
 		c, err := ParseArgs(args)
 		if err != nil {
@@ -90,7 +91,9 @@ func TestCheckNamesFlags(t *testing.T) {
 		{Config{Backend: "nope"}, `--backend "nope": unknown backend`},
 		{Config{Backend: "poll", Poller: poller.Options{EdgeTriggered: true}}, "--edge"},
 		{Config{Backend: poller.Stdlib, Poller: poller.Options{SpinSleep: time.Millisecond}}, "--spin-sleep"},
-		{Config{Backend: "poll", Poller: poller.Options{SpinSleep: -1}}, "--spin-sleep -1ns"},
+		{Config{Backend: "busywait", Poller: poller.Options{SpinSleep: -1}}, "--spin-sleep -1ns"},
+		{Config{Backend: "poll", Poller: poller.Options{SpinSleep: time.Millisecond}}, "--spin-sleep: poller: option not supported by this backend: poll does not busy-wait"},
+		{Config{Backend: poller.Default(), Poller: poller.Options{EdgeTriggered: true, SpinSleep: time.Millisecond}}, "--spin-sleep: poller: option not supported by this backend: " + poller.Default() + " does not busy-wait"},
 		{Config{Backend: "poll", ReadBufSize: -1}, "--read-buf -1"},
 		{Config{Backend: "poll", GOMAXPROCS: -1}, "--gomaxprocs -1"},
 		{Config{Backend: "poll", Loops: -1}, "--loops -1"},

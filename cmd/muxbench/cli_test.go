@@ -190,7 +190,7 @@ func TestBadNumbersAndPaths(t *testing.T) {
 		{[]string{"serve", "--sndbuf=3g"}, "--sndbuf 3g"},
 		{[]string{"serve", "--rcvbuf=2147483648"}, "--rcvbuf 2g"},
 		{[]string{"serve", "--gomaxprocs=100000000"}, "--gomaxprocs 100000000"},
-		{[]string{"serve", "--spin-sleep=1h"}, "--spin-sleep 1h0m0s"},
+		{[]string{"serve", "--backend=busywait", "--spin-sleep=1h"}, "--spin-sleep 1h0m0s"},
 		{[]string{"serve", "--high-water=1000g"}, "--high-water 1000g"},
 		{[]string{"--backend=" + firstBackend(), "--read-buf=1000g"}, "--read-buf 1000g"},
 		{[]string{"--backend=" + firstBackend(), "--sndbuf=3g"}, "--sndbuf 3g"},

@@ -127,6 +127,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"run", "--backend=epoll,nosuch"}, "--backend"},
 		{[]string{"run", "--backend=poll-et"}, `unknown backend "poll-et"`},
 		{[]string{"run", "--backend=poll", "--edge"}, "--edge"},
+		{[]string{"run", "--backend=poll", "--spin-sleep=1ms"}, "--spin-sleep: poller: option not supported by this backend: poll does not busy-wait"},
+		{[]string{"serve", "--backend=poll", "--spin-sleep=1ms"}, "--spin-sleep"},
 		{[]string{"run", "--backend=stdlib", "--inject-short-writes=0.1"}, "fault injection needs a poller backend"},
 		{[]string{"run", "--backend=poll", "--read-buf=-1"}, "-read-buf"},
 		{[]string{"--conns=0"}, "--conns"},
