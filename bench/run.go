@@ -187,6 +187,7 @@ func (r *run) startServer() error {
 	r.probe = &controlProbe{c: ch.Control, pid: ch.Ready.PID, child: ch}
 	r.serverPID = ch.Ready.PID
 	r.res.Warnings = append(r.res.Warnings, bufWarnings(&r.cfg)...)
+	r.res.Warnings = append(r.res.Warnings, pinWarnings(&r.cfg)...)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -206,6 +207,23 @@ func fillForeign(series []result.Second, vals []float64) {
 			series[i].ForeignCPU = &v
 		}
 	}
+}
+
+// pinWarnings says when the server and the generator are pinned to a
+// CPU they share: each then waits for the other to be descheduled, and
+// latency and CPU per round trip measure that.
+func pinWarnings(cfg *Config) []string {
+	var shared []int
+	for _, c := range cfg.Server.CPUs {
+		if slices.Contains(cfg.GenCPUs, c) && !slices.Contains(shared, c) {
+			shared = append(shared, c)
+		}
+	}
+	if len(shared) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("the server (--server-cpus %s) and the generator (--gen-cpus %s) are pinned to CPU %s together: each waits for the other to be descheduled, and the figures measure that",
+		sysstat.FormatCPUList(cfg.Server.CPUs), sysstat.FormatCPUList(cfg.GenCPUs), sysstat.FormatCPUList(shared))}
 }
 
 // bufWarnings says when a socket buffer asked for is beyond what the

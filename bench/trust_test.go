@@ -226,3 +226,25 @@ func TestSettleWaitsForAccepts(t *testing.T) {
 		t.Errorf("shortfall says %q", msg)
 	}
 }
+
+// A server and a generator pinned to one CPU are warned about, once per
+// run, naming the CPUs; apart, or unpinned, they are not.
+func TestPinWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		srv, gen []int
+		want     string
+	}{
+		{[]int{0}, []int{1}, ""},
+		{nil, []int{0}, ""},
+		{[]int{0}, []int{0}, "pinned to CPU 0 together"},
+		{[]int{0, 1}, []int{1, 2}, "pinned to CPU 1 together"},
+	} {
+		w := pinWarnings(&Config{Server: server.Config{CPUs: tc.srv}, GenCPUs: tc.gen})
+		switch {
+		case tc.want == "" && len(w) != 0:
+			t.Errorf("server %v, generator %v: %q", tc.srv, tc.gen, w)
+		case tc.want != "" && (len(w) != 1 || !strings.Contains(w[0], tc.want)):
+			t.Errorf("server %v, generator %v: %q, want one warning with %q", tc.srv, tc.gen, w, tc.want)
+		}
+	}
+}
