@@ -91,6 +91,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if *repeat < 0 || *repeat > maxRepeats {
 		return fail(fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", *repeat, maxRepeats))
 	}
+	if *quietWait < 0 {
+		return fail(fmt.Errorf("--quiet-wait %v: want 0 (no wait) or a positive duration, e.g. 20s", *quietWait))
+	}
 	// Refuse an output that cannot be written now, not after the runs,
 	// nor after asking every peer whether it can run.
 	if !*planOnly {

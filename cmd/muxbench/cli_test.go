@@ -200,6 +200,7 @@ func TestBadNumbersAndPaths(t *testing.T) {
 		{[]string{"merge", "-o", filepath.Join(file, "m.json"), file}, "--out"},
 		{[]string{"compare", "--out", filepath.Join(file, "res")}, "--out"},
 		{[]string{"compare", "--repeat=9223372036854775807"}, "--repeat"},
+		{[]string{"compare", "--quiet-wait=-1s", "--plan"}, "--quiet-wait -1s: want 0"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			start := time.Now()
