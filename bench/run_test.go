@@ -101,9 +101,10 @@ func TestRunAgainstEcho(t *testing.T) {
 	}
 }
 
-// A server that corrupts one byte now and then is caught.
-func TestRunDetectsCorruption(t *testing.T) {
-	addr := echoServer(t, func(c net.Conn) {
+// flipping is an echo that flips a bit of every byte at an offset bad
+// says is to be damaged, counting offsets over the connection's stream.
+func flipping(bad func(off int) bool) func(net.Conn) {
+	return func(c net.Conn) {
 		buf := make([]byte, 4096)
 		total := 0
 		for {
@@ -112,7 +113,7 @@ func TestRunDetectsCorruption(t *testing.T) {
 				return
 			}
 			for i := range n {
-				if (total+i)%5000 == 4999 {
+				if bad(total + i) {
 					buf[i] ^= 1
 				}
 			}
@@ -121,7 +122,12 @@ func TestRunDetectsCorruption(t *testing.T) {
 				return
 			}
 		}
-	})
+	}
+}
+
+// A server that corrupts one byte now and then is caught.
+func TestRunDetectsCorruption(t *testing.T) {
+	addr := echoServer(t, flipping(func(off int) bool { return off%5000 == 4999 }))
 	res, err := Run(context.Background(), quick(addr))
 	if err != nil {
 		t.Fatal(err)
@@ -140,25 +146,7 @@ func TestRunDetectsCorruption(t *testing.T) {
 // that byte.
 func TestRunDetectsCorruptionInLaterPieces(t *testing.T) {
 	const size, at = 256 << 10, 256<<10 - 100
-	addr := echoServer(t, func(c net.Conn) {
-		buf := make([]byte, 32<<10)
-		total := 0
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			for i := range n {
-				if (total+i)%size == at {
-					buf[i] ^= 1
-				}
-			}
-			total += n
-			if _, err := c.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	})
+	addr := echoServer(t, flipping(func(off int) bool { return off%size == at }))
 	cfg := quick(addr)
 	cfg.Conns, cfg.MsgSize = 2, size
 	res, err := Run(context.Background(), cfg)

@@ -2,7 +2,6 @@ package fault
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strings"
 	"syscall"
@@ -11,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/testsock"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -36,30 +36,21 @@ func tightEcho(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	testsock.Serve(t, ln, func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 4096)
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf)
+			if n > 0 {
+				if _, werr := c.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
+	})
 	return ln.Addr().String()
 }
 
@@ -105,24 +96,9 @@ func TestOwnDescriptorShortage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	var held []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if errors.Is(err, net.ErrClosed) {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			if err != nil { // our own limit, shared with the peers
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			held = append(held, c)
-		}
-	}()
+	// Each connection is held, its first byte read and the rest left to
+	// fill the buffers.
+	testsock.Serve(t, ln, func(c net.Conn) { c.Read(make([]byte, 1)) })
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testsock"
 	"github.com/muxbench/muxbench/server"
 )
 
@@ -85,24 +86,18 @@ func corruptProxy(target string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
+	go testsock.Accept(ln, func(c net.Conn) {
+		go func() {
+			defer c.Close()
+			up, err := net.Dial("tcp", target)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go io.Copy(up, c)
-				corruptEcho(c, up)
-			}()
-		}
-	}()
+			defer up.Close()
+			go io.Copy(up, c)
+			corruptEcho(c, up)
+		}()
+	})
 	return ln.Addr().String(), nil
 }
 
@@ -127,16 +122,7 @@ func TestLoadCorruptingServerFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); corruptEcho(c, c) }()
-		}
-	}()
+	testsock.Serve(t, ln, func(c net.Conn) { defer c.Close(); corruptEcho(c, c) })
 	stdout, stderr, code := muxbench(t, "load", "--target="+ln.Addr().String(), "--conns=4",
 		"--warmup=100ms", "--duration=500ms", "--gen-cpus=none")
 	integrityFailure(t, stdout, stderr, code)
