@@ -87,11 +87,14 @@ func TestBlockingReadSeesCancel(t *testing.T) {
 
 // Large messages: writes that come up short send the loop to its poller
 // for room, reads in the poller never block, and every byte is checked.
-// On loopback the send buffer grows to 4 MiB, so 8 MiB messages against
-// a small receive window (set on the listener) and a server that pauses
-// before each message must come up short. The loop runs a count of round
-// trips, not a window: on a busy machine one round trip of 8 MiB each way
-// can take longer than any window a test can afford.
+// 8 MiB messages through small socket buffers (the loop's send buffer,
+// the listener's receive buffer) to a server that stops reading once a
+// message has begun, until the bytes waiting for it stop growing (the
+// sender is stuck), must come up short. (A fixed pause before each
+// message is not enough on a busy machine: the loop, still checking the
+// last echo, may not have begun the next message when it ends.) The loop
+// runs a count of round trips, not a window: one round trip of 8 MiB
+// each way can take longer than any window a test can afford.
 func TestBlockingReadLargeMessages(t *testing.T) {
 	const size, rts = 8 << 20, 2
 	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
@@ -106,8 +109,11 @@ func TestBlockingReadLargeMessages(t *testing.T) {
 	addr := serveListener(t, ln, func(c net.Conn) {
 		buf := make([]byte, size)
 		for {
-			time.Sleep(150 * time.Millisecond) // let the writes fill the buffers
-			if _, err := io.ReadFull(c, buf); err != nil {
+			if _, err := io.ReadFull(c, buf[:1]); err != nil {
+				return
+			}
+			waitStuck(c)
+			if _, err := io.ReadFull(c, buf[1:]); err != nil {
 				return
 			}
 			if _, err := c.Write(buf); err != nil {
@@ -116,6 +122,9 @@ func TestBlockingReadLargeMessages(t *testing.T) {
 		}
 	})
 	l := countedLoop(t, addr, size, rts)
+	if err := unix.SetsockoptInt(l.conns[0].fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 64<<10); err != nil {
+		t.Fatal(err)
+	}
 	if !l.useDirect() {
 		t.Fatal("a closed loop with one connection did not take the blocking read")
 	}
@@ -125,6 +134,28 @@ func TestBlockingReadLargeMessages(t *testing.T) {
 	}
 	if g := l.io; g.ShortWrites+g.WriteEAGAIN == 0 {
 		t.Errorf("no short writes with %d MiB messages: the poller path was not taken (%+v)", size>>20, g)
+	}
+}
+
+// waitStuck waits, for 10 s at most, until the bytes queued for c to
+// read have stopped growing for 100 ms: its peer's writes are stuck.
+func waitStuck(c net.Conn) {
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return
+	}
+	queued := func() (n int) {
+		rc.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
+		return n
+	}
+	last, same := queued(), 0
+	for deadline := time.Now().Add(10 * time.Second); same < 5 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		if n := queued(); n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
 	}
 }
 
