@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -527,6 +528,11 @@ func TestHalfClosedSlowReader(t *testing.T) {
 			}
 		}
 		got, err := io.ReadAll(c)
+		if m, merr := sysstat.ReadTCPMemory(); errors.Is(err, os.ErrDeadlineExceeded) && merr == nil && m.Short {
+			// Past the kernel's limit it refuses TCP memory even to a
+			// socket's minimum: no loop can deliver then.
+			t.Skipf("the machine's TCP memory is under pressure, held by other processes: %d of %d bytes echoed in 30 s", len(got), len(msg))
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
