@@ -244,10 +244,15 @@ func TestBadLinesDoNotLockOut(t *testing.T) {
 	again.Close()
 }
 
+// busyDeadline is a deadline for a test's server that the clients which
+// must meet it meet on a busy machine too: the server's goroutine may
+// wait that long to be scheduled between arming it and reading.
+const busyDeadline = time.Second
+
 // Silent clients are dropped after FirstLineTimeout, not IdleTimeout, and
 // never touch the authenticated connection.
 func TestSilentClientsDoNotLockOut(t *testing.T) {
-	s := &Server{Token: "tok", Handler: &fakeHandler{}, FirstLineTimeout: 100 * time.Millisecond, IdleTimeout: time.Hour}
+	s := &Server{Token: "tok", Handler: &fakeHandler{}, FirstLineTimeout: busyDeadline, IdleTimeout: time.Hour}
 	addr := start(t, s)
 	holder, err := Dial(addr, "tok", 5*time.Second)
 	if err != nil {
@@ -415,7 +420,7 @@ func TestLongestRequestAccepted(t *testing.T) {
 }
 
 func TestSlowClientTimesOut(t *testing.T) {
-	s := &Server{Handler: &fakeHandler{}, FirstLineTimeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond}
+	s := &Server{Handler: &fakeHandler{}, FirstLineTimeout: busyDeadline, IdleTimeout: busyDeadline}
 	addr := start(t, s)
 	slow := dialRaw(t, addr)
 	slow.Write([]byte(`{"op":`))
