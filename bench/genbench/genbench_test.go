@@ -67,7 +67,7 @@ func BenchmarkOpenLoop(b *testing.B) {
 		for _, spin := range []bool{false, true} {
 			b.Run(fmt.Sprintf("rate=%g/conns=%d/spin=%v", p.rate, p.conns, spin), func(b *testing.B) {
 				cfg := bench.Config{Target: addr, Conns: p.conns, Rate: p.rate, GenSpin: spin,
-					Warmup: 300 * time.Millisecond, Duration: max(time.Duration(float64(b.N)/p.rate*1e9), 10*time.Millisecond)}
+					Warmup: 300 * time.Millisecond, Duration: max(time.Duration(float64(b.N)/p.rate*1e9), bench.MinDuration)}
 				res, err := bench.Run(context.Background(), cfg)
 				if err != nil {
 					b.Fatal(err)
