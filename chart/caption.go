@@ -178,7 +178,7 @@ func lateRuns(files []File) string {
 	s := fmt.Sprintf("SENT LATE: in %d of %d open-loop runs the generator's send lateness p99 (median %s) was over a tenth of latency p50, so their latency is partly the generator's timing",
 		l.Late, l.Open, micros(fl.P99.Med))
 	if fl.Floor.N > 0 {
-		s += fmt.Sprintf("; on its CPU a thread that only read the clock would have been late by p99 %s (median)", micros(fl.Floor.Med))
+		s += fmt.Sprintf("; on its CPU a loop that only kept the generator's timing (its sleeps, or its spinning) would have been late by p99 %s (median)", micros(fl.Floor.Med))
 	}
 	return s + "."
 }

@@ -443,6 +443,16 @@ func TestCaptionSaysSentLate(t *testing.T) {
 	if s := paramLine(open); !strings.Contains(s, want) || !strings.Contains(s, "p99 31.0 µs (median)") {
 		t.Errorf("caption %q, want %q and the floor", s, want)
 	}
+	// The floor quoted is the one that matches how the generator sent:
+	// paced where it slept, spinning where it spun.
+	open[0].SendLatenessFloorPaced = &result.TimingFloor{P99: 47_000, Sends: 100}
+	if s := paramLine(open); !strings.Contains(s, "p99 47.0 µs (median)") {
+		t.Errorf("a generator that slept, caption %q: want the paced floor, 47.0 µs", s)
+	}
+	open[0].Generator.Spin = true
+	if s := paramLine(open); !strings.Contains(s, "p99 31.0 µs (median)") {
+		t.Errorf("a generator that spun, caption %q: want the spinning floor, 31.0 µs", s)
+	}
 }
 
 // Every integrity counter, alone, makes a run no data point, so that

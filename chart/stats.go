@@ -69,8 +69,8 @@ func common(files []File, key func(*result.Result) int) int {
 func conns(r *result.Result) int { return r.Params.Conns }
 
 // Lateness sums up how punctually open-loop runs sent: the send
-// lateness p99 over the runs, the timing floor of their generators' CPUs
-// beside it, and how many of how many runs were flagged as sent late.
+// lateness p99 over the runs, beside it the timing floor that matches
+// how each generator sent (result.Result.Floor: paced, or spinning), and how many of how many runs were flagged as sent late.
 type Lateness struct {
 	P99, Floor report.Stat
 	Late, Open int
@@ -91,7 +91,7 @@ func SendLateness(rs []*result.Result) Lateness {
 		if r.SendLateness.P99 > 0 {
 			late = append(late, float64(r.SendLateness.P99))
 		}
-		if f := r.SendLatenessFloor; f != nil {
+		if f := r.Floor(); f != nil {
 			floor = append(floor, float64(f.P99))
 		}
 	}

@@ -255,7 +255,7 @@ func rowNotes(rs []*result.Result) (notes []string, noisy int) {
 	if l.P99.N > 0 {
 		n := "sends late by p99 " + report.Duration(l.P99.Med)
 		if l.Floor.N > 0 {
-			n += ", the CPU's own gaps p99 " + report.Duration(l.Floor.Med)
+			n += ", a loop that only kept its timing p99 " + report.Duration(l.Floor.Med)
 		}
 		notes = append(notes, n)
 	}
