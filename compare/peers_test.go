@@ -54,6 +54,14 @@ func TestPlanPeersInConnectionSweeps(t *testing.T) {
 	if got := per["epoll"]; got[sweep.MsgSize] == 0 || got[sweep.Latency] == 0 {
 		t.Errorf("epoll: points per sweep %v", got)
 	}
+	// A peer's run is planned with the time its start and stop take.
+	for _, p := range pl.Points {
+		own := p
+		own.Peer = false
+		if extra := pl.RunTime(p) - pl.RunTime(own); p.Peer != (p.Backend != "epoll") || p.Peer && extra != sweep.PeerOverhead {
+			t.Errorf("%s %s: peer %v, planned %v more than muxbench's own", p.Backend, p.Param(), p.Peer, extra)
+		}
+	}
 }
 
 // A peer whose select stops at FD_SETSIZE is not planned past it: its

@@ -166,7 +166,7 @@ func newPlan(s sweep.Settings, backends []string, repeat int, budget time.Durati
 	}
 	for _, sw := range sweep.All {
 		for _, p := range sw.Points(s, backends, lim.Exclusive) {
-			if lim.peer(p.Backend) != nil && !sw.Peers {
+			if p.Peer = lim.peer(p.Backend) != nil; p.Peer && !sw.Peers {
 				continue
 			}
 			if k := p.Key(); !seen[k] {

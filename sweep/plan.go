@@ -78,22 +78,30 @@ var Quick = Settings{
 // server and stopping it, and opening each connection (active or idle),
 // as the reference run in results/ took them on a quiet machine (35 ms
 // before the warm-up and 10 ms after the window; 60 µs a connection up
-// to 5,000, 90 µs at 10,000). Used for the planned time only; the
-// progress line corrects it with the time runs really take.
+// to 5,000, 90 µs at 10,000). A peer takes PeerOverhead more to start
+// and stop (an interpreter and its imports; 72 ms at the median of the
+// reference run's peers). Used for the planned time only; the progress
+// line corrects it with the time runs really take.
 var (
 	RunOverhead  = 50 * time.Millisecond
+	PeerOverhead = 70 * time.Millisecond
 	ConnOverhead = 60 * time.Microsecond
 )
 
 // RunTime is the planned wall time of one run.
 func (s Settings) RunTime(p Point) time.Duration {
-	return s.Warmup + s.Duration + RunOverhead + time.Duration(p.Conns+p.Idle)*ConnOverhead
+	d := s.Warmup + s.Duration + RunOverhead + time.Duration(p.Conns+p.Idle)*ConnOverhead
+	if p.Peer {
+		d += PeerOverhead
+	}
+	return d
 }
 
 // Point is one run of a plan.
 type Point struct {
 	Sweep   string
 	Backend string
+	Peer    bool // Backend is another project's server (poller.Peer)
 	Conns   int
 	Idle    int
 	MsgSize int
