@@ -211,47 +211,13 @@ type Process struct {
 // (its stdin ends; on Linux the kernel kills it when the starting thread
 // goes).
 func (p *Peer) Start(ctx context.Context, addr string, cpus []int) (*Process, error) {
-	host, port := "127.0.0.1", "0"
-	if addr != "" {
-		var err error
-		if host, port, err = net.SplitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("peer %s: address %q: %v", p.Name, addr, err)
-		}
-	}
-	if p.portGiven && port == "0" {
-		var err error
-		if port, err = freePort(host); err != nil {
-			return nil, fmt.Errorf("peer %s: %v", p.Name, err)
-		}
-	}
-	argv, err := p.argv(host, port)
-	if err != nil {
-		return nil, fmt.Errorf("peer %s: %v", p.Name, err)
-	}
-	pr := &Process{Command: argv, stderr: &server.StderrLog{}, done: make(chan struct{})}
-	pr.cmd = exec.Command(argv[0], argv[1:]...)
-	pr.cmd.Stderr = pr.stderr
-	stdout, err := pr.cmd.StdoutPipe()
+	host, port, err := p.hostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	if pr.stdin, err = pr.cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	err = server.StartChild(pr.cmd, cpus, func(err error) {
-		pr.err = err
-		close(pr.done)
-	})
+	pr, stdout, err := p.launch(host, port, cpus)
 	if err != nil {
-		pr.stdin.Close()
-		return nil, fmt.Errorf("peer %s: %v", p.Name, err)
-	}
-	fail := func(err error) (*Process, error) {
-		pr.kill()
-		if s := pr.stderr.Last(); s != "" {
-			err = fmt.Errorf("%v: %s", err, s)
-		}
-		return nil, fmt.Errorf("peer %s did not start: %v", p.Name, err)
+		return nil, err
 	}
 	lines := make(chan []byte, 1)
 	go func() {
@@ -265,22 +231,89 @@ func (p *Peer) Start(ctx context.Context, addr string, cpus []int) (*Process, er
 	deadline := time.NewTimer(startTimeout)
 	defer deadline.Stop()
 	if p.portGiven {
-		pr.Addr, pr.PID = net.JoinHostPort(host, port), pr.cmd.Process.Pid
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for !listening(pr.Addr) {
-			select {
-			case <-pr.done:
-				return fail(fmt.Errorf("it exited (%v) before %s listened", pr.err, pr.Addr))
-			case <-deadline.C:
-				return fail(fmt.Errorf("nothing listened on %s within %v", pr.Addr, startTimeout))
-			case <-ctx.Done():
-				return fail(ctx.Err())
-			case <-tick.C:
-			}
-		}
-		return pr, nil
+		err = pr.awaitListen(ctx, net.JoinHostPort(host, port), deadline.C)
+	} else {
+		err = p.awaitReady(ctx, pr, lines, deadline.C)
 	}
+	if err != nil {
+		pr.kill()
+		if s := pr.stderr.Last(); s != "" {
+			err = fmt.Errorf("%v: %s", err, s)
+		}
+		return nil, fmt.Errorf("peer %s did not start: %v", p.Name, err)
+	}
+	return pr, nil
+}
+
+// hostPort is where the peer is to listen: addr's host and port, by
+// default 127.0.0.1 and a port the peer picks, or, for a command that
+// must be given its port, a free one.
+func (p *Peer) hostPort(addr string) (host, port string, err error) {
+	host, port = "127.0.0.1", "0"
+	if addr != "" {
+		if host, port, err = net.SplitHostPort(addr); err != nil {
+			return "", "", fmt.Errorf("peer %s: address %q: %v", p.Name, addr, err)
+		}
+	}
+	if p.portGiven && port == "0" {
+		if port, err = freePort(host); err != nil {
+			return "", "", fmt.Errorf("peer %s: %v", p.Name, err)
+		}
+	}
+	return host, port, nil
+}
+
+// launch starts the peer's process, serving on host:port and pinned to
+// cpus, and returns its stdout for the caller to read.
+func (p *Peer) launch(host, port string, cpus []int) (*Process, io.Reader, error) {
+	argv, err := p.argv(host, port)
+	if err != nil {
+		return nil, nil, fmt.Errorf("peer %s: %v", p.Name, err)
+	}
+	pr := &Process{Command: argv, stderr: &server.StderrLog{}, done: make(chan struct{})}
+	pr.cmd = exec.Command(argv[0], argv[1:]...)
+	pr.cmd.Stderr = pr.stderr
+	stdout, err := pr.cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if pr.stdin, err = pr.cmd.StdinPipe(); err != nil {
+		return nil, nil, err
+	}
+	err = server.StartChild(pr.cmd, cpus, func(err error) {
+		pr.err = err
+		close(pr.done)
+	})
+	if err != nil {
+		pr.stdin.Close()
+		return nil, nil, fmt.Errorf("peer %s: %v", p.Name, err)
+	}
+	return pr, stdout, nil
+}
+
+// awaitListen waits until a command given its port listens on addr.
+func (pr *Process) awaitListen(ctx context.Context, addr string, deadline <-chan time.Time) error {
+	pr.Addr, pr.PID = addr, pr.cmd.Process.Pid
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !listening(pr.Addr) {
+		select {
+		case <-pr.done:
+			return fmt.Errorf("it exited (%v) before %s listened", pr.err, pr.Addr)
+		case <-deadline:
+			return fmt.Errorf("nothing listened on %s within %v", pr.Addr, startTimeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// awaitReady waits for the ready line, the first of lines, and takes
+// from it where pr listens and what it runs, which must be the loop p
+// forces.
+func (p *Peer) awaitReady(ctx context.Context, pr *Process, lines <-chan []byte, deadline <-chan time.Time) error {
 	select {
 	case line := <-lines:
 		var r struct {
@@ -290,12 +323,12 @@ func (p *Peer) Start(ctx context.Context, addr string, cpus []int) (*Process, er
 		if len(line) == 0 {
 			select { // its exit status, and its last words on stderr
 			case <-pr.done:
-				return fail(fmt.Errorf("it exited (%v) without its ready line", pr.err))
+				return fmt.Errorf("it exited (%v) without its ready line", pr.err)
 			case <-time.After(time.Second):
 			}
 		}
 		if err := json.Unmarshal(line, &r); err != nil || r.Listen == "" {
-			return fail(fmt.Errorf("no ready line on its stdout (%q)", strings.TrimSpace(string(line))))
+			return fmt.Errorf("no ready line on its stdout (%q)", strings.TrimSpace(string(line)))
 		}
 		pr.Addr, pr.PID, pr.Library, pr.Loop = r.Listen, r.PID, r.Library, r.Loop
 		if pr.PID == 0 {
@@ -304,15 +337,15 @@ func (p *Peer) Start(ctx context.Context, addr string, cpus []int) (*Process, er
 		if p.line == nil {
 			pr.LoopTID = pr.PID
 		}
-	case <-deadline.C:
-		return fail(fmt.Errorf("no ready line within %v", startTimeout))
+	case <-deadline:
+		return fmt.Errorf("no ready line within %v", startTimeout)
 	case <-ctx.Done():
-		return fail(ctx.Err())
+		return ctx.Err()
 	}
 	if p.Loop != "" && pr.Loop != p.Loop {
-		return fail(fmt.Errorf("its library runs %q, not %s", pr.Loop, p.Loop))
+		return fmt.Errorf("its library runs %q, not %s", pr.Loop, p.Loop)
 	}
-	return pr, nil
+	return nil
 }
 
 // freePort is a port nothing listens on at host, for a command that is

@@ -85,6 +85,26 @@ func (c soakCase) serverConfig() server.Config {
 	return server.Config{Backend: c.choice.Backend, Poller: c.choice.Options(), Loops: c.loops, Accept: c.accept}
 }
 
+// soakServer is the case's server as the soak runs it: faults seeded,
+// injected where asked, and a small send buffer, fixed (the kernel would
+// grow it to MiBs), so that the echo to a peer that never reads backs up
+// into the server's memory, where the soak can see whether it is
+// bounded, not the kernel's.
+func (c soakCase) soakServer(inject float64, injected bool) server.Config {
+	scfg := c.serverConfig()
+	scfg.Faults = server.Faults{Seed: server.DefaultSeed}
+	if !c.kernelBufs {
+		scfg.SndBuf = serverSndBuf
+	}
+	if injected {
+		scfg.Faults.ShortWriteFrac = inject
+		if c.choice.Backend != server.Uring {
+			scfg.Faults.WriteEAGAINFrac, scfg.Faults.ReadEAGAINFrac = inject, inject
+		}
+	}
+	return scfg
+}
+
 // base is the catalogue name a case name starts with.
 func base(name string) string {
 	b, _, _ := strings.Cut(name, "+")

@@ -211,46 +211,36 @@ func describe(cfg Config) string {
 // returns (true for PASS).
 func Print(w io.Writer, out []*Outcome) bool {
 	fmt.Fprintln(w)
+	printBackends(w, out)
+	fmt.Fprintln(w)
+	printHostile(w, out)
+	pass, npass := len(out) > 0, 0
+	for _, o := range out {
+		if o.Pass() {
+			npass++
+			continue
+		}
+		pass = false
+		fmt.Fprintf(w, "\n%s FAIL:\n", o.Backend)
+		for _, f := range o.Failures {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+	}
+	verdict := "PASS"
+	if !pass {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "\noverall: %s (%d of %d backends passed)\n", verdict, npass, len(out))
+	return pass
+}
+
+// printBackends writes the table of a line per backend, then how each
+// multi-loop server spread its connections over its loops.
+func printBackends(w io.Writer, out []*Outcome) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "backend\tround trips\tinjected short/wEAGAIN/rEAGAIN\treal short/wEAGAIN/rEAGAIN\tchurned (reset)\tintegrity errors\tfd growth\tRSS growth\tpeak\tidle CPU loops/process\tverdict\t")
-	pass := len(out) > 0
 	for _, o := range out {
-		var rts, churned, resets, integ uint64
-		if r := o.Result; r != nil {
-			rts = r.RoundTrips
-			integ = r.Integrity.Errors()
-			if f := r.Faults; f != nil {
-				churned, resets = f.Churned, f.ChurnResets
-				integ += f.IntegrityErrors + f.ConnFailures
-			}
-		}
-		inj := "off"
-		if o.Injected {
-			i := o.After.Injected
-			inj = fmt.Sprintf("%d/%d/%d", i["short_writes"], i["write_eagain"], i["read_eagain"])
-		}
-		real := "n/a" // the stdlib server cannot see its short writes
-		if base(o.Backend) != poller.Stdlib {
-			io := o.After.IO
-			real = fmt.Sprintf("%d/%d/%d", io.ShortWrites, io.WriteEAGAIN, io.ReadEAGAIN)
-		}
-		fd := "n/a"
-		if o.FDKnown {
-			fd = fmt.Sprintf("%+d", o.FDGrowth)
-		}
-		verdict := "PASS"
-		if !o.Pass() {
-			verdict, pass = "FAIL", false
-		}
-		idle := "-"
-		switch {
-		case o.IdleCPU >= 0 && o.Spins:
-			idle = fmt.Sprintf("%.1f%%/%.1f%% (spins)", 100*o.IdleCPU, 100*o.IdleProcCPU)
-		case o.IdleCPU >= 0:
-			idle = fmt.Sprintf("%.1f%%/%.1f%%", 100*o.IdleCPU, 100*o.IdleProcCPU)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s\t%s\t%s\t\n", o.Backend, rts, inj,
-			real, churned, resets, integ, fd, signedSize(o.RSSGrowth), signedSize(o.PeakRSSGrowth), idle, verdict)
+		fmt.Fprintln(tw, o.row())
 	}
 	tw.Flush()
 	for _, o := range out {
@@ -262,10 +252,54 @@ func Print(w io.Writer, out []*Outcome) bool {
 			fmt.Fprintf(w, "%s: connections per loop %s (%s)\n", o.Backend, strings.Join(counts, "/"), o.After.Options.Accept)
 		}
 	}
+}
 
-	// Hostile peers: expected/attempted per kind.
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+// row is the backend's line of the verdict's table, its cells ended by
+// tabs.
+func (o *Outcome) row() string {
+	var rts, churned, resets, integ uint64
+	if r := o.Result; r != nil {
+		rts = r.RoundTrips
+		integ = r.Integrity.Errors()
+		if f := r.Faults; f != nil {
+			churned, resets = f.Churned, f.ChurnResets
+			integ += f.IntegrityErrors + f.ConnFailures
+		}
+	}
+	inj := "off"
+	if o.Injected {
+		i := o.After.Injected
+		inj = fmt.Sprintf("%d/%d/%d", i["short_writes"], i["write_eagain"], i["read_eagain"])
+	}
+	real := "n/a" // the stdlib server cannot see its short writes
+	if base(o.Backend) != poller.Stdlib {
+		io := o.After.IO
+		real = fmt.Sprintf("%d/%d/%d", io.ShortWrites, io.WriteEAGAIN, io.ReadEAGAIN)
+	}
+	fd := "n/a"
+	if o.FDKnown {
+		fd = fmt.Sprintf("%+d", o.FDGrowth)
+	}
+	verdict := "PASS"
+	if !o.Pass() {
+		verdict = "FAIL"
+	}
+	idle := "-"
+	switch {
+	case o.IdleCPU >= 0 && o.Spins:
+		idle = fmt.Sprintf("%.1f%%/%.1f%% (spins)", 100*o.IdleCPU, 100*o.IdleProcCPU)
+	case o.IdleCPU >= 0:
+		idle = fmt.Sprintf("%.1f%%/%.1f%%", 100*o.IdleCPU, 100*o.IdleProcCPU)
+	}
+	return fmt.Sprintf("%s\t%d\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s\t%s\t%s\t", o.Backend, rts, inj,
+		real, churned, resets, integ, fd, signedSize(o.RSSGrowth), signedSize(o.PeakRSSGrowth), idle, verdict)
+}
+
+// printHostile writes the hostile peers' table: for each backend and
+// kind, the peers that met what they expected of the ones run, and what
+// a never-reading peer got through.
+func printHostile(w io.Writer, out []*Outcome) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	kinds := append(slices.Clone(fault.Kinds), fault.NeverReadCrowd)
 	fmt.Fprintf(tw, "hostile peers (as expected/run)\t%s\ttaken from a never-read peer\t\n", strings.Join(kinds, "\t"))
 	for _, o := range out {
@@ -297,26 +331,6 @@ func Print(w io.Writer, out []*Outcome) bool {
 		fmt.Fprintf(tw, "\t%s\t\n", strings.Join(hs, "\t"))
 	}
 	tw.Flush()
-	for _, o := range out {
-		if !o.Pass() {
-			fmt.Fprintf(w, "\n%s FAIL:\n", o.Backend)
-			for _, f := range o.Failures {
-				fmt.Fprintf(w, "  %s\n", f)
-			}
-		}
-	}
-	verdict := "PASS"
-	if !pass {
-		verdict = "FAIL"
-	}
-	npass := 0
-	for _, o := range out {
-		if o.Pass() {
-			npass++
-		}
-	}
-	fmt.Fprintf(w, "\noverall: %s (%d of %d backends passed)\n", verdict, npass, len(out))
-	return pass
 }
 
 func signedSize(n int64) string {

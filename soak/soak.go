@@ -149,6 +149,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) []*Outcome {
 	return out
 }
 
+// soakOne soaks the case called backend for slice.
 func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duration) *Outcome {
 	o := &Outcome{Backend: backend, IdleCPU: -1, IdleProcCPU: -1}
 	sc, err := parseCase(backend)
@@ -162,20 +163,7 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 	if info, ok := poller.Lookup(choice.Backend); ok {
 		o.Spins = info.Caps.Spins
 	}
-	// A small send buffer, fixed (the kernel would grow it to MiBs): the
-	// echo to a peer that never reads backs up into the server's memory,
-	// where the soak can see whether it is bounded, not the kernel's.
-	scfg := sc.serverConfig()
-	scfg.Faults = server.Faults{Seed: server.DefaultSeed}
-	if !sc.kernelBufs {
-		scfg.SndBuf = serverSndBuf
-	}
-	if o.Injected {
-		scfg.Faults.ShortWriteFrac = cfg.Inject
-		if choice.Backend != server.Uring {
-			scfg.Faults.WriteEAGAINFrac, scfg.Faults.ReadEAGAINFrac = cfg.Inject, cfg.Inject
-		}
-	}
+	scfg := sc.soakServer(cfg.Inject, o.Injected)
 	ch, err := server.Spawn(ctx, server.SpawnConfig{Args: scfg.Args()})
 	if err != nil {
 		o.failf("server: %v", err)
@@ -186,77 +174,10 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		o.failf("server stats at the start: %v", err)
 		return o
 	}
-
-	// The faults run for the whole of the load, warm-up included.
-	warmup := min(time.Second, slice/8)
-	window := slice - warmup - minSlice/3
-	fctx, stopFaults := context.WithCancel(ctx)
-	defer stopFaults()
-	type faults struct {
-		rep *fault.Report
-		err error
-	}
-	fch := make(chan faults, 1)
-	fcfg := fault.Config{
-		Target: ch.Ready.Listen, Churn: cfg.Churn, ChurnConns: cfg.ChurnConns,
-		Hostile: cfg.HostilePeers > 0, HostilePeers: cfg.HostilePeers,
-		NeverReaders: cfg.NeverReaders,
-	}
-	if fcfg.Churn > 0 || fcfg.Hostile || fcfg.NeverReaders > 0 {
-		go func() {
-			rep, err := fault.Run(fctx, fcfg)
-			fch <- faults{rep, err}
-		}()
-	} else {
-		fch <- faults{}
-	}
-	res, err := bench.Run(ctx, bench.Config{
-		Target: ch.Ready.Listen, Control: ch.Ready.Control, Token: ch.Token, ServerPID: ch.Ready.PID,
-		Conns: cfg.Conns, MsgSize: cfg.MsgSize, Duration: window, Warmup: warmup, NoPin: true,
-		Extra: map[string]string{"soak": "true"},
-	})
-	stopFaults()
-	fr := <-fch
-	if err == nil {
-		o.Result = res
-		res.Params.Backend = choice.Backend
-		if choice.Edge {
-			res.Params.Extra["edge"] = "true"
-		}
-		res.Faults = fr.rep
-	}
-	switch {
-	case ctx.Err() != nil:
-		// What the server counted so far; no settling, no leak check.
-		if st, err := ch.Control.Stats(); err == nil {
-			o.After = st
-		}
-		o.failf("interrupted")
+	if !o.load(ctx, cfg, ch, choice, slice) {
 		return o
-	case err != nil:
-		o.failf("load: %v", err)
-	case res.Partial:
-		o.failf("load cut short: %s", strings.Join(res.Warnings, "; "))
 	}
-	if fr.err != nil {
-		o.failf("faults: %v", fr.err)
-	}
-
-	// Once everything of ours is closed, the server must be back where
-	// it started.
-	deadline := time.Now().Add(settleTimeout)
-	for {
-		st, err := ch.Control.Stats()
-		if err != nil {
-			o.failf("server stats at the end: %v", err)
-			break
-		}
-		o.After = st
-		if st.Conns == 0 && (st.OpenFDs == o.Before.OpenFDs || st.OpenFDs < 0) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	o.settle(ch.Control)
 	if cfg.IdleWindow > 0 && o.After.Conns == 0 && ch.Alive() == nil {
 		o.IdleWant = idleConnsFor(cfg.IdleConns, choice.Backend)
 		if err := o.idleCPU(ctx, ch.Control, ch.Ready.Listen, cfg.IdleWindow); err != nil {
@@ -274,6 +195,93 @@ func soakOne(ctx context.Context, cfg Config, backend string, slice time.Duratio
 		}
 	}
 	return o
+}
+
+// load runs the verified load against ch, the faults beside it for the
+// whole of it, warm-up included, and keeps what they found in o. It
+// reports false when ctx ended, o failed as interrupted.
+func (o *Outcome) load(ctx context.Context, cfg Config, ch *server.Child, choice poller.Choice, slice time.Duration) bool {
+	warmup := min(time.Second, slice/8)
+	window := slice - warmup - minSlice/3
+	fctx, stopFaults := context.WithCancel(ctx)
+	defer stopFaults()
+	faults := startFaults(fctx, fault.Config{
+		Target: ch.Ready.Listen, Churn: cfg.Churn, ChurnConns: cfg.ChurnConns,
+		Hostile: cfg.HostilePeers > 0, HostilePeers: cfg.HostilePeers,
+		NeverReaders: cfg.NeverReaders,
+	})
+	res, err := bench.Run(ctx, bench.Config{
+		Target: ch.Ready.Listen, Control: ch.Ready.Control, Token: ch.Token, ServerPID: ch.Ready.PID,
+		Conns: cfg.Conns, MsgSize: cfg.MsgSize, Duration: window, Warmup: warmup, NoPin: true,
+		Extra: map[string]string{"soak": "true"},
+	})
+	stopFaults()
+	fr := <-faults
+	if err == nil {
+		o.Result = res
+		res.Params.Backend = choice.Backend
+		if choice.Edge {
+			res.Params.Extra["edge"] = "true"
+		}
+		res.Faults = fr.rep
+	}
+	switch {
+	case ctx.Err() != nil:
+		// What the server counted so far; no settling, no leak check.
+		if st, err := ch.Control.Stats(); err == nil {
+			o.After = st
+		}
+		o.failf("interrupted")
+		return false
+	case err != nil:
+		o.failf("load: %v", err)
+	case res.Partial:
+		o.failf("load cut short: %s", strings.Join(res.Warnings, "; "))
+	}
+	if fr.err != nil {
+		o.failf("faults: %v", fr.err)
+	}
+	return true
+}
+
+// faultsDone is what the fault drivers found, once they stopped.
+type faultsDone struct {
+	rep *fault.Report
+	err error
+}
+
+// startFaults runs the drivers fcfg asks for until ctx ends; the channel
+// gets what they found then, at once if fcfg asks for none.
+func startFaults(ctx context.Context, fcfg fault.Config) <-chan faultsDone {
+	fch := make(chan faultsDone, 1)
+	if fcfg.Churn > 0 || fcfg.Hostile || fcfg.NeverReaders > 0 {
+		go func() {
+			rep, err := fault.Run(ctx, fcfg)
+			fch <- faultsDone{rep, err}
+		}()
+	} else {
+		fch <- faultsDone{}
+	}
+	return fch
+}
+
+// settle waits, up to settleTimeout, for the server to be back where it
+// started once everything of ours is closed, and keeps in o.After where
+// it got to.
+func (o *Outcome) settle(c *control.Client) {
+	deadline := time.Now().Add(settleTimeout)
+	for {
+		st, err := c.Stats()
+		if err != nil {
+			o.failf("server stats at the end: %v", err)
+			return
+		}
+		o.After = st
+		if st.Conns == 0 && (st.OpenFDs == o.Before.OpenFDs || st.OpenFDs < 0) || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // idleQuiet is left to the server after the load, before the idle window
@@ -358,31 +366,7 @@ func (o *Outcome) judge(cfg Config) {
 	if o.After.Time.IsZero() {
 		return // no end figures: already failed
 	}
-	o.FDKnown = o.Before.OpenFDs >= 0 && o.After.OpenFDs >= 0
-	if o.FDKnown {
-		o.FDGrowth = o.After.OpenFDs - o.Before.OpenFDs
-		if o.FDGrowth != 0 {
-			o.failf("descriptors: %d open at the start, %d once every connection closed", o.Before.OpenFDs, o.After.OpenFDs)
-		}
-	}
-	if o.After.Conns != 0 {
-		o.failf("%d connections still open on the server after %v", o.After.Conns, settleTimeout)
-	}
-	o.RSSGrowth = o.After.RSS - o.Before.RSS
-	if o.RSSGrowth > cfg.MaxRSSGrowth {
-		o.failf("server RSS grew by %d MiB, above the %d MiB allowed", o.RSSGrowth>>20, cfg.MaxRSSGrowth>>20)
-	}
-	o.PeakRSSGrowth = o.After.MaxRSS - o.Before.RSS
-	peak := cfg.MaxPeakRSSGrowth
-	if peak > 0 && base(o.Backend) == server.Uring {
-		// The kernel fills the engine's provided receive buffers as
-		// data arrives: memory a reactor, reading into one buffer, has
-		// not.
-		peak += server.UringBuffers * reactor.DefaultReadBufSize
-	}
-	if peak > 0 && o.PeakRSSGrowth > peak {
-		o.failf("server RSS peaked %d MiB above its start, above the %d MiB allowed", o.PeakRSSGrowth>>20, peak>>20)
-	}
+	o.judgeLeaks(cfg)
 	switch {
 	case cfg.IdleWindow <= 0 || o.IdleCPU < 0:
 	case o.IdleConns < o.IdleWant:
@@ -412,10 +396,45 @@ func (o *Outcome) judge(cfg Config) {
 			o.failf("injection asked but not all kinds happened: %v", inj)
 		}
 	}
-	res := o.Result
-	if res == nil {
-		return
+	if o.Result != nil {
+		o.judgeLoad(cfg)
 	}
+}
+
+// judgeLeaks fails descriptors, connections and memory the server did
+// not give back, and memory that peaked too high.
+func (o *Outcome) judgeLeaks(cfg Config) {
+	o.FDKnown = o.Before.OpenFDs >= 0 && o.After.OpenFDs >= 0
+	if o.FDKnown {
+		o.FDGrowth = o.After.OpenFDs - o.Before.OpenFDs
+		if o.FDGrowth != 0 {
+			o.failf("descriptors: %d open at the start, %d once every connection closed", o.Before.OpenFDs, o.After.OpenFDs)
+		}
+	}
+	if o.After.Conns != 0 {
+		o.failf("%d connections still open on the server after %v", o.After.Conns, settleTimeout)
+	}
+	o.RSSGrowth = o.After.RSS - o.Before.RSS
+	if o.RSSGrowth > cfg.MaxRSSGrowth {
+		o.failf("server RSS grew by %d MiB, above the %d MiB allowed", o.RSSGrowth>>20, cfg.MaxRSSGrowth>>20)
+	}
+	o.PeakRSSGrowth = o.After.MaxRSS - o.Before.RSS
+	peak := cfg.MaxPeakRSSGrowth
+	if peak > 0 && base(o.Backend) == server.Uring {
+		// The kernel fills the engine's provided receive buffers as
+		// data arrives: memory a reactor, reading into one buffer, has
+		// not.
+		peak += server.UringBuffers * reactor.DefaultReadBufSize
+	}
+	if peak > 0 && o.PeakRSSGrowth > peak {
+		o.failf("server RSS peaked %d MiB above its start, above the %d MiB allowed", o.PeakRSSGrowth>>20, peak>>20)
+	}
+}
+
+// judgeLoad fails what the load and the fault drivers saw go wrong; when
+// anything failed, their errors follow the reasons.
+func (o *Outcome) judgeLoad(cfg Config) {
+	res := o.Result
 	if res.RoundTrips == 0 {
 		o.failf("no round trip in the window")
 	}
