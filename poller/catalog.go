@@ -187,30 +187,69 @@ func Resolve(name string) (Choice, error) {
 	return Choice{}, unknown(name, All(true))
 }
 
-// ParseList reads a comma-separated list of names, or "all" (All(edge)).
-// Duplicates are dropped; an empty list is an error.
-func ParseList(v string, edge bool) ([]Choice, error) {
-	if strings.TrimSpace(v) == "all" {
-		v = strings.Join(All(edge), ",")
+// WalkList reads a comma-separated list of names, as --backend takes it
+// in every command, and hands each name to add, which resolves it as its
+// command does: blanks and repeats are dropped, "all" stands for
+// All(edge) and, with peers, "peers" for every peer available here; a
+// command without peers refuses "peers". skipped says, one line each,
+// what those left out here and why, and all whether the list said "all"
+// (to which a command may add cases of its own). WalkList stops at add's
+// first error; a list with no name in it is an error naming what there
+// is.
+func WalkList(v string, edge, peers bool, add func(name string) error) (skipped []string, all bool, err error) {
+	seen := map[string]bool{} // names and keywords
+	named := 0
+	each := func(names ...string) error {
+		for _, n := range names {
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			named++
+			if err := add(n); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	var out []Choice
-	seen := map[string]bool{}
 	for _, n := range strings.Split(v, ",") {
 		n = strings.TrimSpace(n)
 		if n == "" || seen[n] {
 			continue
 		}
-		c, err := Resolve(n)
-		if err != nil {
-			return nil, err
+		switch {
+		case n == "all":
+			seen[n], all = true, true
+			skipped = append(skipped, Skipped(edge)...)
+			err = each(All(edge)...)
+		case n == PeersKeyword && peers:
+			seen[n] = true
+			var avail []string
+			for _, e := range Peers() {
+				if e.Err != nil {
+					skipped = append(skipped, e.Name+": "+e.Err.Error())
+				} else {
+					avail = append(avail, e.Name)
+				}
+			}
+			err = each(avail...)
+		case n == PeersKeyword:
+			err = fmt.Errorf("%s: other projects' echo servers, which only run measures", n)
+		default:
+			err = each(n)
 		}
-		seen[n] = true
-		out = append(out, c)
+		if err != nil {
+			return nil, false, err
+		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no backend in %q (want all or a list of: %s)", v, strings.Join(All(true), ", "))
+	if named == 0 {
+		want, avail := "all", All(true)
+		if peers {
+			want, avail = "all, "+PeersKeyword+",", append(avail, PeerNames()...)
+		}
+		return skipped, all, fmt.Errorf("nothing to run in %q (want %s or a list of: %s)", v, want, strings.Join(avail, ", "))
 	}
-	return out, nil
+	return skipped, all, nil
 }
 
 // Names of a list of choices, as lists write them.

@@ -110,28 +110,45 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestParseList(t *testing.T) {
+func TestWalkList(t *testing.T) {
 	withCatalog(t)
-	got, err := ParseList(" et-et, lt,stdlib,lt ", false)
-	if err != nil {
-		t.Fatal(err)
+	walk := func(v string, edge, peers bool) (names, skipped []string, all bool, err error) {
+		skipped, all, err = WalkList(v, edge, peers, func(n string) error {
+			if _, err := Resolve(n); err != nil {
+				return err
+			}
+			names = append(names, n)
+			return nil
+		})
+		return names, skipped, all, err
 	}
-	if d := cmp.Diff([]string{"et-et", "lt", Stdlib}, ChoiceNames(got)); d != "" {
+	got, _, all, err := walk(" et-et, lt,stdlib,lt ", false, false)
+	if err != nil || all {
+		t.Fatal(all, err)
+	}
+	if d := cmp.Diff([]string{"et-et", "lt", Stdlib}, got); d != "" {
 		t.Errorf("list (-want +got):\n%s", d)
 	}
 	for _, edge := range []bool{false, true} {
-		all, err := ParseList("all", edge)
-		if err != nil {
-			t.Fatal(err)
+		got, skipped, all, err := walk("lt, all,all", edge, false)
+		if err != nil || !all {
+			t.Fatal(all, err)
 		}
-		if d := cmp.Diff(All(edge), ChoiceNames(all)); d != "" {
+		want := append([]string{"lt"}, slices.DeleteFunc(All(edge), func(n string) bool { return n == "lt" })...)
+		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("all, edge %v (-want +got):\n%s", edge, d)
 		}
-	}
-	for _, bad := range []string{"", " , ", "lt,nope", "gone"} {
-		if _, err := ParseList(bad, true); err == nil {
-			t.Errorf("ParseList(%q) accepted", bad)
+		if d := cmp.Diff(Skipped(edge), skipped); d != "" {
+			t.Errorf("skipped, edge %v (-want +got):\n%s", edge, d)
 		}
+	}
+	for _, bad := range []string{"", " , ", "lt,nope", "gone", "peers", "fp"} {
+		if _, _, _, err := walk(bad, true, false); err == nil {
+			t.Errorf("WalkList(%q) accepted", bad)
+		}
+	}
+	if _, _, _, err := walk(" , ", true, false); err == nil || strings.Contains(err.Error(), "fp") {
+		t.Errorf("an empty list: %v; want the servers named, not the peers", err)
 	}
 }
 
@@ -287,8 +304,8 @@ func TestCatalogEmulation(t *testing.T) {
 			t.Errorf("Resolve(%s) = %+v, %v", name, c, err)
 		}
 	}
-	if cs, err := ParseList("emu,lt", false); err != nil || len(cs) != 2 {
-		t.Errorf("ParseList(emu,lt) = %v, %v", cs, err)
+	if cs, _, err := ParseListWithPeers("emu,lt", false); err != nil || len(cs) != 2 {
+		t.Errorf("ParseListWithPeers(emu,lt) = %v, %v", cs, err)
 	}
 }
 

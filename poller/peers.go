@@ -82,60 +82,34 @@ func Peers() []Entry {
 }
 
 // ParseListWithPeers reads a comma-separated list of names for a command
-// that measures peers too: each may be one of muxbench's own servers, a
-// peer, "all" (All(edge)) or "peers" (every available peer). skipped
-// says, one line each, what "all" and "peers" left out here and why.
-// Duplicates are dropped; an empty list is an error.
+// that measures peers too (WalkList): each may be one of muxbench's own
+// servers, a peer, "all" or "peers". skipped says, one line each, what
+// "all" and "peers" left out here and why.
 func ParseListWithPeers(v string, edge bool) (choices []Choice, skipped []string, err error) {
-	seen := map[string]bool{}
-	add := func(c Choice) {
-		if !seen[c.Name] {
-			seen[c.Name] = true
-			choices = append(choices, c)
-		}
-	}
-	for _, n := range strings.Split(v, ",") {
-		switch n = strings.TrimSpace(n); {
-		case n == "":
-		case n == "all":
-			for _, a := range All(edge) {
-				c, err := Resolve(a)
-				if err != nil {
-					return nil, nil, err
-				}
-				add(c)
-			}
-			skipped = append(skipped, Skipped(edge)...)
-		case n == PeersKeyword:
-			for _, e := range Peers() {
-				if e.Err != nil {
-					skipped = append(skipped, e.Name+": "+e.Err.Error())
-				} else {
-					add(e.Choice)
-				}
-			}
-		default:
-			p, ok := peers[n]
-			if !ok {
-				c, err := Resolve(n)
-				if err != nil {
-					if errors.Is(err, ErrUnknown) {
-						err = unknown(n, append(All(true), PeerNames()...))
-					}
-					return nil, nil, err
-				}
-				add(c)
-				continue
-			}
-			if err := availability(p.Available); err != nil {
-				return nil, nil, fmt.Errorf("%s %w", n, err)
-			}
-			add(Choice{Name: n, Backend: n, Peer: true})
-		}
-	}
-	if len(choices) == 0 {
-		return nil, skipped, fmt.Errorf("nothing to run in %q (want all, %s, or a list of: %s)", v, PeersKeyword,
-			strings.Join(append(All(true), PeerNames()...), ", "))
+	skipped, _, err = WalkList(v, edge, true, func(n string) error {
+		c, err := resolveWithPeers(n)
+		choices = append(choices, c)
+		return err
+	})
+	if err != nil {
+		return nil, skipped, err
 	}
 	return choices, skipped, nil
+}
+
+// resolveWithPeers is Resolve for a command that measures peers too: a
+// name nobody knows gets the nearest of the servers and the peers.
+func resolveWithPeers(n string) (Choice, error) {
+	p, ok := peers[n]
+	if !ok {
+		c, err := Resolve(n)
+		if errors.Is(err, ErrUnknown) {
+			err = unknown(n, append(All(true), PeerNames()...))
+		}
+		return c, err
+	}
+	if err := availability(p.Available); err != nil {
+		return Choice{}, fmt.Errorf("%s %w", n, err)
+	}
+	return Choice{Name: n, Backend: n, Peer: true}, nil
 }

@@ -95,64 +95,12 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		NeverReaders: *crowd, MaxPeakRSSGrowth: int64(maxPeak),
 		IdleWindow: *idle, IdleConns: *idleN, MaxIdleCPU: *idleCPU,
 	}
-	all := strings.TrimSpace(*backends) == "all"
-	if all {
-		choices, err := poller.ParseList(*backends, true)
-		if err != nil {
-			return cfg, fmt.Errorf("--backend %q: %v", *backends, err)
-		}
-		cfg.Backends = poller.ChoiceNames(choices)
-		if d := poller.Default(); slices.Contains(cfg.Backends, d) {
-			cfg.Backends = append(cfg.Backends, loopsCases(d)...)
-		}
-		cfg.Backends = append(cfg.Backends, kernelBufsCases(cfg.Backends)...)
-	} else {
-		for _, n := range strings.Split(*backends, ",") {
-			n = strings.TrimSpace(n)
-			if n == "" || slices.Contains(cfg.Backends, n) {
-				continue
-			}
-			if _, err := parseCase(n); err != nil {
-				return cfg, fmt.Errorf("--backend %q: %v", n, err)
-			}
-			cfg.Backends = append(cfg.Backends, n)
-		}
-		if len(cfg.Backends) == 0 {
-			return cfg, fmt.Errorf("--backend %q: no backend (want all or a list of: %s)", *backends, strings.Join(poller.All(true), ", "))
-		}
+	var err error
+	if cfg.Backends, cfg.Skipped, err = backendList(*backends); err != nil {
+		return cfg, fmt.Errorf("--backend %q: %w", *backends, err)
 	}
-	if all {
-		cfg.Skipped = poller.Skipped(true)
-	}
-	switch {
-	case cfg.Duration <= 0 || cfg.Duration > maxSoak:
-		return cfg, fmt.Errorf("--duration %v: want a positive duration up to %v, e.g. 5m", cfg.Duration, maxSoak)
-	case cfg.Duration/time.Duration(len(cfg.Backends)) < minSlice:
-		return cfg, fmt.Errorf("--duration %v is too short for %d backends: give each at least %v", cfg.Duration, len(cfg.Backends), minSlice)
-	case !(cfg.Inject >= 0 && cfg.Inject < 1):
-		return cfg, fmt.Errorf("--inject %v: want a fraction from 0 up to, not including, 1", cfg.Inject)
-	case cfg.Churn < 0 || cfg.Churn > maxChurn:
-		return cfg, fmt.Errorf("--churn %d: want 0 to %d connections per second", cfg.Churn, maxChurn)
-	case cfg.HostilePeers < 0 || cfg.HostilePeers > bench.MaxConns:
-		return cfg, fmt.Errorf("--hostile %d: want 0 to %d", cfg.HostilePeers, bench.MaxConns)
-	case cfg.Churn > 0 && cfg.ChurnConns < 1 || cfg.ChurnConns > bench.MaxConns:
-		return cfg, fmt.Errorf("--churn-conns %d: want 1 to %d", cfg.ChurnConns, bench.MaxConns)
-	case cfg.Conns < 1 || cfg.Conns > bench.MaxConns:
-		return cfg, fmt.Errorf("--conns %d: want 1 to %d", cfg.Conns, bench.MaxConns)
-	case cfg.MsgSize < bench.MinMsgSize || cfg.MsgSize > bench.MaxMsgSize:
-		return cfg, fmt.Errorf("--msg-size %d: want %d B to 16 MiB", cfg.MsgSize, bench.MinMsgSize)
-	case cfg.MaxRSSGrowth <= 0:
-		return cfg, errors.New("--max-rss-growth: want a positive size")
-	case cfg.MaxPeakRSSGrowth <= 0:
-		return cfg, errors.New("--max-peak-rss-growth: want a positive size")
-	case cfg.NeverReaders < 0 || cfg.NeverReaders > bench.MaxConns:
-		return cfg, fmt.Errorf("--never-readers %d: want 0 to %d", cfg.NeverReaders, bench.MaxConns)
-	case cfg.IdleWindow < 0 || cfg.IdleWindow > time.Hour:
-		return cfg, fmt.Errorf("--idle-window %v: want 0 to 1h", cfg.IdleWindow)
-	case cfg.IdleConns < 0 || cfg.IdleConns > bench.MaxConns:
-		return cfg, fmt.Errorf("--idle-conns %d: want 0 to %d", cfg.IdleConns, bench.MaxConns)
-	case !(cfg.MaxIdleCPU >= 0 && cfg.MaxIdleCPU <= 1):
-		return cfg, fmt.Errorf("--max-idle-cpu %v: want a fraction from 0 to 1", cfg.MaxIdleCPU)
+	if err := cfg.check(); err != nil {
+		return cfg, err
 	}
 	if err := cfg.checkDescriptors(); err != nil {
 		return cfg, err
@@ -163,6 +111,70 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// backendList reads --backend as run reads its own (poller.WalkList),
+// each name a soak case, and all with the edge-triggered variants, the
+// multi-loop cases of the platform's own backend and the uring engine
+// with the kernel's buffers. skipped says what all left out here and why.
+func backendList(v string) (cases, skipped []string, err error) {
+	skipped, all, err := poller.WalkList(v, true, false, func(n string) error {
+		if _, err := parseCase(n); err != nil {
+			return err
+		}
+		cases = append(cases, n)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if all {
+		var more []string
+		if d := poller.Default(); slices.Contains(cases, d) {
+			more = loopsCases(d)
+		}
+		for _, c := range append(more, kernelBufsCases(cases)...) {
+			if !slices.Contains(cases, c) {
+				cases = append(cases, c)
+			}
+		}
+	}
+	return cases, skipped, nil
+}
+
+// check holds every bound on the soak's figures, naming the flag.
+func (cfg Config) check() error {
+	switch {
+	case cfg.Duration <= 0 || cfg.Duration > maxSoak:
+		return fmt.Errorf("--duration %v: want a positive duration up to %v, e.g. 5m", cfg.Duration, maxSoak)
+	case cfg.Duration/time.Duration(len(cfg.Backends)) < minSlice:
+		return fmt.Errorf("--duration %v is too short for %d backends: give each at least %v", cfg.Duration, len(cfg.Backends), minSlice)
+	case !(cfg.Inject >= 0 && cfg.Inject < 1):
+		return fmt.Errorf("--inject %v: want a fraction from 0 up to, not including, 1", cfg.Inject)
+	case cfg.Churn < 0 || cfg.Churn > maxChurn:
+		return fmt.Errorf("--churn %d: want 0 to %d connections per second", cfg.Churn, maxChurn)
+	case cfg.HostilePeers < 0 || cfg.HostilePeers > bench.MaxConns:
+		return fmt.Errorf("--hostile %d: want 0 to %d", cfg.HostilePeers, bench.MaxConns)
+	case cfg.Churn > 0 && cfg.ChurnConns < 1 || cfg.ChurnConns > bench.MaxConns:
+		return fmt.Errorf("--churn-conns %d: want 1 to %d", cfg.ChurnConns, bench.MaxConns)
+	case cfg.Conns < 1 || cfg.Conns > bench.MaxConns:
+		return fmt.Errorf("--conns %d: want 1 to %d", cfg.Conns, bench.MaxConns)
+	case cfg.MsgSize < bench.MinMsgSize || cfg.MsgSize > bench.MaxMsgSize:
+		return fmt.Errorf("--msg-size %d: want %d B to 16 MiB", cfg.MsgSize, bench.MinMsgSize)
+	case cfg.MaxRSSGrowth <= 0:
+		return errors.New("--max-rss-growth: want a positive size")
+	case cfg.MaxPeakRSSGrowth <= 0:
+		return errors.New("--max-peak-rss-growth: want a positive size")
+	case cfg.NeverReaders < 0 || cfg.NeverReaders > bench.MaxConns:
+		return fmt.Errorf("--never-readers %d: want 0 to %d", cfg.NeverReaders, bench.MaxConns)
+	case cfg.IdleWindow < 0 || cfg.IdleWindow > time.Hour:
+		return fmt.Errorf("--idle-window %v: want 0 to 1h", cfg.IdleWindow)
+	case cfg.IdleConns < 0 || cfg.IdleConns > bench.MaxConns:
+		return fmt.Errorf("--idle-conns %d: want 0 to %d", cfg.IdleConns, bench.MaxConns)
+	case !(cfg.MaxIdleCPU >= 0 && cfg.MaxIdleCPU <= 1):
+		return fmt.Errorf("--max-idle-cpu %v: want a fraction from 0 to 1", cfg.MaxIdleCPU)
+	}
+	return nil
 }
 
 // descriptorSlack covers what the soak and its server open besides the
