@@ -177,29 +177,51 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 		cfg.Server = cfg.Server.Defaults()
 	}
+	if err := cfg.loadDefaults(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.pinDefaults(); err != nil {
+		return cfg, err
+	}
+	if cfg.Target == "" && cfg.Peer == nil {
+		if cfg.Server.GOMAXPROCS == 0 {
+			cfg.Server.GOMAXPROCS = cfg.serverProcs()
+		}
+		// Checked here rather than by the child: a bad size is refused
+		// before anything starts.
+		if err := cfg.Server.Check(); err != nil {
+			return cfg, cli.Usagef("%v", err)
+		}
+	}
+	return cfg, nil
+}
+
+// loadDefaults fills in and checks the load (connections, message size,
+// rate), its window and timeouts, and the percentiles reported of it.
+func (cfg *Config) loadDefaults() error {
 	if cfg.Conns == 0 {
 		cfg.Conns = 100
 	}
 	if cfg.Conns < 0 || cfg.Conns > MaxConns {
-		return cfg, cli.Usagef("--conns %d: want 1 to %d", cfg.Conns, MaxConns)
+		return cli.Usagef("--conns %d: want 1 to %d", cfg.Conns, MaxConns)
 	}
 	if cfg.Idle < 0 || cfg.Idle > MaxConns {
-		return cfg, cli.Usagef("--idle %d: want 0 to %d", cfg.Idle, MaxConns)
+		return cli.Usagef("--idle %d: want 0 to %d", cfg.Idle, MaxConns)
 	}
 	if cfg.MsgSize == 0 {
 		cfg.MsgSize = 64
 	}
 	if cfg.MsgSize < MinMsgSize || cfg.MsgSize > MaxMsgSize {
-		return cfg, cli.Usagef("--msg-size %d: want %d to 16MiB", cfg.MsgSize, MinMsgSize)
+		return cli.Usagef("--msg-size %d: want %d to 16MiB", cfg.MsgSize, MinMsgSize)
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 5 * time.Second
 	}
 	if cfg.Duration < MinDuration || cfg.Duration > MaxDuration {
-		return cfg, cli.Usagef("--duration %v: want %v up to %v, e.g. 5s", cfg.Duration, MinDuration, MaxDuration)
+		return cli.Usagef("--duration %v: want %v up to %v, e.g. 5s", cfg.Duration, MinDuration, MaxDuration)
 	}
 	if cfg.Warmup > MaxDuration {
-		return cfg, cli.Usagef("--warmup %v: want 0 or a positive duration up to %v, e.g. 1s", cfg.Warmup, MaxDuration)
+		return cli.Usagef("--warmup %v: want 0 or a positive duration up to %v, e.g. 1s", cfg.Warmup, MaxDuration)
 	}
 	if cfg.Warmup == 0 {
 		cfg.Warmup = time.Second
@@ -211,32 +233,39 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.NoiseThreshold = DefaultNoiseThreshold
 	}
 	if !(cfg.NoiseThreshold > 0) || math.IsInf(cfg.NoiseThreshold, 0) {
-		return cfg, cli.Usagef("--noise-threshold %g: want a positive number of CPUs, e.g. 0.05", cfg.NoiseThreshold)
+		return cli.Usagef("--noise-threshold %g: want a positive number of CPUs, e.g. 0.05", cfg.NoiseThreshold)
 	}
 	if cfg.Rate != 0 && !(cfg.Rate >= MinRate && cfg.Rate <= MaxRate) { // NaN too
-		return cfg, cli.Usagef("--rate %g: want %s to %s (%g) round trips per second in total, or 0 for a closed loop",
+		return cli.Usagef("--rate %g: want %s to %s (%g) round trips per second in total, or 0 for a closed loop",
 			cfg.Rate, units.FormatRate(MinRate), units.FormatRate(MaxRate), float64(MaxRate))
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
 	if cfg.ConnectTimeout < 0 || cfg.ConnectTimeout > MaxDuration {
-		return cfg, cli.Usagef("--connect-timeout %v: want a positive duration up to %v", cfg.ConnectTimeout, MaxDuration)
+		return cli.Usagef("--connect-timeout %v: want a positive duration up to %v", cfg.ConnectTimeout, MaxDuration)
 	}
 	var pcts []float64 // each once, in the order asked
 	for _, p := range cfg.Percentiles {
 		if !(p > 0 && p <= 100) {
-			return cfg, cli.Usagef("--percentiles %g: want numbers within (0, 100], e.g. 75,99.999", p)
+			return cli.Usagef("--percentiles %g: want numbers within (0, 100], e.g. 75,99.999", p)
 		}
 		if !slices.Contains(pcts, p) {
 			pcts = append(pcts, p)
 		}
 	}
 	cfg.Percentiles = pcts
+	return nil
+}
+
+// pinDefaults pins the server to CPU 0 and the generator to CPU 1 where
+// nothing was asked, NoPin is unset and the machine has two CPUs that can
+// be pinned, and checks that every CPU asked for exists.
+func (cfg *Config) pinDefaults() error {
 	ncpu := runtime.NumCPU()
 	explicit := len(cfg.Server.CPUs) > 0 || len(cfg.GenCPUs) > 0
 	if explicit && !sysstat.CanPin() {
-		return cfg, cli.Usagef("--server-cpus, --gen-cpus: threads cannot be pinned to CPUs on %s; leave them unset to run unpinned", runtime.GOOS)
+		return cli.Usagef("--server-cpus, --gen-cpus: threads cannot be pinned to CPUs on %s; leave them unset to run unpinned", runtime.GOOS)
 	}
 	if !cfg.NoPin && !explicit && ncpu >= 2 {
 		if sysstat.CanPin() {
@@ -254,28 +283,25 @@ func (cfg Config) withDefaults() (Config, error) {
 	}{{"--server-cpus", cfg.Server.CPUs}, {"--gen-cpus", cfg.GenCPUs}} {
 		for _, c := range set.cpus {
 			if c < 0 || c >= ncpu {
-				return cfg, cli.Usagef("%s: CPU %d does not exist (this machine has CPUs 0-%d)", set.name, c, ncpu-1)
+				return cli.Usagef("%s: CPU %d does not exist (this machine has CPUs 0-%d)", set.name, c, ncpu-1)
 			}
 		}
 	}
-	if cfg.Target == "" && cfg.Peer == nil && cfg.Server.GOMAXPROCS == 0 {
-		cfg.Server.GOMAXPROCS = max(len(cfg.Server.CPUs), 1)
-		switch {
-		case cfg.Server.Backend == poller.Stdlib && cfg.Server.Loops > 1:
-			cfg.Server.GOMAXPROCS = cfg.Server.Loops
-		case cfg.Server.Backend != poller.Stdlib:
-			// A P for each loop, and one more.
-			cfg.Server.GOMAXPROCS = max(cfg.Server.GOMAXPROCS, cfg.Server.Loops) + 1
-		}
+	return nil
+}
+
+// serverProcs is the GOMAXPROCS of a server started with none asked for:
+// see Config.
+func (cfg *Config) serverProcs() int {
+	procs := max(len(cfg.Server.CPUs), 1)
+	switch {
+	case cfg.Server.Backend == poller.Stdlib && cfg.Server.Loops > 1:
+		procs = cfg.Server.Loops
+	case cfg.Server.Backend != poller.Stdlib:
+		// A P for each loop, and one more.
+		procs = max(procs, cfg.Server.Loops) + 1
 	}
-	if cfg.Target == "" && cfg.Peer == nil {
-		// Checked here rather than by the child: a bad size is refused
-		// before anything starts.
-		if err := cfg.Server.Check(); err != nil {
-			return cfg, cli.Usagef("%v", err)
-		}
-	}
-	return cfg, nil
+	return procs
 }
 
 // Name is the run's server as lists and tables name it: the backend,

@@ -46,7 +46,7 @@ func dialAll(ctx context.Context, addr string, n int, timeout time.Duration) (fd
 	if err != nil {
 		return nil, 0, err
 	}
-	var firstErr error
+	var d dialing
 	defer func() {
 		if err != nil {
 			for _, fd := range fds {
@@ -56,75 +56,105 @@ func dialAll(ctx context.Context, addr string, n int, timeout time.Duration) (fd
 		}
 	}()
 	perBatch := connectBatch()
-	for len(fds)+failed < n {
+	for len(d.fds)+d.failed < n {
 		if err := ctx.Err(); err != nil {
-			return fds, failed, err
+			return d.fds, d.failed, err
 		}
-		batch := min(perBatch, n-len(fds)-failed)
-		pending := make([]unix.PollFd, 0, batch)
-		for range batch {
-			fd, err := rawio.Socket(family)
-			if err != nil {
-				if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
-					return fds, failed, fmt.Errorf("out of descriptors after %d connections: %w", len(fds)+len(pending), err)
-				}
-				return fds, failed, err
-			}
-			// Ping-pong never wants Nagle's delay.
-			_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-			err = unix.Connect(fd, sa)
-			if err != nil && err != unix.EINPROGRESS {
-				unix.Close(fd)
-				failed++
-				firstErr = cmpErr(firstErr, err)
-				continue
-			}
-			pending = append(pending, unix.PollFd{Fd: int32(fd), Events: unix.POLLOUT})
+		pending, err := d.start(sa, family, min(perBatch, n-len(d.fds)-d.failed))
+		if err != nil {
+			return d.fds, d.failed, err
 		}
-		deadline := time.Now().Add(timeout)
-		for len(pending) > 0 {
-			left := time.Until(deadline)
-			if left <= 0 || ctx.Err() != nil {
-				for _, p := range pending {
-					unix.Close(int(p.Fd))
-				}
-				failed += len(pending)
-				firstErr = cmpErr(firstErr, fmt.Errorf("connect timed out after %v", timeout))
-				break
-			}
-			_, err := unix.Poll(pending, int(min(left, 100*time.Millisecond)/time.Millisecond)+1)
-			if err != nil && err != unix.EINTR {
-				return fds, failed, err
-			}
-			still := pending[:0]
-			for _, p := range pending {
-				if p.Revents == 0 {
-					still = append(still, p)
-					continue
-				}
-				fd := int(p.Fd)
-				soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-				if err == nil && soerr != 0 {
-					err = unix.Errno(soerr)
-				}
-				if err != nil {
-					unix.Close(fd)
-					failed++
-					firstErr = cmpErr(firstErr, err)
-					continue
-				}
-				fds = append(fds, fd)
-			}
-			for i := range still {
-				still[i].Revents = 0
-			}
-			pending = still
+		if err := d.await(ctx, pending, timeout); err != nil {
+			return d.fds, d.failed, err
 		}
-		if len(fds) == 0 && failed > 0 {
-			return nil, failed, fmt.Errorf("cannot connect to %s: %w", addr, firstErr)
+		if len(d.fds) == 0 && d.failed > 0 {
+			return nil, d.failed, fmt.Errorf("cannot connect to %s: %w", addr, d.firstErr)
 		}
 	}
-	return fds, failed, nil
+	return d.fds, d.failed, nil
+}
+
+// dialing is where dialAll stands: the sockets connected, how many
+// connections failed, and the first error, which says why.
+type dialing struct {
+	fds      []int
+	failed   int
+	firstErr error
+}
+
+// fail closes fd, whose connection failed with err.
+func (d *dialing) fail(fd int, err error) {
+	unix.Close(fd)
+	d.failed++
+	d.firstErr = cmpErr(d.firstErr, err)
+}
+
+// start begins n non-blocking connects to sa and returns those under
+// way, to poll for their completion; one refused at once has failed.
+func (d *dialing) start(sa unix.Sockaddr, family, n int) ([]unix.PollFd, error) {
+	pending := make([]unix.PollFd, 0, n)
+	for range n {
+		fd, err := rawio.Socket(family)
+		if err != nil {
+			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+				return pending, fmt.Errorf("out of descriptors after %d connections: %w", len(d.fds)+len(pending), err)
+			}
+			return pending, err
+		}
+		// Ping-pong never wants Nagle's delay.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		err = unix.Connect(fd, sa)
+		if err != nil && err != unix.EINPROGRESS {
+			d.fail(fd, err)
+			continue
+		}
+		pending = append(pending, unix.PollFd{Fd: int32(fd), Events: unix.POLLOUT})
+	}
+	return pending, nil
+}
+
+// await waits up to timeout for the connects in pending to complete,
+// keeping the sockets that connected; those that fail or are still
+// under way at the timeout, or when ctx ends, have failed.
+func (d *dialing) await(ctx context.Context, pending []unix.PollFd, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for len(pending) > 0 {
+		left := time.Until(deadline)
+		if left <= 0 || ctx.Err() != nil {
+			for _, p := range pending {
+				unix.Close(int(p.Fd))
+			}
+			d.failed += len(pending)
+			d.firstErr = cmpErr(d.firstErr, fmt.Errorf("connect timed out after %v", timeout))
+			return nil
+		}
+		_, err := unix.Poll(pending, int(min(left, 100*time.Millisecond)/time.Millisecond)+1)
+		if err != nil && err != unix.EINTR {
+			return err
+		}
+		still := pending[:0]
+		for _, p := range pending {
+			if p.Revents == 0 {
+				still = append(still, p)
+				continue
+			}
+			fd := int(p.Fd)
+			soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			if err == nil && soerr != 0 {
+				err = unix.Errno(soerr)
+			}
+			if err != nil {
+				d.fail(fd, err)
+				continue
+			}
+			d.fds = append(d.fds, fd)
+		}
+		for i := range still {
+			still[i].Revents = 0
+		}
+		pending = still
+	}
+	return nil
 }
 
 func cmpErr(first, err error) error {

@@ -50,22 +50,8 @@ func collectLoops(res *result.Result, loops []*genLoop, starts, ends []snapshot,
 		for _, e := range l.errs {
 			res.Warnings = append(res.Warnings, "integrity: "+e)
 		}
-		if !e.cpu.ok || !s.cpu.ok {
+		if !addLoopCPU(gen, s, e) {
 			threadOK = false
-			continue
-		}
-		ns := e.cpu.userNs + e.cpu.sysNs - s.cpu.userNs - s.cpu.sysNs
-		gen.CPU.UserSec += float64(e.cpu.userNs-s.cpu.userNs) / 1e9
-		gen.CPU.SysSec += float64(e.cpu.sysNs-s.cpu.sysNs) / 1e9
-		gen.CPU.VolCtxSw += e.cpu.volCS - s.cpu.volCS
-		gen.CPU.InvolCtxSw += e.cpu.involCS - s.cpu.involCS
-		// Loop time is spent on one CPU: near 1.0 the generator, not the
-		// server, sets the pace. A loop that polls (--gen-spin, or the
-		// open loop's last microseconds before a send) is busy only for
-		// the time not spent in polls that found nothing.
-		ns -= e.idle - s.idle
-		if sec := float64(e.at-s.at) / 1e9; sec > 0 && float64(ns)/1e9/sec >= saturation {
-			gen.Saturated = true
 		}
 	}
 	if !threadOK {
@@ -84,21 +70,51 @@ func collectLoops(res *result.Result, loops []*genLoop, starts, ends []snapshot,
 		res.SendLateness = &sl
 		if sendLate(sl, res.Latency) {
 			gen.SendLate = true
-			w := fmt.Sprintf("generator sent late: send lateness p99 %v is over %.0f%% of latency p50 %v, so the latency describes the generator's timing, not the server",
-				time.Duration(sl.P99), lateShare*100, time.Duration(res.Latency.P50))
-			if f := res.Floor(); f != nil && 2*f.P99 >= sl.P99 {
-				if f.Sends > 0 {
-					w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a loop that only paced itself at this rate before the run, as the generator's does, was late by p99 %v",
-						time.Duration(f.P99))
-				} else {
-					w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a thread that only read the clock before the run would have been late by p99 %v (%.1f%% of its time lost in gaps of 10us or more)",
-						time.Duration(f.P99), f.Lost*100)
-				}
-			}
-			res.Warnings = append(res.Warnings, w)
+			res.Warnings = append(res.Warnings, sendLateWarning(res, sl))
 		}
 	}
 	res.Series = series(loops, starts, ends)
+}
+
+// addLoopCPU adds a loop's thread CPU over the window, from its snapshots
+// at the edges, to gen, and marks gen saturated when the loop was busy
+// for nearly all of it. It is false when the thread's CPU was not read.
+func addLoopCPU(gen *result.Generator, s, e snapshot) bool {
+	if !e.cpu.ok || !s.cpu.ok {
+		return false
+	}
+	ns := e.cpu.userNs + e.cpu.sysNs - s.cpu.userNs - s.cpu.sysNs
+	gen.CPU.UserSec += float64(e.cpu.userNs-s.cpu.userNs) / 1e9
+	gen.CPU.SysSec += float64(e.cpu.sysNs-s.cpu.sysNs) / 1e9
+	gen.CPU.VolCtxSw += e.cpu.volCS - s.cpu.volCS
+	gen.CPU.InvolCtxSw += e.cpu.involCS - s.cpu.involCS
+	// Loop time is spent on one CPU: near 1.0 the generator, not the
+	// server, sets the pace. A loop that polls (--gen-spin, or the
+	// open loop's last microseconds before a send) is busy only for
+	// the time not spent in polls that found nothing.
+	ns -= e.idle - s.idle
+	if sec := float64(e.at-s.at) / 1e9; sec > 0 && float64(ns)/1e9/sec >= saturation {
+		gen.Saturated = true
+	}
+	return true
+}
+
+// sendLateWarning says that an open loop's sends left late (lateness
+// sl), and whether the machine's own gaps, measured before the run,
+// are of that size.
+func sendLateWarning(res *result.Result, sl result.Latency) string {
+	w := fmt.Sprintf("generator sent late: send lateness p99 %v is over %.0f%% of latency p50 %v, so the latency describes the generator's timing, not the server",
+		time.Duration(sl.P99), lateShare*100, time.Duration(res.Latency.P50))
+	if f := res.Floor(); f != nil && 2*f.P99 >= sl.P99 {
+		if f.Sends > 0 {
+			w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a loop that only paced itself at this rate before the run, as the generator's does, was late by p99 %v",
+				time.Duration(f.P99))
+		} else {
+			w += fmt.Sprintf("; the machine's own gaps are of that size: on the generator's CPU, a thread that only read the clock before the run would have been late by p99 %v (%.1f%% of its time lost in gaps of 10us or more)",
+				time.Duration(f.P99), f.Lost*100)
+		}
+	}
+	return w
 }
 
 // lateShare is the send lateness p99, as a share of latency p50, above

@@ -271,36 +271,14 @@ func (l *genLoop) exitErr() error {
 	return fmt.Errorf("generator loop %d stopped early", l.id)
 }
 
+// loop is the generator's hot loop: it waits for events, reads and checks
+// echoes and sends the next messages until the drain or an abort ends it.
 func (l *genLoop) loop() error {
-	now := nanotime()
-	for _, c := range l.conns {
-		if l.open {
-			l.arm(c, l.sched.intended(int(c.id), 0))
-		} else {
-			l.send(c, now, now)
-		}
-	}
-	var drainUntil int64
+	l.start()
+	var drainUntil int64 // read in phaseDrain only, which sets it
 	for {
 		if ph := l.cmd.Load(); ph != l.phase {
-			switch ph {
-			case phaseMeasure:
-				l.hist.reset()
-				if l.open {
-					l.histU.reset()
-					l.late.reset()
-				}
-				s := l.snap()
-				l.winStart, l.series, l.base = s.at, nil, l.rts
-				l.acks <- s
-			case phaseDrain, phaseAbort:
-				if l.phase < phaseDrain {
-					l.record = false
-					l.acks <- l.snap()
-				}
-				drainUntil = nanotime() + int64(drainTimeout)
-			}
-			l.phase = ph
+			drainUntil = l.enterPhase(ph)
 		}
 		if l.phase == phaseAbort || (l.phase == phaseDrain && l.inflight == 0) {
 			return nil
@@ -369,6 +347,45 @@ func (l *genLoop) loop() error {
 		}
 		l.pub.Store(l.rts)
 	}
+}
+
+// start sends each connection's first message, or in an open loop arms
+// its timer for the schedule's first.
+func (l *genLoop) start() {
+	now := nanotime()
+	for _, c := range l.conns {
+		if l.open {
+			l.arm(c, l.sched.intended(int(c.id), 0))
+		} else {
+			l.send(c, now, now)
+		}
+	}
+}
+
+// enterPhase moves the loop to phase ph, as the coordinator asked: at the
+// window's start it clears the histograms, at its end it stops recording,
+// and at either edge it answers with a snapshot on acks. Leaving the
+// window, it returns the time by which the drain must end.
+func (l *genLoop) enterPhase(ph int32) (drainUntil int64) {
+	switch ph {
+	case phaseMeasure:
+		l.hist.reset()
+		if l.open {
+			l.histU.reset()
+			l.late.reset()
+		}
+		s := l.snap()
+		l.winStart, l.series, l.base = s.at, nil, l.rts
+		l.acks <- s
+	case phaseDrain, phaseAbort:
+		if l.phase < phaseDrain {
+			l.record = false
+			l.acks <- l.snap()
+		}
+		drainUntil = nanotime() + int64(drainTimeout)
+	}
+	l.phase = ph
+	return drainUntil
 }
 
 // useDirect makes a closed loop that owns one connection wait for its
