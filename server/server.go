@@ -116,36 +116,12 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Backend == poller.Stdlib && cfg.Loops > 1 && cfg.GOMAXPROCS == 0 {
 		cfg.GOMAXPROCS = cfg.Loops
 	}
-	if cfg.GOMAXPROCS > 0 {
-		runtime.GOMAXPROCS(cfg.GOMAXPROCS)
-	} else if cfg.Backend != poller.Stdlib {
-		// Each event loop waits holding its P, unseen by the runtime
-		// (raw waits): the control channel needs one more. Set
-		// explicitly, it also stays put when pinning below shrinks the
-		// CPUs the runtime would otherwise size it by.
-		runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), cfg.Loops+1))
+	if err := takeCPUs(cfg); err != nil {
+		return nil, err
 	}
-	if len(cfg.CPUs) > 0 {
-		if err := sysstat.PinProcess(cfg.CPUs); err != nil {
-			return nil, err
-		}
-	}
-	var eng engine
-	mk := func(cfg Config) (engine, error) { return newReactorEngine(cfg) }
-	if cfg.Backend == Uring {
-		mk = newUringEngine
-	}
-	switch {
-	case cfg.Backend == poller.Stdlib:
-		eng = newStdEngine(cfg)
-	case cfg.Loops > 1:
-		eng = newLoopsEngine(cfg, mk)
-	default:
-		e, err := mk(cfg)
-		if err != nil {
-			return nil, err
-		}
-		eng = e
+	eng, err := newEngine(cfg)
+	if err != nil {
+		return nil, err
 	}
 	addr, err := eng.listen(cfg.Listen)
 	if err != nil {
@@ -186,6 +162,39 @@ func Start(cfg Config) (*Server, error) {
 		close(s.done)
 	}()
 	return s, nil
+}
+
+// takeCPUs sets the process's GOMAXPROCS and pins it to cfg's CPUs.
+func takeCPUs(cfg Config) error {
+	if cfg.GOMAXPROCS > 0 {
+		runtime.GOMAXPROCS(cfg.GOMAXPROCS)
+	} else if cfg.Backend != poller.Stdlib {
+		// Each event loop waits holding its P, unseen by the runtime
+		// (raw waits): the control channel needs one more. Set
+		// explicitly, it also stays put when pinning below shrinks the
+		// CPUs the runtime would otherwise size it by.
+		runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), cfg.Loops+1))
+	}
+	if len(cfg.CPUs) > 0 {
+		return sysstat.PinProcess(cfg.CPUs)
+	}
+	return nil
+}
+
+// newEngine makes cfg's engine, not yet listening: the Go runtime's, a
+// reactor or uring's proactor, or several of them sharing the port.
+func newEngine(cfg Config) (engine, error) {
+	mk := func(cfg Config) (engine, error) { return newReactorEngine(cfg) }
+	if cfg.Backend == Uring {
+		mk = newUringEngine
+	}
+	switch {
+	case cfg.Backend == poller.Stdlib:
+		return newStdEngine(cfg), nil
+	case cfg.Loops > 1:
+		return newLoopsEngine(cfg, mk), nil
+	}
+	return mk(cfg)
 }
 
 // Ready is what Command prints once the server listens.
