@@ -265,19 +265,8 @@ func loadCommand(args []string, stdout, stderr io.Writer) int {
 // execute runs each configuration in turn, prints progress and the table,
 // and saves the results.
 func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.Writer) int {
-	// Refuse what a run would refuse, and an output that cannot be
-	// written, now: not after the first run.
-	for _, cfg := range runs {
-		if err := cfg.Check(); err != nil {
-			return cli.Exit("muxbench "+name, err, stderr)
-		}
-	}
-	if lf.json != "" {
-		for _, cfg := range runs {
-			if err := cli.CheckFile("json", jsonPath(lf.json, fileKey(cfg), len(runs) > 1)); err != nil {
-				return cli.Exit("muxbench "+name, err, stderr)
-			}
-		}
+	if err := checkRuns(runs, lf.json); err != nil {
+		return cli.Exit("muxbench "+name, err, stderr)
 	}
 	table := stdout
 	if lf.json == cli.Stdout {
@@ -329,22 +318,7 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		if cfg.Target != "" {
 			label = res.Params.Backend + " at " + cfg.Target
 		}
-		for _, w := range res.Warnings {
-			fmt.Fprintf(stderr, "muxbench %s: %s: warning: %s\n", name, label, w)
-		}
-		if m := res.Integrity.MissingConns; m > 0 {
-			fmt.Fprintf(stderr, "muxbench %s: %s: CONNECTIONS MISSING: %d of the %d connections were not held through the window\n",
-				name, res.Params.Backend, m, res.Params.Conns+res.Params.Idle)
-			status = 1
-		}
-		if n := res.Integrity.Errors() - res.Integrity.MissingConns; n > 0 {
-			i := res.Integrity
-			fmt.Fprintf(stderr, "muxbench %s: %s: INTEGRITY FAILURE: %d errors (%d mismatched, %d reset, %d connections failed, %d timed out)\n",
-				name, label, n, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts)
-			status = 1
-		}
-		if res.Partial && ctx.Err() == nil {
-			fmt.Fprintf(stderr, "muxbench %s: %s: the run stopped early; its figures cover a shortened window\n", name, label)
+		if !checkResult(stderr, name, label, res, ctx.Err() != nil) {
 			status = 1
 		}
 		if err := saveJSON(lf.json, fileKey(cfg), len(runs) > 1, res, stdout); err != nil {
@@ -363,6 +337,50 @@ func execute(runs []bench.Config, lf *loadFlags, name string, stdout, stderr io.
 		}
 	}
 	return status
+}
+
+// checkRuns refuses what a run would refuse, and a --json output that
+// cannot be written, before the first run starts rather than after it.
+func checkRuns(runs []bench.Config, json string) error {
+	for _, cfg := range runs {
+		if err := cfg.Check(); err != nil {
+			return err
+		}
+	}
+	if json != "" {
+		for _, cfg := range runs {
+			if err := cli.CheckFile("json", jsonPath(json, fileKey(cfg), len(runs) > 1)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkResult prints a run's warnings on stderr, and what fails it:
+// connections missing, integrity errors, or a window that ended early
+// (not interrupted). It reports whether the run passed.
+func checkResult(stderr io.Writer, name, label string, res *result.Result, interrupted bool) bool {
+	ok := true
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "muxbench %s: %s: warning: %s\n", name, label, w)
+	}
+	if m := res.Integrity.MissingConns; m > 0 {
+		fmt.Fprintf(stderr, "muxbench %s: %s: CONNECTIONS MISSING: %d of the %d connections were not held through the window\n",
+			name, res.Params.Backend, m, res.Params.Conns+res.Params.Idle)
+		ok = false
+	}
+	if n := res.Integrity.Errors() - res.Integrity.MissingConns; n > 0 {
+		i := res.Integrity
+		fmt.Fprintf(stderr, "muxbench %s: %s: INTEGRITY FAILURE: %d errors (%d mismatched, %d reset, %d connections failed, %d timed out)\n",
+			name, label, n, i.Mismatches, i.Resets, i.ConnFailures, i.Timeouts)
+		ok = false
+	}
+	if res.Partial && !interrupted {
+		fmt.Fprintf(stderr, "muxbench %s: %s: the run stopped early; its figures cover a shortened window\n", name, label)
+		ok = false
+	}
+	return ok
 }
 
 // interrupts catches SIGINT and SIGTERM for the rest of the process: the
