@@ -36,67 +36,81 @@ func main() {
 // usageError is a command-line error the flag package has reported.
 type usageError struct{ error }
 
-func run(args []string, stdout io.Writer) error {
+// options are the command line's.
+type options struct {
+	backend                       string
+	et, verbose                   bool
+	clients                       int
+	maxBytes, msg, sndbuf, rcvbuf units.Size
+	readBuf                       units.Size
+	faults                        reactor.Faults
+}
+
+// parseFlags reads and checks the command line.
+func parseFlags(args []string) (options, error) {
+	o := options{maxBytes: 100, msg: 1, readBuf: units.Size(reactor.DefaultReadBufSize)}
 	fs := flag.NewFlagSet("pingpong", flag.ContinueOnError)
-	var (
-		backend  = fs.String("backend", poller.Default(), "poller backend: "+strings.Join(poller.Names(), ", "))
-		et       = fs.Bool("et", false, "edge-triggered (backends that support it)")
-		clients  = fs.Int("clients", 1, "ping-pong clients")
-		verbose  = fs.Bool("v", false, "log every connection event")
-		maxBytes = units.Size(100)
-		msg      = units.Size(1)
-		sndbuf   units.Size
-		rcvbuf   units.Size
-		readBuf  = units.Size(reactor.DefaultReadBufSize)
-		faults   reactor.Faults
-	)
-	fs.Var(&maxBytes, "max", "bytes each client receives before closing")
-	fs.Var(&msg, "msg", "message size")
-	fs.Var(&sndbuf, "sndbuf", "SO_SNDBUF of every socket (0: system default)")
-	fs.Var(&rcvbuf, "rcvbuf", "SO_RCVBUF of every socket (0: system default)")
-	fs.Var(&readBuf, "read-buf", "the loop's read buffer")
-	fs.Float64Var(&faults.ShortWriteFrac, "fault-short", 0, "fraction of writes cut short on purpose")
-	fs.Float64Var(&faults.WriteEAGAINFrac, "fault-weagain", 0, "fraction of writes failed with a fake EAGAIN")
-	fs.Float64Var(&faults.ReadEAGAINFrac, "fault-reagain", 0, "fraction of reads failed with a fake EAGAIN")
-	fs.Int64Var(&faults.Seed, "fault-seed", 1, "seed of the fault injector")
+	fs.StringVar(&o.backend, "backend", poller.Default(), "poller backend: "+strings.Join(poller.Names(), ", "))
+	fs.BoolVar(&o.et, "et", false, "edge-triggered (backends that support it)")
+	fs.IntVar(&o.clients, "clients", 1, "ping-pong clients")
+	fs.BoolVar(&o.verbose, "v", false, "log every connection event")
+	fs.Var(&o.maxBytes, "max", "bytes each client receives before closing")
+	fs.Var(&o.msg, "msg", "message size")
+	fs.Var(&o.sndbuf, "sndbuf", "SO_SNDBUF of every socket (0: system default)")
+	fs.Var(&o.rcvbuf, "rcvbuf", "SO_RCVBUF of every socket (0: system default)")
+	fs.Var(&o.readBuf, "read-buf", "the loop's read buffer")
+	fs.Float64Var(&o.faults.ShortWriteFrac, "fault-short", 0, "fraction of writes cut short on purpose")
+	fs.Float64Var(&o.faults.WriteEAGAINFrac, "fault-weagain", 0, "fraction of writes failed with a fake EAGAIN")
+	fs.Float64Var(&o.faults.ReadEAGAINFrac, "fault-reagain", 0, "fraction of reads failed with a fake EAGAIN")
+	fs.Int64Var(&o.faults.Seed, "fault-seed", 1, "seed of the fault injector")
 	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+		return o, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if _, ok := poller.Lookup(*backend); !ok {
-		return fmt.Errorf("unknown backend %q (available: %s)", *backend, strings.Join(poller.Names(), ", "))
+	if _, ok := poller.Lookup(o.backend); !ok {
+		return o, fmt.Errorf("unknown backend %q (available: %s)", o.backend, strings.Join(poller.Names(), ", "))
 	}
-	if *clients < 1 {
-		return fmt.Errorf("--clients must be at least 1")
+	if o.clients < 1 {
+		return o, fmt.Errorf("--clients must be at least 1")
 	}
-	if msg < 1 || maxBytes < 1 {
-		return fmt.Errorf("--msg and --max must be at least 1 byte")
+	if o.msg < 1 || o.maxBytes < 1 {
+		return o, fmt.Errorf("--msg and --max must be at least 1 byte")
 	}
+	return o, nil
+}
 
+// run bounces messages between the clients and a listener on one
+// reactor until every connection is gone, then prints the bytes received
+// and the loop's counters.
+func run(args []string, stdout io.Writer) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
 	r, err := reactor.New(reactor.Config{
-		Backend:     *backend,
-		Poller:      poller.Options{EdgeTriggered: *et},
-		ReadBufSize: readBuf.Int(),
-		SndBuf:      sndbuf.Int(),
-		RcvBuf:      rcvbuf.Int(),
-		Faults:      faults,
+		Backend:     o.backend,
+		Poller:      poller.Options{EdgeTriggered: o.et},
+		ReadBufSize: o.readBuf.Int(),
+		SndBuf:      o.sndbuf.Int(),
+		RcvBuf:      o.rcvbuf.Int(),
+		Faults:      o.faults,
 	})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 
-	message := make([]byte, msg.Int())
+	message := make([]byte, o.msg.Int())
 	for i := range message {
 		message[i] = '*'
 	}
 	var log io.Writer
-	if *verbose {
+	if o.verbose {
 		log = stdout
 	}
-	lost, want := 0, 2**clients
+	lost, want := 0, 2*o.clients
 	var failures []string
 	onLost := func(p *protocol.PingPong, err error) {
 		lost++
@@ -123,8 +137,8 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	var cs []*protocol.PingPong
-	for i := range *clients {
-		c := newPP(fmt.Sprintf("client%d", i+1), maxBytes.Int())
+	for i := range o.clients {
+		c := newPP(fmt.Sprintf("client%d", i+1), o.maxBytes.Int())
 		cs = append(cs, c)
 		if err := r.Connect("tcp", l.Addr().String(), c); err != nil {
 			return err
@@ -140,7 +154,7 @@ func run(args []string, stdout io.Writer) error {
 		got += c.Received
 	}
 	fmt.Fprintf(stdout, "backend %s (edge-triggered %v): %d clients received %d bytes in %v\n",
-		*backend, *et, *clients, got, elapsed.Round(time.Microsecond))
+		o.backend, o.et, o.clients, got, elapsed.Round(time.Microsecond))
 	counters, _ := json.MarshalIndent(r.Counters(), "  ", "  ")
 	fmt.Fprintf(stdout, "  %s\n", counters)
 	if len(failures) > 0 {
