@@ -20,8 +20,9 @@ const (
 	// ServeScope is every flag: serve's command line, which Args writes.
 	ServeScope Scope = iota
 	// RunScope leaves out what a run decides itself: the backend (a run
-	// takes a list), the control channel and token, the CPUs and
-	// GOMAXPROCS (flags of its own, with defaults of its own).
+	// takes a list), the control channel and token. The CPUs and
+	// GOMAXPROCS are --server-cpus and --server-gomaxprocs, with a run's
+	// defaults (bench.Config's), which its help describes.
 	RunScope
 )
 
@@ -35,19 +36,26 @@ type Flags struct {
 	readBuf, sndBuf, rcvBuf, high, low, budget units.Size
 	short, eagain, readAgain                   float64
 	seed                                       int64
+	noPin                                      bool
 }
 
-// AddFlags declares the Config's flags in fs.
+// AddFlags declares the Config's flags in fs: every command that starts a
+// server takes them from here, so that they are named, described and
+// checked alike.
 func AddFlags(fs *flag.FlagSet, scope Scope) *Flags {
 	f := &Flags{scope: scope}
-	before := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
-	if scope == ServeScope {
+	switch scope {
+	case ServeScope:
 		fs.StringVar(&f.backend, "backend", defaultBackend(), "`name` of a backend: "+strings.Join(poller.All(true), ", "))
 		fs.StringVar(&f.control, "control", "127.0.0.1:0", "control channel `address`; a bare :port binds to loopback")
 		fs.StringVar(&f.cpus, "cpus", "", "pin to these `CPUs` (0 or 0,1 or 0-3); the event loop takes the first")
 		fs.IntVar(&f.gomaxprocs, "gomaxprocs", 0, "set GOMAXPROCS to `procs` (0: leave it)")
+	case RunScope:
+		fs.StringVar(&f.cpus, "server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
+		fs.IntVar(&f.gomaxprocs, "server-gomaxprocs", 0, "set the server's GOMAXPROCS to `procs` (0: one per server CPU, plus one for a reactor's loop)")
 	}
+	before := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
 	loopsFlag := "loops"
 	if scope != ServeScope {
 		loopsFlag = "server-loops"
@@ -90,8 +98,8 @@ func defaultBackend() string {
 }
 
 // Config is what the parsed flags say, not yet checked (see
-// Config.Check): a run fills in its backend and CPUs first. A backend
-// given as an edge-triggered name ("epoll-et") sets Poller.EdgeTriggered.
+// Config.Check): a run fills in its backend first. A backend given as an
+// edge-triggered name ("epoll-et") sets Poller.EdgeTriggered.
 func (f *Flags) Config() (Config, error) {
 	c := Config{
 		Poller:       poller.Options{EdgeTriggered: f.edge, SpinSleep: f.spin},
@@ -122,6 +130,12 @@ func (f *Flags) Config() (Config, error) {
 		return c, err
 	}
 	if f.scope != ServeScope {
+		if c.CPUs, f.noPin, err = ParseCPUs("server-cpus", f.cpus); err != nil {
+			return c, err
+		}
+		if f.gomaxprocs < 0 {
+			return c, cli.Usagef("--server-gomaxprocs %d: want 0 or more", f.gomaxprocs)
+		}
 		return c, nil
 	}
 	if c.Control, err = loopbackDefault("control", f.control); err != nil {
@@ -139,6 +153,29 @@ func (f *Flags) Config() (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// NoPin reports, once Config has read the flags, a run's --server-cpus
+// none: the run pins neither its server nor its generator by default.
+func (f *Flags) NoPin() bool { return f.noPin }
+
+// ParseCPUs reads a run's CPU list flag (--server-cpus, --gen-cpus): CPUs
+// this machine has, or none, which turns the run's default pinning off.
+func ParseCPUs(flagName, v string) (cpus []int, none bool, err error) {
+	switch v {
+	case "":
+		return nil, false, nil
+	case "none":
+		return nil, true, nil
+	}
+	list, err := sysstat.ParseCPUList(v)
+	if err != nil {
+		return nil, false, cli.Usagef("--%s %q: want CPU numbers like 1 or 0,1 or 0-3, or none", flagName, v)
+	}
+	if err := sysstat.CheckCPUs(list); err != nil {
+		return nil, false, cli.Usagef("--%s %s: %v", flagName, v, strings.TrimPrefix(err.Error(), "sysstat: "))
+	}
+	return list, false, nil
 }
 
 // ParseArgs reads serve's flags, as Args writes them, into a checked

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
+	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -56,6 +59,30 @@ func TestBadPeers(t *testing.T) {
 				t.Errorf("exit %d, stderr %q: want 2 and one line saying %q", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// A peer is bound by --listen and pinned, whole, by --server-cpus; every
+// other server flag of a run is for muxbench's own servers.
+func TestPeerFlags(t *testing.T) {
+	for _, tc := range []struct {
+		arg string
+		ok  bool
+	}{
+		{"--server-cpus=none", true}, {"--listen=127.0.0.1:0", true}, {"--conns=4", true},
+		{"--server-gomaxprocs=2", false}, {"--server-loops=2", false}, {"--sndbuf=64k", false},
+	} {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var lf loadFlags
+		lf.register(fs)
+		server.AddFlags(fs, server.RunScope)
+		if err := fs.Parse([]string{tc.arg}); err != nil {
+			t.Fatalf("%s: %v", tc.arg, err)
+		}
+		if err := peerFlags(fs); (err == nil) != tc.ok {
+			t.Errorf("%s with a peer: %v, want accepted %v", tc.arg, err, tc.ok)
+		}
 	}
 }
 

@@ -23,7 +23,6 @@ import (
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
-	"github.com/muxbench/muxbench/sysstat"
 )
 
 // loadFlags are the flags run and load share: the load and its output.
@@ -86,10 +85,12 @@ func (f *loadFlags) config() (bench.Config, error) {
 	if c.Warmup == 0 {
 		c.Warmup = -1 // bench: zero means the default
 	}
+	var none bool
 	var err error
-	if c.GenCPUs, err = cpuList("gen-cpus", f.genCPUs, &c.NoPin); err != nil {
+	if c.GenCPUs, none, err = server.ParseCPUs("gen-cpus", f.genCPUs); err != nil {
 		return c, err
 	}
+	c.NoPin = c.NoPin || none
 	if f.percentiles != "" {
 		for _, p := range strings.Split(f.percentiles, ",") {
 			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
@@ -100,25 +101,6 @@ func (f *loadFlags) config() (bench.Config, error) {
 		}
 	}
 	return c, nil
-}
-
-// cpuList reads a CPU list flag; "none" turns the default pinning off.
-func cpuList(name, v string, noPin *bool) ([]int, error) {
-	switch v {
-	case "":
-		return nil, nil
-	case "none":
-		*noPin = true
-		return nil, nil
-	}
-	list, err := sysstat.ParseCPUList(v)
-	if err != nil {
-		return nil, fmt.Errorf("--%s %q: want CPU numbers like 1 or 0,1 or 0-3, or none", name, v)
-	}
-	if err := sysstat.CheckCPUs(list); err != nil {
-		return nil, fmt.Errorf("--%s %s: %v", name, v, strings.TrimPrefix(err.Error(), "sysstat: "))
-	}
-	return list, nil
 }
 
 const runUsage = `usage: muxbench [run] [--backend LIST] [--conns N] [--duration D] [--json FILE] [flags]
@@ -135,11 +117,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("run", runUsage, stdout)
 	lf.register(fs)
 	var (
-		backends   = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name ("+strings.Join(poller.All(true), ", ")+", a peer), a list (epoll,poll), all (muxbench's own) or peers (every peer available here; muxbench backends lists them)")
-		userPeers  peer.Flags
-		serverCPUs = fs.String("server-cpus", "", "pin the server, its event loop on the first `CPU` (default 0 on 2+ CPUs; none: no pinning)")
-		procs      = fs.Int("server-gomaxprocs", 0, "set the server's GOMAXPROCS to `procs` (0: one per server CPU, plus one for a reactor's loop)")
-		sf         = server.AddFlags(fs, server.RunScope)
+		backends  = fs.String("backend", bench.GenBackend(), "`backends` to measure: a name ("+strings.Join(poller.All(true), ", ")+", a peer), a list (epoll,poll), all (muxbench's own) or peers (every peer available here; muxbench backends lists them)")
+		userPeers peer.Flags
+		sf        = server.AddFlags(fs, server.RunScope)
 	)
 	fs.Var(&userPeers, "peer", peer.FlagUsage)
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
@@ -164,13 +144,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if cfg.Server, err = sf.Config(); err != nil {
 		return fail(err)
 	}
-	if cfg.Server.CPUs, err = cpuList("server-cpus", *serverCPUs, &cfg.NoPin); err != nil {
-		return fail(err)
-	}
-	if *procs < 0 {
-		return fail(fmt.Errorf("--server-gomaxprocs %d: want 0 or more", *procs))
-	}
-	cfg.Server.GOMAXPROCS = *procs
+	cfg.NoPin = cfg.NoPin || sf.NoPin()
 	var runs []bench.Config
 	anyPeer := len(userPeers) > 0
 	for _, ch := range choices {
@@ -203,13 +177,14 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 // peerFlags refuses the server's flags a peer cannot take: it is
-// another project's server, started with an address and nothing else.
+// another project's server, started with an address and pinned, whole,
+// to --server-cpus; nothing else.
 func peerFlags(fs *flag.FlagSet) error {
 	own := flag.NewFlagSet("", flag.ContinueOnError)
 	server.AddFlags(own, server.RunScope)
 	var err error
 	fs.Visit(func(f *flag.Flag) {
-		if err == nil && (own.Lookup(f.Name) != nil && f.Name != "listen" || f.Name == "server-gomaxprocs") {
+		if err == nil && own.Lookup(f.Name) != nil && f.Name != "listen" && f.Name != "server-cpus" {
 			err = fmt.Errorf("--%s: applies to muxbench's own servers, not to peers", f.Name)
 		}
 	})
