@@ -42,8 +42,10 @@ func TestRunBlockingRead(t *testing.T) {
 			if g.BlockingRead != tc.want {
 				t.Errorf("blocking_read = %v, want %v", g.BlockingRead, tc.want)
 			}
-			// A few waits end without data: a signal, or the timeout.
-			if tc.want && (float64(g.IO.Reads) < 0.99*float64(g.IO.Waits) || g.Rates.WaitsPerRT > 1.1) {
+			// A few waits end without data: a signal, or the timeout; a
+			// busy machine leaves few round trips to spread them over.
+			spare := g.IO.Waits/100 + 5
+			if rt := uint64(res.RoundTrips); tc.want && (g.IO.Waits > g.IO.Reads+spare || g.IO.Waits > rt+rt/10+spare) {
 				t.Errorf("%d waits and %d reads for %d round trips: want one blocking read each", g.IO.Waits, g.IO.Reads, res.RoundTrips)
 			}
 			if off := res.Params.Extra["gen_blocking_read"] == "false"; off != cfg.GenPollOnly {

@@ -54,7 +54,15 @@ func TestRunOpenLoopStalledServer(t *testing.T) {
 		t.Errorf("corrected p99 %v: the %v stall is hidden", time.Duration(res.Latency.P99), stall)
 	}
 	if u.P99 > int64(stall/3) {
-		t.Errorf("uncorrected p99 %v: want well below the %v stall (a few slow messages in %d)", time.Duration(u.P99), stall, u.Count)
+		// Other processes holding the CPUs delay every message, which
+		// neither histogram can tell from the server's doing: the test
+		// judges the uncorrected tail only where they left the machine
+		// to the run.
+		if n := res.Noise; n != nil && n.Noisy {
+			t.Logf("uncorrected p99 %v not judged: other processes took %.2f CPUs", time.Duration(u.P99), n.ForeignCPU+n.StealCPU)
+		} else {
+			t.Errorf("uncorrected p99 %v: want well below the %v stall (a few slow messages in %d)", time.Duration(u.P99), stall, u.Count)
+		}
 	}
 	var sum uint64
 	slowest := int64(0)
