@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/peer"
@@ -69,93 +70,35 @@ var drawCharts = true
 // failed or the comparison was interrupted, 2 bad usage.
 func Command(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("compare", compareUsage, stdout)
-	backends := fs.String("backend", "all", "`backends` to compare: all (muxbench's own, and "+CFloor+" where a C compiler exists), "+poller.PeersKeyword+
-		" (every peer available here), or a comma-separated list of "+strings.Join(poller.All(false), ", ")+" and the peers "+strings.Join(poller.PeerNames(), ", "))
-	peers := fs.Bool("peers", false, "also every peer available here (other projects' event loops) in the active and idle sweeps; the full profile runs them with the default --backend unless --peers=false")
-	var userPeers peer.Flags
-	fs.Var(&userPeers, "peer", peer.FlagUsage+"; run in the active and idle sweeps")
-	quick := fs.Bool("quick", false, "fewer points and shorter runs (--quick --plan: how long they take here)")
-	repeat := fs.Int("repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", sweep.Full.MinRepeat, FullBudget, maxRepeat))
-	out := fs.String("out", "results", "`directory` for json/, the charts and summary.md")
-	cli.Alias(fs, "o", "out")
-	resume := fs.Bool("resume", false, "skip runs whose result file already exists")
-	planOnly := fs.Bool("plan", false, "print the plan, each run's planned time and the whole's, and run nothing")
-	verbose := fs.Bool("v", false, "show the load generator's own progress lines")
-	allowMixed := fs.Bool("allow-mixed", false, "chart results of other machines or muxbench versions found in the output directory")
-	noRerun := fs.Bool("no-rerun", false, "keep a noisy run (busy machine) instead of running it again")
-	quietWait := fs.Duration("quiet-wait", DefaultQuietWait, "longest `wait` for a quiet machine before each run (0: no wait)")
+	f := newCompareFlags(fs)
 	if err := cli.ParseFlagsOnly(fs, args); err != nil {
 		return cli.Exit(fs.Name(), err, stderr)
 	}
 	fail := func(err error) int { return cli.Exit(fs.Name(), err, stderr) }
-	if *repeat < 0 || *repeat > maxRepeats {
-		return fail(fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", *repeat, maxRepeats))
-	}
-	if *quietWait < 0 {
-		return fail(fmt.Errorf("--quiet-wait %v: want 0 (no wait) or a positive duration, e.g. 20s", *quietWait))
-	}
-	// Refuse an output that cannot be written now, not after the runs,
-	// nor after asking every peer whether it can run.
-	if !*planOnly {
-		if err := cli.CheckDir("out", filepath.Join(*out, "json")); err != nil {
-			return fail(err)
-		}
+	if err := f.check(); err != nil {
+		return fail(err)
 	}
 	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
 	// The full profile is the reference: every server, peers included,
 	// unless the servers are chosen.
-	list, skips, err := serverList(*backends, *peers || !*quick && !given["peers"] && !given["backend"])
+	list, skips, err := serverList(f.backends, f.peers || !f.quick && !given["peers"] && !given["backend"])
 	if err != nil {
 		return fail(err)
 	}
-	for _, p := range userPeers {
+	for _, p := range f.userPeers {
 		list = append(list, p.Name)
 	}
 	// What all and peers leave out is said once the input is known good:
 	// a bad flag's error stays one line.
-	sayskips := func() {
-		for _, s := range skips {
-			fmt.Fprintln(stderr, "muxbench compare: skipping", s)
-		}
+	for _, s := range skips {
+		fmt.Fprintln(stderr, "muxbench compare: skipping", s)
 	}
-	o := Options{
-		Backends: list, Sweeps: sweep.Full, Budget: FullBudget, Repeat: *repeat,
-		Out: *out, Resume: *resume, Limits: limits(userPeers), Runner: DefaultRunner, Verbose: *verbose,
-		Command:    "muxbench compare " + strings.Join(args, " "),
-		AllowMixed: *allowMixed,
-		Busy:       machineBusy, QuietBelow: DefaultQuietBelow, QuietWait: *quietWait,
-		Reruns: DefaultReruns,
-		noDraw: !drawCharts,
-	}
-	if *noRerun {
-		o.Reruns = 0
-	}
-	if *quietWait <= 0 {
-		o.Busy = nil
-	}
-	if *quick {
-		o.Sweeps, o.Budget = sweep.Quick, QuickBudget
-		if o.Repeat == 0 {
-			o.Repeat = 1
-		}
-	}
-	if *planOnly {
-		sayskips()
-		pl := o.plan()
-		for _, s := range pl.Skipped {
-			fmt.Fprintln(stdout, "skip", s)
-		}
-		if pl.Note != "" {
-			fmt.Fprintln(stdout, "note", pl.Note)
-		}
-		for _, p := range pl.Points {
-			fmt.Fprintf(stdout, "%-44s %s\n", p.File(), pl.RunTime(p).Round(100e6))
-		}
-		fmt.Fprintf(stdout, "%d runs (%d repeats), %s\n", len(pl.Points), pl.Repeat, o.planned(pl))
+	o := f.options(list, args)
+	if f.planOnly {
+		writePlan(stdout, o)
 		return 0
 	}
-	sayskips()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Run(ctx, o, stdout, stderr); err != nil {
@@ -166,6 +109,94 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// compareFlags are compare's flags, as given.
+type compareFlags struct {
+	backends, out                                                string
+	peers, quick, resume, planOnly, verbose, allowMixed, noRerun bool
+	userPeers                                                    peer.Flags
+	repeat                                                       int
+	quietWait                                                    time.Duration
+}
+
+// newCompareFlags defines compare's flags on fs.
+func newCompareFlags(fs *flag.FlagSet) *compareFlags {
+	f := &compareFlags{}
+	fs.StringVar(&f.backends, "backend", "all", "`backends` to compare: all (muxbench's own, and "+CFloor+" where a C compiler exists), "+poller.PeersKeyword+
+		" (every peer available here), or a comma-separated list of "+strings.Join(poller.All(false), ", ")+" and the peers "+strings.Join(poller.PeerNames(), ", "))
+	fs.BoolVar(&f.peers, "peers", false, "also every peer available here (other projects' event loops) in the active and idle sweeps; the full profile runs them with the default --backend unless --peers=false")
+	fs.Var(&f.userPeers, "peer", peer.FlagUsage+"; run in the active and idle sweeps")
+	fs.BoolVar(&f.quick, "quick", false, "fewer points and shorter runs (--quick --plan: how long they take here)")
+	fs.IntVar(&f.repeat, "repeat", 0, fmt.Sprintf("`runs` per point (default: %d or as many more as fit in %s, up to %d; 1 with --quick)", sweep.Full.MinRepeat, FullBudget, maxRepeat))
+	fs.StringVar(&f.out, "out", "results", "`directory` for json/, the charts and summary.md")
+	cli.Alias(fs, "o", "out")
+	fs.BoolVar(&f.resume, "resume", false, "skip runs whose result file already exists")
+	fs.BoolVar(&f.planOnly, "plan", false, "print the plan, each run's planned time and the whole's, and run nothing")
+	fs.BoolVar(&f.verbose, "v", false, "show the load generator's own progress lines")
+	fs.BoolVar(&f.allowMixed, "allow-mixed", false, "chart results of other machines or muxbench versions found in the output directory")
+	fs.BoolVar(&f.noRerun, "no-rerun", false, "keep a noisy run (busy machine) instead of running it again")
+	fs.DurationVar(&f.quietWait, "quiet-wait", DefaultQuietWait, "longest `wait` for a quiet machine before each run (0: no wait)")
+	return f
+}
+
+// check refuses the values out of bounds, and an output that cannot be
+// written now, not after the runs, nor after asking every peer whether
+// it can run.
+func (f *compareFlags) check() error {
+	if f.repeat < 0 || f.repeat > maxRepeats {
+		return fmt.Errorf("--repeat %d: want 1 to %d, or 0 for as many as fit", f.repeat, maxRepeats)
+	}
+	if f.quietWait < 0 {
+		return fmt.Errorf("--quiet-wait %v: want 0 (no wait) or a positive duration, e.g. 20s", f.quietWait)
+	}
+	if !f.planOnly {
+		return cli.CheckDir("out", filepath.Join(f.out, "json"))
+	}
+	return nil
+}
+
+// options are the comparison of the servers in list that the flags ask
+// for; args are the command's, recorded in summary.md.
+func (f *compareFlags) options(list, args []string) Options {
+	o := Options{
+		Backends: list, Sweeps: sweep.Full, Budget: FullBudget, Repeat: f.repeat,
+		Out: f.out, Resume: f.resume, Limits: limits(f.userPeers), Runner: DefaultRunner, Verbose: f.verbose,
+		Command:    "muxbench compare " + strings.Join(args, " "),
+		AllowMixed: f.allowMixed,
+		Busy:       machineBusy, QuietBelow: DefaultQuietBelow, QuietWait: f.quietWait,
+		Reruns: DefaultReruns,
+		noDraw: !drawCharts,
+	}
+	if f.noRerun {
+		o.Reruns = 0
+	}
+	if f.quietWait <= 0 {
+		o.Busy = nil
+	}
+	if f.quick {
+		o.Sweeps, o.Budget = sweep.Quick, QuickBudget
+		if o.Repeat == 0 {
+			o.Repeat = 1
+		}
+	}
+	return o
+}
+
+// writePlan prints o's plan, running nothing: the points it skips, each
+// run with its planned time, and the whole's.
+func writePlan(w io.Writer, o Options) {
+	pl := o.plan()
+	for _, s := range pl.Skipped {
+		fmt.Fprintln(w, "skip", s)
+	}
+	if pl.Note != "" {
+		fmt.Fprintln(w, "note", pl.Note)
+	}
+	for _, p := range pl.Points {
+		fmt.Fprintf(w, "%-44s %s\n", p.File(), pl.RunTime(p).Round(100e6))
+	}
+	fmt.Fprintf(w, "%d runs (%d repeats), %s\n", len(pl.Points), pl.Repeat, o.planned(pl))
 }
 
 // serverList reads --backend, and with peers every peer available here:

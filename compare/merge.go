@@ -53,7 +53,35 @@ func Merge(files []chart.File) (*result.Result, error) {
 		return nil, chart.BadInput(err)
 	}
 	first := files[0]
-	out := *first.Result
+	out := mergeBase(first.Result)
+	var hosts []string
+	for i, f := range files {
+		hosts = append(hosts, f.Env.Hostname)
+		addHost(out, i, f)
+	}
+	out.Env.Hostname = strings.Join(hosts, "+")
+	if out.RoundTrips > 0 {
+		g := &out.Generator
+		g.CPU.PerRTus = (g.CPU.UserSec + g.CPU.SysSec) * 1e6 / float64(out.RoundTrips)
+		g.Rates = g.IO.Rates(out.RoundTrips)
+	}
+	if first.Server != nil {
+		out.Server = mergeServer(*first.Server, out.RoundTrips, out.Params.Conns+out.Params.Idle)
+	}
+	if err := mergeLatencies(out, files); err != nil {
+		return nil, err
+	}
+	// The hosts' windows are not aligned to the second: no series.
+	out.Series = nil
+	sort.Strings(out.Warnings)
+	out.Schema = result.Schema
+	return out, nil
+}
+
+// mergeBase is the merge before any host is added: a copy of the first
+// host's result with the figures the hosts add up cleared.
+func mergeBase(first *result.Result) *result.Result {
+	out := *first
 	out.Params.Extra = map[string]string{}
 	for k, v := range first.Params.Extra {
 		out.Params.Extra[k] = v
@@ -68,68 +96,68 @@ func Merge(files []chart.File) (*result.Result, error) {
 	out.Faults = nil
 	out.Noise = nil
 	out.SendLatenessFloor, out.SendLatenessFloorPaced = nil, nil
-	var hosts []string
-	for i, f := range files {
-		r := f.Result
-		hosts = append(hosts, r.Env.Hostname)
-		out.Partial = out.Partial || r.Partial
-		for _, w := range r.Warnings {
-			out.Warnings = append(out.Warnings, r.Env.Hostname+": "+w)
-		}
-		out.RoundTrips = result.SatAdd(out.RoundTrips, r.RoundTrips)
-		out.Throughput += r.Throughput
-		out.TargetRate += r.TargetRate
-		out.Params.Conns += r.Params.Conns
-		out.Params.Idle += r.Params.Idle
-		out.Params.Rate += r.Params.Rate
-		out.Params.GenLoops += r.Params.GenLoops
-		out.WindowSec = math.Max(out.WindowSec, r.WindowSec)
-		if r.WindowStart.Before(out.WindowStart) {
-			out.WindowStart = r.WindowStart
-		}
-		if r.Noise != nil && (out.Noise == nil || r.Noise.ForeignCPU+r.Noise.StealCPU > out.Noise.ForeignCPU+out.Noise.StealCPU) {
-			n := *r.Noise // the noisiest host speaks for the merge
-			out.Noise = &n
-		}
-		g := &out.Generator
-		g.CPU.UserSec += r.Generator.CPU.UserSec
-		g.CPU.SysSec += r.Generator.CPU.SysSec
-		g.CPU.Utilization += r.Generator.CPU.Utilization
-		g.CPU.VolCtxSw += r.Generator.CPU.VolCtxSw
-		g.CPU.InvolCtxSw += r.Generator.CPU.InvolCtxSw
-		g.IO = g.IO.Add(r.Generator.IO)
-		g.Saturated = g.Saturated || r.Generator.Saturated
-		g.SendLate = g.SendLate || r.Generator.SendLate
-		g.Spin = g.Spin || r.Generator.Spin
-		g.BlockingRead = g.BlockingRead || r.Generator.BlockingRead
-		// The worst host's floors speak for the merge.
-		worstFloor(&out.SendLatenessFloor, r.SendLatenessFloor)
-		worstFloor(&out.SendLatenessFloorPaced, r.SendLatenessFloorPaced)
-		key := fmt.Sprintf("host.%d.%s.", i+1, r.Env.Hostname)
-		out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
-		out.Params.Extra[key+"gen_cpu_per_rt_us"] = fmt.Sprintf("%.4f", r.Generator.CPU.PerRTus)
-		out.Params.Extra[key+"file"] = f.Path
-		out.Integrity = out.Integrity.Add(r.Integrity)
+	return &out
+}
+
+// addHost adds f, the (i+1)th host's result, to the merge out: its
+// counts to the sums, and its generator's own figures to params.extra.
+func addHost(out *result.Result, i int, f chart.File) {
+	r := f.Result
+	out.Partial = out.Partial || r.Partial
+	for _, w := range r.Warnings {
+		out.Warnings = append(out.Warnings, r.Env.Hostname+": "+w)
 	}
-	out.Env.Hostname = strings.Join(hosts, "+")
-	if out.RoundTrips > 0 {
-		g := &out.Generator
-		g.CPU.PerRTus = (g.CPU.UserSec + g.CPU.SysSec) * 1e6 / float64(out.RoundTrips)
-		g.Rates = g.IO.Rates(out.RoundTrips)
+	out.RoundTrips = result.SatAdd(out.RoundTrips, r.RoundTrips)
+	out.Throughput += r.Throughput
+	out.TargetRate += r.TargetRate
+	out.Params.Conns += r.Params.Conns
+	out.Params.Idle += r.Params.Idle
+	out.Params.Rate += r.Params.Rate
+	out.Params.GenLoops += r.Params.GenLoops
+	out.WindowSec = math.Max(out.WindowSec, r.WindowSec)
+	if r.WindowStart.Before(out.WindowStart) {
+		out.WindowStart = r.WindowStart
 	}
-	if first.Server != nil {
-		out.Server = mergeServer(*first.Server, out.RoundTrips, out.Params.Conns+out.Params.Idle)
+	if r.Noise != nil && (out.Noise == nil || r.Noise.ForeignCPU+r.Noise.StealCPU > out.Noise.ForeignCPU+out.Noise.StealCPU) {
+		n := *r.Noise // the noisiest host speaks for the merge
+		out.Noise = &n
 	}
+	g := &out.Generator
+	g.CPU.UserSec += r.Generator.CPU.UserSec
+	g.CPU.SysSec += r.Generator.CPU.SysSec
+	g.CPU.Utilization += r.Generator.CPU.Utilization
+	g.CPU.VolCtxSw += r.Generator.CPU.VolCtxSw
+	g.CPU.InvolCtxSw += r.Generator.CPU.InvolCtxSw
+	g.IO = g.IO.Add(r.Generator.IO)
+	g.Saturated = g.Saturated || r.Generator.Saturated
+	g.SendLate = g.SendLate || r.Generator.SendLate
+	g.Spin = g.Spin || r.Generator.Spin
+	g.BlockingRead = g.BlockingRead || r.Generator.BlockingRead
+	// The worst host's floors speak for the merge.
+	worstFloor(&out.SendLatenessFloor, r.SendLatenessFloor)
+	worstFloor(&out.SendLatenessFloorPaced, r.SendLatenessFloorPaced)
+	key := fmt.Sprintf("host.%d.%s.", i+1, r.Env.Hostname)
+	out.Params.Extra[key+"gen_cpu_util"] = fmt.Sprintf("%.4f", r.Generator.CPU.Utilization)
+	out.Params.Extra[key+"gen_cpu_per_rt_us"] = fmt.Sprintf("%.4f", r.Generator.CPU.PerRTus)
+	out.Params.Extra[key+"file"] = f.Path
+	out.Integrity = out.Integrity.Add(r.Integrity)
+}
+
+// mergeLatencies sets out's latency, and its uncorrected latency and
+// send lateness where the first host's result has them, to the sum of
+// every host's histograms.
+func mergeLatencies(out *result.Result, files []chart.File) error {
+	first := files[0]
 	lat, err := mergeLatency(files, func(r *result.Result) *result.Latency { return &r.Latency })
 	if err != nil {
-		return nil, err
+		return err
 	}
 	out.Latency = *lat
 	out.LatencyUncorrected = nil
 	if first.LatencyUncorrected != nil {
 		lu, err := mergeLatency(files, func(r *result.Result) *result.Latency { return r.LatencyUncorrected })
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out.LatencyUncorrected = lu
 	}
@@ -137,15 +165,11 @@ func Merge(files []chart.File) (*result.Result, error) {
 	if first.SendLateness != nil {
 		sl, err := mergeLatency(files, func(r *result.Result) *result.Latency { return r.SendLateness })
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out.SendLateness = sl
 	}
-	// The hosts' windows are not aligned to the second: no series.
-	out.Series = nil
-	sort.Strings(out.Warnings)
-	out.Schema = result.Schema
-	return &out, nil
+	return nil
 }
 
 // mergeServer is the server block of a merge: the one server every host

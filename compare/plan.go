@@ -156,52 +156,12 @@ func (o Options) planned(pl Plan) string {
 }
 
 func newPlan(s sweep.Settings, backends []string, repeat int, budget time.Duration, lim Limits, check time.Duration) Plan {
-	var one []sweep.Point
-	seen := map[result.PointKey]bool{}
-	own := 0 // muxbench's backends, which every sweep runs
-	for _, b := range backends {
-		if lim.peer(b) == nil {
-			own++
-		}
-	}
-	for _, sw := range sweep.All {
-		for _, p := range sw.Points(s, backends, lim.Exclusive) {
-			if p.Peer = lim.peer(p.Backend) != nil; p.Peer && !sw.Peers {
-				continue
-			}
-			if k := p.Key(); !seen[k] {
-				seen[k] = true
-				one = append(one, p)
-			}
-		}
-	}
 	pl := Plan{Sweeps: s, Check: check}
 	var fit []sweep.Point
-	// A loops point the machine has too few CPUs for is so for every
-	// backend and accept mode: one line says so for all of them.
-	type cpuSkip struct {
-		point, why string
-		backends   []string
-		exclusive  []string
-	}
-	var cpuSkips []*cpuSkip
-	byPoint := map[string]*cpuSkip{}
-	for _, p := range one {
+	var cpu cpuSkips
+	for _, p := range distinctPoints(s, backends, lim) {
 		if ok, why := lim.fitsCPUs(p); !ok {
-			q := p
-			q.Accept = ""
-			k := q.Sweep + " " + q.Param()
-			c := byPoint[k]
-			if c == nil {
-				c = &cpuSkip{point: k, why: why}
-				byPoint[k] = c
-				cpuSkips = append(cpuSkips, c)
-			}
-			if p.Accept != "" {
-				c.exclusive = append(c.exclusive, p.Backend)
-			} else {
-				c.backends = append(c.backends, p.Backend)
-			}
+			cpu.add(p, why)
 			continue
 		}
 		if ok, why := lim.fits(p); !ok {
@@ -210,17 +170,8 @@ func newPlan(s sweep.Settings, backends []string, repeat int, budget time.Durati
 		}
 		fit = append(fit, p)
 	}
-	for _, c := range cpuSkips {
-		who := strings.Join(c.backends, ", ")
-		if n := len(c.backends); n > 1 && n == own {
-			who = "every backend"
-		}
-		if len(c.exclusive) > 0 {
-			who += "; " + strings.Join(c.exclusive, ", ") + " also with --accept " + server.AcceptExclusive
-		}
-		pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s (%s): %s", c.point, who, c.why))
-	}
-	if len(cpuSkips) > 0 {
+	pl.Skipped = append(pl.Skipped, cpu.lines(ownBackends(backends, lim))...)
+	if len(cpu.points) > 0 {
 		pl.Note = ScalingNote
 	}
 	if repeat <= 0 {
@@ -238,6 +189,91 @@ func newPlan(s sweep.Settings, backends []string, repeat int, budget time.Durati
 		}
 	}
 	return pl
+}
+
+// distinctPoints are the points of every sweep, each once, under the
+// first sweep that needs it; a peer only in the sweeps that take peers.
+func distinctPoints(s sweep.Settings, backends []string, lim Limits) []sweep.Point {
+	var one []sweep.Point
+	seen := map[result.PointKey]bool{}
+	for _, sw := range sweep.All {
+		for _, p := range sw.Points(s, backends, lim.Exclusive) {
+			if p.Peer = lim.peer(p.Backend) != nil; p.Peer && !sw.Peers {
+				continue
+			}
+			if k := p.Key(); !seen[k] {
+				seen[k] = true
+				one = append(one, p)
+			}
+		}
+	}
+	return one
+}
+
+// ownBackends counts muxbench's own backends among backends: those that
+// every sweep runs.
+func ownBackends(backends []string, lim Limits) int {
+	own := 0
+	for _, b := range backends {
+		if lim.peer(b) == nil {
+			own++
+		}
+	}
+	return own
+}
+
+// cpuSkip is a loops point the machine has too few CPUs for, with the
+// backends skipped there, in each accept mode.
+type cpuSkip struct {
+	point, why string
+	backends   []string
+	exclusive  []string
+}
+
+// cpuSkips gathers the loops points skipped for want of CPUs: as that is
+// so for every backend and accept mode, one line says so for all of them.
+type cpuSkips struct {
+	points  []*cpuSkip
+	byPoint map[string]*cpuSkip
+}
+
+// add records that p is skipped, for why.
+func (cs *cpuSkips) add(p sweep.Point, why string) {
+	q := p
+	q.Accept = ""
+	k := q.Sweep + " " + q.Param()
+	c := cs.byPoint[k]
+	if c == nil {
+		c = &cpuSkip{point: k, why: why}
+		if cs.byPoint == nil {
+			cs.byPoint = map[string]*cpuSkip{}
+		}
+		cs.byPoint[k] = c
+		cs.points = append(cs.points, c)
+	}
+	if p.Accept != "" {
+		c.exclusive = append(c.exclusive, p.Backend)
+	} else {
+		c.backends = append(c.backends, p.Backend)
+	}
+}
+
+// lines are the skipped points' lines, in the order they came; own is
+// the number of muxbench's backends, which all skipped are "every
+// backend".
+func (cs *cpuSkips) lines(own int) []string {
+	var out []string
+	for _, c := range cs.points {
+		who := strings.Join(c.backends, ", ")
+		if n := len(c.backends); n > 1 && n == own {
+			who = "every backend"
+		}
+		if len(c.exclusive) > 0 {
+			who += "; " + strings.Join(c.exclusive, ", ") + " also with --accept " + server.AcceptExclusive
+		}
+		out = append(out, fmt.Sprintf("%s (%s): %s", c.point, who, c.why))
+	}
+	return out
 }
 
 // RunTime is the planned wall time of p's run, with the check before

@@ -97,154 +97,189 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if n := foreignFiles(o.Out, pl); n > 0 {
 		fmt.Fprintf(stderr, "compare: note: %d result files in %s are not in this plan; the charts and table will include them\n", n, filepath.Join(o.Out, "json"))
 	}
-	start := time.Now()
-	var planDone time.Duration // planned time of the runs done so far
-	var failures []string
-	var ran, kept int
-	quiet := quietState{}
-	remaining := pl.Estimate()
-	n := len(pl.Points)
+	c := &comparison{o: o, pl: pl, stderr: stderr, start: time.Now(), remaining: pl.Estimate()}
 	for i, p := range pl.Points {
 		if ctx.Err() != nil {
 			break
 		}
-		path := filepath.Join(o.Out, p.File())
-		planned := pl.RunTime(p)
-		remaining -= planned
-		if o.Resume {
-			if _, err := result.ReadFile(path); err == nil {
-				kept++
-				continue
-			}
-		}
-		elapsed := time.Since(start)
-		left := remaining + planned
-		if planDone > 0 {
-			left = time.Duration(float64(left) * float64(elapsed) / float64(planDone))
-		}
-		fmt.Fprintf(stderr, "[%d/%d] %-40s elapsed %s, about %s left\n", i+1, n, p, fmtDur(elapsed), fmtDur(left))
-		spec := RunSpec{Point: p, Peer: o.Limits.peer(p.Backend), Duration: o.Sweeps.Duration, Warmup: o.Sweeps.Warmup}
-		if p.RateFraction > 0 {
-			capacity, err := Capacity(o.Out, pl, p)
-			if err != nil {
-				fmt.Fprintf(stderr, "[%d/%d] %s FAILED: %v\n", i+1, n, p, err)
-				failures = append(failures, fmt.Sprintf("%s: %v", p, err))
-				continue
-			}
-			spec.Rate = capacity * p.RateFraction
-		}
-		progress := func(string) {}
-		if o.Verbose {
-			progress = func(s string) { fmt.Fprintln(stderr, "        "+s) }
-		}
-		t0 := time.Now()
-		res, err := o.attempt(ctx, spec, planned, progress, &quiet, stderr)
-		planDone += planned
-		// A noisy run is run again on a quieter machine, up to o.Reruns
-		// times; the least noisy attempt is kept, and the others'
-		// noise recorded with it.
-		var discarded []string
-		last := res
-		for k := 0; k < o.Reruns && err == nil && noisy(res) && Failure(res) == "" && ctx.Err() == nil; k++ {
-			if quiet.gaveUp {
-				// Busy before this run and not quiet since: another
-				// run now would be as noisy.
-				fmt.Fprintf(stderr, "compare: %s was noisy (%.2f CPUs used by others); the machine stays busy, so it is kept, marked\n", p, foreignOf(last))
-				break
-			}
-			fmt.Fprintf(stderr, "compare: %s was noisy (%.2f CPUs used by others); running it again\n", p, foreignOf(last))
-			again, aerr := o.attempt(ctx, spec, planned, progress, &quiet, stderr)
-			last = again
-			if aerr != nil || Failure(again) != "" {
-				res, err = again, aerr
-				break
-			}
-			worse := res
-			if foreignOf(again) < foreignOf(res) {
-				worse, res = res, again
-			}
-			discarded = append(discarded, fmt.Sprintf("%.3f", foreignOf(worse)))
-		}
-		if res != nil {
-			res.Params.Sweep, res.Params.Repeat = p.Sweep, p.Repeat
-			if len(discarded) > 0 {
-				if res.Params.Extra == nil {
-					res.Params.Extra = map[string]string{}
-				}
-				res.Params.Extra[ExtraReruns] = fmt.Sprint(len(discarded))
-				res.Params.Extra[ExtraDiscarded] = strings.Join(discarded, ",")
-			}
-		}
-		if err != nil && ctx.Err() != nil {
-			break
-		}
-		failedPath := filepath.Join(o.Out, "json", "failed", filepath.Base(path))
-		if err == nil {
-			if why := Failure(res); why != "" {
-				err = errors.New(why)
-			}
-		}
-		if err != nil {
-			// Not a data point: whatever was measured is kept apart for
-			// a look, and an older result of this point must not stand
-			// in for it.
-			var crash *server.CrashError
-			if errors.As(err, &crash) {
-				// Its stderr goes where its result would have.
-				os.MkdirAll(filepath.Dir(failedPath), 0o755)
-				crash.Report(stderr, fmt.Sprintf("[%d/%d] %s FAILED: ", i+1, n, p), failedPath)
-			} else {
-				fmt.Fprintf(stderr, "[%d/%d] %s FAILED: %v\n", i+1, n, p, err)
-			}
-			failures = append(failures, fmt.Sprintf("%s: %v", p, err))
-			os.Remove(path)
-			if res != nil {
-				if res.Params.Extra == nil {
-					res.Params.Extra = map[string]string{}
-				}
-				res.Params.Extra[chart.ExtraFailed] = err.Error()
-				if err := os.MkdirAll(filepath.Dir(failedPath), 0o755); err != nil {
-					return err
-				}
-				if err := result.WriteFile(failedPath, res); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if err := result.WriteFile(path, res); err != nil {
+		if err := c.run(ctx, i, p); err != nil {
 			return err
 		}
-		os.Remove(failedPath)
-		ran++
-		mark := ""
-		if noisy(res) {
-			mark = fmt.Sprintf(", NOISY: %.2f CPUs used by others", foreignOf(res))
-		}
-		fmt.Fprintf(stderr, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s%s)\n", i+1, n, p,
-			report.Human(res.Throughput), report.Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond), mark)
 	}
 	interrupted := ctx.Err() != nil
-	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", ran, kept, len(failures), fmtDur(time.Since(start)))
+	fmt.Fprintf(stderr, "compare: %d runs done, %d kept from before, %d failed, in %s\n", c.ran, c.kept, len(c.failures), fmtDur(time.Since(c.start)))
 	if !o.noCharts {
 		if err := finish(o.Out, o.Command, pl, o.AllowMixed, !o.noDraw, stdout, stderr); err != nil {
 			return err
 		}
 	}
-	if len(failures) > 0 {
+	if len(c.failures) > 0 {
 		fmt.Fprintf(stderr, "compare: %d runs FAILED, left out of the charts and summary.md (in %s; --resume runs them again):\n",
-			len(failures), filepath.Join(o.Out, "json", "failed"))
-		for _, f := range failures {
+			len(c.failures), filepath.Join(o.Out, "json", "failed"))
+		for _, f := range c.failures {
 			fmt.Fprintln(stderr, "  "+f)
 		}
 	}
 	switch {
 	case interrupted:
 		return fmt.Errorf("%w: what was measured is in %s; run again with --resume to finish", ErrInterrupted, filepath.Join(o.Out, "json"))
-	case len(failures) > 0:
-		return fmt.Errorf("%d of %d runs failed", len(failures), n)
+	case len(c.failures) > 0:
+		return fmt.Errorf("%d of %d runs failed", len(c.failures), len(pl.Points))
 	}
 	return nil
+}
+
+// comparison is a Run under way: its plan, and the tallies its progress
+// lines and verdict are drawn from.
+type comparison struct {
+	o      Options
+	pl     Plan
+	stderr io.Writer
+	start  time.Time
+	// remaining is the planned time of the runs after the current one;
+	// planDone that of the runs done, against which the time they took
+	// scales the time left.
+	remaining, planDone time.Duration
+	quiet               quietState
+	failures            []string
+	ran, kept           int
+}
+
+// run measures the plan's point i, p, and saves its result, or keeps
+// apart what a failed run measured and says why it failed. Only a file
+// that cannot be written is an error.
+func (c *comparison) run(ctx context.Context, i int, p sweep.Point) error {
+	path := filepath.Join(c.o.Out, p.File())
+	planned := c.pl.RunTime(p)
+	c.remaining -= planned
+	if c.o.Resume {
+		if _, err := result.ReadFile(path); err == nil {
+			c.kept++
+			return nil
+		}
+	}
+	elapsed := time.Since(c.start)
+	left := c.remaining + planned
+	if c.planDone > 0 {
+		left = time.Duration(float64(left) * float64(elapsed) / float64(c.planDone))
+	}
+	n := len(c.pl.Points)
+	fmt.Fprintf(c.stderr, "[%d/%d] %-40s elapsed %s, about %s left\n", i+1, n, p, fmtDur(elapsed), fmtDur(left))
+	spec := RunSpec{Point: p, Peer: c.o.Limits.peer(p.Backend), Duration: c.o.Sweeps.Duration, Warmup: c.o.Sweeps.Warmup}
+	if p.RateFraction > 0 {
+		capacity, err := Capacity(c.o.Out, c.pl, p)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "[%d/%d] %s FAILED: %v\n", i+1, n, p, err)
+			c.failures = append(c.failures, fmt.Sprintf("%s: %v", p, err))
+			return nil
+		}
+		spec.Rate = capacity * p.RateFraction
+	}
+	t0 := time.Now()
+	res, err := c.measure(ctx, spec, planned)
+	c.planDone += planned
+	if err != nil && ctx.Err() != nil {
+		return nil
+	}
+	if err == nil {
+		if why := Failure(res); why != "" {
+			err = errors.New(why)
+		}
+	}
+	if err != nil {
+		return c.keepFailed(i, p, res, err)
+	}
+	if err := result.WriteFile(path, res); err != nil {
+		return err
+	}
+	os.Remove(c.failedPath(p))
+	c.ran++
+	mark := ""
+	if noisy(res) {
+		mark = fmt.Sprintf(", NOISY: %.2f CPUs used by others", foreignOf(res))
+	}
+	fmt.Fprintf(c.stderr, "[%d/%d] %-40s %s rt/s, p99 %s, server %s CPU µs/rt (%s%s)\n", i+1, n, p,
+		report.Human(res.Throughput), report.Duration(float64(res.Latency.P99)), serverCPU(res), time.Since(t0).Round(100*time.Millisecond), mark)
+	return nil
+}
+
+// measure runs spec, and runs it again while it comes out noisy, up to
+// o.Reruns times: the least noisy attempt is kept, the others' noise
+// recorded with it.
+func (c *comparison) measure(ctx context.Context, spec RunSpec, planned time.Duration) (*result.Result, error) {
+	progress := func(string) {}
+	if c.o.Verbose {
+		progress = func(s string) { fmt.Fprintln(c.stderr, "        "+s) }
+	}
+	p := spec.Point
+	res, err := c.o.attempt(ctx, spec, planned, progress, &c.quiet, c.stderr)
+	var discarded []string
+	last := res
+	for k := 0; k < c.o.Reruns && err == nil && noisy(res) && Failure(res) == "" && ctx.Err() == nil; k++ {
+		if c.quiet.gaveUp {
+			// Busy before this run and not quiet since: another
+			// run now would be as noisy.
+			fmt.Fprintf(c.stderr, "compare: %s was noisy (%.2f CPUs used by others); the machine stays busy, so it is kept, marked\n", p, foreignOf(last))
+			break
+		}
+		fmt.Fprintf(c.stderr, "compare: %s was noisy (%.2f CPUs used by others); running it again\n", p, foreignOf(last))
+		again, aerr := c.o.attempt(ctx, spec, planned, progress, &c.quiet, c.stderr)
+		last = again
+		if aerr != nil || Failure(again) != "" {
+			res, err = again, aerr
+			break
+		}
+		worse := res
+		if foreignOf(again) < foreignOf(res) {
+			worse, res = res, again
+		}
+		discarded = append(discarded, fmt.Sprintf("%.3f", foreignOf(worse)))
+	}
+	if res != nil {
+		res.Params.Sweep, res.Params.Repeat = p.Sweep, p.Repeat
+		if len(discarded) > 0 {
+			if res.Params.Extra == nil {
+				res.Params.Extra = map[string]string{}
+			}
+			res.Params.Extra[ExtraReruns] = fmt.Sprint(len(discarded))
+			res.Params.Extra[ExtraDiscarded] = strings.Join(discarded, ",")
+		}
+	}
+	return res, err
+}
+
+// failedPath is where a failed run of p is kept, apart from the data
+// points.
+func (c *comparison) failedPath(p sweep.Point) string {
+	return filepath.Join(c.o.Out, "json", "failed", filepath.Base(p.File()))
+}
+
+// keepFailed records that the run of the plan's point i, p, is no data
+// point, for err: whatever it measured, res, is kept apart for a look,
+// and an older result of p must not stand in for it.
+func (c *comparison) keepFailed(i int, p sweep.Point, res *result.Result, err error) error {
+	failedPath := c.failedPath(p)
+	var crash *server.CrashError
+	if errors.As(err, &crash) {
+		// Its stderr goes where its result would have.
+		os.MkdirAll(filepath.Dir(failedPath), 0o755)
+		crash.Report(c.stderr, fmt.Sprintf("[%d/%d] %s FAILED: ", i+1, len(c.pl.Points), p), failedPath)
+	} else {
+		fmt.Fprintf(c.stderr, "[%d/%d] %s FAILED: %v\n", i+1, len(c.pl.Points), p, err)
+	}
+	c.failures = append(c.failures, fmt.Sprintf("%s: %v", p, err))
+	os.Remove(filepath.Join(c.o.Out, p.File()))
+	if res == nil {
+		return nil
+	}
+	if res.Params.Extra == nil {
+		res.Params.Extra = map[string]string{}
+	}
+	res.Params.Extra[chart.ExtraFailed] = err.Error()
+	if err := os.MkdirAll(filepath.Dir(failedPath), 0o755); err != nil {
+		return err
+	}
+	return result.WriteFile(failedPath, res)
 }
 
 func serverCPU(r *result.Result) string {
@@ -329,18 +364,56 @@ func Finish(out, command string, allowMixed bool, stdout, stderr io.Writer) erro
 // finish is Finish for the comparison that ran pl: summary.md also lists
 // the points pl skipped, and why.
 func finish(out, command string, pl Plan, allowMixed, draw bool, stdout, stderr io.Writer) error {
+	files, failed, err := loadResults(out)
+	if err != nil {
+		return err
+	}
+	if !allowMixed {
+		if err := chart.CheckMixed(files); err != nil {
+			return fmt.Errorf("%w (or use a new --out directory)", err)
+		}
+	}
+	if len(files) > 0 && draw {
+		if err := writeCharts(out, files, stderr); err != nil {
+			return err
+		}
+	}
+	// The page before summary.md: it links the failed runs by their
+	// paths as read, which the summary then shortens.
+	page := filepath.Join(out, "index.html")
+	if err := WriteHTML(page, append(append([]chart.File(nil), files...), failed...), command); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "wrote", page)
+	summary, err := summaryMD(out, command, pl, files, failed)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(out, "summary.md")
+	if err := outfile.Write(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, summary)
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "wrote", path)
+	fmt.Fprint(stdout, "\n"+summary)
+	return nil
+}
+
+// loadResults reads the results in out/json: the data points, and the
+// failed runs, those saved apart in out/json/failed included.
+func loadResults(out string) (files, failed []chart.File, err error) {
 	good, _ := filepath.Glob(filepath.Join(out, "json", "*.json"))
 	bad, _ := filepath.Glob(filepath.Join(out, "json", "failed", "*.json"))
-	var files, failed []chart.File
-	var err error
 	if len(good) > 0 {
 		if files, err = chart.Load(good...); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	if len(bad) > 0 {
 		if failed, err = chart.Load(bad...); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	files, alsoFailed := chart.Split(files)
@@ -352,30 +425,26 @@ func finish(out, command string, pl Plan, allowMixed, draw bool, stdout, stderr 
 			failed[i].Params.Extra = map[string]string{chart.ExtraFailed: "saved among the failed runs"}
 		}
 	}
-	if !allowMixed {
-		if err := chart.CheckMixed(files); err != nil {
-			return fmt.Errorf("%w (or use a new --out directory)", err)
-		}
+	return files, failed, nil
+}
+
+// writeCharts draws the charts of files into out, saying on stderr what
+// it wrote and what it had no chart for.
+func writeCharts(out string, files []chart.File, stderr io.Writer) error {
+	written, skipped, err := chart.DrawAll(out, files)
+	for _, w := range written {
+		fmt.Fprintln(stderr, "wrote", w)
 	}
-	if len(files) > 0 && draw {
-		written, skipped, err := chart.DrawAll(out, files)
-		for _, w := range written {
-			fmt.Fprintln(stderr, "wrote", w)
-		}
-		for _, s := range skipped {
-			fmt.Fprintln(stderr, "no chart", s)
-		}
-		if err != nil {
-			return err
-		}
+	for _, s := range skipped {
+		fmt.Fprintln(stderr, "no chart", s)
 	}
-	// The page before summary.md: it links the failed runs by their
-	// paths as read, which the summary then shortens.
-	page := filepath.Join(out, "index.html")
-	if err := WriteHTML(page, append(append([]chart.File(nil), files...), failed...), command); err != nil {
-		return err
-	}
-	fmt.Fprintln(stderr, "wrote", page)
+	return err
+}
+
+// summaryMD is summary.md: the machine, the command, the tables of files
+// and the failed runs, their paths made relative to out, and the points
+// pl skipped.
+func summaryMD(out, command string, pl Plan, files, failed []chart.File) (string, error) {
 	var b strings.Builder
 	b.WriteString("# muxbench comparison\n\n")
 	if all := append(append([]chart.File(nil), files...), failed...); len(all) > 0 {
@@ -388,7 +457,7 @@ func finish(out, command string, pl Plan, allowMixed, draw bool, stdout, stderr 
 		failed[i].Path = relTo(out, failed[i].Path)
 	}
 	if err := Report(&b, append(files, failed...)); err != nil {
-		return err
+		return "", err
 	}
 	if len(pl.Skipped) > 0 {
 		fmt.Fprintf(&b, "\n### Skipped points (%d, not run on this machine)\n\n", len(pl.Skipped))
@@ -399,16 +468,7 @@ func finish(out, command string, pl Plan, allowMixed, draw bool, stdout, stderr 
 			fmt.Fprintf(&b, "\n%s.\n", mdCell(strings.ToUpper(pl.Note[:1])+pl.Note[1:]))
 		}
 	}
-	path := filepath.Join(out, "summary.md")
-	if err := outfile.Write(path, func(w io.Writer) error {
-		_, err := io.WriteString(w, b.String())
-		return err
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintln(stderr, "wrote", path)
-	fmt.Fprint(stdout, "\n"+b.String())
-	return nil
+	return b.String(), nil
 }
 
 // foreignFiles counts result files in out/json that the plan would not
