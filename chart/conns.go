@@ -44,53 +44,93 @@ func linesOf(spec *sweep.Lines, sec Section) (d linesData, why string) {
 		}
 		return d, "no muxbench backend"
 	}
-	lineOf := func(f File) string {
-		if spec.Line != nil {
-			return spec.Line(f.Result)
+	pl := placeLines(spec, files, taken)
+	d.drawn, d.runs = pl.drawn, pl.runs
+	d.panels = linesPanels(spec, pl.panelOf)
+	all := map[string][]dot{}
+	for _, pn := range d.panels {
+		for b, ds := range pn.data {
+			all[b] = append(all[b], ds...)
 		}
-		return f.Params.Backend
 	}
+	if d.xs = distinctX(all); len(d.xs) < 2 {
+		return linesData{}, noPoints
+	}
+	return d, ""
+}
+
+// linePlacing is runs put on the lines and panels of a Lines figure.
+type linePlacing struct {
+	spec *sweep.Lines
+	// panelOf holds each panel's runs, by the panel's name, relabelled
+	// to their lines; drawn the same in the order placed, and runs each
+	// run placed once, as it is.
+	panelOf     map[string][]File
+	drawn, runs []File
+	placed      map[*result.Result]bool
+}
+
+// placeLines puts the table's own runs, files, on their lines and the
+// runs taken from other sweeps at the start of their backend's lines
+// (see linesOf).
+func placeLines(spec *sweep.Lines, files, taken []File) *linePlacing {
+	pl := &linePlacing{spec: spec, panelOf: map[string][]File{}, placed: map[*result.Result]bool{}}
 	isTaken := map[File]bool{}
 	for _, f := range taken {
 		isTaken[f] = true
-	}
-	panelOf := map[string][]File{}
-	placed := map[*result.Result]bool{}
-	place := func(f File, line string) {
-		name := ""
-		if spec.Panel != nil {
-			if name = spec.Panel(f.Result); !slices.Contains(spec.Panels, name) {
-				return
-			}
-		}
-		r := relabel(f, line)
-		panelOf[name] = append(panelOf[name], r)
-		d.drawn = append(d.drawn, r)
-		if !placed[f.Result] {
-			placed[f.Result] = true
-			d.runs = append(d.runs, f)
-		}
 	}
 	lines := map[string][]string{} // by backend, in order
 	for _, f := range files {
 		if isTaken[f] {
 			continue
 		}
-		l := lineOf(f)
+		l := pl.lineOf(f)
 		if b := f.Params.Backend; !slices.Contains(lines[b], l) {
 			lines[b] = append(lines[b], l)
 		}
-		place(f, l)
+		pl.place(f, l)
 	}
 	for _, f := range taken {
 		ls := lines[f.Params.Backend]
 		if len(ls) == 0 {
-			ls = []string{lineOf(f)}
+			ls = []string{pl.lineOf(f)}
 		}
 		for _, l := range ls {
-			place(f, l)
+			pl.place(f, l)
 		}
 	}
+	return pl
+}
+
+// lineOf is the line f is on where it is the table's own.
+func (pl *linePlacing) lineOf(f File) string {
+	if pl.spec.Line != nil {
+		return pl.spec.Line(f.Result)
+	}
+	return f.Params.Backend
+}
+
+// place puts f on line, in its panel; a run of a panel the figure does
+// not draw nowhere.
+func (pl *linePlacing) place(f File, line string) {
+	name := ""
+	if pl.spec.Panel != nil {
+		if name = pl.spec.Panel(f.Result); !slices.Contains(pl.spec.Panels, name) {
+			return
+		}
+	}
+	r := relabel(f, line)
+	pl.panelOf[name] = append(pl.panelOf[name], r)
+	pl.drawn = append(pl.drawn, r)
+	if !pl.placed[f.Result] {
+		pl.placed[f.Result] = true
+		pl.runs = append(pl.runs, f)
+	}
+}
+
+// linesPanels are the panels of spec that have data, each metric over
+// each of spec's panels, from the runs of each panel by its name.
+func linesPanels(spec *sweep.Lines, panelOf map[string][]File) []linesPanel {
 	names := []string{""}
 	if spec.Panel != nil {
 		names = spec.Panels
@@ -99,23 +139,17 @@ func linesOf(spec *sweep.Lines, sec Section) (d linesData, why string) {
 	if metrics == nil {
 		metrics = defaultMetrics
 	}
-	all := map[string][]dot{}
+	var panels []linesPanel
 	for _, m := range metrics {
 		for _, n := range names {
 			data := collect(panelOf[n], func(*result.Result) bool { return true }, spec.X, m.Get)
 			if len(data) == 0 {
 				continue
 			}
-			d.panels = append(d.panels, linesPanel{name: n, metric: m, data: data})
-			for b, ds := range data {
-				all[b] = append(all[b], ds...)
-			}
+			panels = append(panels, linesPanel{name: n, metric: m, data: data})
 		}
 	}
-	if d.xs = distinctX(all); len(d.xs) < 2 {
-		return linesData{}, noPoints
-	}
-	return d, ""
+	return panels
 }
 
 // linesFigure draws spec from a table (see linesOf): the metrics side by

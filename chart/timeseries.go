@@ -34,7 +34,6 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 	if !hasSeries(g) {
 		return nil, nil
 	}
-	pRate := newPanel("Round trips per second", "time in window (s)", "round trips/s")
 	top := 0.0
 	for _, f := range g {
 		for _, s := range f.Series {
@@ -42,68 +41,14 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 		}
 	}
 	unit, div := report.LatencyAxis(top)
-	pP50 := newPanel("Median latency", "time in window (s)", "p50 ("+unit+")")
-	pP99 := newPanel("Tail latency", "time in window (s)", "p99 ("+unit+")")
-	pCPU := newPanel("CPU used by other processes", "time in window (s)", "CPUs")
-	latLo, latHi := math.Inf(1), 0.0
-	end := 0.0
-	var foreign, late, spin []string
-	seen := map[string]bool{}
-	var names []string
+	sp := newSeriesPanels(unit)
 	for _, f := range g {
-		if len(f.Series) == 0 {
-			continue
-		}
-		b := f.Params.Backend
-		if !seen[b] {
-			seen[b] = true
-			names = append(names, b)
-		}
-		if f.Generator.SendLate {
-			late = append(late, b)
-		}
-		if f.Generator.Spin {
-			spin = append(spin, b)
-		}
-		rate, p50, p99, cpu := seriesXYs(f.Series, div)
-		end = max(end, f.Series[len(f.Series)-1].End)
-		for _, xy := range p50 {
-			latLo = min(latLo, xy.Y)
-		}
-		for _, xy := range p99 {
-			latHi = max(latHi, xy.Y)
-		}
-		if len(cpu) > 0 && !seen["cpu:"+b] {
-			seen["cpu:"+b] = true
-			foreign = append(foreign, b)
-		}
-		for _, l := range []struct {
-			p   *plot.Plot
-			xys plotter.XYs
-		}{{pRate, rate}, {pP50, p50}, {pP99, p99}, {pCPU, cpu}} {
-			if len(l.xys) == 0 {
-				continue
-			}
-			if err := addSeriesLine(l.p, b, l.xys); err != nil {
-				return nil, err
-			}
+		if err := sp.add(f, div); err != nil {
+			return nil, err
 		}
 	}
-	latHi = max(latHi, latLo)
-	for _, p := range []*plot.Plot{pRate, pP50, pP99, pCPU} {
-		p.X.Min, p.X.Max = 0, end
-	}
-	pRate.Y.Min = 0
-	pCPU.Y.Min = 0
-	if latHi > 0 && !math.IsInf(latLo, 0) {
-		setLog(&pP50.Y, latLo, latHi, report.Human)
-		setLog(&pP99.Y, latLo, latHi, report.Human)
-	}
-	panels := [][]*plot.Plot{{pRate, pP50}, {pP99, pCPU}}
-	if len(foreign) == 0 {
-		panels = [][]*plot.Plot{{pRate, pP50, pP99}}
-	}
-	sortBackends(names)
+	panels := sp.layout()
+	sortBackends(sp.names)
 	h := 6 * vg.Inch
 	if len(panels) == 1 {
 		h = 4.5 * vg.Inch
@@ -112,11 +57,97 @@ func timeSeriesFigure(name string, g []File) (*figure, error) {
 		name:     name,
 		title:    fmt.Sprintf("The window over time, %s", groupTitle(g)),
 		panels:   panels,
-		backends: names,
-		notes:    seriesNotes(late, spin),
+		backends: sp.names,
+		notes:    seriesNotes(sp.late, sp.spin),
 		caption:  []string{machineLine(g), paramLine(g)},
 		w:        11 * vg.Inch, h: h,
 	}, nil
+}
+
+// seriesPanels are the panels of a window-over-time figure, and what the
+// runs drawn into them so far span and say.
+type seriesPanels struct {
+	rate, p50, p99, cpu *plot.Plot
+	latLo, latHi, end   float64
+	// names are the backends drawn, foreign those with others' CPU
+	// measured, late and spin the runs whose generator sent late or
+	// spun.
+	names, foreign, late, spin []string
+	seen                       map[string]bool
+}
+
+// newSeriesPanels are the empty panels, latencies in unit.
+func newSeriesPanels(unit string) *seriesPanels {
+	return &seriesPanels{
+		rate:  newPanel("Round trips per second", "time in window (s)", "round trips/s"),
+		p50:   newPanel("Median latency", "time in window (s)", "p50 ("+unit+")"),
+		p99:   newPanel("Tail latency", "time in window (s)", "p99 ("+unit+")"),
+		cpu:   newPanel("CPU used by other processes", "time in window (s)", "CPUs"),
+		latLo: math.Inf(1),
+		seen:  map[string]bool{},
+	}
+}
+
+// add draws f's intervals as a line in each panel, its latencies
+// divided by div.
+func (sp *seriesPanels) add(f File, div float64) error {
+	if len(f.Series) == 0 {
+		return nil
+	}
+	b := f.Params.Backend
+	if !sp.seen[b] {
+		sp.seen[b] = true
+		sp.names = append(sp.names, b)
+	}
+	if f.Generator.SendLate {
+		sp.late = append(sp.late, b)
+	}
+	if f.Generator.Spin {
+		sp.spin = append(sp.spin, b)
+	}
+	rate, p50, p99, cpu := seriesXYs(f.Series, div)
+	sp.end = max(sp.end, f.Series[len(f.Series)-1].End)
+	for _, xy := range p50 {
+		sp.latLo = min(sp.latLo, xy.Y)
+	}
+	for _, xy := range p99 {
+		sp.latHi = max(sp.latHi, xy.Y)
+	}
+	if len(cpu) > 0 && !sp.seen["cpu:"+b] {
+		sp.seen["cpu:"+b] = true
+		sp.foreign = append(sp.foreign, b)
+	}
+	for _, l := range []struct {
+		p   *plot.Plot
+		xys plotter.XYs
+	}{{sp.rate, rate}, {sp.p50, p50}, {sp.p99, p99}, {sp.cpu, cpu}} {
+		if len(l.xys) == 0 {
+			continue
+		}
+		if err := addSeriesLine(l.p, b, l.xys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// layout scales the panels to what was drawn and arranges them: the
+// panel of others' CPU only where some run measured it.
+func (sp *seriesPanels) layout() [][]*plot.Plot {
+	latHi := max(sp.latHi, sp.latLo)
+	for _, p := range []*plot.Plot{sp.rate, sp.p50, sp.p99, sp.cpu} {
+		p.X.Min, p.X.Max = 0, sp.end
+	}
+	sp.rate.Y.Min = 0
+	sp.cpu.Y.Min = 0
+	if latHi > 0 && !math.IsInf(sp.latLo, 0) {
+		setLog(&sp.p50.Y, sp.latLo, latHi, report.Human)
+		setLog(&sp.p99.Y, sp.latLo, latHi, report.Human)
+	}
+	if len(sp.foreign) == 0 {
+		return [][]*plot.Plot{{sp.rate, sp.p50, sp.p99}}
+	}
+	return [][]*plot.Plot{{sp.rate, sp.p50}, {sp.p99, sp.cpu}}
 }
 
 // seriesNotes name the backends whose generator sent late or spun.

@@ -36,28 +36,8 @@ type Point struct {
 // derived from the parameters and the seed so that tests can tell points
 // apart; they are not measurements.
 func Result(p Point) *result.Result {
-	// Every point and repeat its own: two runs with one histogram are
-	// one run, counted once.
-	name := fnv.New64a()
-	name.Write([]byte(p.Backend))
-	seed := name.Sum64() + uint64(p.Conns)*31 + uint64(p.Idle)*17 + uint64(p.MsgSize) + uint64(p.SndBuf)*3 + uint64(p.Repeat) + math.Float64bits(p.Rate)
-	rng := rand.New(rand.NewPCG(seed, 42))
-	h := hdrhistogram.New(1, 60_000_000_000, 3)
-	lat := p.Latencies
-	if lat == nil {
-		base := 20_000.0 + 50*float64(p.Conns) + 2*float64(p.Idle)
-		for i := 0; i < 5000; i++ {
-			lat = append(lat, int64(base*math.Exp(rng.NormFloat64()*0.5)))
-		}
-	}
-	for _, v := range lat {
-		h.RecordValue(v)
-	}
-	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-	if err != nil {
-		panic(err)
-	}
-	rt := uint64(len(lat))
+	rng := rand.New(rand.NewPCG(seed(p), 42))
+	h, rt := histogram(p, rng)
 	window := 2.0 + 0.05*float64(p.Repeat%4) // repeats differ a little, as real ones do
 	tp := float64(rt) / window
 	perRT := 8 + float64(p.Idle)/1000*(1+float64(len(p.Backend)%3)) + rng.Float64()
@@ -70,24 +50,9 @@ func Result(p Point) *result.Result {
 	if p.SndBuf > 0 && p.MsgSize > 4096 {
 		short = writes / 3
 	}
-	params := result.Params{
-		Backend: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize,
-		SndBuf: p.SndBuf, DurationSec: 2, WarmupSec: 0.5, Rate: p.Rate, GenLoops: 1,
-		Target: p.Target, Repeat: p.Repeat, Extra: map[string]string{},
-	}
-	if p.Target == "" {
-		// As a server muxbench starts: a new port and pid every run.
-		params.Target = fmt.Sprintf("127.0.0.1:%d", 40000+rng.IntN(20000))
-		params.Extra["server_pid"] = fmt.Sprint(1000 + rng.IntN(30000))
-	}
+	params := paramsOf(p, rng)
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	var peer *result.Peer
-	serverBackend := p.Backend
-	if p.Peer != nil {
-		pr := *p.Peer
-		pr.Name, pr.Command = p.Backend, "./"+p.Backend
-		peer, serverBackend = &pr, pr.Loop
-	}
+	peer, serverBackend := peerOf(p)
 	return &result.Result{
 		Schema:      result.Schema,
 		Params:      params,
@@ -97,13 +62,8 @@ func Result(p Point) *result.Result {
 		RoundTrips:  rt,
 		Throughput:  tp,
 		TargetRate:  p.Rate,
-		Latency: result.Latency{
-			Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(), StdDev: h.StdDev(),
-			P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
-			P999: h.ValueAtQuantile(99.9), P9999: h.ValueAtQuantile(99.99), Max: h.Max(),
-			Histogram: string(enc),
-		},
-		Peer: peer,
+		Latency:     latencyOf(h),
+		Peer:        peer,
 		Server: &result.Server{
 			Backend: serverBackend,
 			Process: result.CPU{UserSec: util * window / 2, SysSec: util * window / 2, PerRTus: perRT, Utilization: util},
@@ -116,6 +76,73 @@ func Result(p Point) *result.Result {
 		},
 		Generator: result.Generator{CPU: result.CPU{PerRTus: 9, Utilization: 0.8}},
 	}
+}
+
+// seed is p's own: every point and repeat its own, since two runs with
+// one histogram are one run, counted once.
+func seed(p Point) uint64 {
+	name := fnv.New64a()
+	name.Write([]byte(p.Backend))
+	return name.Sum64() + uint64(p.Conns)*31 + uint64(p.Idle)*17 + uint64(p.MsgSize) + uint64(p.SndBuf)*3 + uint64(p.Repeat) + math.Float64bits(p.Rate)
+}
+
+// histogram records p's latencies, or failing those a log-normal spread
+// drawn from rng around a base that grows with the connections: the
+// histogram, and how many round trips it was given.
+func histogram(p Point, rng *rand.Rand) (*hdrhistogram.Histogram, uint64) {
+	h := hdrhistogram.New(1, 60_000_000_000, 3)
+	lat := p.Latencies
+	if lat == nil {
+		base := 20_000.0 + 50*float64(p.Conns) + 2*float64(p.Idle)
+		for i := 0; i < 5000; i++ {
+			lat = append(lat, int64(base*math.Exp(rng.NormFloat64()*0.5)))
+		}
+	}
+	for _, v := range lat {
+		h.RecordValue(v)
+	}
+	return h, uint64(len(lat))
+}
+
+// latencyOf is the latency block of h.
+func latencyOf(h *hdrhistogram.Histogram) result.Latency {
+	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		panic(err)
+	}
+	return result.Latency{
+		Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(), StdDev: h.StdDev(),
+		P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
+		P999: h.ValueAtQuantile(99.9), P9999: h.ValueAtQuantile(99.99), Max: h.Max(),
+		Histogram: string(enc),
+	}
+}
+
+// paramsOf are p's parameters; a run whose server muxbench started gets
+// a port and pid drawn from rng.
+func paramsOf(p Point, rng *rand.Rand) result.Params {
+	params := result.Params{
+		Backend: p.Backend, Conns: p.Conns, Idle: p.Idle, MsgSize: p.MsgSize,
+		SndBuf: p.SndBuf, DurationSec: 2, WarmupSec: 0.5, Rate: p.Rate, GenLoops: 1,
+		Target: p.Target, Repeat: p.Repeat, Extra: map[string]string{},
+	}
+	if p.Target == "" {
+		// As a server muxbench starts: a new port and pid every run.
+		params.Target = fmt.Sprintf("127.0.0.1:%d", 40000+rng.IntN(20000))
+		params.Extra["server_pid"] = fmt.Sprint(1000 + rng.IntN(30000))
+	}
+	return params
+}
+
+// peerOf is the peer record of p's run, nil for muxbench's own backend,
+// and the loop its server ran.
+func peerOf(p Point) (*result.Peer, string) {
+	if p.Peer == nil {
+		return nil, p.Backend
+	}
+	pr := *p.Peer
+	pr.Name, pr.Command = p.Backend, "./"+p.Backend
+	return &pr, pr.Loop
 }
 
 // Write saves Result(p) under dir with compare's file naming and returns
