@@ -158,6 +158,46 @@ func fileHref(path string) string {
 // panelSVG draws one panel. Every series is a <g> tagged with its backend
 // so that the legend can hide it; every point carries what a hover shows.
 func panelSVG(p Panel, styles map[string]Backend, id string) string {
+	d := newPanelDrawing(p)
+	b := &d.b
+	fmt.Fprintf(b, `<svg class="panel" id="%s" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
+		attr(id), panelW, panelH, attr(p.Title))
+	fmt.Fprintf(b, `<text class="ptitle" x="%d" y="18" text-anchor="middle">%s</text>`, (marginL+panelW-marginR)/2, attr(p.Title))
+	d.yGrid()
+	d.xGrid()
+	fmt.Fprintf(b, `<rect class="frame" x="%d" y="%d" width="%d" height="%d"/>`, marginL, marginT, panelW-marginL-marginR, panelH-marginT-marginB)
+	fmt.Fprintf(b, `<text class="alabel" x="%d" y="%d" text-anchor="middle">%s</text>`, (marginL+panelW-marginR)/2, panelH-10, attr(p.XLabel))
+	fmt.Fprintf(b, `<text class="alabel" transform="translate(14 %d) rotate(-90)" text-anchor="middle">%s</text>`, (marginT+panelH-marginB)/2, attr(p.YLabel))
+	for si, s := range p.Series {
+		st := styles[s.Backend]
+		fmt.Fprintf(b, `<g class="series" data-backend="%s" style="--c:%s">`, attr(s.Backend), attr(st.Color))
+		if !p.Bars && !p.Points && len(s.Points) > 1 {
+			d.line(s, st)
+		}
+		for _, pt := range s.Points {
+			if drawable(pt, d.X, d.Y) {
+				d.point(si, s, pt)
+			}
+		}
+		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// panelDrawing is a panel being drawn: the panel, its axes, and the SVG
+// so far.
+type panelDrawing struct {
+	p    Panel
+	X, Y axis
+	// barW is the width of a bar, in categories: bars sit side by side
+	// within their category.
+	barW float64
+	b    strings.Builder
+}
+
+// newPanelDrawing fits p's axes to its points and ticks.
+func newPanelDrawing(p Panel) *panelDrawing {
 	var xs, ys []float64
 	for _, s := range p.Series {
 		for _, pt := range s.Points {
@@ -176,40 +216,44 @@ func panelSVG(p Panel, styles map[string]Backend, id string) string {
 		}
 	}
 	ylo, yhi := extent(ys, p.LogY, !p.LogY)
-	X := axis{lo: xlo, hi: xhi, log: p.LogX && !p.Bars, from: marginL, to: panelW - marginR}
-	Y := axis{lo: ylo, hi: yhi, log: p.LogY, from: panelH - marginB, to: marginT}
+	return &panelDrawing{
+		p:    p,
+		X:    axis{lo: xlo, hi: xhi, log: p.LogX && !p.Bars, from: marginL, to: panelW - marginR},
+		Y:    axis{lo: ylo, hi: yhi, log: p.LogY, from: panelH - marginB, to: marginT},
+		barW: 0.8 / math.Max(1, float64(len(p.Series))),
+	}
+}
 
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="panel" id="%s" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
-		attr(id), panelW, panelH, attr(p.Title))
-	fmt.Fprintf(&b, `<text class="ptitle" x="%d" y="18" text-anchor="middle">%s</text>`, (marginL+panelW-marginR)/2, attr(p.Title))
-
-	// Grid and y ticks.
+// yGrid draws the y ticks and their grid lines.
+func (d *panelDrawing) yGrid() {
 	var yt []float64
-	if p.LogY {
-		yt = logTicks(ylo, yhi)
+	if d.p.LogY {
+		yt = logTicks(d.Y.lo, d.Y.hi)
 	} else {
-		yt = niceTicks(ylo, yhi, 5)
+		yt = niceTicks(d.Y.lo, d.Y.hi, 5)
 	}
 	for _, v := range yt {
-		y := Y.f(v)
-		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, marginL, panelW-marginR, y, y)
-		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, marginL-4, y, short(v))
+		y := d.Y.f(v)
+		fmt.Fprintf(&d.b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, marginL, panelW-marginR, y, y)
+		fmt.Fprintf(&d.b, `<text class="tick" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, marginL-4, y, short(v))
 	}
-	// X ticks.
-	ticks := p.XTicks
+}
+
+// xGrid draws the x ticks, the panel's own or else numeric ones, and
+// their grid lines; labels that would run into each other are slanted.
+func (d *panelDrawing) xGrid() {
+	ticks := d.p.XTicks
 	if len(ticks) == 0 {
 		var vs []float64
-		if X.log {
-			vs = logTicks(xlo, xhi)
+		if d.X.log {
+			vs = logTicks(d.X.lo, d.X.hi)
 		} else {
-			vs = niceTicks(xlo, xhi, 6)
+			vs = niceTicks(d.X.lo, d.X.hi, 6)
 		}
 		for _, v := range vs {
 			ticks = append(ticks, Tick{At: v, Label: short(v)})
 		}
 	}
-	// Labels that would run into each other are slanted.
 	slant := false
 	for _, t := range ticks {
 		if len(t.Label)*6 > (panelW-marginL-marginR)/max(1, len(ticks)) {
@@ -217,77 +261,67 @@ func panelSVG(p Panel, styles map[string]Backend, id string) string {
 		}
 	}
 	for _, t := range ticks {
-		x := X.f(t.At)
-		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`, x, x, marginT, panelH-marginB)
+		x := d.X.f(t.At)
+		fmt.Fprintf(&d.b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`, x, x, marginT, panelH-marginB)
 		if slant {
-			fmt.Fprintf(&b, `<text class="tick" transform="translate(%.1f %d) rotate(-25)" text-anchor="end">%s</text>`, x+3, panelH-marginB+12, attr(t.Label))
+			fmt.Fprintf(&d.b, `<text class="tick" transform="translate(%.1f %d) rotate(-25)" text-anchor="end">%s</text>`, x+3, panelH-marginB+12, attr(t.Label))
 		} else {
-			fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, panelH-marginB+14, attr(t.Label))
+			fmt.Fprintf(&d.b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, panelH-marginB+14, attr(t.Label))
 		}
 	}
-	fmt.Fprintf(&b, `<rect class="frame" x="%d" y="%d" width="%d" height="%d"/>`, marginL, marginT, panelW-marginL-marginR, panelH-marginT-marginB)
-	fmt.Fprintf(&b, `<text class="alabel" x="%d" y="%d" text-anchor="middle">%s</text>`, (marginL+panelW-marginR)/2, panelH-10, attr(p.XLabel))
-	fmt.Fprintf(&b, `<text class="alabel" transform="translate(14 %d) rotate(-90)" text-anchor="middle">%s</text>`, (marginT+panelH-marginB)/2, attr(p.YLabel))
+}
 
-	// Bars sit side by side within their category.
-	nser := len(p.Series)
-	barW := 0.8 / math.Max(1, float64(nser))
-	for si, s := range p.Series {
-		st := styles[s.Backend]
-		fmt.Fprintf(&b, `<g class="series" data-backend="%s" style="--c:%s">`, attr(s.Backend), attr(st.Color))
-		if !p.Bars && !p.Points && len(s.Points) > 1 {
-			var pts []string
-			for _, pt := range s.Points {
-				if drawable(pt, X, Y) {
-					pts = append(pts, fmt.Sprintf("%.1f,%.1f", X.f(pt.X), Y.f(pt.Y)))
-				}
-			}
-			dash := ""
-			if st.Dash != "" {
-				dash = fmt.Sprintf(` stroke-dasharray="%s"`, attr(st.Dash))
-			}
-			fmt.Fprintf(&b, `<polyline class="line" points="%s"%s/>`, strings.Join(pts, " "), dash)
+// line joins s's drawable points, dashed as st says.
+func (d *panelDrawing) line(s Series, st Backend) {
+	var pts []string
+	for _, pt := range s.Points {
+		if drawable(pt, d.X, d.Y) {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", d.X.f(pt.X), d.Y.f(pt.Y)))
 		}
-		for _, pt := range s.Points {
-			if !drawable(pt, X, Y) {
-				continue
-			}
-			x := X.f(pt.X)
-			if p.Bars {
-				x = X.f(pt.X - 0.4 + barW*(float64(si)+0.5))
-				w := X.f(barW) - X.f(0)
-				base := Y.f(math.Max(ylo, 0))
-				if p.LogY {
-					base = Y.f(ylo)
-				}
-				fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`,
-					x-w/2, Y.f(pt.Y), w, math.Max(0, base-Y.f(pt.Y)))
-			}
-			if pt.N > 1 && (pt.Lo != pt.Y || pt.Hi != pt.Y) && (!p.LogY || pt.Lo > 0) {
-				fmt.Fprintf(&b, `<path class="err" d="M%.1f %.1fV%.1fM%.1f %.1fh6M%.1f %.1fh6"/>`,
-					x, Y.f(pt.Lo), Y.f(pt.Hi), x-3, Y.f(pt.Lo), x-3, Y.f(pt.Hi))
-			}
-			cls := "pt"
-			if len(pt.Warnings) > 0 {
-				cls += " warn"
-			}
-			circle := fmt.Sprintf(`<circle class="%s" cx="%.1f" cy="%.1f" r="4.5" tabindex="0" data-backend="%s" data-x="%s" data-value="%s" data-n="%d" data-spread="%s" data-warn="%s" data-panel="%s"/>`,
-				cls, x, Y.f(pt.Y), attr(s.Backend), attr(pt.XLabel), attr(pt.Value), pt.N, attr(pt.Spread),
-				attr(strings.Join(pt.Warnings, "; ")), attr(p.Title))
-			href := ""
-			if len(pt.Files) > 0 {
-				href = fileHref(pt.Files[0])
-			}
-			if href != "" {
-				fmt.Fprintf(&b, `<a href="%s">%s</a>`, attr(href), circle)
-			} else {
-				b.WriteString(circle)
-			}
-		}
-		b.WriteString(`</g>`)
 	}
-	b.WriteString(`</svg>`)
-	return b.String()
+	dash := ""
+	if st.Dash != "" {
+		dash = fmt.Sprintf(` stroke-dasharray="%s"`, attr(st.Dash))
+	}
+	fmt.Fprintf(&d.b, `<polyline class="line" points="%s"%s/>`, strings.Join(pts, " "), dash)
+}
+
+// point draws pt of s, the panel's series si: its bar on a bar chart,
+// its range where it has one, and its marker, which carries the hover
+// and links the point's first file.
+func (d *panelDrawing) point(si int, s Series, pt Point) {
+	p, X, Y := d.p, d.X, d.Y
+	x := X.f(pt.X)
+	if p.Bars {
+		x = X.f(pt.X - 0.4 + d.barW*(float64(si)+0.5))
+		w := X.f(d.barW) - X.f(0)
+		base := Y.f(math.Max(Y.lo, 0))
+		if p.LogY {
+			base = Y.f(Y.lo)
+		}
+		fmt.Fprintf(&d.b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`,
+			x-w/2, Y.f(pt.Y), w, math.Max(0, base-Y.f(pt.Y)))
+	}
+	if pt.N > 1 && (pt.Lo != pt.Y || pt.Hi != pt.Y) && (!p.LogY || pt.Lo > 0) {
+		fmt.Fprintf(&d.b, `<path class="err" d="M%.1f %.1fV%.1fM%.1f %.1fh6M%.1f %.1fh6"/>`,
+			x, Y.f(pt.Lo), Y.f(pt.Hi), x-3, Y.f(pt.Lo), x-3, Y.f(pt.Hi))
+	}
+	cls := "pt"
+	if len(pt.Warnings) > 0 {
+		cls += " warn"
+	}
+	circle := fmt.Sprintf(`<circle class="%s" cx="%.1f" cy="%.1f" r="4.5" tabindex="0" data-backend="%s" data-x="%s" data-value="%s" data-n="%d" data-spread="%s" data-warn="%s" data-panel="%s"/>`,
+		cls, x, Y.f(pt.Y), attr(s.Backend), attr(pt.XLabel), attr(pt.Value), pt.N, attr(pt.Spread),
+		attr(strings.Join(pt.Warnings, "; ")), attr(p.Title))
+	href := ""
+	if len(pt.Files) > 0 {
+		href = fileHref(pt.Files[0])
+	}
+	if href != "" {
+		fmt.Fprintf(&d.b, `<a href="%s">%s</a>`, attr(href), circle)
+	} else {
+		d.b.WriteString(circle)
+	}
 }
 
 func drawable(pt Point, X, Y axis) bool {
