@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -24,7 +24,7 @@ func TestRawEpollContract(t *testing.T) {
 	if _, ok := p.(*rawEpoll); !ok {
 		t.Fatalf("generator poller %T: want the raw epoll set", p)
 	}
-	a, b := testsock.Pair(t)
+	a, b := testserver.Pair(t)
 	evs := make([]poller.Event, 8)
 	// wait with a positive timeout waits again after an interrupted wait,
 	// which returns no events.
@@ -82,7 +82,7 @@ func TestRawEpollContract(t *testing.T) {
 		t.Errorf("wake-up reported as events: %v", got)
 	}
 	// A peer's close is a hang-up.
-	c, d := testsock.Raw(t)
+	c, d := testserver.Raw(t)
 	defer unix.Close(c)
 	if err := p.Add(c, 3, poller.Readable); err != nil {
 		t.Fatal(err)

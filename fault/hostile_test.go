@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -35,7 +35,7 @@ func tightEcho(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testsock.Serve(t, ln, func(c net.Conn) {
+	testserver.Serve(t, ln, func(c net.Conn) {
 		defer c.Close()
 		buf := make([]byte, 4096)
 		for {

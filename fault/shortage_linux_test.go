@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -22,7 +22,7 @@ func TestOwnDescriptorShortage(t *testing.T) {
 	}
 	// Each connection is held, its first byte read and the rest left to
 	// fill the buffers.
-	testsock.Serve(t, ln, func(c net.Conn) { c.Read(make([]byte, 1)) })
+	testserver.Serve(t, ln, func(c net.Conn) { c.Read(make([]byte, 1)) })
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)

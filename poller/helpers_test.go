@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -82,7 +82,7 @@ func (c *closer) Close() {
 // when the test ends unless closed earlier through the returned closers.
 func socketPair(t testing.TB) (a, b int, ca, cb *closer) {
 	t.Helper()
-	a, b = testsock.Raw(t)
+	a, b = testserver.Raw(t)
 	ca, cb = &closer{a}, &closer{b}
 	t.Cleanup(ca.Close)
 	t.Cleanup(cb.Close)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/server"
 )
 
@@ -86,7 +86,7 @@ func corruptProxy(target string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	go testsock.Accept(ln, func(c net.Conn) {
+	go testserver.Accept(ln, func(c net.Conn) {
 		go func() {
 			defer c.Close()
 			up, err := net.Dial("tcp", target)
@@ -122,7 +122,7 @@ func TestLoadCorruptingServerFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testsock.Serve(t, ln, func(c net.Conn) { defer c.Close(); corruptEcho(c, c) })
+	testserver.Serve(t, ln, func(c net.Conn) { defer c.Close(); corruptEcho(c, c) })
 	stdout, stderr, code := muxbench(t, "load", "--target="+ln.Addr().String(), "--conns=4",
 		"--warmup=100ms", "--duration=500ms", "--gen-cpus=none")
 	integrityFailure(t, stdout, stderr, code)

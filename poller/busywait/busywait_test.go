@@ -10,13 +10,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/internal/pollfd"
 )
 
 // pair returns a connected non-blocking socket pair closed at test end.
-func pair(t testing.TB) (a, b int) { return testsock.Pair(t) }
+func pair(t testing.TB) (a, b int) { return testserver.Pair(t) }
 
 func send(t *testing.T, fd int) {
 	t.Helper()

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -53,7 +53,7 @@ func write(t *testing.T, fd int, s string) {
 // behind an edge already consumed.
 func TestEdgeTriggered(t *testing.T) {
 	b := open(t, poller.Options{EdgeTriggered: true})
-	a, peer := testsock.Pair(t)
+	a, peer := testserver.Pair(t)
 	if err := b.Add(a, poller.Readable); err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +84,8 @@ func TestEdgeTriggered(t *testing.T) {
 // otherwise be woken by it on every level-triggered wait.
 func TestHalfCloseOnlyForReaders(t *testing.T) {
 	b := open(t, poller.Options{})
-	r, rpeer := testsock.Pair(t)
-	w, wpeer := testsock.Pair(t)
+	r, rpeer := testserver.Pair(t)
+	w, wpeer := testserver.Pair(t)
 	if err := b.Add(r, poller.Readable); err != nil {
 		t.Fatal(err)
 	}

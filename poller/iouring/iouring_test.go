@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/internal/uring"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/iouring"
@@ -56,7 +56,7 @@ func TestStaleCompletion(t *testing.T) {
 	need(t)
 	for _, et := range []bool{false, true} {
 		p := open(t, poller.Options{EdgeTriggered: et})
-		a, b := testsock.Raw(t)
+		a, b := testserver.Raw(t)
 		if err := p.Add(a, 1, poller.Readable); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func TestStaleCompletion(t *testing.T) {
 		}
 		unix.Close(a)
 		unix.Close(b)
-		c, d := testsock.Pair(t)
+		c, d := testserver.Pair(t)
 		if c != a {
 			t.Logf("descriptor %d not reused (got %d); the check still holds", a, c)
 		}
@@ -93,7 +93,7 @@ func TestStaleCompletion(t *testing.T) {
 func TestParkedWriter(t *testing.T) {
 	need(t)
 	p := open(t, poller.Options{})
-	a, b := testsock.Pair(t)
+	a, b := testserver.Pair(t)
 	buf := make([]byte, 64<<10)
 	for {
 		if _, err := unix.Write(a, buf); err != nil {
@@ -149,7 +149,7 @@ func TestOneEnterPerWait(t *testing.T) {
 	}
 	defer bk.Close()
 	for i := 0; i < 10; i++ {
-		a, b := testsock.Pair(t)
+		a, b := testserver.Pair(t)
 		bk.Add(a, poller.Readable)
 		write(t, b)
 	}

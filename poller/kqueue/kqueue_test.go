@@ -8,12 +8,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/poller/kqueue/internal/kevent"
 )
 
-func pair(t *testing.T) (a, b int) { return testsock.Pair(t) }
+func pair(t *testing.T) (a, b int) { return testserver.Pair(t) }
 
 func open(t *testing.T, o poller.Options) *poller.Poller {
 	t.Helper()

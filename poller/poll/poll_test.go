@@ -11,13 +11,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 )
 
 var (
-	socketpair = testsock.Pair
-	rawPair    = testsock.Raw
+	socketpair = testserver.Pair
+	rawPair    = testserver.Raw
 )
 
 // checkIndex verifies that the array and the fd index agree with the

@@ -8,13 +8,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxbench/muxbench/internal/testsock"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 )
 
 var (
-	socketpair = testsock.Pair
-	rawPair    = testsock.Raw
+	socketpair = testserver.Pair
+	rawPair    = testserver.Raw
 )
 
 // TestClosedPeerReadable: select has no hang-up bit; a closed peer shows as

@@ -1,6 +1,7 @@
-// Package testsock gives tests connected non-blocking socket pairs, the
+// Package testserver gives tests connected non-blocking socket pairs, the
 // fixture every poller test starts from, and servers of their own making.
-package testsock
+// Tests only: no other code imports it.
+package testserver
 
 import (
 	"errors"
