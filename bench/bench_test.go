@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
 )
@@ -172,7 +173,7 @@ func TestBenchBackendsEpollFirst(t *testing.T) {
 // A benchmark's round-trip limit counts from the window's start: the
 // warm-up before it, however long, does not use it up.
 func TestLoopLimitCountsFromWindow(t *testing.T) {
-	fds, failed, err := dialAll(context.Background(), echoServer(t, honest), 2, 5*time.Second)
+	fds, failed, err := dialAll(context.Background(), testserver.Listen(t, testserver.Echo), 2, 5*time.Second)
 	if err != nil || failed > 0 {
 		t.Fatalf("connect: %v (%d failed)", err, failed)
 	}

@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/muxbench/muxbench/internal/testserver"
 )
 
 // A closed loop that owns one connection waits in a blocking read, once
 // per echo; any other shape, or --gen-blocking-read=false, keeps the
 // poller, and the result says which.
 func TestRunBlockingRead(t *testing.T) {
-	addr := echoServer(t, honest)
+	addr := testserver.Listen(t, testserver.Echo)
 	for _, tc := range []struct {
 		name string
 		set  func(*Config)
@@ -58,7 +60,7 @@ func TestRunBlockingRead(t *testing.T) {
 // A server that stops answering leaves the loop in its blocking read;
 // the read's timeout still lets it see Ctrl-C.
 func TestBlockingReadSeesCancel(t *testing.T) {
-	addr := echoServer(t, func(c net.Conn) {
+	addr := testserver.Listen(t, func(c net.Conn) {
 		buf := make([]byte, 64)
 		for n := 0; n < 50; n++ {
 			if _, err := io.ReadFull(c, buf); err != nil {
@@ -108,7 +110,7 @@ func TestBlockingReadLargeMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serveListener(t, ln, func(c net.Conn) {
+	testserver.Serve(t, ln, func(c net.Conn) {
 		buf := make([]byte, size)
 		for {
 			if _, err := io.ReadFull(c, buf[:1]); err != nil {
@@ -123,7 +125,7 @@ func TestBlockingReadLargeMessages(t *testing.T) {
 			}
 		}
 	})
-	l := countedLoop(t, addr, size, rts)
+	l := countedLoop(t, ln.Addr().String(), size, rts)
 	if err := unix.SetsockoptInt(l.conns[0].fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 64<<10); err != nil {
 		t.Fatal(err)
 	}

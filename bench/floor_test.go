@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
 )
@@ -71,7 +72,7 @@ func TestMeasurePacedFloor(t *testing.T) {
 // the matching one is the paced floor unless the generator spun; a closed
 // loop does not probe.
 func TestRunRecordsFloor(t *testing.T) {
-	addr := echoServer(t, honest)
+	addr := testserver.Listen(t, testserver.Echo)
 	cfg := quick(addr)
 	cfg.Conns, cfg.Rate, cfg.Duration = 2, 2000, 300*time.Millisecond
 	res, err := Run(context.Background(), cfg)

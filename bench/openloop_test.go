@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -36,7 +37,7 @@ func stallingEcho(stall time.Duration) func(net.Conn) {
 // time series shows when it happened.
 func TestRunOpenLoopStalledServer(t *testing.T) {
 	const stall = 400 * time.Millisecond
-	addr := echoServer(t, stallingEcho(stall))
+	addr := testserver.Listen(t, stallingEcho(stall))
 	cfg := quick(addr)
 	cfg.Conns, cfg.Rate, cfg.Duration = 4, 1000, 1500*time.Millisecond
 	res, err := Run(context.Background(), cfg)
@@ -89,7 +90,7 @@ func TestRunOpenLoopStalledServer(t *testing.T) {
 // on a loaded virtual machine can move it.)
 func TestRunOpenLoopSendLateness(t *testing.T) {
 	const stall = 400 * time.Millisecond
-	addr := echoServer(t, stallingEcho(stall))
+	addr := testserver.Listen(t, stallingEcho(stall))
 	cfg := quick(addr)
 	cfg.Conns, cfg.Rate, cfg.Duration = 4, 1000, 1500*time.Millisecond
 	res, err := Run(context.Background(), cfg)
@@ -114,7 +115,7 @@ func TestRunOpenLoopSendLateness(t *testing.T) {
 		t.Errorf("lateness p50 %v p99 %v max %v: the server's %v stall was charged to the generator",
 			time.Duration(l.P50), time.Duration(l.P99), time.Duration(l.Max), stall)
 	}
-	closed, err := Run(context.Background(), quick(echoServer(t, honest)))
+	closed, err := Run(context.Background(), quick(testserver.Listen(t, testserver.Echo)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestCollectFlagsLateSends(t *testing.T) {
 
 // --gen-spin polls without blocking and says so in the result.
 func TestRunGenSpinRecorded(t *testing.T) {
-	cfg := quick(echoServer(t, honest))
+	cfg := quick(testserver.Listen(t, testserver.Echo))
 	cfg.GenSpin, cfg.Conns, cfg.Rate = true, 2, 2000
 	res, err := Run(context.Background(), cfg)
 	if err != nil {

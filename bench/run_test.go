@@ -10,59 +10,15 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
-
-// echoServer serves on loopback until the test ends; handle is each
-// connection's echo (io.Copy for an honest one).
-func echoServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serveListener(t, ln, handle)
-}
-
-// serveListener is echoServer on a listener of the test's own making.
-func serveListener(t *testing.T, ln net.Listener, handle func(net.Conn)) string {
-	t.Helper()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); handle(c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func honest(c net.Conn) { io.Copy(c, c) }
 
 // quick is a short run against target without pinning the test process.
 func quick(target string) Config {
@@ -70,7 +26,7 @@ func quick(target string) Config {
 }
 
 func TestRunAgainstEcho(t *testing.T) {
-	addr := echoServer(t, honest)
+	addr := testserver.Listen(t, testserver.Echo)
 	cfg := quick(addr)
 	cfg.Idle = 5
 	res, err := Run(context.Background(), cfg)
@@ -101,33 +57,9 @@ func TestRunAgainstEcho(t *testing.T) {
 	}
 }
 
-// flipping is an echo that flips a bit of every byte at an offset bad
-// says is to be damaged, counting offsets over the connection's stream.
-func flipping(bad func(off int) bool) func(net.Conn) {
-	return func(c net.Conn) {
-		buf := make([]byte, 4096)
-		total := 0
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			for i := range n {
-				if bad(total + i) {
-					buf[i] ^= 1
-				}
-			}
-			total += n
-			if _, err := c.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	}
-}
-
 // A server that corrupts one byte now and then is caught.
 func TestRunDetectsCorruption(t *testing.T) {
-	addr := echoServer(t, flipping(func(off int) bool { return off%5000 == 4999 }))
+	addr := testserver.Listen(t, testserver.Corrupt(func(off int) bool { return off%5000 == 4999 }))
 	res, err := Run(context.Background(), quick(addr))
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +78,7 @@ func TestRunDetectsCorruption(t *testing.T) {
 // that byte.
 func TestRunDetectsCorruptionInLaterPieces(t *testing.T) {
 	const size, at = 256 << 10, 256<<10 - 100
-	addr := echoServer(t, flipping(func(off int) bool { return off%size == at }))
+	addr := testserver.Listen(t, testserver.Corrupt(func(off int) bool { return off%size == at }))
 	cfg := quick(addr)
 	cfg.Conns, cfg.MsgSize = 2, size
 	res, err := Run(context.Background(), cfg)
@@ -163,7 +95,7 @@ func TestRunDetectsCorruptionInLaterPieces(t *testing.T) {
 
 // A server that drops connections is counted in resets.
 func TestRunDetectsResets(t *testing.T) {
-	addr := echoServer(t, func(c net.Conn) {
+	addr := testserver.Listen(t, func(c net.Conn) {
 		buf := make([]byte, 64)
 		io.ReadFull(c, buf)
 		c.Write(buf[:10])
@@ -183,7 +115,7 @@ func TestRunDetectsResets(t *testing.T) {
 // (io.Copy, which splices) took from 20 s to over 500 s under the race
 // detector, against about a second without it.
 func TestRunLargeMessages(t *testing.T) {
-	addr := echoServer(t, honest)
+	addr := testserver.Listen(t, testserver.Echo)
 	cfg := quick(addr)
 	cfg.Conns, cfg.MsgSize = 2, 256<<10
 	res, err := Run(context.Background(), cfg)
@@ -200,7 +132,7 @@ func TestRunLargeMessages(t *testing.T) {
 
 // Ctrl-C during the window: a partial result, promptly.
 func TestRunCancelledIsPartial(t *testing.T) {
-	addr := echoServer(t, honest)
+	addr := testserver.Listen(t, testserver.Echo)
 	cfg := quick(addr)
 	cfg.Duration = time.Minute
 	ctx, cancel := context.WithCancel(context.Background())
@@ -219,30 +151,11 @@ func TestRunCancelledIsPartial(t *testing.T) {
 }
 
 func TestRunBadInput(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := testserver.ClosedAddr(t)
 	// The other cases aim at a server that listens (and never answers), so
 	// that only the value under test can make the error a usage error: a
 	// missing check would start a run, which fails otherwise.
-	open, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer open.Close()
-	go func() {
-		for {
-			c, err := open.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	up := open.Addr().String()
+	up := testserver.Listen(t, func(net.Conn) {})
 	for name, cfg := range map[string]Config{
 		"unreachable":    {Target: closed, NoPin: true, Duration: time.Second},
 		"too many fds":   {Target: up, Conns: 15000, Idle: 15000, NoPin: true},
@@ -274,7 +187,7 @@ func TestRunTwoLoops(t *testing.T) {
 		t.Skip("a generator runs one loop per CPU it pins, and threads cannot be pinned here")
 	}
 	before, _ := sysstat.Affinity()
-	addr := echoServer(t, honest)
+	addr := testserver.Listen(t, testserver.Echo)
 	cfg := quick(addr)
 	cfg.Conns, cfg.GenCPUs, cfg.Rate = 10, []int{0, 1}, 4000
 	res, err := Run(context.Background(), cfg)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
@@ -98,17 +99,6 @@ func controlServer(t *testing.T, token string, st control.Stats) string {
 	return ln.Addr().String()
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func attach(t *testing.T, cfg Config) (*run, error) {
 	t.Helper()
 	cfg.Target = "127.0.0.1:1"
@@ -122,7 +112,7 @@ func attach(t *testing.T, cfg Config) (*run, error) {
 // before any load; a server that refuses the run fails it.
 func TestAttachServerRefusesBadInput(t *testing.T) {
 	ctl := controlServer(t, "right", control.Stats{Backend: "epoll"})
-	if _, err := attach(t, Config{Control: closedPort(t)}); !errors.Is(err, ErrUsage) {
+	if _, err := attach(t, Config{Control: testserver.ClosedAddr(t)}); !errors.Is(err, ErrUsage) {
 		t.Errorf("control closed: err = %v, want a usage error", err)
 	}
 	if _, err := attach(t, Config{Control: ctl, Token: "wrong"}); err == nil || errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "token") {
@@ -220,19 +210,19 @@ func TestConnectCountsFailures(t *testing.T) {
 }
 
 func TestConnectErrors(t *testing.T) {
-	r := connectRun(context.Background(), closedPort(t), 2, 0)
+	r := connectRun(context.Background(), testserver.ClosedAddr(t), 2, 0)
 	if err := r.connect(); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "--target") {
 		t.Errorf("closed port: err = %v, want a usage error naming --target", err)
 	}
 	// A child server's address is not the user's: not a usage error.
-	r = connectRun(context.Background(), closedPort(t), 2, 0)
+	r = connectRun(context.Background(), testserver.ClosedAddr(t), 2, 0)
 	r.cfg.Target = ""
 	if err := r.connect(); err == nil || errors.Is(err, ErrUsage) {
 		t.Errorf("closed port of a child: err = %v, want a plain error", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r = connectRun(ctx, closedPort(t), 2, 0)
+	r = connectRun(ctx, testserver.ClosedAddr(t), 2, 0)
 	if err := r.connect(); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v, want context.Canceled", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
@@ -21,7 +22,7 @@ import (
 // A server that closes the silent connections leaves the run short of
 // what it claims: the run fails, naming the count.
 func TestRunIdleClosedByServer(t *testing.T) {
-	addr := echoServer(t, func(c net.Conn) {
+	addr := testserver.Listen(t, func(c net.Conn) {
 		// Active connections send at once; a connection silent for
 		// 150 ms is an idle one, and is closed.
 		c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
@@ -32,7 +33,7 @@ func TestRunIdleClosedByServer(t *testing.T) {
 		}
 		c.SetReadDeadline(time.Time{})
 		c.Write(b[:1])
-		honest(c)
+		testserver.Echo(c)
 	})
 	cfg := quick(addr)
 	cfg.Idle = 5
@@ -93,7 +94,7 @@ func TestRunNoise(t *testing.T) {
 		t.Skip("no shell for a busy process:", err)
 	}
 	defer func() { busy.Process.Kill(); busy.Wait() }()
-	cfg := quick(echoServer(t, honest))
+	cfg := quick(testserver.Listen(t, testserver.Echo))
 	cfg.Duration = 2 * time.Second
 	res, err := Run(context.Background(), cfg)
 	if err != nil {

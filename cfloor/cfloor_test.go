@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/cfloor"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/result"
 )
@@ -107,7 +109,7 @@ func TestFloor(t *testing.T) {
 // floor's own integrity check can fail.
 func TestPingDetectsCorruption(t *testing.T) {
 	_, ping := build(t)
-	port := startCorrupting(t)
+	_, port, _ := net.SplitHostPort(testserver.Listen(t, testserver.Corrupt(func(int) bool { return true })))
 	err := exec.Command(ping, "-p", port, "-n", "10").Run()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {

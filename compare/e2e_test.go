@@ -3,78 +3,17 @@ package compare
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sweep"
 )
-
-// echoServer serves TCP echo on loopback until the test ends; corrupt
-// flips one byte in every 4 KiB echoed, as a broken server would.
-func echoServer(t *testing.T, corrupt bool) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				buf := make([]byte, 4096)
-				total := 0
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						for i := range n {
-							if corrupt && (total+i)%4096 == 100 {
-								buf[i] ^= 0x20
-							}
-						}
-						total += n
-						if _, err := c.Write(buf[:n]); err != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // End to end: a point whose server corrupts echoes is caught by the
 // generator, saved apart, and `muxbench compare` exits 1.
@@ -82,7 +21,9 @@ func TestCommandExitsOneOnAFailingPoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the load generator")
 	}
-	good, bad := echoServer(t, false), echoServer(t, true)
+	// The bad server flips a bit in every 4 KiB it echoes.
+	good := testserver.Listen(t, testserver.Echo)
+	bad := testserver.Listen(t, testserver.Corrupt(func(off int) bool { return off%4096 == 100 }))
 	defer func(q sweep.Settings, r Runner) { sweep.Quick, DefaultRunner, drawCharts = q, r, true }(sweep.Quick, DefaultRunner)
 	drawCharts = false
 	sweep.Quick = sweep.Settings{Active: []int{1, 4}, BaseMsg: 64, Duration: 300 * time.Millisecond, Warmup: 50 * time.Millisecond}

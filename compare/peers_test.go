@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/chart/charttest"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
@@ -255,38 +254,14 @@ func TestCommandPeers(t *testing.T) {
 	}
 }
 
-// echoArg before a port makes this test binary a user's own echo server
-// (see serveEcho), for --peer. An argument, not the environment, which
-// the servers the test starts from this binary would inherit.
+// echoArg before a port makes this test binary a user's own echo server,
+// for --peer. An argument, not the environment, which the servers the
+// test starts from this binary would inherit.
 const echoArg = "compare-test-echo"
 
 func TestMain(m *testing.M) {
 	if n := len(os.Args); n >= 2 && os.Args[n-2] == echoArg {
-		serveEcho(os.Args[n-1])
-		return
+		testserver.ServeChild(os.Args[n-1], nil, func(c net.Conn) { go testserver.Echo(c) })
 	}
 	os.Exit(m.Run())
-}
-
-// serveEcho echoes on 127.0.0.1:port until its stdin ends.
-func serveEcho(port string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			os.Exit(1)
-		}
-		go func() {
-			defer c.Close()
-			io.Copy(c, c)
-		}()
-	}
 }

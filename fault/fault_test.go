@@ -13,6 +13,7 @@ import (
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/fault"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/server"
 
@@ -288,15 +289,9 @@ func TestConfigErrors(t *testing.T) {
 // TestUnreachable: a target nobody listens on is an error at once, not a
 // report full of failed connections.
 func TestUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := fault.Run(ctx, fault.Config{Target: addr, Churn: 10, Timeout: time.Second}); err == nil {
+	if _, err := fault.Run(ctx, fault.Config{Target: testserver.ClosedAddr(t), Churn: 10, Timeout: time.Second}); err == nil {
 		t.Error("no error for a closed port")
 	}
 }
@@ -305,44 +300,33 @@ func TestUnreachable(t *testing.T) {
 // hands every fifth new connection bytes kept from an earlier one, as a
 // stale event or buffer on a reused descriptor would, is caught.
 func TestStaleDeliveryCaught(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	var (
-		mu   sync.Mutex
-		kept []byte
+		mu    sync.Mutex
+		kept  []byte
+		conns atomic.Int64
 	)
-	go func() {
-		for n := 0; ; n++ {
-			c, err := ln.Accept()
+	addr := testserver.Listen(t, func(c net.Conn) {
+		defer c.Close()
+		n := conns.Add(1) - 1
+		buf := make([]byte, 4096)
+		for first := true; ; first = false {
+			k, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for first := true; ; first = false {
-					k, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					if first && n%5 == 4 && len(kept) >= k {
-						copy(buf, kept[:k])
-					} else if first {
-						kept = append(kept[:0], buf[:k]...)
-					}
-					mu.Unlock()
-					if _, err := c.Write(buf[:k]); err != nil {
-						return
-					}
-				}
-			}()
+			mu.Lock()
+			if first && n%5 == 4 && len(kept) >= k {
+				copy(buf, kept[:k])
+			} else if first {
+				kept = append(kept[:0], buf[:k]...)
+			}
+			mu.Unlock()
+			if _, err := c.Write(buf[:k]); err != nil {
+				return
+			}
 		}
-	}()
-	rep := run(t, 700*time.Millisecond, fault.Config{Target: ln.Addr().String(), Churn: 200, ChurnConns: 4, ChurnMsgs: 1, MsgSize: 64})
+	})
+	rep := run(t, 700*time.Millisecond, fault.Config{Target: addr, Churn: 200, ChurnConns: 4, ChurnMsgs: 1, MsgSize: 64})
 	if rep.IntegrityErrors == 0 {
 		t.Fatalf("crossed echoes not seen: %+v", rep)
 	}

@@ -16,13 +16,9 @@ import (
 // A crowd larger than this process's descriptors allow is this process's
 // shortage, and said to be: no peer counts it as the server's doing.
 func TestOwnDescriptorShortage(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Each connection is held, its first byte read and the rest left to
 	// fill the buffers.
-	testserver.Serve(t, ln, func(c net.Conn) { c.Read(make([]byte, 1)) })
+	addr := testserver.Listen(t, func(c net.Conn) { c.Read(make([]byte, 1)) })
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
@@ -36,7 +32,7 @@ func TestOwnDescriptorShortage(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	rep, err := Run(ctx, Config{Target: ln.Addr().String(), NeverReaders: 200, Timeout: 5 * time.Second})
+	rep, err := Run(ctx, Config{Target: addr, NeverReaders: 200, Timeout: 5 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "this process ran out of descriptors, not the server") {
 		t.Errorf("err = %v, want this process's shortage named", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"runtime"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/muxbench/muxbench/bench"
 	_ "github.com/muxbench/muxbench/cfloor" // the c-floor peer
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all" // the generator's poller
@@ -31,61 +31,47 @@ const helperEnv = "MUXBENCH_PEER_TEST_SERVER"
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		serveHelper(mode, os.Args[len(os.Args)-1])
-		return
 	}
 	os.Exit(m.Run())
 }
 
-// serveHelper is an echo server: "corrupt" flips a bit of every echo,
-// "noaccept" accepts two connections and no more, "crash" exits after
-// its first echo, "port" listens on port and prints nothing. The others
-// print the ready line. All exit when stdin ends.
+// serveHelper is an echo server: "corrupt" flips a bit of every byte it
+// echoes, "noaccept" accepts two connections and no more, "crash" exits
+// after its first echo, "port" listens on port and prints nothing. The
+// others print the ready line. All exit when stdin ends.
 func serveHelper(mode, port string) {
-	if mode != "port" {
+	ready := func(addr net.Addr) { fmt.Printf("{\"listen\":%q,\"pid\":%d}\n", addr, os.Getpid()) }
+	if mode == "port" {
+		ready = nil
+	} else {
 		port = "0"
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	handle := testserver.Echo
+	switch mode {
+	case "corrupt":
+		handle = testserver.Corrupt(func(int) bool { return true })
+	case "crash":
+		handle = func(c net.Conn) {
+			defer c.Close()
+			buf := make([]byte, 64<<10)
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+			fmt.Fprintln(os.Stderr, "helper: crashing on purpose")
+			os.Exit(3)
+		}
 	}
-	if mode != "port" {
-		fmt.Printf("{\"listen\":%q,\"pid\":%d}\n", ln.Addr(), os.Getpid())
-	}
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
-	for accepted := 0; ; accepted++ {
-		if mode == "noaccept" && accepted == 2 {
+	accepted := 0
+	testserver.ServeChild(port, ready, func(c net.Conn) {
+		go handle(c)
+		if accepted++; mode == "noaccept" && accepted == 2 {
 			select {} // the rest wait in the backlog
 		}
-		c, err := ln.Accept()
-		if err != nil {
-			os.Exit(1)
-		}
-		go func() {
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := c.Read(buf)
-				if err != nil {
-					c.Close()
-					return
-				}
-				if mode == "corrupt" {
-					buf[0] ^= 1
-				}
-				if _, err := c.Write(buf[:n]); err != nil {
-					c.Close()
-					return
-				}
-				if mode == "crash" {
-					fmt.Fprintln(os.Stderr, "helper: crashing on purpose")
-					os.Exit(3)
-				}
-			}
-		}()
-	}
+	})
 }
 
 // helper is this test binary as a user's peer in mode.

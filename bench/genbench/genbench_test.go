@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/internal/testserver"
 	_ "github.com/muxbench/muxbench/poller/all"
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/server"
@@ -122,18 +123,13 @@ func openLoopTarget(b *testing.B) string {
 		b.Cleanup(func() { srv.Stop(); srv.Wait() })
 		return srv.Addr()
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-c", "0")
+	addr := testserver.ClosedAddr(b)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port, "-c", "0")
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {

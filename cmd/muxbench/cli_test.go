@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 )
@@ -317,7 +318,7 @@ func TestLoadControl(t *testing.T) {
 
 // A load that fails names its target, never an empty backend.
 func TestLoadErrorNamesTarget(t *testing.T) {
-	closed := closedPort(t)
+	closed := testserver.ClosedAddr(t)
 	_, stderr, _ := muxbench(t, "load", "--target="+closed, "--duration=1s")
 	if strings.Contains(stderr, ": :") || !strings.Contains(stderr, "muxbench load: ") {
 		t.Errorf("stderr %q", stderr)

@@ -49,32 +49,9 @@ func play() int {
 	return <-code
 }
 
-// corruptEvery is how far apart, in bytes of one connection's echo, the
-// corrupting servers flip a bit.
-const corruptEvery = 5000
-
-// corruptEcho copies src to dst, flipping a bit every corruptEvery bytes.
-func corruptEcho(dst io.Writer, src io.Reader) {
-	buf := make([]byte, 32<<10)
-	total := 0
-	for {
-		n, err := src.Read(buf)
-		for i := range n {
-			if (total+i)%corruptEvery == corruptEvery-1 {
-				buf[i] ^= 1
-			}
-		}
-		total += n
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
+// corrupted says which bytes of a connection's echo the corrupting
+// servers damage: one in 5000.
+func corrupted(off int) bool { return off%5000 == 4999 }
 
 // corruptProxy listens on loopback and relays each connection to target,
 // damaging what comes back. It serves until the process exits. It keeps
@@ -95,7 +72,7 @@ func corruptProxy(target string) (string, error) {
 			}
 			defer up.Close()
 			go io.Copy(up, c)
-			corruptEcho(c, up)
+			testserver.CorruptCopy(c, up, corrupted)
 		}()
 	})
 	return ln.Addr().String(), nil
@@ -118,12 +95,8 @@ func integrityFailure(t *testing.T, stdout, stderr string, code int) {
 
 // load against an echo server that damages bytes fails.
 func TestLoadCorruptingServerFails(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testserver.Serve(t, ln, func(c net.Conn) { defer c.Close(); corruptEcho(c, c) })
-	stdout, stderr, code := muxbench(t, "load", "--target="+ln.Addr().String(), "--conns=4",
+	addr := testserver.Listen(t, testserver.Corrupt(corrupted))
+	stdout, stderr, code := muxbench(t, "load", "--target="+addr, "--conns=4",
 		"--warmup=100ms", "--duration=500ms", "--gen-cpus=none")
 	integrityFailure(t, stdout, stderr, code)
 }

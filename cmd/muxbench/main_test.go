@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/result"
 )
@@ -81,16 +82,6 @@ func muxbench(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
-func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // Bad input: exit 2 and one line naming the flag, never a stack trace.
 func TestBadInput(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -98,7 +89,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	closed := closedPort(t)
+	closed := testserver.ClosedAddr(t)
 	type badInput struct {
 		args []string
 		want string
@@ -421,36 +412,23 @@ func TestServerCrash(t *testing.T) {
 // A server that closes the silent connections fails the run: exit 1 and
 // one line naming the count, the table still printed.
 func TestIdleClosedFailsRun(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	addr := testserver.Listen(t, func(c net.Conn) {
+		defer c.Close()
+		// Silent for 200 ms: an idle connection, closed.
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		buf := make([]byte, 64<<10)
+		n, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		c.SetReadDeadline(time.Time{})
+		for ; err == nil; n, err = c.Read(buf) {
+			if _, werr := c.Write(buf[:n]); werr != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				// Silent for 200 ms: an idle connection, closed.
-				c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-				buf := make([]byte, 64<<10)
-				n, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				c.SetReadDeadline(time.Time{})
-				for ; err == nil; n, err = c.Read(buf) {
-					if _, werr := c.Write(buf[:n]); werr != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	stdout, stderr, code := muxbench(t, "load", "--target="+ln.Addr().String(), "--conns=2", "--idle=3",
+	})
+	stdout, stderr, code := muxbench(t, "load", "--target="+addr, "--conns=2", "--idle=3",
 		"--warmup=100ms", "--duration=500ms", "--gen-cpus=none")
 	if code != 1 {
 		t.Errorf("exit %d, want 1; stderr %q", code, stderr)

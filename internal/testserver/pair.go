@@ -1,14 +1,7 @@
-// Package testserver gives tests connected non-blocking socket pairs, the
-// fixture every poller test starts from, and servers of their own making.
-// Tests only: no other code imports it.
 package testserver
 
 import (
-	"errors"
-	"net"
-	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,53 +33,4 @@ func Pair(t testing.TB) (a, b int) {
 	a, b = Raw(t)
 	t.Cleanup(func() { unix.Close(a); unix.Close(b) })
 	return a, b
-}
-
-// Serve accepts on ln until the test ends and hands each connection to
-// handle on a goroutine of its own (see Accept). The cleanup closes ln
-// and every connection, then waits for the handlers.
-func Serve(t testing.TB, ln net.Listener, handle func(net.Conn)) {
-	t.Helper()
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Accept(ln, func(c net.Conn) {
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { handle(c) })
-		})
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-}
-
-// Accept hands each connection ln accepts to took, until ln is closed.
-// An accept that fails for another reason (the process out of
-// descriptors) is tried again.
-func Accept(ln net.Listener, took func(net.Conn)) {
-	for {
-		c, err := ln.Accept()
-		if errors.Is(err, net.ErrClosed) {
-			return
-		}
-		if err != nil {
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		took(c)
-	}
 }
