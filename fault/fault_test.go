@@ -59,12 +59,7 @@ func start(t *testing.T, backend string, cfg server.Config) *fixture {
 			t.Error("server did not stop")
 		}
 	})
-	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ctl.Close() })
-	f := &fixture{srv: s, ctl: ctl}
+	f := &fixture{srv: s, ctl: testserver.Control(t, s.ControlAddr(), "")}
 	f.before = f.wait(t, "no connection yet", func(st control.Stats) bool { return st.Conns == 0 })
 	return f
 }
@@ -75,10 +70,7 @@ func (f *fixture) wait(t *testing.T, what string, cond func(control.Stats) bool)
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		st, err := f.ctl.Stats()
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := testserver.Stats(t, f.ctl)
 		if cond(st) {
 			return st
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/muxbench/muxbench/poller"
 	"io"
 	"net"
 	"os"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
+	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -142,10 +143,7 @@ func TestCommandMakesATokenBeyondLoopback(t *testing.T) {
 	if _, err := control.Dial(rd.Control, "", 5*time.Second); !errors.Is(err, control.ErrRefused) {
 		t.Errorf("no token: %v, want a refusal", err)
 	}
-	ctl, err := control.Dial(rd.Control, m[1], 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctl := testserver.Control(t, rd.Control, m[1])
 	if err := ctl.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,13 +173,9 @@ func TestCommandServesUntilStop(t *testing.T) {
 				t.Errorf("ready %+v", rd)
 			}
 			echo(t, dialN(t, rd.Listen, 2), []byte("hello"), 3)
-			ctl, err := control.Dial(rd.Control, testToken, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := ctl.Stats()
-			if err != nil || st.Options.ReadBuf != 16384 {
-				t.Fatalf("stats %+v, %v", st, err)
+			ctl := testserver.Control(t, rd.Control, testToken)
+			if st := testserver.Stats(t, ctl); st.Options.ReadBuf != 16384 {
+				t.Fatalf("stats %+v", st)
 			}
 			if err := ctl.Stop(); err != nil {
 				t.Fatal(err)
@@ -267,13 +261,8 @@ func TestChildExitsOnSIGTERM(t *testing.T) {
 		t.Skip("re-executes the test binary")
 	}
 	cmd, _, rd, stderr := startChild(t, "--backend", poller.Stdlib)
-	c, err := control.Dial(rd.Control, "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if st, err := c.Stats(); err != nil || st.ThreadUserNs != -1 {
-		t.Fatalf("stats from the child: %+v, %v", st, err)
+	if st := testserver.Stats(t, testserver.Control(t, rd.Control, "")); st.ThreadUserNs != -1 {
+		t.Fatalf("stats from the child: %+v", st)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, cmd, stderr, "SIGTERM")

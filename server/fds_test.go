@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/sysstat"
 )
 
@@ -19,7 +20,7 @@ func TestOpenFDsBackToStart(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b, func(t *testing.T) {
 			s := startServer(t, Config{Backend: b})
-			ctl := controlClient(t, s)
+			ctl := testserver.Control(t, s.ControlAddr(), "")
 			before := waitStats(t, ctl, "idle", func(st control.Stats) bool { return st.Conns == 0 })
 			if before.OpenFDs <= 0 {
 				t.Fatalf("OpenFDs = %d before any connection", before.OpenFDs)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -31,19 +32,13 @@ func TestIdleServerSleeps(t *testing.T) {
 		}
 		t.Run(b, func(t *testing.T) {
 			s := startServer(t, Config{Backend: b})
-			ctl := controlClient(t, s)
+			ctl := testserver.Control(t, s.ControlAddr(), "")
 			dialN(t, s.Addr(), idle)
 			waitStats(t, ctl, "every connection accepted", func(st control.Stats) bool { return st.Conns == idle })
 			time.Sleep(settle)
-			a, err := ctl.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := testserver.Stats(t, ctl)
 			time.Sleep(window)
-			z, err := ctl.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
+			z := testserver.Stats(t, ctl)
 			loops, proc, err := z.CPUSince(a)
 			if err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/reactor"
 	"github.com/muxbench/muxbench/sysstat"
@@ -35,11 +36,7 @@ func TestLoopsSpreadAndEcho(t *testing.T) {
 				cfg.CPUs = []int{0, 1}
 			}
 			s := startServer(t, cfg)
-			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ctl.Close()
+			ctl := testserver.Control(t, s.ControlAddr(), "")
 			// SO_REUSEPORT hashes the 4-tuple: with 64 source ports the
 			// chance that one loop gets none is 2^-63.
 			const nconn, rounds = 64, 20
@@ -83,16 +80,9 @@ func TestLoopsFaults(t *testing.T) {
 				f = Faults{ShortWriteFrac: 0.5, Seed: 7}
 			}
 			s := startServer(t, Config{Backend: b, Loops: 2, Faults: f})
-			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ctl.Close()
+			ctl := testserver.Control(t, s.ControlAddr(), "")
 			echo(t, dialN(t, s.Addr(), 32), bytes.Repeat([]byte("fault"), 1000), 10)
-			st, err := ctl.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := testserver.Stats(t, ctl)
 			if st.Injected["short_writes"] == 0 {
 				t.Errorf("injected %v", st.Injected)
 			}
@@ -199,11 +189,7 @@ func TestLoopsExclusive(t *testing.T) {
 					cfg.CPUs = []int{0, 1}
 				}
 				s := startServer(t, cfg)
-				ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer ctl.Close()
+				ctl := testserver.Control(t, s.ControlAddr(), "")
 				const nconn, rounds, held = 40, 10, 8
 				msg := bytes.Repeat([]byte("excl"), 300)
 				conns := dialN(t, s.Addr(), nconn)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 )
 
@@ -83,10 +84,7 @@ func BenchmarkNeverReadersPeakRSS(b *testing.B) {
 					}
 					wg.Wait()
 					time.Sleep(time.Until(end))
-					st, err := c.Control.Stats()
-					if err != nil {
-						b.Fatal(err)
-					}
+					st := testserver.Stats(b, c.Control)
 					b.ReportMetric(float64(st.MaxRSS)/(1<<20), "peak-rss-MiB")
 					b.ReportMetric(float64(sent)/(1<<20), "sent-MiB")
 				})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -35,17 +36,6 @@ func startServer(t *testing.T, cfg Config) *Server {
 		}
 	})
 	return s
-}
-
-// controlClient dials s's control channel, closed when the test ends.
-func controlClient(t *testing.T, s *Server) *control.Client {
-	t.Helper()
-	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ctl.Close() })
-	return ctl
 }
 
 // echo sends n rounds of msg over each conn and checks what comes back.
@@ -90,10 +80,7 @@ func waitStats(t *testing.T, c *control.Client, what string, cond func(control.S
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := c.Stats()
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := testserver.Stats(t, c)
 		if cond(st) {
 			return st
 		}
@@ -112,15 +99,8 @@ func TestEchoAndStats(t *testing.T) {
 			if rd.Backend != b || rd.PID <= 0 || !strings.HasPrefix(rd.Listen, "127.0.0.1:") || !strings.HasPrefix(rd.Control, "127.0.0.1:") {
 				t.Fatalf("ready %+v", rd)
 			}
-			ctl, err := control.Dial(rd.Control, testToken, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ctl.Close()
-			before, err := ctl.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctl := testserver.Control(t, rd.Control, testToken)
+			before := testserver.Stats(t, ctl)
 			const nconn, rounds = 8, 200
 			msg := bytes.Repeat([]byte("0123456789abcdef"), 4)
 			conns := dialN(t, rd.Listen, nconn)
@@ -238,17 +218,10 @@ func TestInjectedFaults(t *testing.T) {
 	for _, b := range poller.Names() {
 		t.Run(b, func(t *testing.T) {
 			s := startServer(t, Config{Backend: b, Faults: Faults{ShortWriteFrac: 0.5, WriteEAGAINFrac: 0.2, ReadEAGAINFrac: 0.2, Seed: 7}})
-			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ctl.Close()
+			ctl := testserver.Control(t, s.ControlAddr(), "")
 			msg := bytes.Repeat([]byte("fault"), 1000)
 			echo(t, dialN(t, s.Addr(), 4), msg, 20)
-			st, err := ctl.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := testserver.Stats(t, ctl)
 			in := st.Injected
 			if in["short_writes"] == 0 || in["write_eagain"] == 0 || in["read_eagain"] == 0 {
 				t.Errorf("injected %v", in)
@@ -267,16 +240,9 @@ func TestUringShortSends(t *testing.T) {
 		t.Skipf("the uring engine is unavailable, skipping: %v", err)
 	}
 	s := startServer(t, Config{Backend: Uring, Faults: Faults{ShortWriteFrac: 0.5, Seed: 7}})
-	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctl.Close()
+	ctl := testserver.Control(t, s.ControlAddr(), "")
 	echo(t, dialN(t, s.Addr(), 4), bytes.Repeat([]byte("fault"), 1000), 20)
-	st, err := ctl.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testserver.Stats(t, ctl)
 	if st.Injected["short_writes"] == 0 {
 		t.Errorf("injected %v", st.Injected)
 	}
@@ -300,15 +266,8 @@ func lacks[T any](_ T, err error) bool { return errors.Is(err, sysstat.ErrUnavai
 func TestStatsUnavailable(t *testing.T) {
 	t.Setenv(sysstat.HideEnv, "rss,thread")
 	s := startServer(t, Config{Backend: defaultBackend()})
-	ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctl.Close()
-	st, err := ctl.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctl := testserver.Control(t, s.ControlAddr(), "")
+	st := testserver.Stats(t, ctl)
 	if st.RSS != 0 || st.ThreadUserNs != -1 || st.ThreadSysNs != -1 || st.MaxRSS <= 0 {
 		t.Errorf("stats with RSS and thread CPU unavailable: RSS %d, thread %d/%d, max RSS %d", st.RSS, st.ThreadUserNs, st.ThreadSysNs, st.MaxRSS)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
 )
 
 // A small receive buffer with large messages: every engine sets it on
@@ -33,15 +33,8 @@ func TestSmallRcvBufLargeMessages(t *testing.T) {
 			if !bytes.Equal(got, msg) {
 				t.Fatal("echo mismatch")
 			}
-			ctl, err := control.Dial(s.ControlAddr(), "", 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ctl.Close()
-			st, err := ctl.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctl := testserver.Control(t, s.ControlAddr(), "")
+			st := testserver.Stats(t, ctl)
 			// Linux doubles the size asked, the BSDs keep it.
 			for name, v := range map[string]int{"SO_SNDBUF": st.Options.SndBuf, "SO_RCVBUF": st.Options.RcvBuf} {
 				if v < rcvBuf || v > 2*rcvBuf {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/muxbench/muxbench/poller"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/muxbench/muxbench/internal/cli"
+	"github.com/muxbench/muxbench/internal/testserver"
+	"github.com/muxbench/muxbench/poller"
 )
 
 // spawnEnv makes the test binary play `muxbench serve` for Spawn.
@@ -59,9 +59,7 @@ func TestSpawnStop(t *testing.T) {
 		t.Errorf("ready %+v, child pid %d", c.Ready, c.cmd.Process.Pid)
 	}
 	echo(t, dialN(t, c.Ready.Listen, 1), []byte("x"), 1)
-	if _, err := c.Control.Stats(); err != nil {
-		t.Fatal(err)
-	}
+	testserver.Stats(t, c.Control)
 	if err := c.Alive(); err != nil {
 		t.Fatal(err)
 	}
