@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/result"
@@ -24,15 +25,7 @@ import (
 const serveEnv = "MUXBENCH_BENCH_TEST_SERVE"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(serveEnv) == "1" {
-		lowerNoFile()
-		args := os.Args[1:]
-		if len(args) > 0 && args[0] == "serve" {
-			args = args[1:]
-		}
-		os.Exit(server.Command(args, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
+	testserver.Main(m, serveEnv, func(string) { lowerNoFile() }, server.Command)
 }
 
 func childConfig(backend string) Config {

@@ -192,19 +192,10 @@ func TestCommandServesUntilStop(t *testing.T) {
 	}
 }
 
-// TestServeChild is the child process of the re-exec tests.
-func TestServeChild(t *testing.T) {
-	if os.Getenv("MUXBENCH_TEST_SERVE_CHILD") != "1" {
-		t.Skip("child process of the re-exec tests")
-	}
-	args := strings.Fields(os.Getenv("MUXBENCH_TEST_SERVE_ARGS"))
-	os.Exit(Command(args, os.Stdout, os.Stderr))
-}
-
 func startChild(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, Ready, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
-	cmd.Env = append(os.Environ(), "MUXBENCH_TEST_SERVE_CHILD=1", "MUXBENCH_TEST_SERVE_ARGS="+strings.Join(args, " "))
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), spawnEnv+"=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -21,10 +21,8 @@ import (
 const spawnEnv = "MUXBENCH_SERVER_TEST_SPAWN"
 
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "serve" {
-		switch os.Getenv(spawnEnv) {
-		case "1":
-			os.Exit(Command(os.Args[2:], os.Stdout, os.Stderr))
+	testserver.Main(m, spawnEnv, func(mode string) {
+		switch mode {
 		case "fatal":
 			// The runtime's fatal error, exit status 2.
 			var mu sync.Mutex
@@ -34,8 +32,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "muxbench serve: --backend: looks like bad input")
 			os.Exit(2)
 		}
-	}
-	os.Exit(m.Run())
+	}, Command)
 }
 
 func spawn(args ...string) (*Child, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/control"
+	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	"github.com/muxbench/muxbench/reactor"
 	"github.com/muxbench/muxbench/result"
@@ -24,11 +25,7 @@ import (
 const serveEnv = "MUXBENCH_SOAK_TEST_SERVE"
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(serveEnv); mode != "" {
-		args := os.Args[1:]
-		if len(args) > 0 && args[0] == "serve" {
-			args = args[1:]
-		}
+	testserver.Main(m, serveEnv, func(mode string) {
 		if mode == "busy" {
 			// The regression the idle check is for: a loop that spins
 			// whether or not there is anything to do. On several
@@ -53,9 +50,7 @@ func TestMain(m *testing.M) {
 				}
 			}()
 		}
-		os.Exit(server.Command(args, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
+	}, server.Command)
 }
 
 func TestBadInput(t *testing.T) {

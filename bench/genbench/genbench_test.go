@@ -27,14 +27,7 @@ import (
 const serveEnv = "MUXBENCH_GENBENCH_SERVE"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(serveEnv) == "1" {
-		args := os.Args[1:]
-		if len(args) > 0 && args[0] == "serve" {
-			args = args[1:]
-		}
-		os.Exit(server.Command(args, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
+	testserver.Main(m, serveEnv, nil, server.Command)
 }
 
 func BenchmarkCheckPattern64(b *testing.B) {

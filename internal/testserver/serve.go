@@ -1,8 +1,8 @@
 // Package testserver holds what the tests stand up again and again:
 // echo servers honest and broken, an address no one listens on, a test
-// binary that plays a user's own server as a child, a server's control
-// channel, and the connected socket pairs every poller test starts from.
-// Tests only: no other code imports it.
+// binary that plays `muxbench serve` or a user's own server as a child,
+// a server's control channel, and the connected socket pairs every
+// poller test starts from. Tests only: no other code imports it.
 package testserver
 
 import (
