@@ -80,8 +80,12 @@ func TestFIFOIsWrittenInPlace(t *testing.T) {
 				got <- err.Error()
 				return
 			}
-			defer f.Close()
+			// Closed before the test goes on: a reader still open would
+			// let the next Write's open return at once, and its bytes
+			// go with this reader, leaving the next one waiting for a
+			// writer that has come and gone.
 			b, _ := io.ReadAll(f)
+			f.Close()
 			got <- string(b)
 		}()
 		if err := Check(path); err != nil {
