@@ -42,13 +42,10 @@ import (
 	"github.com/muxbench/muxbench/reactor"
 )
 
-// Defaults match the reactor's, so both read the same amount per call.
-const (
-	DefaultReadBufSize  = reactor.DefaultReadBufSize
-	DefaultHighWater    = reactor.DefaultHighWater
-	DefaultOutputBudget = reactor.DefaultOutputBudget
-	DefaultBuffers      = 512
-)
+// DefaultBuffers is how many provided buffers a loop has; the sizes and
+// bounds the loop shares with the reactor take reactor.Buffering's
+// defaults.
+const DefaultBuffers = 512
 
 // ErrClosed is the reason given to protocols still open when the loop is
 // closed, and the error of calls on a closed loop.
@@ -227,26 +224,14 @@ func New(cfg Config) (*Loop, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
-	if cfg.ReadBufSize <= 0 {
-		cfg.ReadBufSize = DefaultReadBufSize
-	}
 	if cfg.Buffers <= 0 {
 		cfg.Buffers = DefaultBuffers
 	}
-	if cfg.HighWater <= 0 {
-		cfg.HighWater = DefaultHighWater
+	if err := reactor.Buffering(&cfg.ReadBufSize, &cfg.HighWater, &cfg.LowWater, &cfg.OutputBudget); err != nil {
+		return nil, fmt.Errorf("proactor: %w", err)
 	}
-	if cfg.LowWater <= 0 {
-		cfg.LowWater = cfg.HighWater / 4
-	}
-	if cfg.LowWater > cfg.HighWater {
-		return nil, fmt.Errorf("proactor: low water %d above high water %d", cfg.LowWater, cfg.HighWater)
-	}
-	if cfg.OutputBudget <= 0 {
-		cfg.OutputBudget = DefaultOutputBudget
-	}
-	if !(cfg.ShortSendFrac >= 0 && cfg.ShortSendFrac < 1) {
-		return nil, fmt.Errorf("proactor: short-send fraction %v outside [0, 1)", cfg.ShortSendFrac)
+	if err := reactor.CheckFaultFraction(cfg.ShortSendFrac); err != nil {
+		return nil, fmt.Errorf("proactor: short-send fraction %v %w", cfg.ShortSendFrac, err)
 	}
 	ring, err := newRing()
 	if err != nil {
@@ -273,8 +258,7 @@ func New(cfg Config) (*Loop, error) {
 		return fail(err)
 	}
 	if cfg.ShortSendFrac > 0 {
-		s := uint64(cfg.Seed)
-		l.rng = rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+		l.rng = reactor.FaultRand(cfg.Seed)
 	}
 	l.slots = append(l.slots, slot{gen: 1}) // slot 0: the loop itself (wake-ups)
 	return l, nil

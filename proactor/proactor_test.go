@@ -330,7 +330,7 @@ func TestBackpressure(t *testing.T) {
 			buffered, held, paused = tr.Buffered(), len(tr.held), tr.paused
 		}
 	})
-	if !paused || buffered > high+DefaultReadBufSize {
+	if !paused || buffered > high+reactor.DefaultReadBufSize {
 		t.Fatalf("after %d bytes sent, never read: paused %v, %d buffered (high water %d)", sent, paused, buffered, high)
 	}
 	t.Logf("%d bytes sent, %d buffered, %d received after the pause and held", sent, buffered, held)

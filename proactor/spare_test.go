@@ -8,6 +8,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/muxbench/muxbench/reactor"
 )
 
 // TestSpares: a spare fits what is asked, not many times more; a full set
@@ -69,8 +71,8 @@ func TestDrainedBuffersGoBack(t *testing.T) {
 			held, spare = h.l.outHeld, h.l.spare.bytes
 		})
 		if kept == 0 && counted == 0 && held == 0 {
-			if spare == 0 || spare > DefaultOutputBudget/spareDiv {
-				t.Errorf("%d bytes of spare buffers, want some, at most %d", spare, DefaultOutputBudget/spareDiv)
+			if spare == 0 || spare > reactor.DefaultOutputBudget/spareDiv {
+				t.Errorf("%d bytes of spare buffers, want some, at most %d", spare, reactor.DefaultOutputBudget/spareDiv)
 			}
 			return
 		}

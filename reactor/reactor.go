@@ -193,20 +193,8 @@ type Reactor struct {
 
 // New opens the named backend and prepares a loop.
 func New(cfg Config) (*Reactor, error) {
-	if cfg.ReadBufSize <= 0 {
-		cfg.ReadBufSize = DefaultReadBufSize
-	}
-	if cfg.HighWater <= 0 {
-		cfg.HighWater = DefaultHighWater
-	}
-	if cfg.LowWater <= 0 {
-		cfg.LowWater = cfg.HighWater / 4
-	}
-	if cfg.LowWater > cfg.HighWater {
-		return nil, fmt.Errorf("reactor: low water %d above high water %d", cfg.LowWater, cfg.HighWater)
-	}
-	if cfg.OutputBudget <= 0 {
-		cfg.OutputBudget = DefaultOutputBudget
+	if err := Buffering(&cfg.ReadBufSize, &cfg.HighWater, &cfg.LowWater, &cfg.OutputBudget); err != nil {
+		return nil, fmt.Errorf("reactor: %w", err)
 	}
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = DefaultMaxEvents
@@ -238,10 +226,39 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	if cfg.Faults.active() {
 		r.faults = true
-		s := uint64(cfg.Faults.Seed)
-		r.rng = rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+		r.rng = FaultRand(cfg.Faults.Seed)
 	}
 	return r, nil
+}
+
+// Buffering gives a zero (or negative) read buffer size, high and low
+// water mark and output budget their defaults, and refuses a low water
+// mark above the high one. The reactor and the proactor both take their
+// buffering through it, so that the two engines read and hold alike.
+func Buffering(readBufSize, highWater, lowWater, outputBudget *int) error {
+	if *readBufSize <= 0 {
+		*readBufSize = DefaultReadBufSize
+	}
+	if *highWater <= 0 {
+		*highWater = DefaultHighWater
+	}
+	if *lowWater <= 0 {
+		*lowWater = *highWater / 4
+	}
+	if *lowWater > *highWater {
+		return fmt.Errorf("low water %d above high water %d", *lowWater, *highWater)
+	}
+	if *outputBudget <= 0 {
+		*outputBudget = DefaultOutputBudget
+	}
+	return nil
+}
+
+// FaultRand is the random source of injected faults: seed makes a run's
+// faults repeatable, on either engine.
+func FaultRand(seed int64) *rand.Rand {
+	s := uint64(seed)
+	return rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
 }
 
 // Backend is the poller's registry name.
