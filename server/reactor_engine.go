@@ -64,16 +64,49 @@ func readLoop[C any](call func(func()), ended <-chan struct{}, counters func() C
 	return s.c, nil
 }
 
+// loopThread is where an engine's event loop lives: one goroutine locked
+// to one thread, on which the loop is made, listens, runs and closes, as
+// the reactor and the proactor both require.
+type loopThread struct {
+	ended  chan struct{} // closed when the loop's goroutine has returned
+	runErr error
+}
+
+func newLoopThread() loopThread { return loopThread{ended: make(chan struct{})} }
+
+// start runs body on the loop's own locked thread and returns, once body
+// has called bound (which it does once, before it runs the loop), the
+// address or the error it was given.
+func (t *loopThread) start(body func(bound func(addr string, err error))) (string, error) {
+	type bound struct {
+		addr string
+		err  error
+	}
+	ch := make(chan bound, 1)
+	go func() {
+		defer close(t.ended)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		body(func(addr string, err error) { ch <- bound{addr, err} })
+	}()
+	b := <-ch
+	return b.addr, b.err
+}
+
+func (t *loopThread) run() error {
+	<-t.ended
+	return t.runErr
+}
+
 // reactorEngine runs protocol.Echo on a reactor. Every reactor call but
 // Stop and Call happens on the loop's own goroutine, locked to one
 // thread: the counters are plain fields of that thread and are read
 // there, through Call.
 type reactorEngine struct {
-	cfg    Config
-	r      *reactor.Reactor
-	ln     *reactor.Listener // loop thread only
-	ended  chan struct{}     // closed when Run has returned
-	runErr error
+	cfg Config
+	r   *reactor.Reactor
+	ln  *reactor.Listener // loop thread only
+	loopThread
 }
 
 func newReactorEngine(cfg Config) (*reactorEngine, error) {
@@ -93,41 +126,31 @@ func newReactorEngine(cfg Config) (*reactorEngine, error) {
 	if err != nil {
 		return nil, badConfig{err}
 	}
-	return &reactorEngine{cfg: cfg, r: r, ended: make(chan struct{})}, nil
+	return &reactorEngine{cfg: cfg, r: r, loopThread: newLoopThread()}, nil
 }
 
 func (e *reactorEngine) listen(addr string) (string, error) {
-	return e.start(func() (*reactor.Listener, error) { return e.r.Listen("tcp", addr, protocol.NewEcho) })
+	return e.listenAndRun(func() (*reactor.Listener, error) { return e.r.Listen("tcp", addr, protocol.NewEcho) })
 }
 
 // listenFD serves a listening socket that other loops serve too, and
 // closes it when the loop ends.
 func (e *reactorEngine) listenFD(fd int) (string, error) {
-	return e.start(func() (*reactor.Listener, error) { return e.r.ListenFD(fd, protocol.NewEcho) })
+	return e.listenAndRun(func() (*reactor.Listener, error) { return e.r.ListenFD(fd, protocol.NewEcho) })
 }
 
-// start listens with listen on the loop's own locked thread, then runs
-// the loop there.
-func (e *reactorEngine) start(listen func() (*reactor.Listener, error)) (string, error) {
-	type bound struct {
-		addr string
-		err  error
-	}
-	ch := make(chan bound, 1)
-	go func() {
-		defer close(e.ended)
-		// Listen, Run and Close from one goroutine on one thread, as the
-		// reactor requires.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+// listenAndRun listens with listen on the loop's own locked thread, then
+// runs the loop there.
+func (e *reactorEngine) listenAndRun(listen func() (*reactor.Listener, error)) (string, error) {
+	return e.start(func(bound func(string, error)) {
 		defer e.r.Close()
 		l, err := listen()
 		if err != nil {
-			ch <- bound{err: err}
+			bound("", err)
 			return
 		}
 		e.ln = l
-		ch <- bound{addr: l.Addr().String()}
+		bound(l.Addr().String(), nil)
 		if len(e.cfg.CPUs) > 0 {
 			cpu := e.cfg.CPUs[:1]
 			e.r.Call(func() {
@@ -140,14 +163,7 @@ func (e *reactorEngine) start(listen func() (*reactor.Listener, error)) (string,
 		if err := e.r.Run(); err != nil && e.runErr == nil {
 			e.runErr = err
 		}
-	}()
-	b := <-ch
-	return b.addr, b.err
-}
-
-func (e *reactorEngine) run() error {
-	<-e.ended
-	return e.runErr
+	})
 }
 
 func (e *reactorEngine) stop() { e.r.Stop() }

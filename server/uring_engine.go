@@ -4,7 +4,6 @@ package server
 
 import (
 	"fmt"
-	"runtime"
 
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/proactor"
@@ -20,33 +19,24 @@ func uringAvailable() error { return proactor.Available() }
 // reactor engine, the loop lives on one locked thread, which here also
 // creates the ring (it is single-issuer); counters are read through Call.
 type uringEngine struct {
-	cfg    Config
-	l      *proactor.Loop
-	ln     *proactor.Listener
-	ended  chan struct{}
-	runErr error
+	cfg Config
+	l   *proactor.Loop
+	ln  *proactor.Listener
+	loopThread
 }
 
 func newUringEngine(cfg Config) (engine, error) {
 	if err := proactor.Available(); err != nil {
 		return nil, badConfig{err}
 	}
-	return &uringEngine{cfg: cfg, ended: make(chan struct{})}, nil
+	return &uringEngine{cfg: cfg, loopThread: newLoopThread()}, nil
 }
 
 func (e *uringEngine) listen(addr string) (string, error) {
-	type bound struct {
-		addr string
-		err  error
-	}
-	ch := make(chan bound, 1)
-	go func() {
-		defer close(e.ended)
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+	return e.start(func(bound func(string, error)) {
 		if len(e.cfg.CPUs) > 0 {
 			if err := sysstat.PinThread(e.cfg.CPUs[:1]); err != nil {
-				ch <- bound{err: fmt.Errorf("pinning the event loop: %w", err)}
+				bound("", fmt.Errorf("pinning the event loop: %w", err))
 				return
 			}
 		}
@@ -63,27 +53,20 @@ func (e *uringEngine) listen(addr string) (string, error) {
 			ReusePort:     e.cfg.Loops > 1,
 		})
 		if err != nil {
-			ch <- bound{err: err}
+			bound("", err)
 			return
 		}
 		e.l = l
 		defer l.Close()
 		ln, err := l.Listen("tcp", addr, protocol.NewEcho)
 		if err != nil {
-			ch <- bound{err: err}
+			bound("", err)
 			return
 		}
 		e.ln = ln
-		ch <- bound{addr: ln.Addr().String()}
+		bound(ln.Addr().String(), nil)
 		e.runErr = l.Run()
-	}()
-	b := <-ch
-	return b.addr, b.err
-}
-
-func (e *uringEngine) run() error {
-	<-e.ended
-	return e.runErr
+	})
 }
 
 func (e *uringEngine) stop() {
