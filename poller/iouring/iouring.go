@@ -28,6 +28,8 @@ import (
 
 	"github.com/muxbench/muxbench/internal/uring"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/poller/internal/pollfd"
+	"github.com/muxbench/muxbench/poller/internal/timeout"
 )
 
 func init() {
@@ -212,17 +214,6 @@ func (b *backend) disarm(fd int, st *fdState) error {
 	return nil
 }
 
-func pollMask(interest poller.Flags) uint32 {
-	var m uint32
-	if interest&poller.Readable != 0 {
-		m |= unix.POLLIN | unix.POLLRDHUP
-	}
-	if interest&poller.Writable != 0 {
-		m |= unix.POLLOUT
-	}
-	return m
-}
-
 // arm queues a poll for every pending descriptor that needs one.
 func (b *backend) arm() error {
 	for i, fd := range b.pending {
@@ -245,7 +236,9 @@ func (b *backend) arm() error {
 			st.gen++
 		}
 		ud := userData(kindPoll, st.gen, int(fd))
-		sqe.Opcode, sqe.Fd, sqe.OpFlags, sqe.UserData = uring.OpPollAdd, fd, pollMask(st.interest), ud
+		// poll32_events: poll(2)'s 16 bits, without sign extension.
+		mask := uint32(uint16(pollfd.Events(st.interest)))
+		sqe.Opcode, sqe.Fd, sqe.OpFlags, sqe.UserData = uring.OpPollAdd, fd, mask, ud
 		if b.et {
 			sqe.Len = uring.PollAddMulti
 		}
@@ -277,7 +270,7 @@ func (b *backend) armPark() error {
 	return nil
 }
 
-func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error) {
+func (b *backend) Wait(events []poller.Event, d time.Duration) (int, error) {
 	if err := b.arm(); err != nil {
 		return 0, err
 	}
@@ -294,11 +287,12 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 	// Completions left from the last Wait are events already: collect
 	// them without entering unless there is something to submit.
 	if b.ring.Pending() > 0 || b.ring.Ready() == 0 {
+		d = min(d, timeout.Max)
 		var deadline time.Time
-		if timeout > 0 {
-			deadline = time.Now().Add(timeout)
+		if d > 0 {
+			deadline = time.Now().Add(d)
 		}
-		err := b.ring.SubmitAndWait(1, timeout)
+		err := b.ring.SubmitAndWait(1, d)
 		switch {
 		case err == nil:
 		case errors.Is(err, unix.EINTR):
@@ -310,7 +304,7 @@ func (b *backend) Wait(events []poller.Event, timeout time.Duration) (int, error
 		// An enter that submitted returns the count even when a signal
 		// cut its wait short: an empty queue before the deadline is an
 		// interruption, which the wrapper resumes.
-		if b.ring.Ready() == 0 && timeout != 0 && (timeout < 0 || time.Now().Before(deadline)) {
+		if b.ring.Ready() == 0 && d != 0 && (d < 0 || time.Now().Before(deadline)) {
 			return 0, unix.EINTR
 		}
 	}
@@ -378,18 +372,18 @@ func (b *backend) flags(st *fdState, res int32) (f poller.Flags, park bool) {
 		}
 		return poller.Error, false
 	}
-	m := uint32(res)
-	if m&(unix.POLLIN|unix.POLLPRI) != 0 && st.interest&poller.Readable != 0 {
-		f |= poller.Readable
+	revents := int16(uint16(res)) // poll(2)'s 16 bits
+	f = pollfd.Flags(revents)
+	// Only what was asked: the ring reports the peer's half-close to
+	// every poll, and it reaches readers only.
+	if st.interest&poller.Readable == 0 {
+		f &^= poller.Readable
+		if revents&unix.POLLHUP == 0 {
+			f &^= poller.HangUp
+		}
 	}
-	if m&unix.POLLOUT != 0 && st.interest&poller.Writable != 0 {
-		f |= poller.Writable
-	}
-	if m&unix.POLLHUP != 0 || m&unix.POLLRDHUP != 0 && st.interest&poller.Readable != 0 {
-		f |= poller.HangUp
-	}
-	if m&(unix.POLLERR|unix.POLLNVAL) != 0 {
-		f |= poller.Error
+	if st.interest&poller.Writable == 0 {
+		f &^= poller.Writable
 	}
 	return f, f == 0 && !b.et && st.interest == poller.Writable
 }

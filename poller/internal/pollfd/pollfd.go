@@ -1,6 +1,7 @@
 // Package pollfd translates between the Poller's flags and poll(2)'s
-// events, once for the backends built on poll(2) (poll and busywait), so
-// that they ask and answer alike on every platform.
+// events, once for the backends built on poll(2) (poll and busywait) and
+// on io_uring's poll requests (iouring), so that they ask and answer
+// alike on every platform.
 package pollfd
 
 import (

@@ -1,7 +1,8 @@
 // Package timeout converts a Wait timeout into what each system call
 // takes, with every cap and rounding rule in one place: milliseconds for
 // poll(2) and epoll_wait(2), a timespec for kevent(2) and pselect6, a
-// timeval for select(2). A negative timeout blocks; a positive one is
+// timeval for select(2), the duration itself, up to Max, for
+// io_uring_enter(2). A negative timeout blocks; a positive one is
 // rounded up, because rounding a short wait down to 0 would turn the
 // caller's loop into a spin; a very long one is capped, and the Wait
 // returns early with no events, as the poller contract allows.
