@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-
-	"github.com/muxbench/muxbench/result"
 )
 
 // NeverReadCrowd is the kind of the NeverReaders peers in the report:
@@ -30,22 +28,7 @@ func (s *state) crowd(ctx context.Context, n int) {
 			if err != nil && (ctx.Err() != nil || errors.Is(err, errShort)) {
 				return // cut short by the end of the run, or our own shortage: neither way
 			}
-			s.mu.Lock()
-			h := s.hostile[NeverReadCrowd]
-			if h == nil {
-				h = &result.HostileKind{Kind: NeverReadCrowd}
-				s.hostile[NeverReadCrowd] = h
-			}
-			h.Attempted++
-			if err == nil {
-				h.Expected++
-			} else {
-				h.Unexpected++
-			}
-			s.mu.Unlock()
-			if err != nil {
-				s.errorf("%s: %v", NeverReadCrowd, err)
-			}
+			s.tally(NeverReadCrowd, err)
 		})
 	}
 	wg.Wait()

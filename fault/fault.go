@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -189,18 +190,16 @@ func Run(parent context.Context, cfg Config) (*Report, error) {
 		rep.ChurnConns = cfg.ChurnConns
 		rep.ChurnRate = float64(cfg.Churn)
 	}
+	var kinds []string
 	if cfg.Hostile {
-		for _, k := range Kinds {
-			h := result.HostileKind{Kind: k}
-			if p := st.hostile[k]; p != nil {
-				h = *p
-			}
-			rep.Hostile = append(rep.Hostile, h)
-		}
+		kinds = Kinds
 	}
 	if cfg.NeverReaders > 0 {
-		h := result.HostileKind{Kind: NeverReadCrowd}
-		if p := st.hostile[NeverReadCrowd]; p != nil {
+		kinds = append(slices.Clip(kinds), NeverReadCrowd)
+	}
+	for _, k := range kinds {
+		h := result.HostileKind{Kind: k}
+		if p := st.hostile[k]; p != nil {
 			h = *p
 		}
 		rep.Hostile = append(rep.Hostile, h)
@@ -234,6 +233,27 @@ func (s *state) errorf(format string, a ...any) {
 	defer s.mu.Unlock()
 	if len(s.rep.Errors) < maxErrors {
 		s.rep.Errors = append(s.rep.Errors, fmt.Sprintf(format, a...))
+	}
+}
+
+// tally counts a peer of kind that ended as expected (why nil) or not,
+// and keeps why in words.
+func (s *state) tally(kind string, why error) {
+	s.mu.Lock()
+	h := s.hostile[kind]
+	if h == nil {
+		h = &result.HostileKind{Kind: kind}
+		s.hostile[kind] = h
+	}
+	h.Attempted++
+	if why == nil {
+		h.Expected++
+	} else {
+		h.Unexpected++
+	}
+	s.mu.Unlock()
+	if why != nil {
+		s.errorf("%s: %v", kind, why)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/muxbench/muxbench/bench"
-	"github.com/muxbench/muxbench/result"
 )
 
 // Timings of the hostile peers: long enough that a server under load has
@@ -63,22 +62,10 @@ func (s *state) hostilePeer(ctx context.Context, kind string) {
 	if ctx.Err() != nil {
 		return // cut short by the end of the run: neither way
 	}
-	s.mu.Lock()
-	h := s.hostile[kind]
-	if h == nil {
-		h = &result.HostileKind{Kind: kind}
-		s.hostile[kind] = h
-	}
-	h.Attempted++
-	if why == nil {
-		h.Expected++
-	} else {
-		h.Unexpected++
-	}
-	s.mu.Unlock()
 	if why != nil {
-		s.errorf("%s: connection %#x: %v", kind, id, why)
+		why = fmt.Errorf("connection %#x: %w", id, why)
 	}
+	s.tally(kind, why)
 }
 
 // pattern is bytes [off, off+n) of message (id, 0).
