@@ -19,6 +19,7 @@ import (
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/peer"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
@@ -56,7 +57,7 @@ type Config struct {
 	// and stay silent for the whole run.
 	Conns int
 	Idle  int
-	// MsgSize is the bytes of one message, MinMsgSize..MaxMsgSize
+	// MsgSize is the bytes of one message, protocol.MinMsgSize..MaxMsgSize
 	// (default 64).
 	MsgSize int
 	// ServerEnv is added to the server's environment.
@@ -211,8 +212,8 @@ func (cfg *Config) loadDefaults() error {
 	if cfg.MsgSize == 0 {
 		cfg.MsgSize = 64
 	}
-	if cfg.MsgSize < MinMsgSize || cfg.MsgSize > MaxMsgSize {
-		return cli.Usagef("--msg-size %d: want %d to 16MiB", cfg.MsgSize, MinMsgSize)
+	if cfg.MsgSize < protocol.MinMsgSize || cfg.MsgSize > protocol.MaxMsgSize {
+		return cli.Usagef("--msg-size %d: want %d to 16MiB", cfg.MsgSize, protocol.MinMsgSize)
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 5 * time.Second

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/result"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -439,7 +440,7 @@ func (l *genLoop) send(c *genConn, now, intended int64) {
 func (l *genLoop) write(c *genConn) {
 	for c.sendOff < l.msgSize {
 		buf := l.wbuf[:min(l.msgSize-c.sendOff, len(l.wbuf))]
-		FillPattern(buf, c.id, c.seq, c.sendOff)
+		protocol.FillPattern(buf, c.id, c.seq, c.sendOff)
 		n, err := l.writeTo(c.fd, buf)
 		l.io.Writes++
 		if err != nil {
@@ -515,7 +516,7 @@ func (l *genLoop) consume(c *genConn, b []byte) bool {
 			c.recvOff+len(b)-c.sendOff, c.seq, c.recvOff, l.msgSize))
 		return false
 	}
-	if i := CheckPattern(b, c.id, c.seq, c.recvOff, l.scratch); i >= 0 {
+	if i := protocol.CheckPattern(b, c.id, c.seq, c.recvOff, l.scratch); i >= 0 {
 		l.fail(c, &l.integ.Mismatches, fmt.Sprintf("message %d byte %d differs", c.seq, c.recvOff+i))
 		return false
 	}

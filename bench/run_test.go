@@ -16,6 +16,7 @@ import (
 	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
 	_ "github.com/muxbench/muxbench/poller/all"
+	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 )
@@ -226,7 +227,7 @@ func TestConfigCheck(t *testing.T) {
 		{"rate 2e8", func(c *Config) { c.Rate = 2 * MaxRate }, "--rate"},
 		{"conns", func(c *Config) { c.Conns = MaxConns + 1 }, "--conns"},
 		{"idle", func(c *Config) { c.Idle = -1 }, "--idle"},
-		{"msg size", func(c *Config) { c.MsgSize = MinMsgSize - 1 }, "--msg-size"},
+		{"msg size", func(c *Config) { c.MsgSize = protocol.MinMsgSize - 1 }, "--msg-size"},
 		{"shortest window", func(c *Config) { c.Duration = MinDuration }, ""},
 		{"window too short", func(c *Config) { c.Duration = MinDuration - 1 }, "--duration"},
 		{"window too long", func(c *Config) { c.Duration = MaxDuration + 1 }, "--duration"},

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/protocol"
 )
 
 // Connection ids of the pattern: far above the load generator's (0 up),
@@ -85,7 +85,7 @@ func (s *state) churn(ctx context.Context, worker int, tickets <-chan struct{}) 
 		}
 		if n%2 == 1 {
 			// One more message, never read, then the reset.
-			bench.FillPattern(b.msg, id, seq, 0)
+			protocol.FillPattern(b.msg, id, seq, 0)
 			c.SetWriteDeadline(time.Now().Add(cfg.Timeout))
 			_, werr := c.Write(b.msg)
 			reset(c)
@@ -150,14 +150,14 @@ func (s *state) roundTrip(ctx context.Context, c net.Conn, id, seq uint64, b *bu
 	if err := arm(ctx, c, s.cfg.Timeout); err != nil {
 		return err
 	}
-	bench.FillPattern(b.msg, id, seq, 0)
+	protocol.FillPattern(b.msg, id, seq, 0)
 	if _, err := c.Write(b.msg); err != nil {
 		return fmt.Errorf("connection %#x message %d: write: %w", id, seq, err)
 	}
 	if n, err := io.ReadFull(c, b.got); err != nil {
 		return fmt.Errorf("connection %#x message %d: echo cut short after %d of %d bytes: %w", id, seq, n, len(b.got), echoErr(err, s.cfg.Timeout))
 	}
-	if i := bench.CheckPattern(b.got, id, seq, 0, b.scratch); i >= 0 {
+	if i := protocol.CheckPattern(b.got, id, seq, 0, b.scratch); i >= 0 {
 		return mismatch(b.got, i, id, seq)
 	}
 	return nil

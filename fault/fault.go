@@ -6,10 +6,11 @@
 // own system calls (short writes, EAGAIN) are reactor.Faults, set with
 // serve's --inject-* flags.
 //
-// Every churned round trip is verified byte by byte with the load
-// generator's pattern, which names its connection: an echo that carries a
-// byte of a closed connection whose descriptor the server reused (a stale
-// event or a stale buffer) is a mismatch, counted as an integrity error.
+// Every churned round trip is verified byte by byte with the message
+// pattern the load generator uses too (protocol.FillPattern), which names
+// its connection: an echo that carries a byte of a closed connection
+// whose descriptor the server reused (a stale event or a stale buffer) is
+// a mismatch, counted as an integrity error.
 package fault
 
 import (
@@ -22,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/result"
 )
 
@@ -72,7 +73,7 @@ type Config struct {
 	// ChurnMsgs verified messages go over each churned connection before
 	// it may be replaced.
 	ChurnMsgs int
-	// MsgSize is the size of a churned message (bench.MinMsgSize or more).
+	// MsgSize is the size of a churned message (protocol.MinMsgSize or more).
 	MsgSize int
 	// Hostile turns the hostile peers on; HostilePeers of them run at a
 	// time, each cycling through Kinds.
@@ -128,10 +129,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch {
 	case cfg.ChurnConns < 0 || cfg.ChurnMsgs < 0 || cfg.HostilePeers < 0 || cfg.NeverReaders < 0 || cfg.NeverReaderBytes < 0:
 		return cfg, errors.New("fault: negative connection or message count")
-	case cfg.MsgSize < bench.MinMsgSize || cfg.MsgSize > bench.MaxMsgSize:
-		return cfg, fmt.Errorf("fault: message size %d outside %d..%d", cfg.MsgSize, bench.MinMsgSize, bench.MaxMsgSize)
-	case cfg.LargeMsg < 4*bench.MinMsgSize || cfg.LargeMsg > bench.MaxMsgSize:
-		return cfg, fmt.Errorf("fault: large message size %d outside %d..%d", cfg.LargeMsg, 4*bench.MinMsgSize, bench.MaxMsgSize)
+	case cfg.MsgSize < protocol.MinMsgSize || cfg.MsgSize > protocol.MaxMsgSize:
+		return cfg, fmt.Errorf("fault: message size %d outside %d..%d", cfg.MsgSize, protocol.MinMsgSize, protocol.MaxMsgSize)
+	case cfg.LargeMsg < 4*protocol.MinMsgSize || cfg.LargeMsg > protocol.MaxMsgSize:
+		return cfg, fmt.Errorf("fault: large message size %d outside %d..%d", cfg.LargeMsg, 4*protocol.MinMsgSize, protocol.MaxMsgSize)
 	case cfg.NeverReadLimit < cfg.LargeMsg:
 		return cfg, fmt.Errorf("fault: never-read limit %d below the large message size %d", cfg.NeverReadLimit, cfg.LargeMsg)
 	}

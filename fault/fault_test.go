@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/control"
 	"github.com/muxbench/muxbench/fault"
 	"github.com/muxbench/muxbench/internal/testserver"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/server"
 
 	_ "github.com/muxbench/muxbench/poller/all"
@@ -230,7 +230,7 @@ func serveWell(ctx context.Context, addr string, conns, size int) wellBehaved {
 				if ctx.Err() != nil {
 					return
 				}
-				bench.FillPattern(msg, uint64(i), seq, 0)
+				protocol.FillPattern(msg, uint64(i), seq, 0)
 				if _, err := c.Write(msg); err != nil {
 					if ctx.Err() == nil {
 						failed(err.Error())
@@ -243,7 +243,7 @@ func serveWell(ctx context.Context, addr string, conns, size int) wellBehaved {
 					}
 					return
 				}
-				if bench.CheckPattern(got, uint64(i), seq, 0, scratch) >= 0 {
+				if protocol.CheckPattern(got, uint64(i), seq, 0, scratch) >= 0 {
 					failed("echo mismatch")
 					return
 				}

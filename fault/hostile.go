@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/muxbench/muxbench/bench"
+	"github.com/muxbench/muxbench/protocol"
 )
 
 // Timings of the hostile peers: long enough that a server under load has
@@ -71,7 +71,7 @@ func (s *state) hostilePeer(ctx context.Context, kind string) {
 // pattern is bytes [off, off+n) of message (id, 0).
 func pattern(id uint64, n, off int) []byte {
 	p := make([]byte, n)
-	bench.FillPattern(p, id, 0, off)
+	protocol.FillPattern(p, id, 0, off)
 	return p
 }
 
@@ -170,7 +170,7 @@ func (s *state) readHalfClosedEcho(c *net.TCPConn, id uint64, size int) error {
 			if got+n > size {
 				return fmt.Errorf("echo of %d bytes longer than the %d sent", got+n, size)
 			}
-			if i := bench.CheckPattern(buf[:n], id, 0, got, scratch); i >= 0 {
+			if i := protocol.CheckPattern(buf[:n], id, 0, got, scratch); i >= 0 {
 				return fmt.Errorf("echo byte %d of %d wrong", got+i, size)
 			}
 			got += n

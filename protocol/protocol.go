@@ -1,3 +1,5 @@
 // Package protocol holds the suite's protocols: the echo server every
-// benchmark talks to and the ping-pong client of the seed scenario.
+// benchmark talks to, the ping-pong client of the seed scenario, and the
+// pattern of the messages sent to the echo, by which every byte that
+// comes back is checked.
 package protocol

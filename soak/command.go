@@ -18,6 +18,7 @@ import (
 	"github.com/muxbench/muxbench/internal/cli"
 	"github.com/muxbench/muxbench/internal/units"
 	"github.com/muxbench/muxbench/poller"
+	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/server"
 	"github.com/muxbench/muxbench/sysstat"
 
@@ -159,8 +160,8 @@ func (cfg Config) check() error {
 		return fmt.Errorf("--churn-conns %d: want 1 to %d", cfg.ChurnConns, bench.MaxConns)
 	case cfg.Conns < 1 || cfg.Conns > bench.MaxConns:
 		return fmt.Errorf("--conns %d: want 1 to %d", cfg.Conns, bench.MaxConns)
-	case cfg.MsgSize < bench.MinMsgSize || cfg.MsgSize > bench.MaxMsgSize:
-		return fmt.Errorf("--msg-size %d: want %d B to 16 MiB", cfg.MsgSize, bench.MinMsgSize)
+	case cfg.MsgSize < protocol.MinMsgSize || cfg.MsgSize > protocol.MaxMsgSize:
+		return fmt.Errorf("--msg-size %d: want %d B to 16 MiB", cfg.MsgSize, protocol.MinMsgSize)
 	case cfg.MaxRSSGrowth <= 0:
 		return errors.New("--max-rss-growth: want a positive size")
 	case cfg.MaxPeakRSSGrowth <= 0:

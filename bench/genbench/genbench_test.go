@@ -18,6 +18,7 @@ import (
 	"github.com/muxbench/muxbench/bench"
 	"github.com/muxbench/muxbench/internal/testserver"
 	_ "github.com/muxbench/muxbench/poller/all"
+	"github.com/muxbench/muxbench/protocol"
 	"github.com/muxbench/muxbench/report"
 	"github.com/muxbench/muxbench/server"
 )
@@ -32,11 +33,11 @@ func TestMain(m *testing.M) {
 
 func BenchmarkCheckPattern64(b *testing.B) {
 	msg := make([]byte, 64)
-	bench.FillPattern(msg, 1, 1, 0)
+	protocol.FillPattern(msg, 1, 1, 0)
 	scratch := make([]byte, 64<<10)
 	b.SetBytes(64)
 	for b.Loop() {
-		bench.CheckPattern(msg, 1, 1, 0, scratch)
+		protocol.CheckPattern(msg, 1, 1, 0, scratch)
 	}
 }
 

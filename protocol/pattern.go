@@ -1,11 +1,12 @@
-package bench
+package protocol
 
 import (
 	"encoding/binary"
 )
 
-// Message sizes the generator accepts: the 16-byte header (sequence number
-// and connection id) is the smallest message that still names itself.
+// Sizes of a patterned message: the 16-byte header (sequence number and
+// connection id) is the smallest message that still names itself; the
+// load generator and the fault drivers send no more than 16 MiB.
 const (
 	MinMsgSize = 16
 	MaxMsgSize = 16 << 20
