@@ -3,6 +3,7 @@ package busywait
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func TestNapSurvivesSignals(t *testing.T) {
 		tid := unix.Gettid()
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		var sent int
+		var sent atomic.Int64
 		wg.Go(func() {
 			for {
 				select {
@@ -28,7 +29,7 @@ func TestNapSurvivesSignals(t *testing.T) {
 				default:
 				}
 				if unix.Tgkill(unix.Getpid(), tid, unix.SIGURG) == nil {
-					sent++
+					sent.Add(1)
 				}
 				// time.Sleep would wait a millisecond, longer than
 				// the short nap.
@@ -36,14 +37,17 @@ func TestNapSurvivesSignals(t *testing.T) {
 				}
 			}
 		})
-		time.Sleep(time.Millisecond) // let the signals start
+		// Let the signals start: a busy machine may run the sender late.
+		for deadline := time.Now().Add(10 * time.Second); sent.Load() == 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		start := time.Now()
 		sleepThread(d)
 		slept := time.Since(start)
 		close(stop)
 		wg.Wait()
 		runtime.UnlockOSThread()
-		if sent == 0 {
+		if sent.Load() == 0 {
 			t.Fatal("no signal sent")
 		}
 		if slept < d {
