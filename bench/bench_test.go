@@ -67,6 +67,30 @@ func benchBackends() []string {
 // settle.
 const warmPerConn = 20
 
+// dialedLoop is a closed generator loop of conns connections to addr,
+// not yet running.
+func dialedLoop(tb testing.TB, addr string, conns, size int) *genLoop {
+	tb.Helper()
+	fds, failed, err := dialAll(context.Background(), addr, conns, 10*time.Second)
+	if err != nil || failed > 0 {
+		closeAll(fds)
+		tb.Fatalf("connect: %v (%d failed)", err, failed)
+	}
+	l, err := newGenLoop(0, GenBackend(), size, false, schedule{})
+	if err != nil {
+		closeAll(fds)
+		tb.Fatal(err)
+	}
+	for i, fd := range fds {
+		if err := l.add(fd, uint64(i)); err != nil {
+			closeAll(fds)
+			l.closeAll()
+			tb.Fatal(err)
+		}
+	}
+	return l
+}
+
 func pingPong(b *testing.B, backend string, conns, size int) {
 	// The generator's loop keeps its P while it waits (a raw epoll_wait),
 	// so give the server and the rest the Ps they had without it.
@@ -79,21 +103,7 @@ func pingPong(b *testing.B, backend string, conns, size int) {
 		srv.Stop()
 		srv.Wait()
 	}()
-	fds, failed, err := dialAll(context.Background(), srv.Addr(), conns, 10*time.Second)
-	if err != nil || failed > 0 {
-		closeAll(fds)
-		b.Fatalf("connect: %v (%d failed)", err, failed)
-	}
-	l, err := newGenLoop(0, GenBackend(), size, false, schedule{})
-	if err != nil {
-		closeAll(fds)
-		b.Fatal(err)
-	}
-	for i, fd := range fds {
-		if err := l.add(fd, uint64(i)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	l := dialedLoop(b, srv.Addr(), conns, size)
 	l.limit = uint64(b.N)
 	// Wait for the server to have accepted everything before timing.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {

@@ -167,21 +167,7 @@ func waitStuck(c net.Conn) {
 // stops after rts round trips.
 func countedLoop(t *testing.T, addr string, size int, rts uint64) *genLoop {
 	t.Helper()
-	fds, failed, err := dialAll(context.Background(), addr, 1, 10*time.Second)
-	if err != nil || failed > 0 {
-		closeAll(fds)
-		t.Fatalf("connect: %v (%d failed)", err, failed)
-	}
-	l, err := newGenLoop(0, GenBackend(), size, false, schedule{})
-	if err != nil {
-		closeAll(fds)
-		t.Fatal(err)
-	}
-	if err := l.add(fds[0], 0); err != nil {
-		closeAll(fds)
-		l.closeAll()
-		t.Fatal(err)
-	}
+	l := dialedLoop(t, addr, 1, size)
 	l.limit = rts
 	return l
 }
