@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,10 +62,7 @@ func TestPlanMatchesReferenceRun(t *testing.T) {
 		// Each run as the plan of a comparison that waits for a quiet
 		// machine times it.
 		pl := Plan{Sweeps: sweep.Settings{Warmup: secs(r.Params.WarmupSec), Duration: secs(r.Params.DurationSec)}, Check: busySample}
-		attempts := 1
-		if n, err := strconv.Atoi(r.Params.Extra[ExtraReruns]); err == nil && n > 0 {
-			attempts += n
-		}
+		attempts := 1 + rerunsOf(r)
 		planned += time.Duration(attempts) * pl.RunTime(sweep.Point{Conns: r.Params.Conns, Idle: r.Params.Idle, Peer: r.Peer != nil})
 		starts = append(starts, r.Env.Start)
 		if last == nil || r.Env.Start.After(last.Env.Start) {

@@ -202,9 +202,7 @@ func rowNotes(rs []*result.Result) (notes []string, noisy int) {
 			noisy++
 			foreign = max(foreign, r.Noise.ForeignCPU+r.Noise.StealCPU)
 		}
-		if n, err := strconv.Atoi(r.Params.Extra[ExtraReruns]); err == nil && n > 0 {
-			reruns += n
-		}
+		reruns += rerunsOf(r)
 	}
 	if noisy > 0 {
 		notes = append(notes, fmt.Sprintf("NOISY: %d of %d runs on a busy machine (up to %.2f CPUs used by others)", noisy, len(rs), foreign))
@@ -271,4 +269,14 @@ func relTo(dir, path string) string {
 		return rel
 	}
 	return path
+}
+
+// rerunsOf is how many noisy attempts at r's point compare ran again
+// before it kept r.
+func rerunsOf(r *result.Result) int {
+	n, err := strconv.Atoi(r.Params.Extra[ExtraReruns])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
